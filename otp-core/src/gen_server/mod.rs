@@ -1,0 +1,241 @@
+//! GenServer: a process that serves typed calls and casts around a state.
+//!
+//! Implement [`GenServer`] on your state type, then start it with [`GenServer::start`] or
+//! [`GenServer::start_link`] and talk to it through the typed [`ServerRef`]: `call` waits for a
+//! reply (5 s by default), `cast` returns at once. Untyped messages sent with
+//! [`send`](crate::send), timer messages, trapped exit signals and monitor notifications arrive in
+//! [`handle_info`](GenServer::handle_info).
+//!
+//! The callbacks follow Erlang's `gen_server`: `init` may start the server, ignore the start or
+//! stop it; every handler returns an [`Action`] that says what comes next (wait for the next
+//! message, run `handle_continue` first, an idle timeout, hibernation, or stop); a call handler
+//! replies by returning [`CallResult::Reply`], or later through the [`ReplyTo`] handle taken with
+//! [`Context::defer_reply`]. `terminate` runs when a callback stops the server, panics, or the
+//! server traps exits and its parent exits — not when it is killed or brought down by a link
+//! without trapping.
+//!
+//! ```
+//! use otp_core::{Action, CallResult, Context, GenServer, Init};
+//!
+//! struct Counter(u64);
+//!
+//! impl GenServer for Counter {
+//!     type Args = u64;
+//!     type Call = ();
+//!     type Reply = u64;
+//!     type Cast = u64;
+//!     type Continue = ();
+//!
+//!     async fn init(start: u64, _ctx: &mut Context<Self>) -> Init<Self> {
+//!         Init::Ok(Counter(start))
+//!     }
+//!     async fn handle_call(&mut self, _: (), _ctx: &mut Context<Self>) -> CallResult<Self> {
+//!         CallResult::Reply(self.0)
+//!     }
+//!     async fn handle_cast(&mut self, by: u64, _ctx: &mut Context<Self>) -> Action<Self> {
+//!         self.0 += by;
+//!         Action::Noreply
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let counter = Counter::start(1).await.unwrap();
+//! counter.cast(41).unwrap();
+//! assert_eq!(counter.call(()).await.unwrap(), 42);
+//! # }
+//! ```
+
+mod context;
+mod run;
+mod server_ref;
+mod start;
+
+use std::time::Duration;
+
+pub use self::context::{Context, ReplyTo};
+pub use self::server_ref::{CallError, CastError, RefError, ServerRef, StopError};
+pub use self::start::{ServerName, StartError, StartOptions, ViaName};
+use crate::exit::ExitReason;
+use crate::message::Info;
+
+/// The default timeout of [`ServerRef::call`]: 5 seconds, as in Erlang and Elixir.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What `init` decided.
+pub enum Init<S: GenServer> {
+    /// Started, with this state; wait for messages.
+    Ok(S),
+    /// Started, with this state, then do this (e.g. [`Action::Continue`] to finish
+    /// initialising after `start` has returned).
+    OkThen(S, Action<S>),
+    /// Do not start: `start` returns [`StartError::Ignored`] and the process exits `normal`,
+    /// without `terminate`.
+    Ignore,
+    /// Fail: `start` returns [`StartError::Stopped`] with this reason and the process exits with
+    /// it, without `terminate` (a linked caller that does not trap exits goes down with it).
+    Stop(ExitReason),
+}
+
+/// What a handler says comes next.
+pub enum Action<S: GenServer> {
+    /// Wait for the next message.
+    Noreply,
+    /// Wait for the next message at most this long; if none comes, `handle_info` gets
+    /// [`Info::Timeout`]. Any message cancels the timeout.
+    Timeout(Duration),
+    /// Release the process's buffers and wait for the next message; the state is kept.
+    Hibernate,
+    /// Run `handle_continue` with this argument before any other message.
+    Continue(S::Continue),
+    /// Stop with this reason: `terminate` runs, then the process exits.
+    Stop(ExitReason),
+}
+
+/// What `handle_call` decided.
+pub enum CallResult<S: GenServer> {
+    /// Reply with this value, then wait for the next message.
+    Reply(S::Reply),
+    /// Reply with this value, then do this. With [`Action::Stop`], `terminate` runs first, then
+    /// the reply is sent, then the process exits.
+    ReplyThen(S::Reply, Action<S>),
+    /// Do not reply now: the handler took the caller's [`ReplyTo`] with
+    /// [`Context::defer_reply`] and answers through it later (from anywhere). If nobody ever
+    /// replies, the caller's call times out.
+    NoReply(Action<S>),
+}
+
+/// A server: its state, and the callbacks that serve its messages.
+///
+/// Every callback gets the server's [`Context`]. Callbacks are declared as functions returning a
+/// `Send` future and are written as `async fn`. Only `init` is required; the defaults follow
+/// Elixir's `use GenServer`: `handle_call`, `handle_cast` and `handle_continue` panic (a server
+/// sent a message it does not serve crashes, with a message saying so), `handle_info` logs the
+/// unexpected message and goes on, `terminate` does nothing.
+pub trait GenServer: Sized + Send + 'static {
+    /// The argument of `init`, given to `start`.
+    type Args: Send + 'static;
+    /// The requests of `call`.
+    type Call: Send + 'static;
+    /// The replies of `call`.
+    type Reply: Send + 'static;
+    /// The messages of `cast`.
+    type Cast: Send + 'static;
+    /// The argument of `handle_continue`.
+    type Continue: Send + 'static;
+
+    /// Builds the state. `start` returns once this has returned.
+    fn init(args: Self::Args, ctx: &mut Context<Self>) -> impl Future<Output = Init<Self>> + Send;
+
+    /// Serves a call.
+    fn handle_call(
+        &mut self,
+        request: Self::Call,
+        ctx: &mut Context<Self>,
+    ) -> impl Future<Output = CallResult<Self>> + Send {
+        let _ = (request, ctx);
+        async {
+            panic!(
+                "attempted to call GenServer {} but no handle_call was provided",
+                std::any::type_name::<Self>()
+            )
+        }
+    }
+
+    /// Serves a cast.
+    fn handle_cast(
+        &mut self,
+        message: Self::Cast,
+        ctx: &mut Context<Self>,
+    ) -> impl Future<Output = Action<Self>> + Send {
+        let _ = (message, ctx);
+        async {
+            panic!(
+                "attempted to cast GenServer {} but no handle_cast was provided",
+                std::any::type_name::<Self>()
+            )
+        }
+    }
+
+    /// Serves any other message: untyped messages (dispatch them by type with
+    /// [`Message::downcast`](crate::Message::downcast)), timers, trapped exits, `Down`s, and the
+    /// idle timeout.
+    fn handle_info(
+        &mut self,
+        info: Info,
+        ctx: &mut Context<Self>,
+    ) -> impl Future<Output = Action<Self>> + Send {
+        let pid = ctx.pid();
+        async move {
+            unexpected_info::<Self>(pid, &info);
+            Action::Noreply
+        }
+    }
+
+    /// Continues work asked for by [`Action::Continue`], before any other message.
+    fn handle_continue(
+        &mut self,
+        arg: Self::Continue,
+        ctx: &mut Context<Self>,
+    ) -> impl Future<Output = Action<Self>> + Send {
+        let _ = (arg, ctx);
+        async {
+            panic!(
+                "GenServer {} asked to continue but no handle_continue was provided",
+                std::any::type_name::<Self>()
+            )
+        }
+    }
+
+    /// Runs before the server exits, when a callback stopped it or panicked, or when it traps
+    /// exits and its parent exited. Not on a kill, nor on an exit signal while not trapping.
+    fn terminate(
+        &mut self,
+        reason: &ExitReason,
+        ctx: &mut Context<Self>,
+    ) -> impl Future<Output = ()> + Send {
+        let _ = (reason, ctx);
+        async {}
+    }
+
+    /// Starts the server, not linked, with default options.
+    fn start(args: Self::Args) -> impl Future<Output = Result<ServerRef<Self>, StartError>> + Send {
+        start::start::<Self>(args, StartOptions::new(), false)
+    }
+
+    /// Starts the server linked to the calling process (if called from one).
+    fn start_link(
+        args: Self::Args,
+    ) -> impl Future<Output = Result<ServerRef<Self>, StartError>> + Send {
+        start::start::<Self>(args, StartOptions::new(), true)
+    }
+
+    /// Starts the server, not linked, with options.
+    fn start_with(
+        args: Self::Args,
+        options: StartOptions,
+    ) -> impl Future<Output = Result<ServerRef<Self>, StartError>> + Send {
+        start::start::<Self>(args, options, false)
+    }
+
+    /// Starts the server linked to the calling process, with options.
+    fn start_link_with(
+        args: Self::Args,
+        options: StartOptions,
+    ) -> impl Future<Output = Result<ServerRef<Self>, StartError>> + Send {
+        start::start::<Self>(args, options, true)
+    }
+}
+
+/// Logs a message a server did not handle, as Elixir's default `handle_info/2` does.
+pub fn unexpected_info<S>(pid: crate::Pid, info: &Info) {
+    let what = match info {
+        Info::Message(m) => m.type_name().to_owned(),
+        other => format!("{other:?}"),
+    };
+    tracing::error!(
+        %pid,
+        server = std::any::type_name::<S>(),
+        "GenServer {} {pid} received unexpected message in handle_info: {what}",
+        std::any::type_name::<S>()
+    );
+}

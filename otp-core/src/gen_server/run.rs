@@ -1,0 +1,153 @@
+//! The server loop: init, then one request at a time, each handler's [`Action`] deciding what
+//! comes next, until a stop.
+
+use std::panic::AssertUnwindSafe;
+
+use futures_util::FutureExt;
+use tokio::sync::oneshot;
+
+use super::context::{Context, ReplyTo};
+use super::{Action, CallResult, GenServer, Init};
+use crate::exit::{ExitReason, panic_message};
+use crate::message::Info;
+use crate::process::Envelope;
+
+/// What a server's mailbox holds.
+pub(crate) enum Request<S: GenServer> {
+    Call(S::Call, ReplyTo<S::Reply>),
+    Cast(S::Cast),
+    Info(Info),
+    /// A stop asked with `ServerRef::stop`: `terminate`, then exit with the reason.
+    Stop(ExitReason),
+}
+
+impl<S: GenServer> Envelope for Request<S> {
+    fn from_info(info: Info) -> Self {
+        Request::Info(info)
+    }
+    fn as_info(&self) -> Option<&Info> {
+        match self {
+            Request::Info(i) => Some(i),
+            _ => None,
+        }
+    }
+    fn into_info(self) -> Option<Info> {
+        match self {
+            Request::Info(i) => Some(i),
+            _ => None,
+        }
+    }
+    fn is_call(&self) -> bool {
+        matches!(self, Request::Call(..))
+    }
+}
+
+/// How `init` went, told to the starter.
+pub(crate) enum InitAck {
+    Started,
+    Ignored,
+}
+
+/// Runs a callback future, turning a panic into an exit reason.
+async fn guarded<T>(f: impl Future<Output = T>) -> Result<T, ExitReason> {
+    AssertUnwindSafe(f)
+        .catch_unwind()
+        .await
+        .map_err(|p| ExitReason::Panic(panic_message(&*p)))
+}
+
+/// Runs `terminate` and returns the reason to exit with (a panic in `terminate` replaces it).
+async fn terminate<S: GenServer>(
+    state: &mut S,
+    ctx: &mut Context<S>,
+    reason: ExitReason,
+) -> ExitReason {
+    match guarded(state.terminate(&reason, ctx)).await {
+        Ok(()) => reason,
+        Err(panic) => panic,
+    }
+}
+
+/// The whole life of a server process.
+pub(crate) async fn run<S: GenServer>(
+    mut ctx: Context<S>,
+    args: S::Args,
+    ack: oneshot::Sender<InitAck>,
+) -> ExitReason {
+    let (mut state, mut action) = match guarded(S::init(args, &mut ctx)).await {
+        Ok(Init::Ok(s)) => (s, Action::Noreply),
+        Ok(Init::OkThen(s, a)) => (s, a),
+        Ok(Init::Ignore) => {
+            let _ = ack.send(InitAck::Ignored);
+            return ExitReason::Normal;
+        }
+        Ok(Init::Stop(reason)) => return reason,
+        Err(panic) => return panic,
+    };
+    let _ = ack.send(InitAck::Started);
+    let parent = ctx.parent();
+    loop {
+        let request = match action {
+            Action::Noreply => ctx.next(false).await,
+            Action::Hibernate => ctx.next(true).await,
+            Action::Timeout(after) => match tokio::time::timeout(after, ctx.next(false)).await {
+                Ok(r) => r,
+                Err(_) => Request::Info(Info::Timeout),
+            },
+            Action::Continue(arg) => {
+                action = match guarded(state.handle_continue(arg, &mut ctx)).await {
+                    Ok(a) => a,
+                    Err(panic) => return terminate(&mut state, &mut ctx, panic).await,
+                };
+                continue;
+            }
+            Action::Stop(reason) => return terminate(&mut state, &mut ctx, reason).await,
+        };
+        let handled = match request {
+            Request::Call(call, from) => {
+                ctx.from = Some(from);
+                match guarded(state.handle_call(call, &mut ctx)).await {
+                    Ok(CallResult::Reply(reply)) => {
+                        if let Some(from) = ctx.from.take() {
+                            from.reply(reply);
+                        }
+                        Ok(Action::Noreply)
+                    }
+                    Ok(CallResult::ReplyThen(reply, Action::Stop(reason))) => {
+                        let from = ctx.from.take();
+                        let reason = terminate(&mut state, &mut ctx, reason).await;
+                        if let Some(from) = from {
+                            from.reply(reply);
+                        }
+                        return reason;
+                    }
+                    Ok(CallResult::ReplyThen(reply, next)) => {
+                        if let Some(from) = ctx.from.take() {
+                            from.reply(reply);
+                        }
+                        Ok(next)
+                    }
+                    Ok(CallResult::NoReply(next)) => {
+                        ctx.from = None;
+                        Ok(next)
+                    }
+                    Err(panic) => Err(panic),
+                }
+            }
+            Request::Cast(msg) => guarded(state.handle_cast(msg, &mut ctx)).await,
+            Request::Info(Info::Exit(signal))
+                if ctx.traps_exits() && parent == Some(signal.from()) =>
+            {
+                // The parent (our supervisor) exited and we trap exits: we stop with its reason.
+                let reason = signal.reason().clone();
+                return terminate(&mut state, &mut ctx, reason).await;
+            }
+            Request::Info(info) => guarded(state.handle_info(info, &mut ctx)).await,
+            Request::Stop(reason) => return terminate(&mut state, &mut ctx, reason).await,
+        };
+        action = match handled {
+            Ok(next) => next,
+            Err(panic) => return terminate(&mut state, &mut ctx, panic).await,
+        };
+    }
+}

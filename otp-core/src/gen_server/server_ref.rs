@@ -1,0 +1,272 @@
+//! The typed handle to a server.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use super::context::ReplyTo;
+use super::run::Request;
+use super::{DEFAULT_CALL_TIMEOUT, GenServer};
+use crate::exit::ExitReason;
+use crate::message::Name;
+use crate::pid::Pid;
+use crate::process::{Pcb, PushError, table};
+
+/// Why a call failed. Every failure is returned, none hangs past the timeout.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CallError {
+    /// No reply within the timeout. The server is unaffected; a reply that comes later is
+    /// dropped.
+    #[error("the call timed out")]
+    Timeout,
+    /// The server had already ended when the call was made.
+    #[error("no such process")]
+    NoProc,
+    /// A server called itself, which could never be answered.
+    #[error("a server cannot call itself")]
+    CallingSelf,
+    /// The server exited with this reason while the call was in progress.
+    #[error("the server exited during the call: {0}")]
+    Exited(ExitReason),
+    /// The server's mailbox is bounded and full (policy `Error` or `DropNewest`).
+    #[error("the server's mailbox is full")]
+    MailboxFull,
+}
+
+/// Why a cast was not queued. A cast to a server that has ended is not an error: it is dropped,
+/// as in Erlang.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CastError<M> {
+    /// The server's mailbox is bounded and full; the message is handed back.
+    #[error("the server's mailbox is full")]
+    MailboxFull(M),
+}
+
+/// Why a stop failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StopError {
+    /// The server had already ended.
+    #[error("no such process")]
+    NoProc,
+    /// A server asked to stop itself and wait for it (return `Action::Stop` instead).
+    #[error("a server cannot stop itself synchronously")]
+    CallingSelf,
+    /// The server did not exit within the timeout; it goes on.
+    #[error("the server did not stop in time")]
+    Timeout,
+    /// The server exited, but with another reason (e.g. `terminate` panicked).
+    #[error("the server exited with {0}")]
+    Exited(ExitReason),
+}
+
+/// Why a pid could not be turned into a typed reference.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RefError {
+    /// No live local process has this pid.
+    #[error("no such process: {0}")]
+    NoProc(Pid),
+    /// The process is not a server of the requested type.
+    #[error("{pid} is a {actual}, not a {expected}")]
+    WrongType {
+        /// The process.
+        pid: Pid,
+        /// What it is.
+        actual: &'static str,
+        /// What was asked for.
+        expected: &'static str,
+    },
+}
+
+/// A typed reference to a running server: typed `call` and `cast`, no boxing on the way.
+///
+/// Cheap to clone. It keeps no server alive: once the server ends, calls return
+/// [`CallError::NoProc`] and casts are dropped.
+pub struct ServerRef<S: GenServer> {
+    pcb: Arc<Pcb<Request<S>>>,
+}
+
+impl<S: GenServer> Clone for ServerRef<S> {
+    fn clone(&self) -> Self {
+        ServerRef {
+            pcb: self.pcb.clone(),
+        }
+    }
+}
+
+impl<S: GenServer> PartialEq for ServerRef<S> {
+    fn eq(&self, other: &Self) -> bool {
+        self.pid() == other.pid()
+    }
+}
+
+impl<S: GenServer> Eq for ServerRef<S> {}
+
+impl<S: GenServer> std::fmt::Debug for ServerRef<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ServerRef<{}>{}", std::any::type_name::<S>(), self.pid())
+    }
+}
+
+impl<S: GenServer> ServerRef<S> {
+    pub(crate) fn from_pcb(pcb: Arc<Pcb<Request<S>>>) -> Self {
+        ServerRef { pcb }
+    }
+
+    /// The server's pid, for links, monitors, exits and untyped `send`.
+    pub fn pid(&self) -> Pid {
+        self.pcb.core.pid
+    }
+
+    /// Recovers a typed reference from a pid, checking that it is a live server of type `S`.
+    pub fn from_pid(pid: Pid) -> Result<Self, RefError> {
+        let entry = table::lookup(pid).ok_or(RefError::NoProc(pid))?;
+        let actual = entry.core().kind;
+        match entry.into_any().downcast::<Pcb<Request<S>>>() {
+            Ok(pcb) => Ok(ServerRef { pcb }),
+            Err(_) => Err(RefError::WrongType {
+                pid,
+                actual,
+                expected: std::any::type_name::<S>(),
+            }),
+        }
+    }
+
+    /// The server registered under a local name, if it is a server of type `S`.
+    pub fn whereis(name: impl Into<Name>) -> Option<Self> {
+        Self::from_pid(crate::whereis(name)?).ok()
+    }
+
+    /// Whether the server is alive.
+    pub fn is_alive(&self) -> bool {
+        self.pcb.core.is_alive()
+    }
+
+    /// Messages waiting in the server's mailbox.
+    pub fn mailbox_len(&self) -> usize {
+        self.pcb.mailbox.len()
+    }
+
+    /// Calls the server and waits for the reply, at most [`DEFAULT_CALL_TIMEOUT`] (5 s).
+    pub async fn call(&self, request: S::Call) -> Result<S::Reply, CallError> {
+        self.call_timeout(request, DEFAULT_CALL_TIMEOUT).await
+    }
+
+    /// Calls the server and waits for the reply at most `timeout`.
+    ///
+    /// A zero timeout returns [`CallError::Timeout`] unless the reply is there at the first
+    /// look (in practice it never is); `Duration::MAX` waits without limit. On a bounded
+    /// mailbox with policy `Wait`, the wait for room counts against the timeout.
+    pub async fn call_timeout(
+        &self,
+        request: S::Call,
+        timeout: Duration,
+    ) -> Result<S::Reply, CallError> {
+        let server = self.pid();
+        if table::current() == Some(server) {
+            return Err(CallError::CallingSelf);
+        }
+        let (tx, rx) = oneshot::channel();
+        let request = Request::Call(request, ReplyTo::new(tx));
+        let deadline = tokio::time::sleep(timeout);
+        tokio::pin!(deadline);
+        let pushed = if self.pcb.mailbox.waits_when_full() {
+            tokio::select! {
+                biased;
+                pushed = self.pcb.push_wait(request) => pushed,
+                () = &mut deadline => return Err(CallError::Timeout),
+            }
+        } else {
+            self.pcb.push(request)
+        };
+        match pushed {
+            Ok(()) => {}
+            Err(PushError::Closed(_)) => return Err(CallError::NoProc),
+            Err(PushError::Full(_)) => return Err(CallError::MailboxFull),
+        }
+        tokio::select! {
+            biased;
+            reply = rx => match reply {
+                Ok(reply) => Ok(reply),
+                // The reply handle is gone: the server ended, or dropped it without replying
+                // (then, as in Erlang, the caller waits out its timeout).
+                Err(_) => match self.pcb.core.exit_reason() {
+                    Some(reason) => Err(CallError::Exited(reason)),
+                    None => {
+                        let exited = self.pcb.core.wait_exit();
+                        tokio::select! {
+                            reason = exited => Err(CallError::Exited(reason)),
+                            () = &mut deadline => Err(CallError::Timeout),
+                        }
+                    }
+                },
+            },
+            () = &mut deadline => Err(CallError::Timeout),
+        }
+    }
+
+    /// Casts a message: queued at once, handled later by `handle_cast`. A cast to a server that
+    /// has ended is dropped without error, as in Erlang. Fails only on a full bounded mailbox
+    /// (policies `Wait` and `Error`), handing the message back; use
+    /// [`cast_wait`](Self::cast_wait) to wait for room instead.
+    pub fn cast(&self, message: S::Cast) -> Result<(), CastError<S::Cast>> {
+        match self.pcb.push(Request::Cast(message)) {
+            Ok(()) | Err(PushError::Closed(_)) => Ok(()),
+            Err(PushError::Full(r)) => Err(CastError::MailboxFull(cast_back(r))),
+        }
+    }
+
+    /// Casts a message, waiting for room if the mailbox is bounded with policy `Wait`.
+    pub async fn cast_wait(&self, message: S::Cast) -> Result<(), CastError<S::Cast>> {
+        match self.pcb.push_wait(Request::Cast(message)).await {
+            Ok(()) | Err(PushError::Closed(_)) => Ok(()),
+            Err(PushError::Full(r)) => Err(CastError::MailboxFull(cast_back(r))),
+        }
+    }
+
+    /// Stops the server with `reason` and waits until it has exited (no time limit, as
+    /// Erlang's `gen_server:stop/1`). The stop is queued after the messages already there;
+    /// `terminate` runs.
+    pub async fn stop(&self, reason: ExitReason) -> Result<(), StopError> {
+        self.stop_timeout(reason, Duration::MAX).await
+    }
+
+    /// Stops the server and waits at most `timeout` for it to exit.
+    pub async fn stop_timeout(
+        &self,
+        reason: ExitReason,
+        timeout: Duration,
+    ) -> Result<(), StopError> {
+        if table::current() == Some(self.pid()) {
+            return Err(StopError::CallingSelf);
+        }
+        if !self.pcb.core.is_alive() {
+            return Err(StopError::NoProc);
+        }
+        let exited = self.pcb.core.wait_exit();
+        if !self.pcb.push_system_envelope(Request::Stop(reason.clone())) {
+            return Err(StopError::NoProc);
+        }
+        match tokio::time::timeout(timeout, exited).await {
+            Ok(r) if r == reason => Ok(()),
+            Ok(r) => Err(StopError::Exited(r)),
+            Err(_) => Err(StopError::Timeout),
+        }
+    }
+
+    /// Resolves with the server's exit reason once it has ended.
+    pub async fn wait_exit(&self) -> ExitReason {
+        self.pcb.core.wait_exit().await
+    }
+}
+
+fn cast_back<S: GenServer>(r: Request<S>) -> S::Cast {
+    match r {
+        Request::Cast(m) => m,
+        _ => unreachable!("a cast was pushed"),
+    }
+}

@@ -1,0 +1,200 @@
+//! Starting a server: options, names, the synchronous start.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use super::context::Context;
+use super::run::{InitAck, Request, run};
+use super::{GenServer, ServerRef};
+use crate::exit::ExitReason;
+use crate::message::Name;
+use crate::name::RegisterError;
+use crate::pid::Pid;
+use crate::process::{MailboxBound, abandon, launch, prepare, table};
+
+/// A name service a server can be registered in, as Erlang's `{via, Module, Name}`: one name in
+/// it, bound to this value. [`Registry::via`](crate::Registry::via) returns one.
+pub trait ViaName: Send + Sync + 'static {
+    /// Registers `pid` under this name; on conflict, returns the pid holding it. The name must
+    /// be released when `pid` ends.
+    fn register_name(&self, pid: Pid) -> Result<(), Pid>;
+    /// The pid registered under this name, if any.
+    fn whereis_name(&self) -> Option<Pid>;
+    /// Describes the name, for errors and logs.
+    fn describe(&self) -> String;
+}
+
+/// The name a server is registered under when it starts.
+#[derive(Clone)]
+pub enum ServerName {
+    /// A local name (see [`register`](crate::register)).
+    Local(Name),
+    /// A name in another name service, such as a [`Registry`](crate::Registry).
+    Via(Arc<dyn ViaName>),
+}
+
+impl ServerName {
+    /// The process registered under this name, if any.
+    pub fn whereis(&self) -> Option<Pid> {
+        match self {
+            ServerName::Local(n) => crate::whereis(n),
+            ServerName::Via(v) => v.whereis_name(),
+        }
+    }
+
+    fn register(&self, pid: Pid) -> Result<(), StartError> {
+        match self {
+            ServerName::Local(n) => match crate::register(n, pid) {
+                Ok(()) => Ok(()),
+                Err(RegisterError::Taken { holder, .. }) => Err(StartError::AlreadyStarted(holder)),
+                Err(e) => Err(StartError::Stopped(ExitReason::error(e))),
+            },
+            ServerName::Via(v) => v.register_name(pid).map_err(StartError::AlreadyStarted),
+        }
+    }
+}
+
+impl fmt::Debug for ServerName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServerName::Local(n) => write!(f, "{n:?}"),
+            ServerName::Via(v) => write!(f, "via {}", v.describe()),
+        }
+    }
+}
+
+impl From<&str> for ServerName {
+    fn from(n: &str) -> Self {
+        ServerName::Local(n.into())
+    }
+}
+
+impl From<String> for ServerName {
+    fn from(n: String) -> Self {
+        ServerName::Local(n.into())
+    }
+}
+
+impl From<Name> for ServerName {
+    fn from(n: Name) -> Self {
+        ServerName::Local(n)
+    }
+}
+
+/// Options for starting a server.
+#[derive(Clone, Debug, Default)]
+pub struct StartOptions {
+    name: Option<ServerName>,
+    timeout: Option<Duration>,
+    mailbox: Option<MailboxBound>,
+    hibernate_after: Option<Duration>,
+}
+
+impl StartOptions {
+    /// No name, no start timeout, an unbounded mailbox, no automatic hibernation.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers the server under a name before `init` runs; if the name is taken, the start
+    /// fails with [`StartError::AlreadyStarted`] and `init` does not run.
+    pub fn name(mut self, name: impl Into<ServerName>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Fails the start with [`StartError::Timeout`] if `init` takes longer; the server is then
+    /// killed, and leaves no process, name or link behind. By default there is no limit.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Bounds the server's mailbox.
+    pub fn mailbox(mut self, bound: MailboxBound) -> Self {
+        self.mailbox = Some(bound);
+        self
+    }
+
+    /// Hibernates the server after this long without a message.
+    pub fn hibernate_after(mut self, idle: Duration) -> Self {
+        self.hibernate_after = Some(idle);
+        self
+    }
+}
+
+/// Why a server did not start.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The name is held by this process.
+    #[error("already started: {0}")]
+    AlreadyStarted(Pid),
+    /// `init` returned [`Init::Ignore`](super::Init::Ignore).
+    #[error("init ignored the start")]
+    Ignored,
+    /// `init` stopped, failed or panicked; the process exited with this reason.
+    #[error("init failed: {0}")]
+    Stopped(ExitReason),
+    /// `init` did not finish within the start timeout.
+    #[error("init timed out")]
+    Timeout,
+}
+
+pub(super) async fn start<S: GenServer>(
+    args: S::Args,
+    options: StartOptions,
+    link: bool,
+) -> Result<ServerRef<S>, StartError> {
+    let caller = table::current().and_then(table::lookup);
+    let pcb = prepare::<Request<S>>(
+        caller.as_ref().map(|c| c.core().pid),
+        std::any::type_name::<S>(),
+        options.mailbox,
+    );
+    let pid = pcb.core.pid;
+    if let Some(name) = &options.name
+        && let Err(e) = name.register(pid)
+    {
+        abandon(&pcb);
+        return Err(e);
+    }
+    let linked = match &caller {
+        Some(c) if link => {
+            pcb.core.with_cold(|cold| cold.links.insert(c.core().pid));
+            c.core().with_cold(|cold| cold.links.insert(pid));
+            Some(c)
+        }
+        _ => None,
+    };
+    let (ack_tx, ack_rx) = oneshot::channel();
+    let ctx = Context::new(pcb.clone(), options.hibernate_after);
+    launch(pcb.clone(), run::<S>(ctx, args, ack_tx));
+    let ack = match options.timeout {
+        None => ack_rx.await,
+        Some(t) => match tokio::time::timeout(t, ack_rx).await {
+            Ok(ack) => ack,
+            Err(_) => {
+                // As proc_lib does: unlink first, so the caller is not taken down, then kill,
+                // and return only once the process and its name are gone.
+                if let Some(c) = linked {
+                    crate::process::unlink_op(c.core(), pid);
+                }
+                crate::exit(pid, ExitReason::Kill);
+                pcb.core.wait_exit().await;
+                return Err(StartError::Timeout);
+            }
+        },
+    };
+    match ack {
+        Ok(InitAck::Started) => Ok(ServerRef::from_pcb(pcb)),
+        Ok(InitAck::Ignored) => {
+            pcb.core.wait_exit().await;
+            Err(StartError::Ignored)
+        }
+        Err(_) => Err(StartError::Stopped(pcb.core.wait_exit().await)),
+    }
+}

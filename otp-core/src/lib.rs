@@ -1,0 +1,58 @@
+//! # otp-core
+//!
+//! Erlang/OTP's process model for tokio: lightweight isolated processes with mailboxes, links,
+//! monitors and exit signals; local names and an Elixir-style [`Registry`]; timers; and the
+//! [`GenServer`] behaviour with typed calls and casts.
+//!
+//! - [`process`](mod@crate::process): [`spawn`], [`Process`], [`exit`], links, monitors,
+//!   `trap_exit`, introspection ([`processes`], [`process_info`]).
+//! - [`Pid`] and [`ExitReason`]: who, and why it ended — with Erlang's exit-reason semantics.
+//! - [`register`], [`whereis`], [`send`]: names and untyped messages.
+//! - [`Registry`]: unique and duplicate keys, dispatch, and names for servers (`via`).
+//! - [`send_after`], [`send_interval`], [`cancel_timer`]: timers tied to their destination.
+//! - [`GenServer`], [`ServerRef`], [`Context`]: servers.
+//!
+//! Behaviours cite the numbered items of the project's conformance checklist (`P-xx` for
+//! processes, `GS-xx` for GenServer, `REG-xx` for Registry).
+//!
+//! ```
+//! use otp_core::{spawn, send, Info};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let (tx, rx) = tokio::sync::oneshot::channel();
+//! let pid = spawn(move |mut me| async move {
+//!     if let Info::Message(m) = me.recv().await {
+//!         let _ = tx.send(m.downcast::<&str>().unwrap());
+//!     }
+//! });
+//! send(pid, "hello").unwrap();
+//! assert_eq!(rx.await.unwrap(), "hello");
+//! # }
+//! ```
+
+mod exit;
+pub mod gen_server;
+mod message;
+mod name;
+mod pid;
+pub mod process;
+pub mod registry;
+mod timer;
+
+pub use crate::exit::{ExitReason, IntoExitReason};
+pub use crate::gen_server::{
+    Action, CallError, CallResult, CastError, Context, DEFAULT_CALL_TIMEOUT, GenServer, Init,
+    RefError, ReplyTo, ServerName, ServerRef, StartError, StartOptions, StopError, ViaName,
+};
+pub use crate::message::{Down, ExitSignal, Info, Message, MonitorRef, Monitored, Name};
+pub use crate::name::{
+    Dest, RegisterError, SendError, register, registered, send, unregister, whereis,
+};
+pub use crate::pid::{LOCAL_NODE, Pid};
+pub use crate::process::{
+    LinkError, MailboxBound, Overflow, Process, ProcessInfo, ProcessStatus, SpawnOptions,
+    current_pid, exit, is_alive, process_count, process_info, processes, spawn, spawn_opt,
+    wait_exit,
+};
+pub use crate::registry::{Keys, Registry, RegistryError};
+pub use crate::timer::{TimerRef, cancel_timer, send_after, send_interval};

@@ -1,0 +1,187 @@
+//! Local names and sending.
+//!
+//! A process may register one local name; a name belongs to one process at a time and is
+//! released when its process ends, before links and monitors are told (so a replacement can take
+//! it on the news). [`send`] delivers an untyped message to a pid or a name.
+
+use std::any::Any;
+use std::sync::LazyLock;
+
+use dashmap::DashMap;
+use dashmap::mapref::entry::Entry;
+
+use crate::message::{Message, Name};
+use crate::pid::Pid;
+use crate::process::{PushError, table};
+
+static NAMES: LazyLock<DashMap<Name, Pid>> = LazyLock::new(DashMap::new);
+
+/// Why a name could not be registered.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegisterError {
+    /// Another process holds the name.
+    #[error("the name {name} is already registered to {holder}")]
+    Taken {
+        /// The name asked for.
+        name: Name,
+        /// The process holding it.
+        holder: Pid,
+    },
+    /// The process already has a name (one name per process).
+    #[error("{pid} is already registered as {name}")]
+    AlreadyNamed {
+        /// The process.
+        pid: Pid,
+        /// Its current name.
+        name: Name,
+    },
+    /// The process does not exist.
+    #[error("cannot register {0}: no such process")]
+    NoProc(Pid),
+}
+
+/// Registers `pid` under `name`.
+pub fn register(name: impl Into<Name>, pid: Pid) -> Result<(), RegisterError> {
+    let name = name.into();
+    let Some(p) = table::lookup(pid) else {
+        return Err(RegisterError::NoProc(pid));
+    };
+    p.core()
+        .with_cold(|c| {
+            if let Some(existing) = &c.name {
+                return Err(RegisterError::AlreadyNamed {
+                    pid,
+                    name: existing.clone(),
+                });
+            }
+            match NAMES.entry(name.clone()) {
+                Entry::Occupied(e) => Err(RegisterError::Taken {
+                    name,
+                    holder: *e.get(),
+                }),
+                Entry::Vacant(v) => {
+                    v.insert(pid);
+                    c.name = Some(name);
+                    Ok(())
+                }
+            }
+        })
+        .unwrap_or(Err(RegisterError::NoProc(pid)))
+}
+
+/// Removes a name. Returns whether it was registered.
+pub fn unregister(name: impl Into<Name>) -> bool {
+    let name = name.into();
+    let Some((_, pid)) = NAMES.remove(&name) else {
+        return false;
+    };
+    if let Some(p) = table::lookup(pid) {
+        p.core().with_cold(|c| {
+            if c.name.as_ref() == Some(&name) {
+                c.name = None;
+            }
+        });
+    }
+    true
+}
+
+/// The process registered under `name`, if any.
+pub fn whereis(name: impl Into<Name>) -> Option<Pid> {
+    NAMES.get(&name.into()).map(|e| *e.value())
+}
+
+/// Every registered name with its process, ordered by name.
+pub fn registered() -> Vec<(Name, Pid)> {
+    let mut all: Vec<(Name, Pid)> = NAMES
+        .iter()
+        .map(|e| (e.key().clone(), *e.value()))
+        .collect();
+    all.sort_unstable();
+    all
+}
+
+/// Releases `name` if `pid` still holds it (at `pid`'s exit).
+pub(crate) fn release(name: &Name, pid: Pid) {
+    NAMES.remove_if(name, |_, holder| *holder == pid);
+}
+
+/// Where to send: a pid or a registered name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Dest {
+    /// A process by pid.
+    Pid(Pid),
+    /// A process by registered name.
+    Name(Name),
+}
+
+impl From<Pid> for Dest {
+    fn from(p: Pid) -> Self {
+        Dest::Pid(p)
+    }
+}
+
+impl From<Name> for Dest {
+    fn from(n: Name) -> Self {
+        Dest::Name(n)
+    }
+}
+
+impl From<&str> for Dest {
+    fn from(n: &str) -> Self {
+        Dest::Name(n.into())
+    }
+}
+
+impl From<String> for Dest {
+    fn from(n: String) -> Self {
+        Dest::Name(n.into())
+    }
+}
+
+/// Why [`send`] failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// No process is registered under the name.
+    #[error("no process is registered as {0}")]
+    NotRegistered(Name),
+    /// The destination's mailbox is bounded and full; the message is handed back.
+    #[error("the mailbox of {pid} is full")]
+    MailboxFull {
+        /// The destination.
+        pid: Pid,
+        /// The message that was not delivered.
+        message: Message,
+    },
+}
+
+/// Sends `msg` to a process as an info message; a GenServer receives it in `handle_info`,
+/// a plain process as [`Info::Message`](crate::Info::Message).
+///
+/// As in Erlang, sending to a pid that has ended (or lives on a node that cannot be reached)
+/// silently drops the message, while sending to a name nobody holds is an error.
+pub fn send<T: Any + Send>(dest: impl Into<Dest>, msg: T) -> Result<(), SendError> {
+    let pid = match dest.into() {
+        Dest::Pid(p) => p,
+        Dest::Name(n) => whereis(&n).ok_or(SendError::NotRegistered(n))?,
+    };
+    send_message(pid, Message::new(msg))
+}
+
+/// Sends an already wrapped message to a pid.
+pub(crate) fn send_message(pid: Pid, msg: Message) -> Result<(), SendError> {
+    let Some(p) = table::lookup(pid) else {
+        return Ok(());
+    };
+    match p.push_message(msg) {
+        Ok(()) | Err(PushError::Closed(_)) => Ok(()),
+        Err(PushError::Full(message)) => Err(SendError::MailboxFull { pid, message }),
+    }
+}
+
+impl From<&Name> for Dest {
+    fn from(n: &Name) -> Self {
+        Dest::Name(n.clone())
+    }
+}

@@ -1,0 +1,338 @@
+//! The mailbox: a queue inside the process control block.
+//!
+//! Senders lock the queue, append, and wake the process only if it was parked on an empty
+//! mailbox. The process takes the whole queue in one lock into a local buffer and works through
+//! it without touching the lock again, so a burst of messages costs one lock per message on the
+//! sender side and one per burst on the receiver side. No queue memory is allocated before the
+//! first message; buffers grown by a burst are released when the process next finds its mailbox
+//! empty.
+//!
+//! A mailbox is unbounded unless given a [`MailboxBound`]; a bounded mailbox applies its
+//! [`Overflow`] policy to user messages (calls, casts, `send`) — never to the runtime's own
+//! messages (exit signals turned into messages, `Down` notifications), which are never lost.
+
+use std::collections::VecDeque;
+use std::num::NonZeroUsize;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll, ready};
+
+use tokio::sync::Notify;
+
+use super::core::lock;
+use crate::message::Info;
+
+/// What a bounded mailbox does with a user message that arrives when it is full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Overflow {
+    /// The sender waits for room: async sends (`call`, `cast_wait`) wait; a non-blocking send
+    /// (`cast`, `send`) returns a "mailbox full" error with the message.
+    Wait,
+    /// The send fails with a "mailbox full" error that hands the message back.
+    Error,
+    /// The oldest queued message is dropped to make room.
+    DropOldest,
+    /// The new message is dropped (a call is refused with an error instead: a caller is never
+    /// left waiting for a reply to a dropped request).
+    DropNewest,
+}
+
+/// A bound on a mailbox: a capacity and what to do when it is reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MailboxBound {
+    /// The most messages the mailbox holds.
+    pub capacity: NonZeroUsize,
+    /// What happens to a message sent to a full mailbox.
+    pub overflow: Overflow,
+}
+
+impl MailboxBound {
+    /// A bound of `capacity` messages with the given overflow policy.
+    pub const fn new(capacity: NonZeroUsize, overflow: Overflow) -> Self {
+        MailboxBound { capacity, overflow }
+    }
+}
+
+/// Why a message could not be queued.
+#[derive(Debug)]
+pub(crate) enum PushError<M> {
+    /// The process has ended.
+    Closed(M),
+    /// The mailbox is bounded and full.
+    Full(M),
+}
+
+/// The items a mailbox can hold: `Info` for plain processes, a GenServer's envelope for servers.
+pub(crate) trait Envelope: Send + 'static {
+    /// Wraps an info message.
+    fn from_info(info: Info) -> Self;
+    /// The info message inside, if this is one.
+    fn as_info(&self) -> Option<&Info>;
+    /// Unwraps the info message inside, if this is one.
+    fn into_info(self) -> Option<Info>;
+    /// Whether this is a call (a caller waits for its reply).
+    fn is_call(&self) -> bool {
+        false
+    }
+}
+
+impl Envelope for Info {
+    fn from_info(info: Info) -> Self {
+        info
+    }
+    fn as_info(&self) -> Option<&Info> {
+        Some(self)
+    }
+    fn into_info(self) -> Option<Info> {
+        Some(self)
+    }
+}
+
+struct Queue<M> {
+    items: VecDeque<M>,
+    /// The process found the mailbox empty and waits for a message: the next sender wakes it.
+    parked: bool,
+    /// The process parked in hibernation (GenServer `Action::Hibernate`).
+    hibernating: bool,
+    /// The process has ended: nothing more is queued.
+    closed: bool,
+}
+
+struct BoundState {
+    bound: MailboxBound,
+    space: Notify,
+    dropped: AtomicU64,
+}
+
+/// The shared half of a mailbox, inside the process control block.
+pub(crate) struct Mailbox<M> {
+    queue: Mutex<Queue<M>>,
+    /// Messages taken into the receiver's local buffer and not yet handled.
+    local_len: AtomicUsize,
+    bound: Option<Box<BoundState>>,
+}
+
+/// Buffers above this capacity are released when the process parks.
+const SHRINK_ABOVE: usize = 256;
+
+impl<M: Envelope> Mailbox<M> {
+    pub(crate) fn new(bound: Option<MailboxBound>) -> Self {
+        Mailbox {
+            queue: Mutex::new(Queue {
+                items: VecDeque::new(),
+                parked: false,
+                hibernating: false,
+                closed: false,
+            }),
+            local_len: AtomicUsize::new(0),
+            bound: bound.map(|bound| {
+                Box::new(BoundState {
+                    bound,
+                    space: Notify::new(),
+                    dropped: AtomicU64::new(0),
+                })
+            }),
+        }
+    }
+
+    /// Queues a runtime message (exit signal as message, `Down`), ignoring any bound.
+    /// Returns whether the process must be woken.
+    pub(crate) fn push_system(&self, msg: M) -> Result<bool, M> {
+        let mut q = lock(&self.queue);
+        if q.closed {
+            return Err(msg);
+        }
+        q.items.push_back(msg);
+        Ok(std::mem::take(&mut q.parked))
+    }
+
+    /// Queues a user message, applying the bound. Returns whether the process must be woken.
+    pub(crate) fn push_user(&self, msg: M) -> Result<bool, PushError<M>> {
+        let mut q = lock(&self.queue);
+        if q.closed {
+            return Err(PushError::Closed(msg));
+        }
+        if let Some(b) = &self.bound
+            && q.items.len() >= b.bound.capacity.get()
+        {
+            match b.bound.overflow {
+                Overflow::Wait | Overflow::Error => return Err(PushError::Full(msg)),
+                Overflow::DropNewest if msg.is_call() => return Err(PushError::Full(msg)),
+                Overflow::DropNewest => {
+                    b.dropped.fetch_add(1, Ordering::Relaxed);
+                    drop(q);
+                    drop(msg);
+                    return Ok(false);
+                }
+                Overflow::DropOldest => {
+                    let oldest = q.items.pop_front();
+                    b.dropped.fetch_add(1, Ordering::Relaxed);
+                    q.items.push_back(msg);
+                    let wake = std::mem::take(&mut q.parked);
+                    drop(q);
+                    drop(oldest);
+                    return Ok(wake);
+                }
+            }
+        }
+        q.items.push_back(msg);
+        Ok(std::mem::take(&mut q.parked))
+    }
+
+    /// Waits until a full bounded mailbox (policy `Wait`) may have room. Returns at once for
+    /// other mailboxes.
+    pub(crate) async fn room(&self) {
+        if let Some(b) = &self.bound
+            && b.bound.overflow == Overflow::Wait
+        {
+            let notified = b.space.notified();
+            let full = lock(&self.queue).items.len() >= b.bound.capacity.get();
+            if full {
+                notified.await;
+            }
+        }
+    }
+
+    /// Whether a full mailbox makes senders wait rather than fail.
+    pub(crate) fn waits_when_full(&self) -> bool {
+        self.bound
+            .as_ref()
+            .is_some_and(|b| b.bound.overflow == Overflow::Wait)
+    }
+
+    /// Closes the mailbox at exit and returns what was queued, to be dropped by the caller
+    /// outside the lock.
+    pub(crate) fn close(&self) -> VecDeque<M> {
+        let mut q = lock(&self.queue);
+        q.closed = true;
+        q.parked = false;
+        std::mem::take(&mut q.items)
+    }
+
+    /// Messages waiting, shared queue and local buffer together.
+    pub(crate) fn len(&self) -> usize {
+        lock(&self.queue).items.len() + self.local_len.load(Ordering::Relaxed)
+    }
+
+    /// `(parked, hibernating)`.
+    pub(crate) fn park_state(&self) -> (bool, bool) {
+        let q = lock(&self.queue);
+        (q.parked, q.hibernating)
+    }
+
+    /// Messages dropped by the overflow policy so far.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.bound
+            .as_ref()
+            .map_or(0, |b| b.dropped.load(Ordering::Relaxed))
+    }
+
+    /// The bound, if any.
+    pub(crate) fn bound(&self) -> Option<MailboxBound> {
+        self.bound.as_ref().map(|b| b.bound)
+    }
+}
+
+/// The receiving half of a mailbox, owned by the process.
+pub(crate) struct Receiver<M> {
+    local: VecDeque<M>,
+}
+
+impl<M: Envelope> Receiver<M> {
+    pub(crate) fn new() -> Self {
+        Receiver {
+            local: VecDeque::new(),
+        }
+    }
+
+    /// Polls for the next message. The process's waker is registered by the process task
+    /// before this runs, so returning `Pending` on an empty mailbox only marks it parked.
+    /// Returns `Pending` (and asks to be polled again) when an exit signal is pending, so the
+    /// process task acts on the signal before any further message.
+    pub(crate) fn poll_recv(
+        &mut self,
+        mailbox: &Mailbox<M>,
+        signal_pending: bool,
+        hibernate: bool,
+        cx: &mut Context<'_>,
+    ) -> Poll<M> {
+        if signal_pending {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        let coop = ready!(tokio::task::coop::poll_proceed(cx));
+        if let Some(m) = self.local.pop_front() {
+            mailbox.local_len.store(self.local.len(), Ordering::Relaxed);
+            coop.made_progress();
+            return Poll::Ready(m);
+        }
+        let mut q = lock(&mailbox.queue);
+        if q.items.is_empty() {
+            q.parked = true;
+            q.hibernating = hibernate;
+            if hibernate || q.items.capacity() > SHRINK_ABOVE {
+                q.items = VecDeque::new();
+            }
+            drop(q);
+            if hibernate || self.local.capacity() > SHRINK_ABOVE {
+                self.local = VecDeque::new();
+            }
+            return Poll::Pending;
+        }
+        q.hibernating = false;
+        let m = if let Some(b) = &mailbox.bound {
+            let m = q.items.pop_front();
+            drop(q);
+            if b.bound.overflow == Overflow::Wait {
+                b.space.notify_one();
+            }
+            m
+        } else {
+            std::mem::swap(&mut q.items, &mut self.local);
+            drop(q);
+            let m = self.local.pop_front();
+            mailbox.local_len.store(self.local.len(), Ordering::Relaxed);
+            m
+        };
+        coop.made_progress();
+        match m {
+            Some(m) => Poll::Ready(m),
+            None => unreachable!("the queue was checked non-empty under the lock"),
+        }
+    }
+
+    /// Takes the next message if one is already there.
+    pub(crate) fn try_recv(&mut self, mailbox: &Mailbox<M>) -> Option<M> {
+        if let Some(m) = self.local.pop_front() {
+            mailbox.local_len.store(self.local.len(), Ordering::Relaxed);
+            return Some(m);
+        }
+        let mut q = lock(&mailbox.queue);
+        let m = q.items.pop_front();
+        drop(q);
+        if let (Some(b), Some(_)) = (&mailbox.bound, &m)
+            && b.bound.overflow == Overflow::Wait
+        {
+            b.space.notify_one();
+        }
+        m
+    }
+
+    /// Removes every queued info message for which `pred` holds; returns how many.
+    pub(crate) fn remove_info(
+        &mut self,
+        mailbox: &Mailbox<M>,
+        mut pred: impl FnMut(&Info) -> bool,
+    ) -> usize {
+        let mut keep = |m: &M| !m.as_info().is_some_and(&mut pred);
+        let before = self.local.len();
+        self.local.retain(&mut keep);
+        let mut removed = before - self.local.len();
+        mailbox.local_len.store(self.local.len(), Ordering::Relaxed);
+        let mut q = lock(&mailbox.queue);
+        let before = q.items.len();
+        q.items.retain(&mut keep);
+        removed += before - q.items.len();
+        removed
+    }
+}

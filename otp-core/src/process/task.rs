@@ -1,0 +1,107 @@
+//! The process task: the future tokio runs for each process.
+//!
+//! It wraps the process body and, on every poll, first registers the waker, marks the process
+//! as the one running on this thread, and acts on pending exit signals — so a signal takes
+//! effect at once, even while the body is waiting on something else than its mailbox. A panic in
+//! the body is caught here and becomes [`ExitReason::Panic`]. Whichever way the process ends
+//! (return, error, panic, kill, or the task being dropped with the runtime), the clean-up runs
+//! exactly once: the exit reason is fixed first, then the mailbox and the body's state are
+//! dropped, then names, links and monitors are told.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
+
+use super::core::{Pcb, ProcessEntry, finish_exit, handle_signals};
+use super::mailbox::Envelope;
+use super::table;
+use crate::exit::{ExitReason, IntoExitReason, panic_message};
+
+pin_project! {
+    pub(crate) struct ProcessTask<M: Envelope, F> {
+        pcb: Arc<Pcb<M>>,
+        #[pin]
+        body: Option<F>,
+    }
+
+    impl<M: Envelope, F> PinnedDrop for ProcessTask<M, F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if this.body.is_some() {
+                // The task is dropped before the process ended: the runtime is shutting down
+                // or the task was aborted. The process is gone; say so to everyone concerned.
+                finish(this.pcb, this.body, ExitReason::Killed);
+            }
+        }
+    }
+}
+
+impl<M: Envelope, F> ProcessTask<M, F> {
+    pub(crate) fn new(pcb: Arc<Pcb<M>>, body: F) -> Self {
+        ProcessTask {
+            pcb,
+            body: Some(body),
+        }
+    }
+}
+
+impl<M, F> Future for ProcessTask<M, F>
+where
+    M: Envelope,
+    F: Future,
+    F::Output: IntoExitReason,
+{
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut this = self.project();
+        let pcb: &Arc<Pcb<M>> = this.pcb;
+        pcb.core.waker.register(cx.waker());
+        let _running = table::enter(pcb.core.pid);
+        if pcb.core.signal_pending()
+            && let Some(reason) = handle_signals(&**pcb)
+        {
+            finish(pcb, this.body, reason);
+            return Poll::Ready(());
+        }
+        let Some(body) = this.body.as_mut().as_pin_mut() else {
+            return Poll::Ready(());
+        };
+        let reason = match catch_unwind(AssertUnwindSafe(|| body.poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(out)) => out.into_exit_reason(),
+            Err(payload) => ExitReason::Panic(panic_message(&*payload)),
+        };
+        finish(pcb, this.body, reason);
+        Poll::Ready(())
+    }
+}
+
+fn finish<M: Envelope, F>(pcb: &Arc<Pcb<M>>, mut body: Pin<&mut Option<F>>, reason: ExitReason) {
+    let pid = pcb.core.pid;
+    let Some(cold) = pcb.core.begin_exit(&reason) else {
+        body.set(None);
+        return;
+    };
+    pcb.close_mailbox();
+    // The body's own state (a server's state, its resources) is dropped before anyone is told,
+    // so that a replacement started on the news finds them released. A panicking destructor
+    // does not stop the clean-up.
+    let _ = catch_unwind(AssertUnwindSafe(|| body.set(None)));
+    table::remove(pid);
+    log_exit(pcb.core.kind, pid, &reason);
+    finish_exit(pid, cold, &reason);
+}
+
+fn log_exit(kind: &'static str, pid: crate::Pid, reason: &ExitReason) {
+    match reason {
+        ExitReason::Panic(msg) => tracing::error!(%pid, kind, "process {pid} panicked: {msg}"),
+        r if kind != super::PLAIN_KIND && !r.is_clean() => {
+            tracing::error!(%pid, kind, reason = %r, "GenServer {kind} {pid} terminating: {r}")
+        }
+        r => tracing::trace!(%pid, kind, reason = %r, "process {pid} exited"),
+    }
+}
