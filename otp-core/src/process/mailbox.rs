@@ -17,6 +17,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll, ready};
 
+use atomic_waker::AtomicWaker;
 use tokio::sync::Notify;
 
 use super::core::lock;
@@ -252,6 +253,7 @@ impl<M: Envelope> Receiver<M> {
     pub(crate) fn poll_recv(
         &mut self,
         mailbox: &Mailbox<M>,
+        waker: &AtomicWaker,
         signal_pending: bool,
         hibernate: bool,
         cx: &mut Context<'_>,
@@ -268,6 +270,10 @@ impl<M: Envelope> Receiver<M> {
         }
         let mut q = lock(&mailbox.queue);
         if q.items.is_empty() {
+            // The process task registered this waker before polling the body; registering it
+            // again is a comparison, and keeps the mailbox working if the body polls it from a
+            // future of its own.
+            waker.register(cx.waker());
             q.parked = true;
             q.hibernating = hibernate;
             if hibernate || q.items.capacity() > SHRINK_ABOVE {
