@@ -84,12 +84,14 @@ impl Message {
 
     /// Whether the message holds a `T`.
     pub fn is<T: Any>(&self) -> bool {
-        self.0.as_any().is::<T>()
+        // `(*self.0)`: the box itself is `Any + Send`, so `self.0.as_any()` would pick the
+        // blanket impl on `Box<dyn AnyMessage>` and see the box, not the value.
+        (*self.0).as_any().is::<T>()
     }
 
     /// A reference to the value, if it is a `T`.
     pub fn downcast_ref<T: Any>(&self) -> Option<&T> {
-        self.0.as_any().downcast_ref::<T>()
+        (*self.0).as_any().downcast_ref::<T>()
     }
 
     /// The value, if it is a `T`; otherwise the message back, unchanged.
@@ -106,7 +108,7 @@ impl Message {
 
     /// The Rust type name of the value, for logs.
     pub fn type_name(&self) -> &'static str {
-        self.0.type_name()
+        (*self.0).type_name()
     }
 }
 

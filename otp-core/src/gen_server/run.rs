@@ -40,6 +40,13 @@ impl<S: GenServer> Envelope for Request<S> {
     fn is_call(&self) -> bool {
         matches!(self, Request::Call(..))
     }
+    fn is_system(&self) -> bool {
+        match self {
+            Request::Stop(_) => true,
+            Request::Info(i) => !matches!(i, Info::Message(_)),
+            Request::Call(..) | Request::Cast(_) => false,
+        }
+    }
 }
 
 /// How `init` went, told to the starter.

@@ -55,7 +55,8 @@ pub enum StopError {
     /// A server asked to stop itself and wait for it (return `Action::Stop` instead).
     #[error("a server cannot stop itself synchronously")]
     CallingSelf,
-    /// The server did not exit within the timeout; it goes on.
+    /// The server did not exit within the timeout. The stop request stays queued: the server
+    /// stops when it reaches it, unless it ends otherwise first.
     #[error("the server did not stop in time")]
     Timeout,
     /// The server exited, but with another reason (e.g. `terminate` panicked).
@@ -170,14 +171,23 @@ impl<S: GenServer> ServerRef<S> {
         if table::current() == Some(server) {
             return Err(CallError::CallingSelf);
         }
-        let (tx, rx) = oneshot::channel();
+        let (tx, mut rx) = oneshot::channel();
         let request = Request::Call(request, ReplyTo::new(tx));
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
         let pushed = if self.pcb.mailbox.waits_when_full() {
+            if !self.pcb.core.is_alive() {
+                return Err(CallError::NoProc);
+            }
             tokio::select! {
                 biased;
-                pushed = self.pcb.push_wait(request) => pushed,
+                pushed = self.pcb.push_wait(request) => match pushed {
+                    // It was alive when the call began: it ended while we waited for room.
+                    Err(PushError::Closed(_)) => {
+                        return Err(self.pcb.core.exit_reason().map_or(CallError::NoProc, CallError::Exited));
+                    }
+                    other => other,
+                },
                 () = &mut deadline => return Err(CallError::Timeout),
             }
         } else {
@@ -187,6 +197,11 @@ impl<S: GenServer> ServerRef<S> {
             Ok(()) => {}
             Err(PushError::Closed(_)) => return Err(CallError::NoProc),
             Err(PushError::Full(_)) => return Err(CallError::MailboxFull),
+        }
+        if timeout.is_zero() {
+            // As Erlang's `after 0`: look once. (A zero `sleep` only fires at the timer's next
+            // tick, by which time a fast server may have replied.)
+            return rx.try_recv().map_err(|_| CallError::Timeout);
         }
         tokio::select! {
             biased;

@@ -181,7 +181,7 @@ impl ProcessCore {
     }
 
     /// Resolves with the exit reason once the process has ended (at once if it already has).
-    pub(crate) fn wait_exit(&self) -> impl Future<Output = ExitReason> + Send + 'static {
+    pub(crate) fn wait_exit(&self) -> impl Future<Output = ExitReason> + Send + use<> {
         let mut st = lock(&self.state);
         let ready = if st.alive {
             let (tx, rx) = oneshot::channel();
@@ -474,7 +474,7 @@ pub(crate) fn demonitor(me: &ProcessCore, reference: MonitorRef) -> bool {
 
 /// The clean-up after a process ended, in Erlang's order: its name and registrations are
 /// released first, then its timers cancelled, then its links and monitors told.
-pub(crate) fn finish_exit(pid: Pid, cold: Box<Cold>, reason: &ExitReason) {
+pub(crate) fn finish_exit(pid: Pid, cold: Cold, reason: &ExitReason) {
     let Cold {
         links,
         monitored_by,
@@ -483,7 +483,7 @@ pub(crate) fn finish_exit(pid: Pid, cold: Box<Cold>, reason: &ExitReason) {
         timers,
         waiters,
         exit_hooks,
-    } = *cold;
+    } = cold;
     if let Some(name) = name {
         crate::name::release(&name, pid);
     }

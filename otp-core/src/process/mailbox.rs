@@ -75,6 +75,12 @@ pub(crate) trait Envelope: Send + 'static {
     fn is_call(&self) -> bool {
         false
     }
+    /// Whether this is a runtime message (an exit signal turned into a message, a `Down`),
+    /// which a bound never drops.
+    fn is_system(&self) -> bool {
+        self.as_info()
+            .is_some_and(|i| !matches!(i, Info::Message(_)))
+    }
 }
 
 impl Envelope for Info {
@@ -166,8 +172,19 @@ impl<M: Envelope> Mailbox<M> {
                     return Ok(false);
                 }
                 Overflow::DropOldest => {
-                    let oldest = q.items.pop_front();
+                    // The oldest *user* message makes room: runtime messages are never lost.
+                    // If only runtime messages are queued, the new message is the oldest one.
+                    let oldest = q
+                        .items
+                        .iter()
+                        .position(|m| !m.is_system())
+                        .and_then(|i| q.items.remove(i));
                     b.dropped.fetch_add(1, Ordering::Relaxed);
+                    let Some(oldest) = oldest else {
+                        drop(q);
+                        drop(msg);
+                        return Ok(false);
+                    };
                     q.items.push_back(msg);
                     let wake = std::mem::take(&mut q.parked);
                     drop(q);
@@ -207,7 +224,13 @@ impl<M: Envelope> Mailbox<M> {
         let mut q = lock(&self.queue);
         q.closed = true;
         q.parked = false;
-        std::mem::take(&mut q.items)
+        let items = std::mem::take(&mut q.items);
+        drop(q);
+        // Senders waiting for room (policy `Wait`) find the mailbox closed and stop waiting.
+        if let Some(b) = &self.bound {
+            b.space.notify_waiters();
+        }
+        items
     }
 
     /// Messages waiting, shared queue and local buffer together.

@@ -72,7 +72,7 @@ pub(crate) fn prepare<M: Envelope>(
 pub(crate) fn abandon<M: Envelope>(pcb: &Arc<Pcb<M>>) {
     if let Some(cold) = pcb.core.begin_exit(&ExitReason::NoProc) {
         table::remove(pcb.core.pid);
-        self::core::finish_exit(pcb.core.pid, cold, &ExitReason::NoProc);
+        self::core::finish_exit(pcb.core.pid, *cold, &ExitReason::NoProc);
     }
 }
 
@@ -215,10 +215,17 @@ pub fn current_pid() -> Option<Pid> {
 
 /// Resolves once the local process `pid` has ended, with its exit reason (`NoProc` at once if
 /// there is no such process). Usable from anywhere, inside a process or not.
-pub async fn wait_exit(pid: Pid) -> ExitReason {
-    match table::lookup(pid) {
-        Some(p) => p.core().wait_exit().await,
-        None => ExitReason::NoProc,
+///
+/// The wait starts when this is called, not when the future is first polled: a future taken
+/// before an action that ends the process (`let exited = wait_exit(pid); exit(pid, Kill);`)
+/// resolves with the reason even if the process is gone by the time it is awaited.
+pub fn wait_exit(pid: Pid) -> impl Future<Output = ExitReason> + Send + 'static {
+    let waiting = table::lookup(pid).map(|p| p.core().wait_exit());
+    async move {
+        match waiting {
+            Some(exited) => exited.await,
+            None => ExitReason::NoProc,
+        }
     }
 }
 
