@@ -65,16 +65,7 @@ impl<S: GenServer> Context<S> {
     async fn recv(&mut self, hibernate: bool) -> Request<S> {
         let pcb = &*self.pcb;
         let rx = &mut self.rx;
-        poll_fn(|cx| {
-            rx.poll_recv(
-                &pcb.mailbox,
-                &pcb.core.waker,
-                pcb.core.signal_pending(),
-                hibernate,
-                cx,
-            )
-        })
-        .await
+        poll_fn(|cx| rx.poll_recv(&pcb.mailbox, &pcb.core, hibernate, cx)).await
     }
 }
 

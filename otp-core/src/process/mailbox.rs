@@ -17,10 +17,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll, ready};
 
-use atomic_waker::AtomicWaker;
 use tokio::sync::Notify;
 
-use super::core::lock;
+use super::core::{ProcessCore, lock};
 use crate::message::Info;
 
 /// What a bounded mailbox does with a user message that arrives when it is full.
@@ -276,14 +275,16 @@ impl<M: Envelope> Receiver<M> {
     pub(crate) fn poll_recv(
         &mut self,
         mailbox: &Mailbox<M>,
-        waker: &AtomicWaker,
-        signal_pending: bool,
+        core: &ProcessCore,
         hibernate: bool,
         cx: &mut Context<'_>,
     ) -> Poll<M> {
-        if signal_pending {
+        let yield_to_signal = |cx: &mut Context<'_>| {
             cx.waker().wake_by_ref();
-            return Poll::Pending;
+            Poll::Pending
+        };
+        if core.signal_pending() {
+            return yield_to_signal(cx);
         }
         let coop = ready!(tokio::task::coop::poll_proceed(cx));
         if let Some(m) = self.local.pop_front() {
@@ -292,11 +293,17 @@ impl<M: Envelope> Receiver<M> {
             return Poll::Ready(m);
         }
         let mut q = lock(&mailbox.queue);
+        // Again under the lock: a sender that signalled and then sent a message has its signal
+        // visible here if its message is, and the signal must be acted on first.
+        if core.signal_pending() {
+            drop(q);
+            return yield_to_signal(cx);
+        }
         if q.items.is_empty() {
             // The process task registered this waker before polling the body; registering it
             // again is a comparison, and keeps the mailbox working if the body polls it from a
             // future of its own.
-            waker.register(cx.waker());
+            core.waker.register(cx.waker());
             q.parked = true;
             q.hibernating = hibernate;
             if hibernate || q.items.capacity() > SHRINK_ABOVE {

@@ -441,16 +441,7 @@ impl Process {
     pub async fn recv(&mut self) -> Info {
         let pcb = &*self.pcb;
         let rx = &mut self.rx;
-        poll_fn(|cx| {
-            rx.poll_recv(
-                &pcb.mailbox,
-                &pcb.core.waker,
-                pcb.core.signal_pending(),
-                false,
-                cx,
-            )
-        })
-        .await
+        poll_fn(|cx| rx.poll_recv(&pcb.mailbox, &pcb.core, false, cx)).await
     }
 
     /// Waits for the next message at most `timeout`.
