@@ -1,5 +1,5 @@
-//! Registry conformance: REG-02 (register), REG-03 (clean-up and unregister), REG-05 (lookup),
-//! REG-06 (dispatch), REG-07 (`via` names for servers), REG-08 (update_value), REG-09 (queries),
+//! Registry conformance: REG-01 (kinds), REG-02 (register), REG-03 (clean-up and unregister), REG-05 (lookup),
+//! REG-04 (exact key comparison), REG-06 (dispatch), REG-07 (`via` names for servers), REG-08 (update_value), REG-09 (queries),
 //! and operations that act for the caller outside any process.
 
 mod common;
@@ -444,4 +444,40 @@ async fn register_outside_a_process_is_not_in_process() {
     assert_eq!(reg.count(), 0);
     let dup = Reg::new(Keys::Duplicate);
     assert_eq!(dup.register("k", 1), Err(RegistryError::NotInProcess));
+}
+
+/// REG-01: a registry has a kind, unique or duplicate, and starts empty.
+#[tokio::test]
+async fn reg01_kinds() {
+    let unique = Reg::new(Keys::Unique);
+    let duplicate = Reg::new(Keys::Duplicate);
+    assert_eq!(unique.kind(), Keys::Unique);
+    assert_eq!(duplicate.kind(), Keys::Duplicate);
+    assert_eq!((unique.count(), duplicate.count()), (0, 0));
+}
+
+/// A key type whose values Elixir would compare with `==` but not with `===`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Num {
+    Int(i64),
+    /// A float, by its bits.
+    Float(u64),
+}
+
+/// REG-04: keys are compared exactly (Elixir's `===`): `1` and `1.0` are different keys.
+#[tokio::test]
+async fn reg04_keys_compare_exactly() {
+    let reg: Registry<Num, ()> = Registry::new(Keys::Unique);
+    let a = Probe::plain();
+    let r = reg.clone();
+    let one_float = Num::Float(1.0f64.to_bits());
+    let k = one_float.clone();
+    let got = a
+        .with(move |_| (r.register(Num::Int(1), ()), r.register(k, ())))
+        .await;
+    assert_eq!(got, (Ok(()), Ok(())));
+    assert_eq!(reg.count(), 2);
+    assert_eq!(reg.whereis(&Num::Int(1)), Some(a.pid));
+    assert_eq!(reg.whereis(&one_float), Some(a.pid));
+    assert_eq!(reg.whereis(&Num::Int(2)), None);
 }
