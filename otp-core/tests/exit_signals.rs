@@ -231,21 +231,31 @@ async fn many_panics_are_isolated_multi_thread() {
     quiet_panics();
     let bystander = Probe::plain();
     let mut exits = Vec::new();
+    // The processes wait for the go signal, so each exit is watched before it can happen.
+    let go = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
     for i in 0..100 {
+        let go = go.clone();
         let pid = spawn(move |_| async move {
-            tokio::task::yield_now().await;
+            let _permit = go.acquire().await;
             if true {
                 panic!("panic {i}")
             }
         });
         exits.push((i, watch_exit(pid)));
     }
+    go.add_permits(100);
     for (i, exited) in exits {
         assert_eq!(exited.await, ExitReason::Panic(format!("panic {i}")));
     }
     assert!(bystander.survives().await);
-    let pid = spawn(|_| async {});
-    assert_eq!(watch_exit(pid).await, ExitReason::Normal);
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    spawn(move |_| async move {
+        let _ = tx.send("still spawning and running processes");
+    });
+    assert_eq!(
+        within("a new process to run", rx).await,
+        Ok("still spawning and running processes")
+    );
 }
 
 /// A process body returning `Err(e)` ends with `e` as the reason.

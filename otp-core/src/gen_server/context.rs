@@ -1,10 +1,13 @@
 //! The context a GenServer's callbacks receive, and the reply handle of a call.
 
 use std::future::poll_fn;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use tokio::sync::oneshot;
+use tokio::time::Sleep;
 
 use super::run::Request;
 use super::{GenServer, ServerRef};
@@ -19,6 +22,8 @@ pub struct Context<S: GenServer> {
     pub(crate) rx: Receiver<Request<S>>,
     pub(crate) from: Option<ReplyTo<S::Reply>>,
     pub(crate) hibernate_after: Option<Duration>,
+    /// The timer of idle timeouts and `hibernate_after`, kept between uses.
+    idle_timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl<S: GenServer> Context<S> {
@@ -30,6 +35,7 @@ impl<S: GenServer> Context<S> {
             rx: Receiver::new(),
             from: None,
             hibernate_after,
+            idle_timer: None,
         }
     }
 
@@ -51,21 +57,47 @@ impl<S: GenServer> Context<S> {
         self.pcb.core.parent
     }
 
-    /// Receives the next request; hibernates first if asked, or after `hibernate_after` idle.
+    /// Receives the next request, hibernating once the mailbox is empty if asked (or after
+    /// `hibernate_after` idle). The hot path, with no `hibernate_after`, arms no timer.
     pub(crate) async fn next(&mut self, hibernate: bool) -> Request<S> {
-        if !hibernate && let Some(after) = self.hibernate_after {
-            if let Ok(r) = tokio::time::timeout(after, self.recv(false)).await {
-                return r;
-            }
-            return self.recv(true).await;
+        match self.hibernate_after {
+            Some(after) if !hibernate => match self.recv_within(after).await {
+                Some(r) => r,
+                None => self.recv(true).await,
+            },
+            _ => self.recv(hibernate).await,
         }
-        self.recv(hibernate).await
     }
 
-    async fn recv(&mut self, hibernate: bool) -> Request<S> {
+    /// Receives the next request.
+    pub(crate) fn recv(&mut self, hibernate: bool) -> impl Future<Output = Request<S>> + '_ {
         let pcb = &*self.pcb;
         let rx = &mut self.rx;
-        poll_fn(|cx| rx.poll_recv(&pcb.mailbox, &pcb.core, hibernate, cx)).await
+        poll_fn(move |cx| rx.poll_recv(&pcb.mailbox, &pcb.core, hibernate, cx))
+    }
+
+    /// Receives the next request, or `None` if none comes within `after`. The idle timer is kept
+    /// between uses and moved forward, which costs tokio no lock.
+    pub(crate) fn recv_within(
+        &mut self,
+        after: Duration,
+    ) -> impl Future<Output = Option<Request<S>>> + '_ {
+        let deadline = super::call_timer::deadline_after(after);
+        let timer = match &mut self.idle_timer {
+            Some(t) => {
+                t.as_mut().reset(deadline);
+                t
+            }
+            none => none.insert(Box::pin(tokio::time::sleep_until(deadline))),
+        };
+        let pcb = &*self.pcb;
+        let rx = &mut self.rx;
+        poll_fn(move |cx| {
+            if let Poll::Ready(r) = rx.poll_recv(&pcb.mailbox, &pcb.core, false, cx) {
+                return Poll::Ready(Some(r));
+            }
+            timer.as_mut().poll(cx).map(|()| None)
+        })
     }
 }
 

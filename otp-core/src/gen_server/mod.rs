@@ -45,6 +45,7 @@
 //! # }
 //! ```
 
+mod call_timer;
 mod context;
 mod run;
 mod server_ref;

@@ -56,11 +56,10 @@ pub(crate) enum InitAck {
 }
 
 /// Runs a callback future, turning a panic into an exit reason.
-async fn guarded<T>(f: impl Future<Output = T>) -> Result<T, ExitReason> {
+fn guarded<F: Future>(f: F) -> impl Future<Output = Result<F::Output, ExitReason>> {
     AssertUnwindSafe(f)
         .catch_unwind()
-        .await
-        .map_err(|p| ExitReason::Panic(panic_message(&*p)))
+        .map(|r| r.map_err(|p| ExitReason::Panic(panic_message(&*p))))
 }
 
 /// Runs `terminate` and returns the reason to exit with (a panic in `terminate` replaces it).
@@ -97,9 +96,9 @@ pub(crate) async fn run<S: GenServer>(
         let request = match action {
             Action::Noreply => ctx.next(false).await,
             Action::Hibernate => ctx.next(true).await,
-            Action::Timeout(after) => match tokio::time::timeout(after, ctx.next(false)).await {
-                Ok(r) => r,
-                Err(_) => Request::Info(Info::Timeout),
+            Action::Timeout(after) => match ctx.recv_within(after).await {
+                Some(r) => r,
+                None => Request::Info(Info::Timeout),
             },
             Action::Continue(arg) => {
                 action = match guarded(state.handle_continue(arg, &mut ctx)).await {

@@ -1,10 +1,14 @@
 //! The typed handle to a server.
 
+use std::future::poll_fn;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use tokio::sync::oneshot;
 
+use super::call_timer::CallTimer;
 use super::context::ReplyTo;
 use super::run::Request;
 use super::{DEFAULT_CALL_TIMEOUT, GenServer};
@@ -173,8 +177,7 @@ impl<S: GenServer> ServerRef<S> {
         }
         let (tx, mut rx) = oneshot::channel();
         let request = Request::Call(request, ReplyTo::new(tx));
-        let deadline = tokio::time::sleep(timeout);
-        tokio::pin!(deadline);
+        let mut deadline = CallTimer::start(timeout);
         let pushed = if self.pcb.mailbox.waits_when_full() {
             if !self.pcb.core.is_alive() {
                 return Err(CallError::NoProc);
@@ -203,24 +206,25 @@ impl<S: GenServer> ServerRef<S> {
             // tick, by which time a fast server may have replied.)
             return rx.try_recv().map_err(|_| CallError::Timeout);
         }
-        tokio::select! {
-            biased;
-            reply = rx => match reply {
-                Ok(reply) => Ok(reply),
-                // The reply handle is gone: the server ended, or dropped it without replying
-                // (then, as in Erlang, the caller waits out its timeout).
-                Err(_) => match self.pcb.core.exit_reason() {
-                    Some(reason) => Err(CallError::Exited(reason)),
-                    None => {
-                        let exited = self.pcb.core.wait_exit();
-                        tokio::select! {
-                            reason = exited => Err(CallError::Exited(reason)),
-                            () = &mut deadline => Err(CallError::Timeout),
-                        }
+        let reply = poll_fn(|cx| match Pin::new(&mut rx).poll(cx) {
+            Poll::Ready(r) => Poll::Ready(Some(r)),
+            Poll::Pending => Pin::new(&mut deadline).poll(cx).map(|()| None),
+        })
+        .await;
+        match reply {
+            Some(Ok(reply)) => Ok(reply),
+            // The reply handle is gone: the server ended, or dropped it without replying (then,
+            // as in Erlang, the caller waits out its timeout).
+            Some(Err(_)) => match self.pcb.core.exit_reason() {
+                Some(reason) => Err(CallError::Exited(reason)),
+                None => {
+                    tokio::select! {
+                        reason = self.pcb.core.wait_exit() => Err(CallError::Exited(reason)),
+                        () = &mut deadline => Err(CallError::Timeout),
                     }
-                },
+                }
             },
-            () = &mut deadline => Err(CallError::Timeout),
+            None => Err(CallError::Timeout),
         }
     }
 

@@ -134,6 +134,7 @@ impl ProcessCore {
         Some(f(st.cold.as_deref()))
     }
 
+    #[inline]
     pub(crate) fn is_alive(&self) -> bool {
         lock(&self.state).alive
     }
@@ -142,10 +143,12 @@ impl ProcessCore {
         lock(&self.state).exit_reason.clone()
     }
 
+    #[inline]
     pub(crate) fn signal_pending(&self) -> bool {
         self.signal_pending.load(Ordering::Acquire)
     }
 
+    #[inline]
     pub(crate) fn traps_exits(&self) -> bool {
         self.trap_exit.load(Ordering::Relaxed)
     }

@@ -44,11 +44,13 @@ thread_local! {
 }
 
 /// The process whose task is being polled on this thread, if any.
+#[inline]
 pub(crate) fn current() -> Option<Pid> {
     CURRENT.with(Cell::get)
 }
 
 /// Marks `pid` as the running process until the guard drops.
+#[inline]
 pub(crate) fn enter(pid: Pid) -> CurrentGuard {
     CurrentGuard(CURRENT.with(|c| c.replace(Some(pid))))
 }
@@ -56,6 +58,7 @@ pub(crate) fn enter(pid: Pid) -> CurrentGuard {
 pub(crate) struct CurrentGuard(Option<Pid>);
 
 impl Drop for CurrentGuard {
+    #[inline]
     fn drop(&mut self) {
         CURRENT.with(|c| c.set(self.0));
     }
