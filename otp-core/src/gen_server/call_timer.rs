@@ -31,15 +31,21 @@ pub(crate) fn deadline_after(timeout: Duration) -> Instant {
         .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30))
 }
 
-/// A call's deadline: resolves when it passes.
+/// A call's deadline: resolves when it passes (never, for an unlimited wait).
 pub(crate) struct CallTimer {
     task: Option<Id>,
     sleep: Option<Pin<Box<Sleep>>>,
 }
 
 impl CallTimer {
-    /// A timer firing `timeout` from now.
+    /// A timer firing `timeout` from now; never, for `Duration::MAX` (no timer is armed then).
     pub(crate) fn start(timeout: Duration) -> Self {
+        if timeout == Duration::MAX {
+            return CallTimer {
+                task: None,
+                sleep: None,
+            };
+        }
         let deadline = deadline_after(timeout);
         let task = tokio::task::try_id();
         let cached = task.and_then(|id| {
@@ -69,7 +75,7 @@ impl Future for CallTimer {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         match self.sleep.as_mut() {
             Some(sleep) => sleep.as_mut().poll(cx),
-            None => Poll::Ready(()),
+            None => Poll::Pending,
         }
     }
 }

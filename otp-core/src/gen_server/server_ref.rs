@@ -270,10 +270,19 @@ impl<S: GenServer> ServerRef<S> {
         if !self.pcb.push_system_envelope(Request::Stop(reason.clone())) {
             return Err(StopError::NoProc);
         }
-        match tokio::time::timeout(timeout, exited).await {
-            Ok(r) if r == reason => Ok(()),
-            Ok(r) => Err(StopError::Exited(r)),
-            Err(_) => Err(StopError::Timeout),
+        let exited = if timeout == Duration::MAX {
+            // No timer for an unlimited wait: arming one costs the time driver a wake-up.
+            Some(exited.await)
+        } else {
+            tokio::select! {
+                r = exited => Some(r),
+                () = CallTimer::start(timeout) => None,
+            }
+        };
+        match exited {
+            Some(r) if r == reason => Ok(()),
+            Some(r) => Err(StopError::Exited(r)),
+            None => Err(StopError::Timeout),
         }
     }
 
