@@ -1,24 +1,32 @@
 //! The timer of a call's timeout, kept per task between calls.
 //!
-//! Every call has a timeout (5 s by default), so arming a fresh tokio timer per call — register
-//! it in the timer wheel under the driver's lock, then remove it when the reply comes — would be
-//! most of a call's cost, and worse: when the wheel is otherwise empty, each registration wakes
-//! the thread parked in the time driver. Instead a task keeps its call timer after a call and
-//! moves its deadline forward for the next one, which tokio does without a lock while the new
-//! deadline is later (the wheel re-files the entry when the old deadline passes). The cache is
-//! per thread and keyed by task id, which is never reused, so a timer only ever serves the task
-//! (and so the runtime) that created it.
+//! Every call has a timeout (5 s by default). Arming a fresh tokio timer per call — register it
+//! in the timer wheel under the driver's lock, poll it, remove it when the reply comes — would
+//! be most of a call's cost, and worse: when the wheel is otherwise empty, each registration
+//! wakes the thread parked in the time driver. Instead a task keeps its call timer between
+//! calls (a per-thread cache keyed by task id, which is never reused, so a timer only serves the
+//! task — and so the runtime — that created it), and a call leaves it as it is when it would fire
+//! *before* the call's own deadline: if it does fire first, the call sees that its deadline has
+//! not come and moves the timer to it, which tokio does without a lock. A call re-registers its
+//! waker only if it is polled with another waker than the one the timer holds. In a stream of
+//! calls from one task, the timer is touched once per timeout period, not once per call.
 
 use std::cell::RefCell;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use tokio::task::Id;
 use tokio::time::{Instant, Sleep};
 
+/// A timer and the waker it was last polled with.
+struct Kept {
+    sleep: Pin<Box<Sleep>>,
+    waker: Option<Waker>,
+}
+
 thread_local! {
-    static CACHE: RefCell<Vec<(Id, Pin<Box<Sleep>>)>> = const { RefCell::new(Vec::new()) };
+    static CACHE: RefCell<Vec<(Id, Kept)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Timers kept per thread; the oldest is dropped beyond this.
@@ -33,8 +41,9 @@ pub(crate) fn deadline_after(timeout: Duration) -> Instant {
 
 /// A call's deadline: resolves when it passes (never, for an unlimited wait).
 pub(crate) struct CallTimer {
+    deadline: Option<Instant>,
     task: Option<Id>,
-    sleep: Option<Pin<Box<Sleep>>>,
+    kept: Option<Kept>,
 }
 
 impl CallTimer {
@@ -42,29 +51,24 @@ impl CallTimer {
     pub(crate) fn start(timeout: Duration) -> Self {
         if timeout == Duration::MAX {
             return CallTimer {
+                deadline: None,
                 task: None,
-                sleep: None,
+                kept: None,
             };
         }
         let deadline = deadline_after(timeout);
         let task = tokio::task::try_id();
-        let cached = task.and_then(|id| {
+        let kept = task.and_then(|id| {
             CACHE.with(|c| {
                 let mut c = c.try_borrow_mut().ok()?;
-                let at = c.iter().position(|(t, _)| *t == id)?;
+                let at = c.iter().rposition(|(t, _)| *t == id)?;
                 Some(c.swap_remove(at).1)
             })
         });
-        let sleep = match cached {
-            Some(mut sleep) => {
-                sleep.as_mut().reset(deadline);
-                sleep
-            }
-            None => Box::pin(tokio::time::sleep_until(deadline)),
-        };
         CallTimer {
+            deadline: Some(deadline),
             task,
-            sleep: Some(sleep),
+            kept,
         }
     }
 }
@@ -73,28 +77,50 @@ impl Future for CallTimer {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        match self.sleep.as_mut() {
-            Some(sleep) => sleep.as_mut().poll(cx),
-            None => Poll::Pending,
+        let this = &mut *self;
+        let Some(deadline) = this.deadline else {
+            return Poll::Pending;
+        };
+        let kept = this.kept.get_or_insert_with(|| Kept {
+            sleep: Box::pin(tokio::time::sleep_until(deadline)),
+            waker: None,
+        });
+        loop {
+            if kept.sleep.is_elapsed() || kept.sleep.deadline() > deadline {
+                // It fired (maybe for an earlier call's deadline), or it is set later than
+                // this call allows: is the call's own deadline here?
+                if Instant::now() >= deadline {
+                    return Poll::Ready(());
+                }
+                kept.sleep.as_mut().reset(deadline);
+                kept.waker = None;
+            }
+            if kept.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                return Poll::Pending;
+            }
+            match kept.sleep.as_mut().poll(cx) {
+                Poll::Ready(()) => continue,
+                Poll::Pending => {
+                    kept.waker = Some(cx.waker().clone());
+                    return Poll::Pending;
+                }
+            }
         }
     }
 }
 
 impl Drop for CallTimer {
     fn drop(&mut self) {
-        let (Some(task), Some(sleep)) = (self.task, self.sleep.take()) else {
+        let (Some(task), Some(kept)) = (self.task, self.kept.take()) else {
             return;
         };
-        if sleep.is_elapsed() {
-            return;
-        }
         // During thread teardown the cache may be gone; the timer is then simply dropped.
         let _ = CACHE.try_with(|c| {
             if let Ok(mut c) = c.try_borrow_mut() {
                 if c.len() >= SLOTS {
                     drop(c.remove(0));
                 }
-                c.push((task, sleep));
+                c.push((task, kept));
             }
         });
     }

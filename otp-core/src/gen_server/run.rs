@@ -1,13 +1,15 @@
 //! The server loop: init, then one request at a time, each handler's [`Action`] deciding what
 //! comes next, until a stop.
 
-use std::panic::AssertUnwindSafe;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
-use futures_util::FutureExt;
+use pin_project_lite::pin_project;
 use tokio::sync::oneshot;
 
-use super::context::{Context, ReplyTo};
-use super::{Action, CallResult, GenServer, Init};
+use super::context::ReplyTo;
+use super::{Action, CallResult, Context as ServerContext, GenServer, Init};
 use crate::exit::{ExitReason, panic_message};
 use crate::message::Info;
 use crate::process::Envelope;
@@ -55,17 +57,36 @@ pub(crate) enum InitAck {
     Ignored,
 }
 
+pin_project! {
+    /// A callback future whose panic becomes an exit reason.
+    struct Guarded<F> {
+        #[pin]
+        callback: F,
+    }
+}
+
+impl<F: Future> Future for Guarded<F> {
+    type Output = Result<F::Output, ExitReason>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let callback = self.project().callback;
+        match catch_unwind(AssertUnwindSafe(|| callback.poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(p) => Poll::Ready(Err(ExitReason::Panic(panic_message(&*p)))),
+        }
+    }
+}
+
 /// Runs a callback future, turning a panic into an exit reason.
-fn guarded<F: Future>(f: F) -> impl Future<Output = Result<F::Output, ExitReason>> {
-    AssertUnwindSafe(f)
-        .catch_unwind()
-        .map(|r| r.map_err(|p| ExitReason::Panic(panic_message(&*p))))
+fn guarded<F: Future>(callback: F) -> Guarded<F> {
+    Guarded { callback }
 }
 
 /// Runs `terminate` and returns the reason to exit with (a panic in `terminate` replaces it).
 async fn terminate<S: GenServer>(
     state: &mut S,
-    ctx: &mut Context<S>,
+    ctx: &mut ServerContext<S>,
     reason: ExitReason,
 ) -> ExitReason {
     match guarded(state.terminate(&reason, ctx)).await {
@@ -76,7 +97,7 @@ async fn terminate<S: GenServer>(
 
 /// The whole life of a server process.
 pub(crate) async fn run<S: GenServer>(
-    mut ctx: Context<S>,
+    mut ctx: ServerContext<S>,
     args: S::Args,
     ack: oneshot::Sender<InitAck>,
 ) -> ExitReason {
@@ -94,6 +115,7 @@ pub(crate) async fn run<S: GenServer>(
     let parent = ctx.parent();
     loop {
         let request = match action {
+            Action::Noreply if ctx.hibernate_after.is_none() => ctx.recv(false).await,
             Action::Noreply => ctx.next(false).await,
             Action::Hibernate => ctx.next(true).await,
             Action::Timeout(after) => match ctx.recv_within(after).await {
@@ -192,7 +214,12 @@ mod tests {
     /// grows in steps with it, so it must stay small.
     #[test]
     fn server_loop_future_stays_small() {
-        let pcb = Arc::new(Pcb::new(Pid::from_parts(0, u64::MAX, 0), None, "test", None));
+        let pcb = Arc::new(Pcb::new(
+            Pid::from_parts(0, u64::MAX, 0),
+            None,
+            "test",
+            None,
+        ));
         let (ack, _rx) = oneshot::channel();
         let fut = run::<Small>(Context::new(pcb, None), 1, ack);
         let size = std::mem::size_of_val(&fut);

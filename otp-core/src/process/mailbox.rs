@@ -14,7 +14,7 @@
 use std::collections::VecDeque;
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll, ready};
 
 use tokio::sync::Notify;
@@ -96,8 +96,6 @@ impl Envelope for Info {
 
 struct Queue<M> {
     items: VecDeque<M>,
-    /// The process found the mailbox empty and waits for a message: the next sender wakes it.
-    parked: bool,
     /// The process parked in hibernation (GenServer `Action::Hibernate`).
     hibernating: bool,
     /// The process has ended: nothing more is queued.
@@ -115,6 +113,11 @@ pub(crate) struct Mailbox<M> {
     queue: Mutex<Queue<M>>,
     /// Messages taken into the receiver's local buffer and not yet handled.
     local_len: AtomicUsize,
+    /// The next sender must wake the process: set (under the queue's lock) by the process when
+    /// it finds the queue empty or takes all of it, cleared (under the lock) by the sender that
+    /// wakes it. The process reads it without the lock: while it is still set, no message came
+    /// since the process last looked.
+    parked: AtomicBool,
     bound: Option<Box<BoundState>>,
 }
 
@@ -126,11 +129,11 @@ impl<M: Envelope> Mailbox<M> {
         Mailbox {
             queue: Mutex::new(Queue {
                 items: VecDeque::new(),
-                parked: false,
                 hibernating: false,
                 closed: false,
             }),
             local_len: AtomicUsize::new(0),
+            parked: AtomicBool::new(false),
             bound: bound.map(|bound| {
                 Box::new(BoundState {
                     bound,
@@ -149,7 +152,7 @@ impl<M: Envelope> Mailbox<M> {
             return Err(msg);
         }
         q.items.push_back(msg);
-        Ok(std::mem::take(&mut q.parked))
+        Ok(self.unpark())
     }
 
     /// Queues a user message, applying the bound. Returns whether the process must be woken.
@@ -185,7 +188,7 @@ impl<M: Envelope> Mailbox<M> {
                         return Ok(false);
                     };
                     q.items.push_back(msg);
-                    let wake = std::mem::take(&mut q.parked);
+                    let wake = self.unpark();
                     drop(q);
                     drop(oldest);
                     return Ok(wake);
@@ -193,7 +196,7 @@ impl<M: Envelope> Mailbox<M> {
             }
         }
         q.items.push_back(msg);
-        Ok(std::mem::take(&mut q.parked))
+        Ok(self.unpark())
     }
 
     /// Waits until a full bounded mailbox (policy `Wait`) may have room. Returns at once for
@@ -222,7 +225,7 @@ impl<M: Envelope> Mailbox<M> {
     pub(crate) fn close(&self) -> VecDeque<M> {
         let mut q = lock(&self.queue);
         q.closed = true;
-        q.parked = false;
+        self.parked.store(false, Ordering::Release);
         let items = std::mem::take(&mut q.items);
         drop(q);
         // Senders waiting for room (policy `Wait`) find the mailbox closed and stop waiting.
@@ -237,10 +240,18 @@ impl<M: Envelope> Mailbox<M> {
         lock(&self.queue).items.len() + self.local_len.load(Ordering::Relaxed)
     }
 
-    /// `(parked, hibernating)`.
+    /// `(waiting, hibernating)`: the process waits on an empty mailbox.
     pub(crate) fn park_state(&self) -> (bool, bool) {
         let q = lock(&self.queue);
-        (q.parked, q.hibernating)
+        let waiting = q.items.is_empty()
+            && self.local_len.load(Ordering::Relaxed) == 0
+            && self.parked.load(Ordering::Acquire);
+        (waiting, waiting && q.hibernating)
+    }
+
+    /// Called by a sender under the lock, after queueing: whether it must wake the process.
+    fn unpark(&self) -> bool {
+        self.parked.load(Ordering::Relaxed) && self.parked.swap(false, Ordering::AcqRel)
     }
 
     /// Messages dropped by the overflow policy so far.
@@ -292,6 +303,14 @@ impl<M: Envelope> Receiver<M> {
             coop.made_progress();
             return Poll::Ready(m);
         }
+        if self.local.capacity() > SHRINK_ABOVE {
+            self.local = VecDeque::new();
+        }
+        // Still parked since the queue was last taken whole: no message came, and the next one
+        // wakes this task (registered by the process task before this poll). No lock needed.
+        if !hibernate && mailbox.parked.load(Ordering::Acquire) {
+            return Poll::Pending;
+        }
         let mut q = lock(&mailbox.queue);
         // Again under the lock: a sender that signalled and then sent a message has its signal
         // visible here if its message is, and the signal must be acted on first.
@@ -304,14 +323,10 @@ impl<M: Envelope> Receiver<M> {
             // again is a comparison, and keeps the mailbox working if the body polls it from a
             // future of its own.
             core.waker.register(cx.waker());
-            q.parked = true;
+            mailbox.parked.store(true, Ordering::Release);
             q.hibernating = hibernate;
             if hibernate || q.items.capacity() > SHRINK_ABOVE {
                 q.items = VecDeque::new();
-            }
-            drop(q);
-            if hibernate || self.local.capacity() > SHRINK_ABOVE {
-                self.local = VecDeque::new();
             }
             return Poll::Pending;
         }
@@ -325,6 +340,9 @@ impl<M: Envelope> Receiver<M> {
             m
         } else {
             std::mem::swap(&mut q.items, &mut self.local);
+            // The queue is empty now: the next sender wakes us, and until one does, finding the
+            // local buffer empty needs no lock.
+            mailbox.parked.store(true, Ordering::Release);
             drop(q);
             let m = self.local.pop_front();
             mailbox.local_len.store(self.local.len(), Ordering::Relaxed);
