@@ -4,15 +4,18 @@
 //! in the timer wheel under the driver's lock, poll it, remove it when the reply comes — would
 //! be most of a call's cost, and worse: when the wheel is otherwise empty, each registration
 //! wakes the thread parked in the time driver. Instead a task keeps its call timer between
-//! calls (a per-thread cache keyed by task id, which is never reused, so a timer only serves the
-//! task — and so the runtime — that created it), and a call leaves it as it is when it would fire
+//! calls (a cache keyed by task id, which is never reused, so a timer only serves the task — and
+//! so the runtime — that created it; shared by the threads, since tasks move between worker
+//! threads, and sharded by task so that tasks do not contend), and a call leaves it as it is when it would fire
 //! *before* the call's own deadline: if it does fire first, the call sees that its deadline has
 //! not come and moves the timer to it, which tokio does without a lock. A call re-registers its
 //! waker only if it is polled with another waker than the one the timer holds. In a stream of
 //! calls from one task, the timer is touched once per timeout period, not once per call.
 
 use std::cell::RefCell;
+use std::hash::{Hash, Hasher};
 use std::pin::Pin;
+use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -25,12 +28,66 @@ struct Kept {
     waker: Option<Waker>,
 }
 
+/// Shards of the cache.
+const SHARDS: usize = 16;
+
+/// Timers kept per shard; the oldest is dropped beyond this.
+const SLOTS: usize = 8;
+
+static CACHE: [Mutex<Vec<(Id, Kept)>>; SHARDS] = [const { Mutex::new(Vec::new()) }; SHARDS];
+
 thread_local! {
-    static CACHE: RefCell<Vec<(Id, Kept)>> = const { RefCell::new(Vec::new()) };
+    /// The timer most recently put back on this thread: a task calling again on the same
+    /// thread, the common case, finds it here without a lock.
+    static HOT: RefCell<Option<(Id, Kept)>> = const { RefCell::new(None) };
 }
 
-/// Timers kept per thread; the oldest is dropped beyond this.
-const SLOTS: usize = 8;
+/// Takes the timer kept for `task`, if any.
+fn take(task: Id) -> Option<Kept> {
+    let hot = HOT
+        .try_with(|h| {
+            let mut h = h.try_borrow_mut().ok()?;
+            match &*h {
+                Some((t, _)) if *t == task => h.take().map(|(_, k)| k),
+                _ => None,
+            }
+        })
+        .ok()
+        .flatten();
+    if hot.is_some() {
+        return hot;
+    }
+    let mut c = crate::process::lock(shard(task));
+    let at = c.iter().rposition(|(t, _)| *t == task)?;
+    Some(c.swap_remove(at).1)
+}
+
+/// Keeps the timer of `task` for its next call.
+fn keep(task: Id, kept: Kept) {
+    let displaced = match HOT.try_with(|h| match h.try_borrow_mut() {
+        Ok(mut h) => h.replace((task, kept)),
+        Err(_) => Some((task, kept)),
+    }) {
+        Ok(displaced) => displaced,
+        // During thread teardown: the timer is simply dropped.
+        Err(_) => None,
+    };
+    let Some((task, kept)) = displaced else {
+        return;
+    };
+    let mut c = crate::process::lock(shard(task));
+    let evicted = (c.len() >= SLOTS).then(|| c.remove(0));
+    c.push((task, kept));
+    drop(c);
+    // Dropped outside the lock: dropping a timer takes the time driver's lock.
+    drop(evicted);
+}
+
+fn shard(task: Id) -> &'static Mutex<Vec<(Id, Kept)>> {
+    let mut h = rustc_hash::FxHasher::default();
+    task.hash(&mut h);
+    &CACHE[(h.finish() as usize) % SHARDS]
+}
 
 /// The instant `timeout` from now, or about thirty years ahead if that overflows.
 pub(crate) fn deadline_after(timeout: Duration) -> Instant {
@@ -58,13 +115,7 @@ impl CallTimer {
         }
         let deadline = deadline_after(timeout);
         let task = tokio::task::try_id();
-        let kept = task.and_then(|id| {
-            CACHE.with(|c| {
-                let mut c = c.try_borrow_mut().ok()?;
-                let at = c.iter().rposition(|(t, _)| *t == id)?;
-                Some(c.swap_remove(at).1)
-            })
-        });
+        let kept = task.and_then(take);
         CallTimer {
             deadline: Some(deadline),
             task,
@@ -114,14 +165,6 @@ impl Drop for CallTimer {
         let (Some(task), Some(kept)) = (self.task, self.kept.take()) else {
             return;
         };
-        // During thread teardown the cache may be gone; the timer is then simply dropped.
-        let _ = CACHE.try_with(|c| {
-            if let Ok(mut c) = c.try_borrow_mut() {
-                if c.len() >= SLOTS {
-                    drop(c.remove(0));
-                }
-                c.push((task, kept));
-            }
-        });
+        keep(task, kept);
     }
 }

@@ -157,8 +157,11 @@ impl<S: GenServer> ServerRef<S> {
     }
 
     /// Calls the server and waits for the reply, at most [`DEFAULT_CALL_TIMEOUT`] (5 s).
-    pub async fn call(&self, request: S::Call) -> Result<S::Reply, CallError> {
-        self.call_timeout(request, DEFAULT_CALL_TIMEOUT).await
+    pub fn call(
+        &self,
+        request: S::Call,
+    ) -> impl Future<Output = Result<S::Reply, CallError>> + Send + '_ {
+        self.call_timeout(request, DEFAULT_CALL_TIMEOUT)
     }
 
     /// Calls the server and waits for the reply at most `timeout`.

@@ -172,7 +172,7 @@ pub(super) async fn start<S: GenServer>(
     };
     let (ack_tx, ack_rx) = oneshot::channel();
     let ctx = Context::new(pcb.clone(), options.hibernate_after);
-    launch(pcb.clone(), run::<S>(ctx, args, ack_tx));
+    launch(pcb.clone(), Box::pin(run::<S>(ctx, args, ack_tx)));
     let ack = match options.timeout {
         None => ack_rx.await,
         Some(t) => match tokio::time::timeout(t, ack_rx).await {

@@ -83,7 +83,16 @@ struct CoreState {
     alive: bool,
     exit_reason: Option<ExitReason>,
     signals: Vec<ExitSig>,
+    /// The first task waiting for the exit (a `stop`, a failed start): kept here rather than in
+    /// the cold part, so that the common stop allocates nothing for it.
+    waiter: Option<oneshot::Sender<ExitReason>>,
     cold: Option<Box<Cold>>,
+}
+
+/// What a process leaves to tell when it ends.
+pub(crate) struct Leftovers {
+    cold: Option<Box<Cold>>,
+    waiter: Option<oneshot::Sender<ExitReason>>,
 }
 
 /// The non-generic part of a process control block.
@@ -111,6 +120,7 @@ impl ProcessCore {
                 alive: true,
                 exit_reason: None,
                 signals: Vec::new(),
+                waiter: None,
                 cold: None,
             }),
         }
@@ -169,9 +179,9 @@ impl ProcessCore {
         self.waker.wake();
     }
 
-    /// Marks the process as ended with `reason`. Returns its cold part (for the rest of the
-    /// clean-up), or `None` if it had already ended: the first exit wins.
-    pub(crate) fn begin_exit(&self, reason: &ExitReason) -> Option<Box<Cold>> {
+    /// Marks the process as ended with `reason`. Returns what is left to tell (for the rest of
+    /// the clean-up), or `None` if it had already ended: the first exit wins.
+    pub(crate) fn begin_exit(&self, reason: &ExitReason) -> Option<Leftovers> {
         let mut st = lock(&self.state);
         if !st.alive {
             return None;
@@ -180,7 +190,10 @@ impl ProcessCore {
         st.exit_reason = Some(reason.clone());
         st.signals = Vec::new();
         self.signal_pending.store(false, Ordering::Release);
-        Some(st.cold.take().unwrap_or_default())
+        Some(Leftovers {
+            cold: st.cold.take(),
+            waiter: st.waiter.take(),
+        })
     }
 
     /// Resolves with the exit reason once the process has ended (at once if it already has).
@@ -188,10 +201,14 @@ impl ProcessCore {
         let mut st = lock(&self.state);
         let ready = if st.alive {
             let (tx, rx) = oneshot::channel();
-            st.cold
-                .get_or_insert_with(Default::default)
-                .waiters
-                .push(tx);
+            if st.waiter.is_none() {
+                st.waiter = Some(tx);
+            } else {
+                st.cold
+                    .get_or_insert_with(Default::default)
+                    .waiters
+                    .push(tx);
+            }
             Err(rx)
         } else {
             Ok(st.exit_reason.clone().unwrap_or(ExitReason::NoProc))
@@ -477,7 +494,16 @@ pub(crate) fn demonitor(me: &ProcessCore, reference: MonitorRef) -> bool {
 
 /// The clean-up after a process ended, in Erlang's order: its name and registrations are
 /// released first, then its timers cancelled, then its links and monitors told.
-pub(crate) fn finish_exit(pid: Pid, cold: Cold, reason: &ExitReason) {
+pub(crate) fn finish_exit(pid: Pid, leftovers: Leftovers, reason: &ExitReason) {
+    if let Some(cold) = leftovers.cold {
+        tell_cold(pid, *cold, reason);
+    }
+    if let Some(waiter) = leftovers.waiter {
+        let _ = waiter.send(reason.clone());
+    }
+}
+
+fn tell_cold(pid: Pid, cold: Cold, reason: &ExitReason) {
     let Cold {
         links,
         monitored_by,

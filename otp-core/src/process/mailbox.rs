@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
 use tokio::sync::Notify;
 
@@ -249,6 +249,15 @@ impl<M: Envelope> Mailbox<M> {
         (waiting, waiting && q.hibernating)
     }
 
+    /// Records how many messages the receiver holds in its local buffer. Written only when it
+    /// changes: in a ping-pong it stays 0, and the cache line then stays shared with senders.
+    #[inline]
+    fn set_local_len(&self, len: usize) {
+        if self.local_len.load(Ordering::Relaxed) != len {
+            self.local_len.store(len, Ordering::Relaxed);
+        }
+    }
+
     /// Called by a sender under the lock, after queueing: whether it must wake the process.
     fn unpark(&self) -> bool {
         self.parked.load(Ordering::Relaxed) && self.parked.swap(false, Ordering::AcqRel)
@@ -297,9 +306,14 @@ impl<M: Envelope> Receiver<M> {
         if core.signal_pending() {
             return yield_to_signal(cx);
         }
-        let coop = ready!(tokio::task::coop::poll_proceed(cx));
         if let Some(m) = self.local.pop_front() {
-            mailbox.local_len.store(self.local.len(), Ordering::Relaxed);
+            // A message counts against the task's budget, so a long mailbox cannot hold the
+            // thread: when the budget is spent, the message goes back and the task yields.
+            let Poll::Ready(coop) = tokio::task::coop::poll_proceed(cx) else {
+                self.local.push_front(m);
+                return Poll::Pending;
+            };
+            mailbox.set_local_len(self.local.len());
             coop.made_progress();
             return Poll::Ready(m);
         }
@@ -331,6 +345,9 @@ impl<M: Envelope> Receiver<M> {
             return Poll::Pending;
         }
         q.hibernating = false;
+        let Poll::Ready(coop) = tokio::task::coop::poll_proceed(cx) else {
+            return Poll::Pending;
+        };
         let m = if let Some(b) = &mailbox.bound {
             let m = q.items.pop_front();
             drop(q);
@@ -345,7 +362,7 @@ impl<M: Envelope> Receiver<M> {
             mailbox.parked.store(true, Ordering::Release);
             drop(q);
             let m = self.local.pop_front();
-            mailbox.local_len.store(self.local.len(), Ordering::Relaxed);
+            mailbox.set_local_len(self.local.len());
             m
         };
         coop.made_progress();
@@ -358,7 +375,7 @@ impl<M: Envelope> Receiver<M> {
     /// Takes the next message if one is already there.
     pub(crate) fn try_recv(&mut self, mailbox: &Mailbox<M>) -> Option<M> {
         if let Some(m) = self.local.pop_front() {
-            mailbox.local_len.store(self.local.len(), Ordering::Relaxed);
+            mailbox.set_local_len(self.local.len());
             return Some(m);
         }
         let mut q = lock(&mailbox.queue);
@@ -382,7 +399,7 @@ impl<M: Envelope> Receiver<M> {
         let before = self.local.len();
         self.local.retain(&mut keep);
         let mut removed = before - self.local.len();
-        mailbox.local_len.store(self.local.len(), Ordering::Relaxed);
+        mailbox.set_local_len(self.local.len());
         let mut q = lock(&mailbox.queue);
         let before = q.items.len();
         q.items.retain(&mut keep);

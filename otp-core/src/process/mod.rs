@@ -43,7 +43,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use self::core::LinkError;
-pub(crate) use self::core::{ExitHook, Pcb, ProcessEntry, TimerEntry};
+pub(crate) use self::core::{ExitHook, Pcb, ProcessEntry, TimerEntry, lock};
 pub use self::info::{ProcessInfo, ProcessStatus, process_count, process_info, processes};
 pub(crate) use self::mailbox::{Envelope, PushError, Receiver};
 pub use self::mailbox::{MailboxBound, Overflow};
@@ -72,7 +72,7 @@ pub(crate) fn prepare<M: Envelope>(
 pub(crate) fn abandon<M: Envelope>(pcb: &Arc<Pcb<M>>) {
     if let Some(cold) = pcb.core.begin_exit(&ExitReason::NoProc) {
         table::remove(pcb.core.pid);
-        self::core::finish_exit(pcb.core.pid, *cold, &ExitReason::NoProc);
+        self::core::finish_exit(pcb.core.pid, cold, &ExitReason::NoProc);
     }
 }
 

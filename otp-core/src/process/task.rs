@@ -93,7 +93,7 @@ fn finish<M: Envelope, F>(pcb: &Arc<Pcb<M>>, mut body: Pin<&mut Option<F>>, reas
     let _ = catch_unwind(AssertUnwindSafe(|| body.set(None)));
     table::remove(pid);
     log_exit(pcb.core.kind, pid, &reason);
-    finish_exit(pid, *cold, &reason);
+    finish_exit(pid, cold, &reason);
 }
 
 fn log_exit(kind: &'static str, pid: crate::Pid, reason: &ExitReason) {
