@@ -64,14 +64,13 @@ fn take(task: Id) -> Option<Kept> {
 
 /// Keeps the timer of `task` for its next call.
 fn keep(task: Id, kept: Kept) {
-    let displaced = match HOT.try_with(|h| match h.try_borrow_mut() {
-        Ok(mut h) => h.replace((task, kept)),
-        Err(_) => Some((task, kept)),
-    }) {
-        Ok(displaced) => displaced,
-        // During thread teardown: the timer is simply dropped.
-        Err(_) => None,
-    };
+    // During thread teardown the thread-local is gone: the timer is then simply dropped.
+    let displaced = HOT
+        .try_with(|h| match h.try_borrow_mut() {
+            Ok(mut h) => h.replace((task, kept)),
+            Err(_) => Some((task, kept)),
+        })
+        .unwrap_or_default();
     let Some((task, kept)) = displaced else {
         return;
     };
