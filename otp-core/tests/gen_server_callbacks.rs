@@ -3,6 +3,8 @@
 //! (error logs), GS-19 (stop), GS-22 (default callbacks), and untyped messages dispatched by
 //! type in `handle_info`.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,28 +14,6 @@ use otp_core::{
 };
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
-
-/// Silences the panic messages these tests provoke on purpose; any other panic (a failed
-/// assertion) is still printed.
-fn silence_panics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let payload = info.payload();
-            let msg = payload
-                .downcast_ref::<&str>()
-                .copied()
-                .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-                .unwrap_or("");
-            let expected =
-                msg == "cast panic" || msg == "terminate panic" || msg.contains("but no handle_");
-            if !expected {
-                default(info);
-            }
-        }));
-    });
-}
 
 /// Waits (yielding, never sleeping) until `pid`'s status is `want`; false if it never is.
 async fn status_becomes(pid: Pid, want: ProcessStatus) -> bool {
@@ -521,7 +501,7 @@ async fn gs16_terminate_runs_on_stop_action() {
 /// GS-16: `terminate` runs when a handler panics, with the panic as the reason.
 #[tokio::test]
 async fn gs16_terminate_runs_on_a_panic() {
-    silence_panics();
+    common::quiet_panics();
     let (args, mut rx) = term_args(false);
     let server = Term::start(args).await.unwrap();
     server.cast(TermCast::Panic).unwrap();
@@ -758,7 +738,7 @@ async fn gs19_stop_timeout() {
 /// GS-19: a stop whose `terminate` panics → `StopError::Exited(Panic(..))`.
 #[tokio::test]
 async fn gs19_stop_with_a_panicking_terminate_is_exited() {
-    silence_panics();
+    common::quiet_panics();
     let (tx, _rx) = mpsc::unbounded_channel();
     let args = TermArgs {
         tx,
@@ -852,7 +832,7 @@ async fn gs18_clean_exits_are_not_logged_as_errors() {
 /// GS-18: any other exit (error, panic, killed) logs an error naming the server.
 #[tokio::test]
 async fn gs18_other_exits_are_logged_as_errors() {
-    silence_panics();
+    common::quiet_panics();
     let capture = Capture::default();
     let _guard = capture.install();
 
@@ -929,7 +909,7 @@ impl GenServer for CallOnly {
 /// server; the caller gets `Exited(Panic(..))`.
 #[tokio::test]
 async fn gs22_default_handle_call_crashes_naming_the_server() {
-    silence_panics();
+    common::quiet_panics();
     let server = Bare::start(false).await.unwrap();
     let message = match server.call(()).await {
         Err(otp_core::CallError::Exited(ExitReason::Panic(m))) => m,
@@ -943,7 +923,7 @@ async fn gs22_default_handle_call_crashes_naming_the_server() {
 /// GS-22: a cast to a server without `handle_cast` crashes it, naming the server.
 #[tokio::test]
 async fn gs22_default_handle_cast_crashes_naming_the_server() {
-    silence_panics();
+    common::quiet_panics();
     let server = Bare::start(false).await.unwrap();
     server.cast(()).unwrap();
     match server.wait_exit().await {
@@ -958,7 +938,7 @@ async fn gs22_default_handle_cast_crashes_naming_the_server() {
 /// GS-22: a continue without `handle_continue` crashes the server, naming it.
 #[tokio::test]
 async fn gs22_default_handle_continue_crashes_naming_the_server() {
-    silence_panics();
+    common::quiet_panics();
     let server = Bare::start(true).await.unwrap();
     match server.wait_exit().await {
         ExitReason::Panic(m) => {

@@ -1,6 +1,8 @@
 //! GenServer start conformance: GS-01 (synchronous start, links), GS-02 (what `init` returns),
 //! GS-03 (start timeout), GS-04 (names) and GS-23 (finding a typed server by name or pid).
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -100,26 +102,6 @@ async fn init_pid(rx: &mut mpsc::UnboundedReceiver<Event>) -> Pid {
         Some(Event::Init(pid)) => pid,
         other => panic!("expected Init, got {other:?}"),
     }
-}
-
-/// Silences the panic messages these tests provoke on purpose; any other panic (a failed
-/// assertion) is still printed.
-fn silence_panics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let payload = info.payload();
-            let msg = payload
-                .downcast_ref::<&str>()
-                .copied()
-                .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-                .unwrap_or("");
-            if msg != "init failed" {
-                default(info);
-            }
-        }));
-    });
 }
 
 /// GS-01: `start` returns only once `init` has returned.
@@ -294,7 +276,7 @@ async fn gs02_init_stop_reaches_a_trapping_caller_as_a_message() {
 /// GS-02: a panic in `init` → `StartError::Stopped(Panic(..))`, without `terminate`.
 #[tokio::test]
 async fn gs02_init_panic_is_a_stopped_start() {
-    silence_panics();
+    common::quiet_panics();
     let (tx, mut rx) = channel();
     assert_eq!(
         Probe::start((Plan::Panic, tx)).await.unwrap_err(),
@@ -450,7 +432,7 @@ async fn gs04_name_released_on_kill() {
 /// (stop, panic, ignore), and can be taken again at once.
 #[tokio::test]
 async fn gs04_name_released_when_init_fails() {
-    silence_panics();
+    common::quiet_panics();
     let plans = [
         Plan::Stop(ExitReason::error("no")),
         Plan::Panic,

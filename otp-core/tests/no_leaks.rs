@@ -16,7 +16,8 @@
 //! aimed at it (timers are cancelled with their destination). At the end, with the hub gone,
 //! nothing at all is left.
 
-use std::sync::Once;
+mod common;
+
 use std::time::Duration;
 
 use otp_core::{
@@ -34,25 +35,6 @@ const BATCH: usize = 2_800;
 const LATER: Duration = Duration::from_secs(3_600);
 /// Injected panic messages start with this, so the panic hook can stay quiet about them.
 const PANIC_MARK: &str = "injected panic";
-
-/// Silences the panic hook for the injected panics only; test failures still print.
-fn quiet_injected_panics() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let payload = info.payload();
-            let msg = payload
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| payload.downcast_ref::<&str>().copied())
-                .unwrap_or("");
-            if !msg.starts_with(PANIC_MARK) {
-                default(info);
-            }
-        }));
-    });
-}
 
 /// A timer message; never delivered in this test.
 #[derive(Clone)]
@@ -477,7 +459,7 @@ async fn assert_alive_tasks(expected: usize, when: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_is_left_after_100k_processes() {
-    quiet_injected_panics();
+    common::quiet_panics();
     let hub = spawn_opt(SpawnOptions::new().trap_exit(true), hub_body);
     register("hub", hub).unwrap();
     let shared = Shared {

@@ -12,8 +12,9 @@
 //!
 //! Every assertion names the seed; rerun a seed with its test.
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
-use std::sync::Once;
 use std::time::Duration;
 
 use otp_core::{
@@ -46,25 +47,6 @@ enum Cmd {
     Return(ExitReason),
     /// Act on pending signals, then send back the exit messages received since the last sync.
     Sync(oneshot::Sender<Received>),
-}
-
-/// Silences the panic hook for the injected panics only; test failures still print.
-fn quiet_injected_panics() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let payload = info.payload();
-            let msg = payload
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| payload.downcast_ref::<&str>().copied())
-                .unwrap_or("");
-            if !msg.starts_with(PANIC_MARK) {
-                default(info);
-            }
-        }));
-    });
 }
 
 /// The body of every process of the forest. It links to its parent, says it is ready, then
@@ -357,7 +339,7 @@ async fn check_survivors(seed: u64, round: usize, model: &Model, expected: &[Rec
 }
 
 async fn run(seed: u64) {
-    quiet_injected_panics();
+    common::quiet_panics();
     let mut rng = StdRng::seed_from_u64(seed);
     let mut model = build_forest(seed, &mut rng).await;
     check_survivors(seed, 0, &model, &vec![Received::new(); PROCESSES]).await;
