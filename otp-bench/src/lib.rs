@@ -50,6 +50,9 @@ pub trait Server: Sized + Send + Sync + 'static {
 pub enum Framework {
     /// Raw tokio: a spawned task with an unbounded mpsc channel, mpsc + oneshot for calls.
     Tokio,
+    /// The raw tokio server, its calls wrapped in a 5 s `tokio::time::timeout`: a reference for
+    /// otp's calls, which always have a timeout.
+    TokioTimeout,
     /// Our otp-core `GenServer`.
     Otp,
     /// ractor 0.16.
@@ -62,8 +65,9 @@ pub enum Framework {
 
 impl Framework {
     /// All frameworks, in table order; the baseline comes first.
-    pub const ALL: [Framework; 5] = [
+    pub const ALL: [Framework; 6] = [
         Framework::Tokio,
+        Framework::TokioTimeout,
         Framework::Otp,
         Framework::Ractor,
         Framework::Kameo,
@@ -74,6 +78,7 @@ impl Framework {
     pub fn name(self) -> &'static str {
         match self {
             Framework::Tokio => "tokio",
+            Framework::TokioTimeout => "tokio+timeout",
             Framework::Otp => "otp",
             Framework::Ractor => "ractor",
             Framework::Kameo => "kameo",
@@ -81,10 +86,19 @@ impl Framework {
         }
     }
 
+    /// Whether this framework takes part in `workload`: the tokio server with a call timeout
+    /// differs from raw tokio in its calls only, so it is measured on calls only.
+    pub fn measures(self, workload: Workload) -> bool {
+        self != Framework::TokioTimeout || workload == Workload::Call
+    }
+
     /// Runs `workload` with `n` iterations (or servers) on this framework, in this process.
     pub fn run(self, workload: Workload, n: u64) -> Vec<(Metric, f64)> {
         match self {
             Framework::Tokio => harness::run::<frameworks::tokio::TokioServer>(workload, n),
+            Framework::TokioTimeout => {
+                harness::run::<frameworks::tokio::TokioTimeoutServer>(workload, n)
+            }
             Framework::Otp => harness::run::<frameworks::otp::OtpServer>(workload, n),
             Framework::Ractor => harness::run::<frameworks::ractor::RactorServer>(workload, n),
             Framework::Kameo => harness::run::<frameworks::kameo::KameoServer>(workload, n),
@@ -108,7 +122,7 @@ impl FromStr for Framework {
             .find(|f| f.name() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown framework `{s}` (expected one of tokio, otp, ractor, kameo, actix)"
+                    "unknown framework `{s}` (expected one of tokio, tokio+timeout, otp, ractor, kameo, actix)"
                 )
             })
     }

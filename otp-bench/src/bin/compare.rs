@@ -27,8 +27,8 @@ options:
   --rounds N            child runs per (framework, workload) for the main table [5; --quick: 1]
   --million-rounds N    child runs per framework of the one-million-servers run [3; --quick: 1]
   --quick               a tenth of the iterations and one round: a smoke test
-  --only LIST           comma-separated frameworks to run (tokio, otp, ractor, kameo, actix);
-                        tokio is always added, as the baseline of every ratio
+  --only LIST           comma-separated frameworks to run (tokio, tokio+timeout, otp, ractor,
+                        kameo, actix); tokio is always added, as the baseline of every ratio
   --workloads LIST      comma-separated workloads (spawn_stop, mem, cast, call, million)
   --no-million          skip the one-million-servers run
   --json FILE           also write [{\"framework\", \"metric\", \"value\", \"samples\"}, ...] to FILE
@@ -205,6 +205,9 @@ fn parent(options: &Options) -> Result<(), String> {
     for round in 1..=options.rounds {
         for &workload in &main_workloads {
             for &framework in &options.frameworks {
+                if !framework.measures(workload) {
+                    continue;
+                }
                 run(
                     framework,
                     workload,

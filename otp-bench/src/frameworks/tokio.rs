@@ -1,5 +1,9 @@
 //! Raw tokio, the baseline: a spawned task that owns its state and drains an unbounded mpsc
-//! channel; a call carries a oneshot sender for the reply.
+//! channel; a call carries a oneshot sender for the reply. Also the same server called with a
+//! 5 s `tokio::time::timeout`, as a like-for-like reference for otp's calls, which always have a
+//! timeout.
+
+use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -53,5 +57,30 @@ impl Server for TokioServer {
     async fn stop(self) {
         drop(self.tx);
         self.task.await.expect("tokio server panicked");
+    }
+}
+
+/// The baseline server, called with a 5 s timeout (the default call timeout of otp, Erlang and
+/// Elixir) through `tokio::time::timeout`: not a budget baseline, a reference for what a timeout
+/// costs when each call arms a fresh tokio timer.
+pub struct TokioTimeoutServer(TokioServer);
+
+impl Server for TokioTimeoutServer {
+    async fn start(initial: u64) -> Self {
+        TokioTimeoutServer(TokioServer::start(initial).await)
+    }
+
+    fn cast(&self, value: u64) {
+        self.0.cast(value);
+    }
+
+    async fn call(&self, request: u64) -> u64 {
+        tokio::time::timeout(Duration::from_secs(5), self.0.call(request))
+            .await
+            .expect("tokio server call timed out")
+    }
+
+    async fn stop(self) {
+        self.0.stop().await;
     }
 }
