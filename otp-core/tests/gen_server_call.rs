@@ -35,6 +35,8 @@ enum Req {
     CallSelf,
     /// Calls itself through its registered name.
     CallSelfByName(&'static str),
+    /// Awaits something that never comes, inside the handler.
+    Stall,
 }
 
 /// The casts of the test server.
@@ -109,6 +111,10 @@ impl GenServer for Server {
             Req::CallSelf => {
                 CallResult::Reply(ctx.server_ref().call(Req::Echo(1)).await.and_then(|r| r))
             }
+            Req::Stall => {
+                std::future::pending::<()>().await;
+                CallResult::Reply(Ok(0))
+            }
             Req::CallSelfByName(name) => {
                 let me = ServerRef::<Server>::whereis(name).unwrap();
                 CallResult::Reply(me.call(Req::Echo(1)).await.and_then(|r| r))
@@ -174,6 +180,45 @@ async fn gs05_default_call_timeout_is_five_seconds() {
     assert_eq!(server.call(Req::Hold).await, Err(CallError::Timeout));
     assert!(t0.elapsed() >= Duration::from_secs(5), "{:?}", t0.elapsed());
     assert!(server.is_alive());
+}
+
+/// GS-06: a call to an idle server whose handler never finishes (it awaits something that never
+/// comes) times out after its timeout, and not before. (Such a call arms no timer when queued:
+/// the server wakes the caller when the handler does not finish at once.)
+#[tokio::test(start_paused = true)]
+async fn gs06_call_times_out_when_the_handler_never_finishes() {
+    let (server, _rx) = start().await;
+    let t0 = Instant::now();
+    let call = server.call_timeout(Req::Stall, Duration::from_secs(2));
+    let outcome = tokio::time::timeout(Duration::from_secs(10), call).await;
+    assert_eq!(
+        outcome,
+        Ok(Err(CallError::Timeout)),
+        "the call must time out by itself"
+    );
+    assert!(t0.elapsed() >= Duration::from_secs(2), "{:?}", t0.elapsed());
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+    assert!(server.is_alive());
+}
+
+/// GS-06: a call queued while the server is busy in another handler times out after its
+/// timeout; once free, the server handles it and the late reply is dropped.
+#[tokio::test(start_paused = true)]
+async fn gs06_call_queued_behind_a_busy_server_times_out() {
+    let (server, mut rx) = start().await;
+    let (gate_tx, gate_rx) = oneshot::channel();
+    server.cast(Cast::Block(gate_rx)).unwrap();
+    assert_eq!(rx.recv().await, Some(Event::Blocked));
+    let t0 = Instant::now();
+    assert_eq!(
+        server
+            .call_timeout(Req::Echo(1), Duration::from_secs(1))
+            .await,
+        Err(CallError::Timeout)
+    );
+    assert!(t0.elapsed() >= Duration::from_secs(1), "{:?}", t0.elapsed());
+    gate_tx.send(()).unwrap();
+    assert_eq!(server.call(Req::Echo(2)).await, Ok(Ok(2)));
 }
 
 /// GS-06: a call timeout leaves the server unaffected; a late reply is dropped (`reply`

@@ -3,7 +3,7 @@
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Poll, Waker};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
@@ -115,11 +115,14 @@ impl<S: GenServer> std::fmt::Debug for Context<S> {
 /// a server that never replies does in Erlang.
 pub struct ReplyTo<R> {
     tx: oneshot::Sender<R>,
+    /// The caller's waker, while the caller has armed no timer: the server wakes it if it does
+    /// not answer within the poll that handles the call.
+    pub(crate) nudge: Option<Waker>,
 }
 
 impl<R> ReplyTo<R> {
     pub(crate) fn new(tx: oneshot::Sender<R>) -> Self {
-        ReplyTo { tx }
+        ReplyTo { tx, nudge: None }
     }
 
     /// Sends the reply. Returns whether the caller was still waiting for it (a reply after the

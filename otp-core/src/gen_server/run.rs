@@ -78,6 +78,30 @@ impl<F: Future> Future for Guarded<F> {
     }
 }
 
+pin_project! {
+    /// A callback future that wakes a waiting caller the first time it is not ready.
+    struct Nudging<'a, F> {
+        #[pin]
+        callback: F,
+        nudge: &'a mut Option<std::task::Waker>,
+    }
+}
+
+impl<F: Future> Future for Nudging<'_, F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let polled = this.callback.poll(cx);
+        if polled.is_pending()
+            && let Some(caller) = this.nudge.take()
+        {
+            caller.wake();
+        }
+        polled
+    }
+}
+
 /// Runs a callback future, turning a panic into an exit reason.
 fn guarded<F: Future>(callback: F) -> Guarded<F> {
     Guarded { callback }
@@ -132,9 +156,25 @@ pub(crate) async fn run<S: GenServer>(
             Action::Stop(reason) => return terminate(&mut state, &mut ctx, reason).await,
         };
         let handled = match request {
-            Request::Call(call, from) => {
+            Request::Call(call, mut from) => {
+                // A caller that armed no timer is woken if the answer does not come within this
+                // poll, so that it arms one (see `ServerRef::call_timeout`).
+                let mut nudge = from.nudge.take();
                 ctx.from = Some(from);
-                match guarded(state.handle_call(call, &mut ctx)).await {
+                let handled = Nudging {
+                    callback: guarded(state.handle_call(call, &mut ctx)),
+                    nudge: &mut nudge,
+                }
+                .await;
+                let answered_now = match &handled {
+                    Ok(CallResult::ReplyThen(_, Action::Stop(_))) => false,
+                    Ok(CallResult::Reply(_) | CallResult::ReplyThen(..)) => true,
+                    Ok(CallResult::NoReply(_)) | Err(_) => false,
+                };
+                if !answered_now && let Some(caller) = nudge.take() {
+                    caller.wake();
+                }
+                match handled {
                     Ok(CallResult::Reply(reply)) => {
                         if let Some(from) = ctx.from.take() {
                             from.reply(reply);

@@ -15,7 +15,7 @@ use super::{DEFAULT_CALL_TIMEOUT, GenServer};
 use crate::exit::ExitReason;
 use crate::message::Name;
 use crate::pid::Pid;
-use crate::process::{Pcb, PushError, table};
+use crate::process::{Pcb, PushError, Wake, table};
 
 /// Why a call failed. Every failure is returned, none hangs past the timeout.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -169,6 +169,11 @@ impl<S: GenServer> ServerRef<S> {
     /// A zero timeout returns [`CallError::Timeout`] unless the reply is there at the first
     /// look (in practice it never is); `Duration::MAX` waits without limit. On a bounded
     /// mailbox with policy `Wait`, the wait for room counts against the timeout.
+    ///
+    /// A call to a server waiting on an empty mailbox arms its timer only if the server does not
+    /// answer within the poll that handles it; the timeout then counts from there. A handler
+    /// that blocks its thread (synchronous work instead of awaiting) delays that point, and so
+    /// the timeout, by as long as it blocks.
     pub async fn call_timeout(
         &self,
         request: S::Call,
@@ -180,6 +185,61 @@ impl<S: GenServer> ServerRef<S> {
         }
         let (tx, mut rx) = oneshot::channel();
         let request = Request::Call(request, ReplyTo::new(tx));
+        if self.pcb.mailbox.waits_when_full() || timeout.is_zero() {
+            return self.call_armed(request, rx, timeout).await;
+        }
+        // The usual call. If the server is waiting on an empty mailbox when the call is
+        // queued, the call is the first thing it will handle, and no timer is armed: the reply
+        // handle carries the caller's waker, and the server wakes the caller if it does not
+        // answer within the poll that handles the call (the handler awaits something, or
+        // defers its reply). Any wake-up that brings no reply arms the timer, with the full
+        // timeout from then on. If the server is busy, the timer is armed at once.
+        let mut to_push = Some(request);
+        let mut deadline: Option<CallTimer> = None;
+        let outcome = poll_fn(|cx| {
+            let first = if let Some(mut request) = to_push.take() {
+                if let Request::Call(_, from) = &mut request {
+                    from.nudge = Some(cx.waker().clone());
+                }
+                match self.pcb.push_told(request) {
+                    Ok(Wake::Idle) => {}
+                    Ok(_) => deadline = Some(CallTimer::start(timeout)),
+                    Err(PushError::Closed(_)) => return Poll::Ready(Err(CallError::NoProc)),
+                    Err(PushError::Full(_)) => return Poll::Ready(Err(CallError::MailboxFull)),
+                }
+                true
+            } else {
+                false
+            };
+            if let Poll::Ready(reply) = Pin::new(&mut rx).poll(cx) {
+                return Poll::Ready(Ok(Some(reply)));
+            }
+            let timer = match &mut deadline {
+                Some(timer) => timer,
+                None if first => return Poll::Pending,
+                none => none.insert(CallTimer::start(timeout)),
+            };
+            Pin::new(timer).poll(cx).map(|()| Ok(None))
+        })
+        .await?;
+        match outcome {
+            Some(Ok(reply)) => Ok(reply),
+            Some(Err(_)) => {
+                let deadline = deadline.unwrap_or_else(|| CallTimer::start(timeout));
+                self.reply_lost(deadline).await
+            }
+            None => Err(CallError::Timeout),
+        }
+    }
+
+    /// A call whose timer runs from the start: on a bounded mailbox with policy `Wait` (the
+    /// wait for room counts against the timeout), and for a zero timeout.
+    async fn call_armed(
+        &self,
+        request: Request<S>,
+        mut rx: oneshot::Receiver<S::Reply>,
+        timeout: Duration,
+    ) -> Result<S::Reply, CallError> {
         let mut deadline = CallTimer::start(timeout);
         let pushed = if self.pcb.mailbox.waits_when_full() {
             if !self.pcb.core.is_alive() {
@@ -216,18 +276,22 @@ impl<S: GenServer> ServerRef<S> {
         .await;
         match reply {
             Some(Ok(reply)) => Ok(reply),
-            // The reply handle is gone: the server ended, or dropped it without replying (then,
-            // as in Erlang, the caller waits out its timeout).
-            Some(Err(_)) => match self.pcb.core.exit_reason() {
-                Some(reason) => Err(CallError::Exited(reason)),
-                None => {
-                    tokio::select! {
-                        reason = self.pcb.core.wait_exit() => Err(CallError::Exited(reason)),
-                        () = &mut deadline => Err(CallError::Timeout),
-                    }
-                }
-            },
+            Some(Err(_)) => self.reply_lost(deadline).await,
             None => Err(CallError::Timeout),
+        }
+    }
+
+    /// The reply handle is gone: the server ended, or dropped it without replying (then, as in
+    /// Erlang, the caller waits out its timeout).
+    async fn reply_lost(&self, mut deadline: CallTimer) -> Result<S::Reply, CallError> {
+        match self.pcb.core.exit_reason() {
+            Some(reason) => Err(CallError::Exited(reason)),
+            None => {
+                tokio::select! {
+                    reason = self.pcb.core.wait_exit() => Err(CallError::Exited(reason)),
+                    () = &mut deadline => Err(CallError::Timeout),
+                }
+            }
         }
     }
 

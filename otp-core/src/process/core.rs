@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
-use super::mailbox::{Envelope, Mailbox, MailboxBound, PushError};
+use super::mailbox::{Envelope, Mailbox, MailboxBound, PushError, Wake};
 use super::table;
 use crate::exit::ExitReason;
 use crate::message::{Down, ExitSignal, Info, Message, MonitorRef, Monitored, next_ref_id};
@@ -245,17 +245,24 @@ impl<M: Envelope> Pcb<M> {
 
     /// Queues a user envelope, applying the bound, and wakes the process if it was parked.
     pub(crate) fn push(&self, msg: M) -> Result<(), PushError<M>> {
-        if self.mailbox.push_user(msg)? {
+        self.push_told(msg).map(|_| ())
+    }
+
+    /// Queues a user envelope as [`push`](Self::push) does, and tells what the process was
+    /// doing: [`Wake::Idle`] means this message is the first it will handle.
+    pub(crate) fn push_told(&self, msg: M) -> Result<Wake, PushError<M>> {
+        let wake = self.mailbox.push_user(msg)?;
+        if wake.needed() {
             self.core.waker.wake();
         }
-        Ok(())
+        Ok(wake)
     }
 
     /// Queues a runtime envelope, ignoring any bound. Returns `false` if the process has ended.
     pub(crate) fn push_system_envelope(&self, msg: M) -> bool {
         match self.mailbox.push_system(msg) {
             Ok(wake) => {
-                if wake {
+                if wake.needed() {
                     self.core.waker.wake();
                 }
                 true
@@ -325,7 +332,7 @@ impl<M: Envelope> ProcessEntry for Pcb<M> {
             return;
         }
         let down = Info::Down(Down::new(reference, object, reason));
-        let wake = matches!(self.mailbox.push_system(M::from_info(down)), Ok(true));
+        let wake = matches!(self.mailbox.push_system(M::from_info(down)), Ok(w) if w.needed());
         drop(st);
         if wake {
             self.core.waker.wake();

@@ -14,13 +14,38 @@
 use std::collections::VecDeque;
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use tokio::sync::Notify;
 
 use super::core::{ProcessCore, lock};
 use crate::message::Info;
+
+/// `Mailbox::parked`: the process runs, or was woken and has not looked yet.
+const RUNNING: u8 = 0;
+/// `Mailbox::parked`: the process took the whole queue and handles what it took.
+const DRAINING: u8 = 1;
+/// `Mailbox::parked`: the process waits on an empty mailbox.
+const IDLE: u8 = 2;
+
+/// What a sender found the process doing when it queued a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Wake {
+    /// Running, or already woken: nothing to do.
+    No,
+    /// Handling messages it took earlier: wake it (it comes to this message after those).
+    Busy,
+    /// Waiting on an empty mailbox: wake it; this message is the first it will handle.
+    Idle,
+}
+
+impl Wake {
+    /// Whether the process must be woken.
+    pub(crate) fn needed(self) -> bool {
+        self != Wake::No
+    }
+}
 
 /// What a bounded mailbox does with a user message that arrives when it is full.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -113,11 +138,12 @@ pub(crate) struct Mailbox<M> {
     queue: Mutex<Queue<M>>,
     /// Messages taken into the receiver's local buffer and not yet handled.
     local_len: AtomicUsize,
-    /// The next sender must wake the process: set (under the queue's lock) by the process when
-    /// it finds the queue empty or takes all of it, cleared (under the lock) by the sender that
-    /// wakes it. The process reads it without the lock: while it is still set, no message came
-    /// since the process last looked.
-    parked: AtomicBool,
+    /// Whether the next sender must wake the process, one of [`RUNNING`], [`DRAINING`],
+    /// [`IDLE`]. Set (`DRAINING` under the queue's lock) by the process when it takes all of the
+    /// queue, moved to `IDLE` by the process when it has handled all it took, cleared (under the
+    /// lock) by the sender that wakes it. While it is not `RUNNING`, no message came since the
+    /// process last took the queue.
+    parked: AtomicU8,
     bound: Option<Box<BoundState>>,
 }
 
@@ -133,7 +159,7 @@ impl<M: Envelope> Mailbox<M> {
                 closed: false,
             }),
             local_len: AtomicUsize::new(0),
-            parked: AtomicBool::new(false),
+            parked: AtomicU8::new(RUNNING),
             bound: bound.map(|bound| {
                 Box::new(BoundState {
                     bound,
@@ -146,7 +172,7 @@ impl<M: Envelope> Mailbox<M> {
 
     /// Queues a runtime message (exit signal as message, `Down`), ignoring any bound.
     /// Returns whether the process must be woken.
-    pub(crate) fn push_system(&self, msg: M) -> Result<bool, M> {
+    pub(crate) fn push_system(&self, msg: M) -> Result<Wake, M> {
         let mut q = lock(&self.queue);
         if q.closed {
             return Err(msg);
@@ -156,7 +182,7 @@ impl<M: Envelope> Mailbox<M> {
     }
 
     /// Queues a user message, applying the bound. Returns whether the process must be woken.
-    pub(crate) fn push_user(&self, msg: M) -> Result<bool, PushError<M>> {
+    pub(crate) fn push_user(&self, msg: M) -> Result<Wake, PushError<M>> {
         let mut q = lock(&self.queue);
         if q.closed {
             return Err(PushError::Closed(msg));
@@ -171,7 +197,7 @@ impl<M: Envelope> Mailbox<M> {
                     b.dropped.fetch_add(1, Ordering::Relaxed);
                     drop(q);
                     drop(msg);
-                    return Ok(false);
+                    return Ok(Wake::No);
                 }
                 Overflow::DropOldest => {
                     // The oldest *user* message makes room: runtime messages are never lost.
@@ -185,7 +211,7 @@ impl<M: Envelope> Mailbox<M> {
                     let Some(oldest) = oldest else {
                         drop(q);
                         drop(msg);
-                        return Ok(false);
+                        return Ok(Wake::No);
                     };
                     q.items.push_back(msg);
                     let wake = self.unpark();
@@ -225,7 +251,7 @@ impl<M: Envelope> Mailbox<M> {
     pub(crate) fn close(&self) -> VecDeque<M> {
         let mut q = lock(&self.queue);
         q.closed = true;
-        self.parked.store(false, Ordering::Release);
+        self.parked.store(RUNNING, Ordering::Release);
         let items = std::mem::take(&mut q.items);
         drop(q);
         // Senders waiting for room (policy `Wait`) find the mailbox closed and stop waiting.
@@ -245,7 +271,7 @@ impl<M: Envelope> Mailbox<M> {
         let q = lock(&self.queue);
         let waiting = q.items.is_empty()
             && self.local_len.load(Ordering::Relaxed) == 0
-            && self.parked.load(Ordering::Acquire);
+            && self.parked.load(Ordering::Acquire) != RUNNING;
         (waiting, waiting && q.hibernating)
     }
 
@@ -258,9 +284,16 @@ impl<M: Envelope> Mailbox<M> {
         }
     }
 
-    /// Called by a sender under the lock, after queueing: whether it must wake the process.
-    fn unpark(&self) -> bool {
-        self.parked.load(Ordering::Relaxed) && self.parked.swap(false, Ordering::AcqRel)
+    /// Called by a sender under the lock, after queueing: what the process was doing.
+    fn unpark(&self) -> Wake {
+        if self.parked.load(Ordering::Relaxed) == RUNNING {
+            return Wake::No;
+        }
+        match self.parked.swap(RUNNING, Ordering::AcqRel) {
+            IDLE => Wake::Idle,
+            DRAINING => Wake::Busy,
+            _ => Wake::No,
+        }
     }
 
     /// Messages dropped by the overflow policy so far.
@@ -322,8 +355,17 @@ impl<M: Envelope> Receiver<M> {
         }
         // Still parked since the queue was last taken whole: no message came, and the next one
         // wakes this task (registered by the process task before this poll). No lock needed.
-        if !hibernate && mailbox.parked.load(Ordering::Acquire) {
-            return Poll::Pending;
+        // `DRAINING` becomes `IDLE` unless a sender cleared it meanwhile.
+        if !hibernate {
+            match mailbox.parked.compare_exchange(
+                DRAINING,
+                IDLE,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) | Err(IDLE) => return Poll::Pending,
+                Err(_) => {}
+            }
         }
         let mut q = lock(&mailbox.queue);
         // Again under the lock: a sender that signalled and then sent a message has its signal
@@ -337,7 +379,7 @@ impl<M: Envelope> Receiver<M> {
             // again is a comparison, and keeps the mailbox working if the body polls it from a
             // future of its own.
             core.waker.register(cx.waker());
-            mailbox.parked.store(true, Ordering::Release);
+            mailbox.parked.store(IDLE, Ordering::Release);
             q.hibernating = hibernate;
             if hibernate || q.items.capacity() > SHRINK_ABOVE {
                 q.items = VecDeque::new();
@@ -359,7 +401,7 @@ impl<M: Envelope> Receiver<M> {
             std::mem::swap(&mut q.items, &mut self.local);
             // The queue is empty now: the next sender wakes us, and until one does, finding the
             // local buffer empty needs no lock.
-            mailbox.parked.store(true, Ordering::Release);
+            mailbox.parked.store(DRAINING, Ordering::Release);
             drop(q);
             let m = self.local.pop_front();
             mailbox.set_local_len(self.local.len());

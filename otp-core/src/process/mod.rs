@@ -45,7 +45,7 @@ use std::time::Duration;
 pub use self::core::LinkError;
 pub(crate) use self::core::{ExitHook, Pcb, ProcessEntry, TimerEntry, lock};
 pub use self::info::{ProcessInfo, ProcessStatus, process_count, process_info, processes};
-pub(crate) use self::mailbox::{Envelope, PushError, Receiver};
+pub(crate) use self::mailbox::{Envelope, PushError, Receiver, Wake};
 pub use self::mailbox::{MailboxBound, Overflow};
 use self::task::ProcessTask;
 use crate::exit::{ExitReason, IntoExitReason};
