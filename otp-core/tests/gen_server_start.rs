@@ -506,3 +506,61 @@ async fn gs23_from_pid_is_checked() {
         RefError::NoProc(pid)
     );
 }
+
+/// GS-01: `init` runs as the new server: its pid is the one running (so a server calling itself
+/// from `init` is told, not deadlocked).
+#[tokio::test]
+async fn gs01_init_runs_as_the_new_server() {
+    struct Me;
+    impl GenServer for Me {
+        type Args = oneshot::Sender<(Pid, Option<Pid>)>;
+        type Call = ();
+        type Reply = ();
+        type Cast = ();
+        type Continue = ();
+        async fn init(tx: Self::Args, ctx: &mut Context<Self>) -> Init<Self> {
+            let _ = tx.send((ctx.pid(), otp_core::current_pid()));
+            Init::Ok(Me)
+        }
+    }
+    let (tx, rx) = oneshot::channel();
+    let server = Me::start(tx).await.unwrap();
+    let (own, current) = rx.await.unwrap();
+    assert_eq!(own, server.pid());
+    assert_eq!(current, Some(server.pid()));
+}
+
+/// GS-03: a server killed while its `init` waits does not start: the start fails with the
+/// reason, and no process or name is left.
+#[tokio::test(start_paused = true)]
+async fn gs03_killed_during_init_is_a_failed_start() {
+    let (tx, mut rx) = channel();
+    let start = tokio::spawn(Probe::start_with(
+        (Plan::Hang, tx),
+        StartOptions::new().name("killed-during-init"),
+    ));
+    let pid = init_pid(&mut rx).await;
+    exit(pid, ExitReason::Kill);
+    let started = start.await.unwrap();
+    assert_eq!(
+        started.unwrap_err(),
+        StartError::Stopped(ExitReason::Killed)
+    );
+    assert!(!is_alive(pid));
+    assert_eq!(whereis("killed-during-init"), None);
+}
+
+/// A start that is dropped while `init` waits leaves no process or name behind.
+#[tokio::test(start_paused = true)]
+async fn start_dropped_during_init_leaves_nothing() {
+    let (tx, mut rx) = channel();
+    let start = tokio::spawn(Probe::start_with(
+        (Plan::Hang, tx),
+        StartOptions::new().name("dropped-during-init"),
+    ));
+    let pid = init_pid(&mut rx).await;
+    start.abort();
+    let _ = start.await;
+    assert!(!is_alive(pid));
+    assert_eq!(whereis("dropped-during-init"), None);
+}

@@ -6,10 +6,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
-use tokio::sync::oneshot;
 
 use super::context::ReplyTo;
-use super::{Action, CallResult, Context as ServerContext, GenServer, Init};
+use super::{Action, CallResult, Context as ServerContext, GenServer};
 use crate::exit::{ExitReason, panic_message};
 use crate::message::Info;
 use crate::process::Envelope;
@@ -51,15 +50,9 @@ impl<S: GenServer> Envelope for Request<S> {
     }
 }
 
-/// How `init` went, told to the starter.
-pub(crate) enum InitAck {
-    Started,
-    Ignored,
-}
-
 pin_project! {
     /// A callback future whose panic becomes an exit reason.
-    struct Guarded<F> {
+    pub(super) struct Guarded<F> {
         #[pin]
         callback: F,
     }
@@ -103,7 +96,7 @@ impl<F: Future> Future for Nudging<'_, F> {
 }
 
 /// Runs a callback future, turning a panic into an exit reason.
-fn guarded<F: Future>(callback: F) -> Guarded<F> {
+pub(super) fn guarded<F: Future>(callback: F) -> Guarded<F> {
     Guarded { callback }
 }
 
@@ -119,23 +112,13 @@ async fn terminate<S: GenServer>(
     }
 }
 
-/// The whole life of a server process.
-pub(crate) async fn run<S: GenServer>(
+/// The life of a server process after `init` (which runs in the starting task, see
+/// `start`): one request at a time, each handler's [`Action`] deciding what comes next.
+pub(crate) async fn serve<S: GenServer>(
     mut ctx: ServerContext<S>,
-    args: S::Args,
-    ack: oneshot::Sender<InitAck>,
+    mut state: S,
+    mut action: Action<S>,
 ) -> ExitReason {
-    let (mut state, mut action) = match guarded(S::init(args, &mut ctx)).await {
-        Ok(Init::Ok(s)) => (s, Action::Noreply),
-        Ok(Init::OkThen(s, a)) => (s, a),
-        Ok(Init::Ignore) => {
-            let _ = ack.send(InitAck::Ignored);
-            return ExitReason::Normal;
-        }
-        Ok(Init::Stop(reason)) => return reason,
-        Err(panic) => return panic,
-    };
-    let _ = ack.send(InitAck::Started);
     let parent = ctx.parent();
     loop {
         let request = match action {
@@ -260,8 +243,7 @@ mod tests {
             "test",
             None,
         ));
-        let (ack, _rx) = oneshot::channel();
-        let fut = run::<Small>(Context::new(pcb, None), 1, ack);
+        let fut = serve::<Small>(Context::new(pcb, None), Small(1), Action::Noreply);
         let size = std::mem::size_of_val(&fut);
         eprintln!("server loop future: {size} bytes");
         // 520 bytes on Rust 1.95 for this server; a bound with some room, to catch a regression.

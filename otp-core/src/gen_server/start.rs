@@ -4,16 +4,14 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::oneshot;
-
 use super::context::Context;
-use super::run::{InitAck, Request, run};
-use super::{GenServer, ServerRef};
+use super::run::{Request, guarded, serve};
+use super::{Action, GenServer, Init, ServerRef};
 use crate::exit::ExitReason;
 use crate::message::Name;
 use crate::name::RegisterError;
 use crate::pid::Pid;
-use crate::process::{MailboxBound, abandon, launch, prepare, table};
+use crate::process::{AsProcess, MailboxBound, abandon, end_unlaunched, launch, prepare, table};
 
 /// A name service a server can be registered in, as Erlang's `{via, Module, Name}`: one name in
 /// it, bound to this value. [`Registry::via`](crate::Registry::via) returns one.
@@ -170,31 +168,49 @@ pub(super) async fn start<S: GenServer>(
         }
         _ => None,
     };
-    let (ack_tx, ack_rx) = oneshot::channel();
-    let ctx = Context::new(pcb.clone(), options.hibernate_after);
-    launch(pcb.clone(), Box::pin(run::<S>(ctx, args, ack_tx)));
-    let ack = match options.timeout {
-        None => ack_rx.await,
-        Some(t) => match tokio::time::timeout(t, ack_rx).await {
-            Ok(ack) => ack,
+    // `init` runs here, in the starting task, as the new process (its pid current, its exit
+    // signals acted on); the process's own task starts with the state `init` built. Until
+    // then, a guard ends the process if this start is dropped.
+    let unlaunched = Unlaunched(&pcb);
+    let mut ctx = Context::new(pcb.clone(), options.hibernate_after);
+    let init = AsProcess::new(&pcb, guarded(S::init(args, &mut ctx)));
+    let outcome = match options.timeout {
+        None => init.await,
+        Some(t) => match tokio::time::timeout(t, init).await {
+            Ok(outcome) => outcome,
             Err(_) => {
-                // As proc_lib does: unlink first, so the caller is not taken down, then kill,
-                // and return only once the process and its name are gone.
+                // As proc_lib does: unlink first, so the caller is not taken down, then end
+                // the process; nothing of it is left when this returns.
                 if let Some(c) = linked {
                     crate::process::unlink_op(c.core(), pid);
                 }
-                crate::exit(pid, ExitReason::Kill);
-                pcb.core.wait_exit().await;
+                drop(unlaunched);
                 return Err(StartError::Timeout);
             }
         },
     };
-    match ack {
-        Ok(InitAck::Started) => Ok(ServerRef::from_pcb(pcb)),
-        Ok(InitAck::Ignored) => {
-            pcb.core.wait_exit().await;
-            Err(StartError::Ignored)
+    std::mem::forget(unlaunched);
+    let (state, action) = match outcome {
+        Ok(Ok(Init::Ok(state))) => (state, Action::Noreply),
+        Ok(Ok(Init::OkThen(state, action))) => (state, action),
+        Ok(Ok(Init::Ignore)) => {
+            end_unlaunched(&pcb, ExitReason::Normal);
+            return Err(StartError::Ignored);
         }
-        Err(_) => Err(StartError::Stopped(pcb.core.wait_exit().await)),
+        Ok(Ok(Init::Stop(reason))) | Ok(Err(reason)) | Err(reason) => {
+            end_unlaunched(&pcb, reason.clone());
+            return Err(StartError::Stopped(reason));
+        }
+    };
+    launch(pcb.clone(), Box::pin(serve::<S>(ctx, state, action)));
+    Ok(ServerRef::from_pcb(pcb))
+}
+
+/// Ends a process whose start was dropped before its task was launched.
+struct Unlaunched<'a, M: crate::process::Envelope>(&'a std::sync::Arc<crate::process::Pcb<M>>);
+
+impl<M: crate::process::Envelope> Drop for Unlaunched<'_, M> {
+    fn drop(&mut self) {
+        end_unlaunched(self.0, ExitReason::Killed);
     }
 }

@@ -48,6 +48,7 @@ pub use self::info::{ProcessInfo, ProcessStatus, process_count, process_info, pr
 pub(crate) use self::mailbox::{Envelope, PushError, Receiver, Wake};
 pub use self::mailbox::{MailboxBound, Overflow};
 use self::task::ProcessTask;
+pub(crate) use self::task::{AsProcess, end_unlaunched};
 use crate::exit::{ExitReason, IntoExitReason};
 use crate::message::{Info, MonitorRef};
 use crate::pid::Pid;

@@ -96,6 +96,55 @@ fn finish<M: Envelope, F>(pcb: &Arc<Pcb<M>>, mut body: Pin<&mut Option<F>>, reas
     finish_exit(pid, cold, &reason);
 }
 
+/// Ends a process whose task was never launched (its `init` failed or was cut short), with
+/// the same clean-up as a process that ran.
+pub(crate) fn end_unlaunched<M: Envelope>(pcb: &Arc<Pcb<M>>, reason: ExitReason) {
+    let pid = pcb.core.pid;
+    let Some(cold) = pcb.core.begin_exit(&reason) else {
+        return;
+    };
+    pcb.close_mailbox();
+    table::remove(pid);
+    log_exit(pcb.core.kind, pid, &reason);
+    finish_exit(pid, cold, &reason);
+}
+
+pin_project! {
+    /// Polls a future as the process `pcb` would, though from another task: the process is the
+    /// one running (its pid is current), its exit signals are acted on before each poll, and its
+    /// waker is this task's. A server's `init` runs so, in the task that starts it, which saves
+    /// the start a round trip between tasks; the server's own task begins after `init`.
+    pub(crate) struct AsProcess<'a, M: Envelope, F> {
+        pcb: &'a Arc<Pcb<M>>,
+        #[pin]
+        future: F,
+    }
+}
+
+impl<'a, M: Envelope, F> AsProcess<'a, M, F> {
+    pub(crate) fn new(pcb: &'a Arc<Pcb<M>>, future: F) -> Self {
+        AsProcess { pcb, future }
+    }
+}
+
+impl<M: Envelope, F: Future> Future for AsProcess<'_, M, F> {
+    /// The future's output, or the exit reason a signal ended the process with.
+    type Output = Result<F::Output, ExitReason>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let pcb: &Arc<Pcb<M>> = this.pcb;
+        pcb.core.waker.register(cx.waker());
+        let _running = table::enter(pcb.core.pid);
+        if pcb.core.signal_pending()
+            && let Some(reason) = handle_signals(&**pcb)
+        {
+            return Poll::Ready(Err(reason));
+        }
+        this.future.poll(cx).map(Ok)
+    }
+}
+
 fn log_exit(kind: &'static str, pid: crate::Pid, reason: &ExitReason) {
     match reason {
         ExitReason::Panic(msg) => tracing::error!(%pid, kind, "process {pid} panicked: {msg}"),
