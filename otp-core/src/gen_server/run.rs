@@ -208,7 +208,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::gen_server::{CallResult, Context};
+    use crate::gen_server::{CallResult, Context, Init};
     use crate::pid::Pid;
     use crate::process::Pcb;
 
