@@ -1,16 +1,18 @@
 //! The timer of a call's timeout, kept per task between calls.
 //!
-//! Every call has a timeout (5 s by default). Arming a fresh tokio timer per call — register it
-//! in the timer wheel under the driver's lock, poll it, remove it when the reply comes — would
-//! be most of a call's cost, and worse: when the wheel is otherwise empty, each registration
-//! wakes the thread parked in the time driver. Instead a task keeps its call timer between
-//! calls (a cache keyed by task id, which is never reused, so a timer only serves the task — and
-//! so the runtime — that created it; shared by the threads, since tasks move between worker
-//! threads, and sharded by task so that tasks do not contend), and a call leaves it as it is when it would fire
-//! *before* the call's own deadline: if it does fire first, the call sees that its deadline has
-//! not come and moves the timer to it, which tokio does without a lock. A call re-registers its
-//! waker only if it is polled with another waker than the one the timer holds. In a stream of
-//! calls from one task, the timer is touched once per timeout period, not once per call.
+//! Every call has a timeout (5 s by default). A call to a server that waits on an empty mailbox
+//! arms none unless the server does not answer at once (see `ServerRef::call_timeout`); the
+//! others arm one here. Arming a fresh tokio timer per call — register it in the timer wheel
+//! under the driver's lock, poll it, remove it when the reply comes — would be most of a call's
+//! cost, and worse: when the wheel is otherwise empty, each registration wakes the thread parked
+//! in the time driver. Instead a task keeps its call timer between calls (a cache keyed by task
+//! id, which is never reused, so a timer only serves the task — and so the runtime — that
+//! created it; shared by the threads, since tasks move between worker threads, and sharded by
+//! task so that tasks do not contend), and a call leaves it as it is when it would fire *before*
+//! the call's own deadline: if it does fire first, the call sees that its deadline has not come
+//! and moves the timer to it, which tokio does without a lock. A call re-registers its waker
+//! only if it is polled with another waker than the one the timer holds. In a stream of calls
+//! from one task, the timer is touched once per timeout period, not once per call.
 
 use std::cell::RefCell;
 use std::hash::{Hash, Hasher};
