@@ -96,6 +96,14 @@ fn channel() -> (mpsc::UnboundedSender<Event>, mpsc::UnboundedReceiver<Event>) {
     mpsc::unbounded_channel()
 }
 
+/// Starts a server under a name, with `init` succeeding; its reports are not read.
+async fn start_named(name: &'static str) -> ServerRef<Probe> {
+    let (tx, _rx) = channel();
+    Probe::start_with((Plan::Ok, tx), StartOptions::new().name(name))
+        .await
+        .unwrap()
+}
+
 /// The pid the server reported from `init`.
 async fn init_pid(rx: &mut mpsc::UnboundedReceiver<Event>) -> Pid {
     match rx.recv().await {
@@ -359,10 +367,7 @@ async fn gs03_init_within_the_timeout_starts() {
 /// GS-04: a named server is registered under its name.
 #[tokio::test]
 async fn gs04_start_registers_the_name() {
-    let (tx, _rx) = channel();
-    let server = Probe::start_with((Plan::Ok, tx), StartOptions::new().name("gs04_named"))
-        .await
-        .unwrap();
+    let server = start_named("gs04_named").await;
     assert_eq!(whereis("gs04_named"), Some(server.pid()));
     let name = process_info(server.pid()).unwrap().name.unwrap();
     assert_eq!(name.as_str(), "gs04_named");
@@ -371,10 +376,7 @@ async fn gs04_start_registers_the_name() {
 /// GS-04: a taken name → `AlreadyStarted(holder)`, and the second `init` never runs.
 #[tokio::test]
 async fn gs04_name_taken_is_already_started_without_init() {
-    let (tx, _rx) = channel();
-    let first = Probe::start_with((Plan::Ok, tx), StartOptions::new().name("gs04_taken"))
-        .await
-        .unwrap();
+    let first = start_named("gs04_taken").await;
     let (tx, mut rx) = channel();
     let second = Probe::start_with((Plan::Ok, tx), StartOptions::new().name("gs04_taken")).await;
     assert_eq!(second.unwrap_err(), StartError::AlreadyStarted(first.pid()));
@@ -403,26 +405,17 @@ async fn gs04_name_held_by_a_plain_process() {
 /// GS-04: the name is released when the server exits, and can be taken again.
 #[tokio::test]
 async fn gs04_name_released_on_exit() {
-    let (tx, _rx) = channel();
-    let server = Probe::start_with((Plan::Ok, tx), StartOptions::new().name("gs04_exit"))
-        .await
-        .unwrap();
+    let server = start_named("gs04_exit").await;
     server.stop(ExitReason::Normal).await.unwrap();
     assert_eq!(whereis("gs04_exit"), None);
-    let (tx, _rx) = channel();
-    let again = Probe::start_with((Plan::Ok, tx), StartOptions::new().name("gs04_exit"))
-        .await
-        .unwrap();
+    let again = start_named("gs04_exit").await;
     assert_eq!(whereis("gs04_exit"), Some(again.pid()));
 }
 
 /// GS-04: the name is released on a crash and a kill, before `wait_exit` resolves.
 #[tokio::test]
 async fn gs04_name_released_on_kill() {
-    let (tx, _rx) = channel();
-    let server = Probe::start_with((Plan::Ok, tx), StartOptions::new().name("gs04_kill"))
-        .await
-        .unwrap();
+    let server = start_named("gs04_kill").await;
     exit(server.pid(), ExitReason::Kill);
     assert_eq!(server.wait_exit().await, ExitReason::Killed);
     assert_eq!(whereis("gs04_kill"), None);
@@ -444,20 +437,14 @@ async fn gs04_name_released_when_init_fails() {
         assert!(result.is_err());
         assert_eq!(whereis("gs04_fail"), None);
     }
-    let (tx, _rx) = channel();
-    let server = Probe::start_with((Plan::Ok, tx), StartOptions::new().name("gs04_fail"))
-        .await
-        .unwrap();
+    let server = start_named("gs04_fail").await;
     assert_eq!(whereis("gs04_fail"), Some(server.pid()));
 }
 
 /// GS-23: `ServerRef::whereis` finds a server of the right type by name, and only that.
 #[tokio::test]
 async fn gs23_whereis_by_name() {
-    let (tx, _rx) = channel();
-    let server = Probe::start_with((Plan::Ok, tx), StartOptions::new().name("gs23_named"))
-        .await
-        .unwrap();
+    let server = start_named("gs23_named").await;
     let found = ServerRef::<Probe>::whereis("gs23_named").unwrap();
     assert_eq!(found, server);
     assert_eq!(found.call(()).await.unwrap(), None);
