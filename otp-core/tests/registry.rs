@@ -21,6 +21,18 @@ async fn end(probe: Probe, reason: ExitReason) -> ExitReason {
     got
 }
 
+/// Registers `probe` under each key with its value.
+async fn register_as(probe: &Probe, reg: &Reg, entries: &'static [(&'static str, u32)]) {
+    let r = reg.clone();
+    probe
+        .with(move |_| {
+            for &(key, value) in entries {
+                r.register(key, value).unwrap();
+            }
+        })
+        .await;
+}
+
 fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
     v.sort();
     v
@@ -144,15 +156,8 @@ async fn reg03_unregister_removes_the_callers_entries() {
     let reg = Reg::new(Keys::Duplicate);
     let a = Probe::plain();
     let b = Probe::plain();
-    let r = reg.clone();
-    a.with(move |_| {
-        r.register("t", 1).unwrap();
-        r.register("t", 2).unwrap();
-        r.register("u", 3).unwrap();
-    })
-    .await;
-    let r = reg.clone();
-    b.with(move |_| r.register("t", 4).unwrap()).await;
+    register_as(&a, &reg, &[("t", 1), ("t", 2), ("u", 3)]).await;
+    register_as(&b, &reg, &[("t", 4)]).await;
 
     let r = reg.clone();
     assert_eq!(a.with(move |_| r.unregister(&"t")).await, Ok(()));
@@ -378,15 +383,8 @@ async fn reg09_queries() {
     let reg = Reg::new(Keys::Duplicate);
     let a = Probe::plain();
     let b = Probe::plain();
-    let r = reg.clone();
-    a.with(move |_| {
-        r.register("t", 1).unwrap();
-        r.register("t", 5).unwrap();
-        r.register("u", 2).unwrap();
-    })
-    .await;
-    let r = reg.clone();
-    b.with(move |_| r.register("t", 7).unwrap()).await;
+    register_as(&a, &reg, &[("t", 1), ("t", 5), ("u", 2)]).await;
+    register_as(&b, &reg, &[("t", 7)]).await;
 
     assert_eq!(sorted(reg.keys(a.pid)), vec!["t", "u"]);
     assert_eq!(reg.keys(b.pid), vec!["t"]);
