@@ -125,6 +125,11 @@ pub trait GenServer: Sized + Send + 'static {
     type Continue: Send + 'static;
 
     /// Builds the state. `start` returns once this has returned.
+    ///
+    /// `init` runs as the new server — its pid is the current one, its exit signals are acted
+    /// on — but it is polled by the task that called `start` (which saves a round trip between
+    /// tasks); the server's own task starts with the state `init` built. So tokio task-locals
+    /// set by the caller are visible in `init`.
     fn init(args: Self::Args, ctx: &mut Context<Self>) -> impl Future<Output = Init<Self>> + Send;
 
     /// Serves a call.
