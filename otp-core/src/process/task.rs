@@ -81,32 +81,37 @@ where
 }
 
 fn finish<M: Envelope, F>(pcb: &Arc<Pcb<M>>, mut body: Pin<&mut Option<F>>, reason: ExitReason) {
-    let pid = pcb.core.pid;
-    let Some(cold) = pcb.core.begin_exit(&reason) else {
-        body.set(None);
-        return;
-    };
-    pcb.close_mailbox();
     // The body's own state (a server's state, its resources) is dropped before anyone is told,
     // so that a replacement started on the news finds them released. A panicking destructor
     // does not stop the clean-up.
-    let _ = catch_unwind(AssertUnwindSafe(|| body.set(None)));
-    table::remove(pid);
-    log_exit(pcb.core.kind, pid, &reason);
-    finish_exit(pid, cold, &reason);
+    let ended = end(pcb, reason, || {
+        let _ = catch_unwind(AssertUnwindSafe(|| body.set(None)));
+    });
+    if !ended {
+        body.set(None);
+    }
 }
 
 /// Ends a process whose task was never launched (its `init` failed or was cut short), with
 /// the same clean-up as a process that ran.
 pub(crate) fn end_unlaunched<M: Envelope>(pcb: &Arc<Pcb<M>>, reason: ExitReason) {
+    end(pcb, reason, || {});
+}
+
+/// The clean-up of a process, once: the exit reason is fixed, the mailbox closed,
+/// `drop_body` run, then the process leaves the table and its name, links and monitors are
+/// told. Returns `false` if the process had already ended (the first exit wins).
+fn end<M: Envelope>(pcb: &Arc<Pcb<M>>, reason: ExitReason, drop_body: impl FnOnce()) -> bool {
     let pid = pcb.core.pid;
     let Some(cold) = pcb.core.begin_exit(&reason) else {
-        return;
+        return false;
     };
     pcb.close_mailbox();
+    drop_body();
     table::remove(pid);
     log_exit(pcb.core.kind, pid, &reason);
     finish_exit(pid, cold, &reason);
+    true
 }
 
 pin_project! {
