@@ -41,10 +41,13 @@ mod timer;
 
 pub use crate::exit::{ExitReason, IntoExitReason};
 pub use crate::gen_server::{
-    Action, CallError, CallResult, CastError, Context, DEFAULT_CALL_TIMEOUT, GenServer, Init,
-    RefError, ReplyTo, ServerName, ServerRef, StartError, StartOptions, StopError, ViaName,
+    Action, CallError, CallResult, CastError, Context, DEFAULT_CALL_TIMEOUT, Endpoint, GenServer,
+    Init, RefError, ReplyThen, ReplyTo, ServerName, ServerRef, StartError, StartOptions, StopError,
+    ViaName, WithTimeout,
 };
-pub use crate::message::{Down, ExitSignal, Info, Message, MonitorRef, Monitored, Name};
+pub use crate::message::{
+    Down, ExitSignal, IdleTimeout, Info, Message, MonitorRef, Monitored, Name,
+};
 pub use crate::name::{
     Dest, RegisterError, SendError, register, registered, send, unregister, whereis,
 };
@@ -56,3 +59,7 @@ pub use crate::process::{
 };
 pub use crate::registry::{Keys, Registry, RegistryError};
 pub use crate::timer::{TimerRef, cancel_timer, send_after, send_interval};
+#[cfg(feature = "macros")]
+pub use otp_macros::{
+    __expand_handlers, GenServer, call, cast, handle_continue, handlers, info, init, terminate,
+};

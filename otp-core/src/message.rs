@@ -231,7 +231,30 @@ pub enum Info {
     Message(Message),
 }
 
+/// The idle timeout of a GenServer ([`Info::Timeout`]) as a type of its own, so that a derived
+/// server's `#[info]` handler can take it: `fn on_idle(&mut self, _: IdleTimeout)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct IdleTimeout;
+
 impl Info {
+    /// Takes the content of this info if it is a `T`, or gives the info back.
+    ///
+    /// `T` may be the type of a user message ([`Info::Message`]), [`ExitSignal`], [`Down`],
+    /// [`IdleTimeout`], or `Info` itself (which takes anything). A derived server's `#[info]`
+    /// handlers are tried in this way, in the order they are written.
+    pub fn take<T: Any>(self) -> Result<T, Info> {
+        let info = match cast::<Info, T>(self) {
+            Ok(whole) => return Ok(whole),
+            Err(info) => info,
+        };
+        match info {
+            Info::Message(m) => m.downcast::<T>().map_err(Info::Message),
+            Info::Exit(e) => cast(e).map_err(Info::Exit),
+            Info::Down(d) => cast(d).map_err(Info::Down),
+            Info::Timeout => cast(IdleTimeout).map_err(|_| Info::Timeout),
+        }
+    }
+
     /// The monitor reference, if this is a `Down`.
     pub(crate) fn down_ref(&self) -> Option<MonitorRef> {
         match self {
@@ -246,6 +269,23 @@ impl Info {
             Info::Exit(e) => Some(e.from()),
             _ => None,
         }
+    }
+}
+
+/// `a` as a `B` if `A` and `B` are the same type, without allocating: a comparison of type ids
+/// that the compiler folds away.
+fn cast<A: Any, B: Any>(a: A) -> Result<B, A> {
+    let mut slot = Some(a);
+    if let Some(b) = (&mut slot as &mut dyn Any)
+        .downcast_mut::<Option<B>>()
+        .and_then(Option::take)
+    {
+        return Ok(b);
+    }
+    match slot {
+        Some(a) => Err(a),
+        // The downcast succeeded only if `A` is `B`, and then `take` returned the value.
+        None => unreachable!("a value cast to its own type"),
     }
 }
 

@@ -66,7 +66,7 @@ enum Event {
 
 struct Server {
     tx: mpsc::UnboundedSender<Event>,
-    held: Option<ReplyTo<Reply>>,
+    held: Option<ReplyTo<Server>>,
 }
 
 impl GenServer for Server {

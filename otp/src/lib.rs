@@ -39,7 +39,8 @@ pub use otp_core::*;
 /// The names most programs need, in one import.
 pub mod prelude {
     pub use otp_core::{
-        Action, CallError, CallResult, Context, ExitReason, GenServer, Info, Init, Pid, Process,
-        ServerRef, StartOptions, exit, send, spawn,
+        Action, CallError, CallResult, Context, ExitReason, GenServer, IdleTimeout, Info, Init,
+        Pid, Process, ReplyThen, ReplyTo, ServerRef, StartOptions, call, cast, exit,
+        handle_continue, handlers, info, init, send, spawn, terminate,
     };
 }

@@ -47,6 +47,8 @@
 
 mod call_timer;
 mod context;
+#[doc(hidden)]
+pub mod derive_support;
 mod run;
 mod server_ref;
 mod start;
@@ -54,7 +56,9 @@ mod start;
 use std::time::Duration;
 
 pub use self::context::{Context, ReplyTo};
-pub use self::server_ref::{CallError, CastError, RefError, ServerRef, StopError};
+pub use self::server_ref::{
+    CallError, CastError, Endpoint, RefError, ServerRef, StopError, WithTimeout,
+};
 pub use self::start::{ServerName, StartError, StartOptions, ViaName};
 use crate::exit::ExitReason;
 use crate::message::Info;
@@ -105,6 +109,19 @@ pub enum CallResult<S: GenServer> {
     NoReply(Action<S>),
 }
 
+/// A reply, then what comes next: what a `#[call]` handler of a derived server returns to act
+/// after replying, as [`CallResult::ReplyThen`] does for a hand-written one. With
+/// [`Action::Stop`], `terminate` runs, the reply is sent, then the server exits.
+pub struct ReplyThen<T, S: GenServer>(pub T, pub Action<S>);
+
+impl<T: std::fmt::Debug, S: GenServer> std::fmt::Debug for ReplyThen<T, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("ReplyThen")
+            .field(&self.0)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A server: its state, and the callbacks that serve its messages.
 ///
 /// Every callback gets the server's [`Context`]. Callbacks are declared as functions returning a
@@ -123,6 +140,19 @@ pub trait GenServer: Sized + Send + 'static {
     type Cast: Send + 'static;
     /// The argument of `handle_continue`.
     type Continue: Send + 'static;
+
+    /// The timeout of [`ServerRef::call`] (and of the typed client methods of derived servers):
+    /// [`DEFAULT_CALL_TIMEOUT`], 5 s, unless the server says otherwise.
+    const CALL_TIMEOUT: Duration = DEFAULT_CALL_TIMEOUT;
+
+    /// The options [`start`](GenServer::start) and [`start_link`](GenServer::start_link) use:
+    /// none by default. A server that always registers a name, bounds its mailbox or hibernates
+    /// when idle says so here (`#[gen_server(name = ..., mailbox = ...)]` on a derived server).
+    /// `start_with` and `start_link_with` use the options they are given instead; start from
+    /// these to change one.
+    fn start_options() -> StartOptions {
+        StartOptions::new()
+    }
 
     /// Builds the state. `start` returns once this has returned.
     ///
@@ -203,16 +233,17 @@ pub trait GenServer: Sized + Send + 'static {
         async {}
     }
 
-    /// Starts the server, not linked, with default options.
+    /// Starts the server, not linked, with its [`start_options`](GenServer::start_options).
     fn start(args: Self::Args) -> impl Future<Output = Result<ServerRef<Self>, StartError>> + Send {
-        start::start::<Self>(args, StartOptions::new(), false)
+        start::start::<Self>(args, Self::start_options(), false)
     }
 
-    /// Starts the server linked to the calling process (if called from one).
+    /// Starts the server linked to the calling process (if called from one), with its
+    /// [`start_options`](GenServer::start_options).
     fn start_link(
         args: Self::Args,
     ) -> impl Future<Output = Result<ServerRef<Self>, StartError>> + Send {
-        start::start::<Self>(args, StartOptions::new(), true)
+        start::start::<Self>(args, Self::start_options(), true)
     }
 
     /// Starts the server, not linked, with options.

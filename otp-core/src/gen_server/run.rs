@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use super::context::ReplyTo;
+use super::context::Caller;
 use super::{Action, CallResult, Context as ServerContext, GenServer};
 use crate::exit::{ExitReason, panic_message};
 use crate::message::Info;
@@ -15,7 +15,7 @@ use crate::process::Envelope;
 
 /// What a server's mailbox holds.
 pub(crate) enum Request<S: GenServer> {
-    Call(S::Call, ReplyTo<S::Reply>),
+    Call(S::Call, Caller<S>),
     Cast(S::Cast),
     Info(Info),
     /// A stop asked with `ServerRef::stop`: `terminate`, then exit with the reason.
@@ -160,7 +160,7 @@ pub(crate) async fn serve<S: GenServer>(
                 match handled {
                     Ok(CallResult::Reply(reply)) => {
                         if let Some(from) = ctx.from.take() {
-                            from.reply(reply);
+                            from.send(reply);
                         }
                         Ok(Action::Noreply)
                     }
@@ -168,13 +168,13 @@ pub(crate) async fn serve<S: GenServer>(
                         let from = ctx.from.take();
                         let reason = terminate(&mut state, &mut ctx, reason).await;
                         if let Some(from) = from {
-                            from.reply(reply);
+                            from.send(reply);
                         }
                         return reason;
                     }
                     Ok(CallResult::ReplyThen(reply, next)) => {
                         if let Some(from) = ctx.from.take() {
-                            from.reply(reply);
+                            from.send(reply);
                         }
                         Ok(next)
                     }

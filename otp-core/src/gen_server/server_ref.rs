@@ -8,10 +8,12 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
+#[cfg(doc)]
+use super::DEFAULT_CALL_TIMEOUT;
+use super::GenServer;
 use super::call_timer::CallTimer;
-use super::context::ReplyTo;
+use super::context::Caller;
 use super::run::Request;
-use super::{DEFAULT_CALL_TIMEOUT, GenServer};
 use crate::exit::ExitReason;
 use crate::message::Name;
 use crate::pid::Pid;
@@ -37,6 +39,11 @@ pub enum CallError {
     /// The server's mailbox is bounded and full (policy `Error` or `DropNewest`).
     #[error("the server's mailbox is full")]
     MailboxFull,
+    /// The server answered with the reply to another kind of request: a derived server's
+    /// handler took the raw reply handle with [`Context::defer_reply`](super::Context::defer_reply)
+    /// and replied with the wrong variant of its reply enum.
+    #[error("the server replied to another request")]
+    WrongReply,
 }
 
 /// Why a cast was not queued. A cast to a server that has ended is not an error: it is dropped,
@@ -85,6 +92,54 @@ pub enum RefError {
         /// What was asked for.
         expected: &'static str,
     },
+}
+
+/// A [`ServerRef`] with its own call timeout, made by [`ServerRef::with_timeout`]. The typed
+/// client methods of a derived server work on it as they do on the `ServerRef`; casts are
+/// unaffected by the timeout.
+#[derive(Debug)]
+pub struct WithTimeout<'a, S: GenServer> {
+    server: &'a ServerRef<S>,
+    timeout: Duration,
+}
+
+impl<S: GenServer> Clone for WithTimeout<'_, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S: GenServer> Copy for WithTimeout<'_, S> {}
+
+/// What the typed client methods of a derived server go through: a [`ServerRef`], or a
+/// [`WithTimeout`]. Each gives the server and the timeout its calls use.
+pub trait Endpoint: Sync {
+    /// The server.
+    type Server: GenServer;
+    /// The reference to the server.
+    fn server_ref(&self) -> &ServerRef<Self::Server>;
+    /// The timeout of calls made through this endpoint.
+    fn timeout(&self) -> Duration;
+}
+
+impl<S: GenServer> Endpoint for ServerRef<S> {
+    type Server = S;
+    fn server_ref(&self) -> &ServerRef<S> {
+        self
+    }
+    fn timeout(&self) -> Duration {
+        S::CALL_TIMEOUT
+    }
+}
+
+impl<S: GenServer> Endpoint for WithTimeout<'_, S> {
+    type Server = S;
+    fn server_ref(&self) -> &ServerRef<S> {
+        self.server
+    }
+    fn timeout(&self) -> Duration {
+        self.timeout
+    }
 }
 
 /// A typed reference to a running server: typed `call` and `cast`, no boxing on the way.
@@ -156,12 +211,24 @@ impl<S: GenServer> ServerRef<S> {
         self.pcb.mailbox.len()
     }
 
-    /// Calls the server and waits for the reply, at most [`DEFAULT_CALL_TIMEOUT`] (5 s).
+    /// Calls the server and waits for the reply, at most the server's
+    /// [`CALL_TIMEOUT`](GenServer::CALL_TIMEOUT) ([`DEFAULT_CALL_TIMEOUT`], 5 s, unless the
+    /// server says otherwise).
     pub fn call(
         &self,
         request: S::Call,
     ) -> impl Future<Output = Result<S::Reply, CallError>> + Send + '_ {
-        self.call_timeout(request, DEFAULT_CALL_TIMEOUT)
+        self.call_timeout(request, S::CALL_TIMEOUT)
+    }
+
+    /// This reference with another call timeout, for the typed client methods of derived
+    /// servers: `counter.with_timeout(Duration::from_millis(50)).get().await`.
+    /// `Duration::MAX` waits without limit.
+    pub fn with_timeout(&self, timeout: Duration) -> WithTimeout<'_, S> {
+        WithTimeout {
+            server: self,
+            timeout,
+        }
     }
 
     /// Calls the server and waits for the reply at most `timeout`.
@@ -184,7 +251,7 @@ impl<S: GenServer> ServerRef<S> {
             return Err(CallError::CallingSelf);
         }
         let (tx, mut rx) = oneshot::channel();
-        let request = Request::Call(request, ReplyTo::new(tx));
+        let request = Request::Call(request, Caller::new(tx));
         if self.pcb.mailbox.waits_when_full() || timeout.is_zero() {
             return self.call_armed(request, rx, timeout).await;
         }

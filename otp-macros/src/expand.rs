@@ -1,0 +1,672 @@
+//! Code generation for a server: its message enums, the `GenServer` impl, the typed client
+//! and the start functions. Runs only on a model that passed every check.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
+use syn::{Generics, Ident, Type, WherePredicate};
+
+use crate::internals::ast::{Block, Handler, Output, Param, Server};
+use crate::internals::attr::{Kind, Millis};
+
+/// Everything generated for `server` and its `block`.
+pub fn expand(server: &Server, block: &Block) -> TokenStream {
+    let krate = server
+        .options
+        .krate
+        .clone()
+        .unwrap_or_else(|| syn::parse_quote!(::otp));
+    let cx = Gen::new(server, block, krate);
+    let user_impl = &block.item;
+    let enums = cx.enums();
+    let gen_server = cx.gen_server_impl();
+    let client = cx.client();
+    let start = cx.start_fns();
+    let asserts = cx.message_asserts();
+    quote! {
+        #user_impl
+        #enums
+        #gen_server
+        #client
+        #start
+        #asserts
+    }
+}
+
+struct Gen<'a> {
+    server: &'a Server,
+    block: &'a Block,
+    krate: syn::Path,
+    self_ty: &'a Type,
+    /// The impl block's generics.
+    generics: &'a Generics,
+    /// The impl block's generics with `T: Send + 'static` for every type parameter, as the
+    /// `GenServer` impl needs.
+    bounded: Generics,
+    call_enum: Ident,
+    reply_enum: Ident,
+    cast_enum: Ident,
+    continue_enum: Ident,
+    client: Ident,
+}
+
+impl<'a> Gen<'a> {
+    fn new(server: &'a Server, block: &'a Block, krate: syn::Path) -> Self {
+        let generics = &block.item.generics;
+        let mut bounded = generics.clone();
+        let params: Vec<Ident> = generics.type_params().map(|t| t.ident.clone()).collect();
+        let where_clause = bounded.make_where_clause();
+        for p in params {
+            let pred: WherePredicate = syn::parse_quote!(#p: ::core::marker::Send + 'static);
+            where_clause.predicates.push(pred);
+        }
+        let name = &server.ident;
+        Gen {
+            server,
+            block,
+            krate,
+            self_ty: &block.item.self_ty,
+            generics,
+            bounded,
+            call_enum: format_ident!("{name}Call"),
+            reply_enum: format_ident!("{name}Reply"),
+            cast_enum: format_ident!("{name}Cast"),
+            continue_enum: format_ident!("{name}Continue"),
+            client: format_ident!("{name}Client"),
+        }
+    }
+
+    fn of(&self, kind: Kind) -> impl Iterator<Item = &'a Handler> + use<'a> {
+        self.block.handlers.iter().filter(move |h| h.kind == kind)
+    }
+
+    /// A type as it can be written outside the impl block: `Self` becomes the server's type.
+    fn outside(&self, ty: &Type) -> Type {
+        struct ReplaceSelf<'t>(&'t Type);
+        impl VisitMut for ReplaceSelf<'_> {
+            fn visit_type_mut(&mut self, ty: &mut Type) {
+                if let Type::Path(p) = ty
+                    && p.qself.is_none()
+                    && p.path.is_ident("Self")
+                {
+                    *ty = self.0.clone();
+                    return;
+                }
+                syn::visit_mut::visit_type_mut(self, ty);
+            }
+        }
+        let mut ty = ty.clone();
+        ReplaceSelf(self.self_ty).visit_type_mut(&mut ty);
+        ty
+    }
+
+    fn type_args(&self) -> TokenStream {
+        let (_, ty_generics, _) = self.generics.split_for_impl();
+        quote!(#ty_generics)
+    }
+
+    /// The message enums: calls, replies, casts, continues.
+    fn enums(&self) -> TokenStream {
+        let vis = &self.server.vis;
+        let name = self.server.ident.to_string();
+        let (_, _, where_clause) = self.generics.split_for_impl();
+        let params = &self.generics.params;
+        let type_params: Vec<&Ident> = self.generics.type_params().map(|t| &t.ident).collect();
+        let phantom = (!type_params.is_empty()).then(|| {
+            quote! {
+                #[doc(hidden)]
+                __Phantom(::core::marker::PhantomData<fn() -> (#(#type_params,)*)>, ::core::convert::Infallible),
+            }
+        });
+        let phantom_debug = phantom
+            .as_ref()
+            .map(|_| quote!(Self::__Phantom(_, never) => match never {},));
+        let make = |ident: &Ident, doc: String, variants: Vec<(TokenStream, &Ident, Vec<Type>)>| {
+            let defs = variants.iter().map(|(docs, v, fields)| {
+                if fields.is_empty() {
+                    quote!(#docs #v,)
+                } else {
+                    quote!(#docs #v(#(#fields),*),)
+                }
+            });
+            let debug = variants.iter().map(|(_, v, fields)| {
+                let shown = format!(
+                    "{ident}::{v}{}",
+                    if fields.is_empty() { "" } else { "(..)" }
+                );
+                if fields.is_empty() {
+                    quote!(Self::#v => f.write_str(#shown),)
+                } else {
+                    quote!(Self::#v(..) => f.write_str(#shown),)
+                }
+            });
+            let (impl_generics, ty_generics, _) = self.generics.split_for_impl();
+            quote! {
+                #[doc = #doc]
+                #vis enum #ident<#params> #where_clause {
+                    #(#defs)*
+                    #phantom
+                }
+
+                #[automatically_derived]
+                impl #impl_generics ::core::fmt::Debug for #ident #ty_generics #where_clause {
+                    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                        #[allow(unreachable_code, unreachable_patterns)]
+                        match *self {
+                            #(#debug)*
+                            #phantom_debug
+                        }
+                    }
+                }
+            }
+        };
+        let variant = |h: &'a Handler, what: &str| -> (TokenStream, &'a Ident, Vec<Type>) {
+            let doc = format!("The {what} of `{}`.", h.ident);
+            let fields = h.messages().map(|(_, t)| self.outside(t)).collect();
+            (quote!(#[doc = #doc]), &h.variant, fields)
+        };
+        let calls = self.of(Kind::Call).map(|h| variant(h, "request")).collect();
+        let replies = self
+            .of(Kind::Call)
+            .map(|h| {
+                let doc = format!("The reply of `{}`.", h.ident);
+                (
+                    quote!(#[doc = #doc]),
+                    &h.variant,
+                    vec![self.outside(&h.reply_type())],
+                )
+            })
+            .collect();
+        let casts = self.of(Kind::Cast).map(|h| variant(h, "message")).collect();
+        let continues = self
+            .of(Kind::Continue)
+            .map(|h| variant(h, "work"))
+            .collect();
+        let mut out = TokenStream::new();
+        out.extend(make(
+            &self.call_enum,
+            format!("The calls of [`{name}`], one variant per `#[call]` handler (generated by `#[derive(GenServer)]`)."),
+            calls,
+        ));
+        out.extend(make(
+            &self.reply_enum,
+            format!("The replies of [`{name}`]'s calls, one variant per `#[call]` handler (generated by `#[derive(GenServer)]`)."),
+            replies,
+        ));
+        out.extend(make(
+            &self.cast_enum,
+            format!("The casts of [`{name}`], one variant per `#[cast]` handler (generated by `#[derive(GenServer)]`)."),
+            casts,
+        ));
+        out.extend(make(
+            &self.continue_enum,
+            format!("The work [`{name}`] continues with, one variant per `#[handle_continue]` handler: `Action::Continue({}::Variant(..))` (generated by `#[derive(GenServer)]`).", self.continue_enum),
+            continues,
+        ));
+        out
+    }
+
+    /// The call of handler `h` from inside the `GenServer` impl: `Self::get(self, a0, ctx)`,
+    /// awaited if async. `fields` are the bindings of its message parts.
+    fn invoke(&self, h: &Handler, receiver: bool, fields: &[Ident]) -> TokenStream {
+        let ident = &h.ident;
+        let mut fields = fields.iter();
+        let args = h.params.iter().map(|p| match p {
+            Param::Message { .. } => {
+                let f = fields.next();
+                quote!(#f)
+            }
+            Param::Context => quote!(ctx),
+            Param::Reply(_) => quote!(__reply),
+            Param::Reason => quote!(reason),
+        });
+        let receiver = receiver.then(|| quote!(self,));
+        let await_ = h.is_async.then(|| quote!(.await));
+        quote!(Self::#ident(#receiver #(#args),*) #await_)
+    }
+
+    fn bindings(h: &Handler) -> Vec<Ident> {
+        h.messages()
+            .enumerate()
+            .map(|(i, _)| format_ident!("__m{}", i))
+            .collect()
+    }
+
+    fn pattern(enum_: &Ident, h: &Handler, fields: &[Ident]) -> TokenStream {
+        let v = &h.variant;
+        if fields.is_empty() {
+            quote!(#enum_::#v)
+        } else {
+            quote!(#enum_::#v(#(#fields),*))
+        }
+    }
+
+    fn to_action(&self, h: &Handler, out: TokenStream) -> TokenStream {
+        let krate = &self.krate;
+        match h.output {
+            Output::Action => out,
+            _ => quote!({ #out; #krate::Action::Noreply }),
+        }
+    }
+
+    fn phantom_arm(&self) -> Option<TokenStream> {
+        (self.generics.type_params().next().is_some())
+            .then(|| quote!(__Phantom(_, never) => match never {},))
+    }
+
+    fn gen_server_impl(&self) -> TokenStream {
+        let krate = &self.krate;
+        let self_ty = self.self_ty;
+        let (impl_generics, _, where_clause) = self.bounded.split_for_impl();
+        let args = self.type_args();
+        let (call_enum, reply_enum, cast_enum, continue_enum) = (
+            &self.call_enum,
+            &self.reply_enum,
+            &self.cast_enum,
+            &self.continue_enum,
+        );
+        let phantom = self.phantom_arm();
+        let phantom_of = |e: &Ident| phantom.as_ref().map(|p| quote!(#e::#p));
+
+        // init
+        let init = match self.of(Kind::Init).next() {
+            Some(h) => {
+                let fields = Self::bindings(h);
+                let types: Vec<&Type> = h.messages().map(|(_, t)| t).collect();
+                let (args_ty, unpack) = match types.as_slice() {
+                    [] => (quote!(()), quote!(let () = args;)),
+                    [t] => (quote!(#t), quote!(let __m0 = args;)),
+                    ts => (quote!((#(#ts,)*)), quote!(let (#(#fields,)*) = args;)),
+                };
+                let call = self.invoke(h, false, &fields);
+                let result = match h.output {
+                    Output::StateResult => {
+                        quote!(#krate::gen_server::derive_support::init_result(#call))
+                    }
+                    Output::Init => call,
+                    _ => quote!(#krate::Init::Ok(#call)),
+                };
+                quote! {
+                    type Args = #args_ty;
+                    async fn init(args: Self::Args, ctx: &mut #krate::Context<Self>) -> #krate::Init<Self> {
+                        #unpack
+                        #result
+                    }
+                }
+            }
+            None => {
+                let from_default = quote_spanned! {self_ty.span()=>
+                    <Self as #krate::gen_server::derive_support::InitFromDefault>::init_from_default()
+                };
+                quote! {
+                    type Args = ();
+                    async fn init(_args: (), _ctx: &mut #krate::Context<Self>) -> #krate::Init<Self> {
+                        #krate::Init::Ok(#from_default)
+                    }
+                }
+            }
+        };
+
+        // handle_call
+        let call_arms = self.of(Kind::Call).map(|h| {
+            let fields = Self::bindings(h);
+            let pat = Self::pattern(call_enum, h, &fields);
+            let v = &h.variant;
+            let call = self.invoke(h, true, &fields);
+            let body = if h.deferred().is_some() {
+                let action = self.to_action(h, call);
+                quote! {{
+                    let __reply = #krate::gen_server::derive_support::deferred_reply(ctx, #reply_enum::#v);
+                    #krate::CallResult::NoReply(#action)
+                }}
+            } else {
+                match h.output {
+                    Output::ReplyThen(_) => quote! {{
+                        let #krate::ReplyThen(reply, then) = #call;
+                        #krate::CallResult::ReplyThen(#reply_enum::#v(reply), then)
+                    }},
+                    _ => quote!(#krate::CallResult::Reply(#reply_enum::#v(#call))),
+                }
+            };
+            quote!(#pat => #body,)
+        });
+        let call_phantom = phantom_of(call_enum);
+        let handle_call = quote! {
+            async fn handle_call(&mut self, request: Self::Call, ctx: &mut #krate::Context<Self>) -> #krate::CallResult<Self> {
+                match request {
+                    #(#call_arms)*
+                    #call_phantom
+                }
+            }
+        };
+
+        let cast_arms = self.of(Kind::Cast).map(|h| {
+            let fields = Self::bindings(h);
+            let pat = Self::pattern(cast_enum, h, &fields);
+            let body = self.to_action(h, self.invoke(h, true, &fields));
+            quote!(#pat => #body,)
+        });
+        let cast_phantom = phantom_of(cast_enum);
+        let handle_cast = quote! {
+            async fn handle_cast(&mut self, message: Self::Cast, ctx: &mut #krate::Context<Self>) -> #krate::Action<Self> {
+                match message {
+                    #(#cast_arms)*
+                    #cast_phantom
+                }
+            }
+        };
+
+        let continue_arms = self.of(Kind::Continue).map(|h| {
+            let fields = Self::bindings(h);
+            let pat = Self::pattern(continue_enum, h, &fields);
+            let body = self.to_action(h, self.invoke(h, true, &fields));
+            quote!(#pat => #body,)
+        });
+        let continue_phantom = phantom_of(continue_enum);
+        let handle_continue = quote! {
+            async fn handle_continue(&mut self, work: Self::Continue, ctx: &mut #krate::Context<Self>) -> #krate::Action<Self> {
+                match work {
+                    #(#continue_arms)*
+                    #continue_phantom
+                }
+            }
+        };
+
+        let infos: Vec<&Handler> = self.of(Kind::Info).collect();
+        let handle_info = (!infos.is_empty()).then(|| {
+            let tries = infos.iter().map(|h| {
+                let ty = h.messages().next().map(|(_, t)| t);
+                let fields = [format_ident!("__m0")];
+                let body = self.to_action(h, self.invoke(h, true, &fields));
+                quote! {
+                    let info = match #krate::Info::take::<#ty>(info) {
+                        ::core::result::Result::Ok(__m0) => return #body,
+                        ::core::result::Result::Err(info) => info,
+                    };
+                }
+            });
+            quote! {
+                async fn handle_info(&mut self, info: #krate::Info, ctx: &mut #krate::Context<Self>) -> #krate::Action<Self> {
+                    #(#tries)*
+                    #krate::gen_server::unexpected_info::<Self>(ctx.pid(), &info);
+                    #krate::Action::Noreply
+                }
+            }
+        });
+
+        let terminate = self.of(Kind::Terminate).next().map(|h| {
+            let call = self.invoke(h, true, &[]);
+            quote! {
+                async fn terminate(&mut self, reason: &#krate::ExitReason, ctx: &mut #krate::Context<Self>) {
+                    #call;
+                }
+            }
+        });
+
+        let options = self.options();
+        quote! {
+            #[automatically_derived]
+            #[allow(unused_variables, clippy::unused_unit, clippy::let_unit_value)]
+            impl #impl_generics #krate::GenServer for #self_ty #where_clause {
+                type Call = #call_enum #args;
+                type Reply = #reply_enum #args;
+                type Cast = #cast_enum #args;
+                type Continue = #continue_enum #args;
+                #options
+                #init
+                #handle_call
+                #handle_cast
+                #handle_info
+                #handle_continue
+                #terminate
+            }
+        }
+    }
+
+    /// `CALL_TIMEOUT` and `start_options` from `#[gen_server(...)]`.
+    fn options(&self) -> TokenStream {
+        let krate = &self.krate;
+        let o = &self.server.options;
+        let millis = |ms: u64| quote!(::core::time::Duration::from_millis(#ms));
+        let call_timeout = o.call_timeout.map(|t| {
+            let d = match t {
+                Millis::Finite(ms) => millis(ms),
+                Millis::Infinity => quote!(::core::time::Duration::MAX),
+            };
+            quote!(const CALL_TIMEOUT: ::core::time::Duration = #d;)
+        });
+        let mut steps = Vec::new();
+        if let Some(name) = &o.name {
+            steps.push(quote!(.name(#name)));
+        }
+        if let Some(ms) = o.start_timeout {
+            let d = millis(ms);
+            steps.push(quote!(.timeout(#d)));
+        }
+        if let Some(ms) = o.hibernate_after {
+            let d = millis(ms);
+            steps.push(quote!(.hibernate_after(#d)));
+        }
+        if let Some(capacity) = o.mailbox {
+            let capacity = capacity as usize - 1;
+            let policy = Ident::new(
+                o.overflow.map_or("Wait", |p| p.variant()),
+                Span::call_site(),
+            );
+            steps.push(quote! {
+                .mailbox(#krate::MailboxBound::new(
+                    ::core::num::NonZeroUsize::MIN.saturating_add(#capacity),
+                    #krate::Overflow::#policy,
+                ))
+            });
+        }
+        let start_options = (!steps.is_empty()).then(|| {
+            quote! {
+                fn start_options() -> #krate::StartOptions {
+                    #krate::StartOptions::new() #(#steps)*
+                }
+            }
+        });
+        quote!(#call_timeout #start_options)
+    }
+
+    /// The client trait, implemented for every `Endpoint` of the server.
+    fn client(&self) -> TokenStream {
+        let krate = &self.krate;
+        let vis = &self.server.vis;
+        let client = &self.client;
+        let self_ty = self.outside(self.self_ty);
+        let name = self.server.ident.to_string();
+        let (impl_generics, _, where_clause) = self.bounded.split_for_impl();
+        let params = &self.bounded.params;
+        let args = self.type_args();
+        let (call_enum, reply_enum, cast_enum) =
+            (&self.call_enum, &self.reply_enum, &self.cast_enum);
+        let methods = self
+            .block
+            .handlers
+            .iter()
+            .filter(|h| matches!(h.kind, Kind::Call | Kind::Cast))
+            .map(|h| {
+                let ident = &h.ident;
+                let names: Vec<&Ident> = h.messages().map(|(n, _)| n).collect();
+                let types: Vec<Type> = h.messages().map(|(_, t)| self.outside(t)).collect();
+                let v = &h.variant;
+                let docs = &h.docs;
+                let request = if names.is_empty() {
+                    quote!(#v)
+                } else {
+                    quote!(#v(#(#names),*))
+                };
+                if h.kind == Kind::Call {
+                    let reply = self.outside(&h.reply_type());
+                    let default_doc = (docs.is_empty()).then(|| {
+                        let d = format!("Calls `{ident}` and waits for the reply.");
+                        quote!(#[doc = #d])
+                    });
+                    quote! {
+                        #(#docs)*
+                        #default_doc
+                        #[doc = ""]
+                        #[doc = "Fails with a `CallError` if the server is gone, exits during the call, or does not reply within the call timeout (the server's own, or the one given with `with_timeout`)."]
+                        fn #ident(&self, #(#names: #types),*) -> impl ::core::future::Future<Output = ::core::result::Result<#reply, #krate::CallError>> + ::core::marker::Send {
+                            let server = #krate::Endpoint::server_ref(self);
+                            let timeout = #krate::Endpoint::timeout(self);
+                            let request = #call_enum::#request;
+                            async move {
+                                #[allow(unreachable_patterns)]
+                                match server.call_timeout(request, timeout).await {
+                                    ::core::result::Result::Ok(#reply_enum::#v(reply)) => ::core::result::Result::Ok(reply),
+                                    ::core::result::Result::Ok(_) => ::core::result::Result::Err(#krate::CallError::WrongReply),
+                                    ::core::result::Result::Err(e) => ::core::result::Result::Err(e),
+                                }
+                            }
+                        }
+                    }
+                } else {
+                    let default_doc = (docs.is_empty()).then(|| {
+                        let d = format!("Casts `{ident}`: queued at once, handled later.");
+                        quote!(#[doc = #d])
+                    });
+                    quote! {
+                        #(#docs)*
+                        #default_doc
+                        #[doc = ""]
+                        #[doc = "Returns at once. Fails only if the server's mailbox is bounded and full, handing the message back."]
+                        fn #ident(&self, #(#names: #types),*) -> ::core::result::Result<(), #krate::CastError<#cast_enum #args>> {
+                            #krate::Endpoint::server_ref(self).cast(#cast_enum::#request)
+                        }
+                    }
+                }
+            });
+        let doc = format!(
+            "The typed client of [`{name}`]: a method per `#[call]` and `#[cast]` handler, on `ServerRef<{name}>` and on `server.with_timeout(..)` (generated by `#[derive(GenServer)]`)."
+        );
+        let endpoint_generics = {
+            let mut g = self.bounded.clone();
+            g.params.push(syn::parse_quote!(__E));
+            g.make_where_clause()
+                .predicates
+                .push(syn::parse_quote!(__E: #krate::Endpoint<Server = #self_ty>));
+            g
+        };
+        let (endpoint_impl, _, endpoint_where) = endpoint_generics.split_for_impl();
+        let _ = impl_generics;
+        quote! {
+            #[doc = #doc]
+            #vis trait #client<#params>: #krate::Endpoint<Server = #self_ty> #where_clause {
+                #(#methods)*
+            }
+
+            #[automatically_derived]
+            impl #endpoint_impl #client #args for __E #endpoint_where {}
+        }
+    }
+
+    /// `start` and friends on the server type, taking the init arguments one by one.
+    fn start_fns(&self) -> TokenStream {
+        let krate = &self.krate;
+        let vis = &self.server.vis;
+        let self_ty = self.self_ty;
+        let name = self.server.ident.to_string();
+        let (impl_generics, _, where_clause) = self.bounded.split_for_impl();
+        let init = self.of(Kind::Init).next();
+        let (names, types): (Vec<&Ident>, Vec<&Type>) =
+            init.map(|h| h.messages().unzip()).unwrap_or_default();
+        let args = match names.as_slice() {
+            [] => quote!(()),
+            [n] => quote!(#n),
+            ns => quote!((#(#ns,)*)),
+        };
+        let options = if names.iter().any(|n| *n == "options") {
+            format_ident!("start_options")
+        } else {
+            format_ident!("options")
+        };
+        let ret = quote!(impl ::core::future::Future<Output = ::core::result::Result<#krate::ServerRef<Self>, #krate::StartError>> + ::core::marker::Send);
+        let doc_start = format!(
+            "Starts a [`{name}`], not linked, with the options of its `#[gen_server(...)]` attribute; returns once `init` has returned."
+        );
+        let doc_link = format!(
+            "Starts a [`{name}`] linked to the calling process, with the options of its `#[gen_server(...)]` attribute; returns once `init` has returned."
+        );
+        let doc_with = format!(
+            "Starts a [`{name}`], not linked, with these options instead of its own (start from `{name}::start_options()` to change one)."
+        );
+        let doc_link_with = format!(
+            "Starts a [`{name}`] linked to the calling process, with these options instead of its own."
+        );
+        quote! {
+            #[automatically_derived]
+            #[allow(clippy::unused_unit)]
+            impl #impl_generics #self_ty #where_clause {
+                #[doc = #doc_start]
+                #vis fn start(#(#names: #types),*) -> #ret {
+                    <Self as #krate::GenServer>::start(#args)
+                }
+                #[doc = #doc_link]
+                #vis fn start_link(#(#names: #types),*) -> #ret {
+                    <Self as #krate::GenServer>::start_link(#args)
+                }
+                #[doc = #doc_with]
+                #vis fn start_with(#(#names: #types,)* #options: #krate::StartOptions) -> #ret {
+                    <Self as #krate::GenServer>::start_with(#args, #options)
+                }
+                #[doc = #doc_link_with]
+                #vis fn start_link_with(#(#names: #types,)* #options: #krate::StartOptions) -> #ret {
+                    <Self as #krate::GenServer>::start_link_with(#args, #options)
+                }
+            }
+        }
+    }
+
+    /// Checks, pointing at each message part's type, that it can be sent to the server.
+    fn message_asserts(&self) -> TokenStream {
+        let krate = &self.krate;
+        let checks: Vec<TokenStream> = self
+            .block
+            .handlers
+            .iter()
+            .filter(|h| {
+                matches!(
+                    h.kind,
+                    Kind::Call | Kind::Cast | Kind::Continue | Kind::Init
+                )
+            })
+            .flat_map(|h| h.messages().map(|(_, t)| t))
+            .chain(
+                self.block
+                    .handlers
+                    .iter()
+                    .filter(|h| h.kind == Kind::Call)
+                    .flat_map(|h| {
+                        h.deferred().into_iter().chain(match &h.output {
+                            Output::Value(t) | Output::ReplyThen(t) => Some(t),
+                            _ => None,
+                        })
+                    }),
+            )
+            .map(|t| {
+                let outside = self.outside(t);
+                quote_spanned! {t.span()=>
+                    #krate::gen_server::derive_support::assert_message_arg::<#outside>();
+                }
+            })
+            .collect();
+        if checks.is_empty() {
+            return TokenStream::new();
+        }
+        let (impl_generics, _, where_clause) = self.generics.split_for_impl();
+        let _ = impl_generics;
+        let params = &self.generics.params;
+        quote! {
+            const _: () = {
+                #[allow(dead_code)]
+                fn __assert_messages<#params>() #where_clause {
+                    #(#checks)*
+                }
+            };
+        }
+    }
+}
