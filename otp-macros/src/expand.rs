@@ -144,6 +144,7 @@ impl<'a> Gen<'a> {
             let (impl_generics, ty_generics, _) = self.generics.split_for_impl();
             quote! {
                 #[doc = #doc]
+                #[allow(dead_code)]
                 #vis enum #ident<#params> #where_clause {
                     #(#defs)*
                     #phantom
@@ -555,6 +556,7 @@ impl<'a> Gen<'a> {
         let _ = impl_generics;
         quote! {
             #[doc = #doc]
+            #[allow(dead_code)]
             #vis trait #client<#params>: #krate::Endpoint<Server = #self_ty> #where_clause {
                 #(#methods)*
             }
@@ -599,7 +601,7 @@ impl<'a> Gen<'a> {
         );
         quote! {
             #[automatically_derived]
-            #[allow(clippy::unused_unit)]
+            #[allow(dead_code, clippy::unused_unit)]
             impl #impl_generics #self_ty #where_clause {
                 #[doc = #doc_start]
                 #vis fn start(#(#names: #types),*) -> #ret {
@@ -668,5 +670,81 @@ impl<'a> Gen<'a> {
                 }
             };
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use crate::handlers::{Input, expand_handlers};
+
+    fn expand(input: proc_macro2::TokenStream) -> String {
+        let input: Input = syn::parse2(input).expect("input parses");
+        expand_handlers(input).to_string()
+    }
+
+    /// The generated items share the struct's visibility; handler docs reach the client.
+    #[test]
+    fn visibility_follows_the_struct_and_docs_reach_the_client() {
+        let out = expand(quote! {
+            { #[gen_server(name = "c")] pub(crate) struct Counter; }
+            impl Counter {
+                /// The current count.
+                #[call]
+                fn get(&self) -> u64 { 0 }
+                #[cast]
+                fn add(&mut self, by: u64) {}
+            }
+        });
+        for item in [
+            "pub (crate) enum CounterCall",
+            "pub (crate) enum CounterReply",
+            "pub (crate) enum CounterCast",
+            "pub (crate) enum CounterContinue",
+            "pub (crate) trait CounterClient",
+            "pub (crate) fn start",
+        ] {
+            assert!(out.contains(item), "no `{item}` in {out}");
+        }
+        let client = &out[out.find("trait CounterClient").unwrap()..];
+        assert!(
+            client.contains("# [doc = r\" The current count.\"] # [doc = \"\"]"),
+            "the doc comment of `get` is not on its client method: {client}"
+        );
+        assert!(client.contains("Casts `add`"), "{client}");
+        assert!(
+            out.contains(". name (\"c\")"),
+            "the name option is not applied: {out}"
+        );
+    }
+
+    /// A private struct gets private items.
+    #[test]
+    fn private_struct_private_items() {
+        let out = expand(quote! {
+            { struct Quiet; }
+            impl Quiet {}
+        });
+        assert!(out.contains("enum QuietCall"));
+        assert!(!out.contains("pub enum"), "{out}");
+        assert!(!out.contains("pub trait"), "{out}");
+    }
+
+    /// Mistakes give errors (and the block back), not generated code.
+    #[test]
+    fn mistakes_are_errors_not_code() {
+        let out = expand(quote! {
+            { struct S; }
+            impl S {
+                #[cast]
+                fn a(&mut self) -> u8 { 0 }
+                #[init]
+                fn i(self) -> Self { self }
+            }
+        });
+        assert_eq!(out.matches("compile_error").count(), 2, "{out}");
+        assert!(!out.contains("GenServer for"), "{out}");
+        assert!(out.contains("fn a"), "the block is given back: {out}");
     }
 }

@@ -26,6 +26,12 @@ impl Store {
         self.values.len()
     }
 
+    /// How many callers wait for a key.
+    #[call]
+    fn waiting(&self) -> usize {
+        self.waiting.len()
+    }
+
     #[call]
     fn put(&mut self, key: String, value: i64) -> Option<i64> {
         let old = self.values.insert(key.clone(), value);
@@ -101,14 +107,10 @@ async fn deferred_reply_is_answered_later() {
         let store = store.clone();
         tokio::spawn(async move { store.wait_for("k".into()).await })
     };
-    // The waiter is parked in the server once `put` sees it; retry until then.
-    while store.mailbox_len() > 0 || !waiter.is_finished() {
-        store.put("k".into(), 7).await.unwrap();
-        if waiter.is_finished() {
-            break;
-        }
+    while store.waiting().await != Ok(1) {
         tokio::task::yield_now().await;
     }
+    assert_eq!(store.put("k".into(), 7).await, Ok(None));
     assert_eq!(waiter.await.unwrap(), Ok(7));
     assert_eq!(store.wait_for("k".into()).await, Ok(7));
 }
