@@ -1,7 +1,9 @@
 //! A named counter server.
 //!
 //! Starts a `Counter` GenServer registered under the name `"counter"`, casts increments to it,
-//! calls it for the count, finds it again by name, and stops it.
+//! calls it for the count, finds it again by name, and stops it. The server is written with
+//! `#[derive(GenServer)]` and `#[handlers]`: a struct for its state, an impl block for its
+//! handlers, and the typed client methods (`counter.inc(1)`, `counter.get()`) are generated.
 //!
 //! ```sh
 //! cargo run -p otp-examples --example counter
@@ -9,54 +11,37 @@
 
 use otp::prelude::*;
 
-/// The counter's state.
+/// The counter's state. `start` and `start_link` register it under the name `"counter"`.
+#[derive(GenServer)]
+#[gen_server(name = "counter")]
 struct Counter {
     count: u64,
 }
 
-/// Calls: requests that get a reply.
-enum Request {
-    /// The current count.
-    Get,
-}
-
-/// Casts: messages that get no reply.
-#[derive(Debug)]
-enum Command {
-    /// Add to the count.
-    Inc(u64),
-}
-
-impl GenServer for Counter {
-    type Args = u64;
-    type Call = Request;
-    type Reply = u64;
-    type Cast = Command;
-    type Continue = ();
-
-    async fn init(start: u64, ctx: &mut Context<Self>) -> Init<Self> {
+#[handlers]
+impl Counter {
+    /// Builds the state from the argument of `Counter::start`.
+    #[init]
+    fn init(start: u64, ctx: &mut Context<Self>) -> Self {
         println!("  [counter {}] init: starting at {start}", ctx.pid());
-        Init::Ok(Counter { count: start })
+        Counter { count: start }
     }
 
-    async fn handle_call(
-        &mut self,
-        request: Request,
-        _ctx: &mut Context<Self>,
-    ) -> CallResult<Self> {
-        match request {
-            Request::Get => CallResult::Reply(self.count),
-        }
+    /// A call (a request that gets a reply): the current count.
+    #[call]
+    fn get(&self) -> u64 {
+        self.count
     }
 
-    async fn handle_cast(&mut self, command: Command, _ctx: &mut Context<Self>) -> Action<Self> {
-        match command {
-            Command::Inc(by) => self.count += by,
-        }
-        Action::Noreply
+    /// A cast (a message that gets no reply): adds `by` to the count.
+    #[cast]
+    fn inc(&mut self, by: u64) {
+        self.count += by;
     }
 
-    async fn terminate(&mut self, reason: &ExitReason, ctx: &mut Context<Self>) {
+    /// Runs before the server exits.
+    #[terminate]
+    fn terminate(&mut self, reason: &ExitReason, ctx: &mut Context<Self>) {
         println!(
             "  [counter {}] terminate: reason `{reason}`, final count {}",
             ctx.pid(),
@@ -67,19 +52,19 @@ impl GenServer for Counter {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let counter = Counter::start_with(0, StartOptions::new().name("counter")).await?;
+    let counter = Counter::start(0).await?;
     println!(
         "Started the counter server {}, registered under the name \"counter\".",
         counter.pid()
     );
 
-    counter.cast(Command::Inc(1))?;
-    counter.cast(Command::Inc(41))?;
-    println!("Cast Inc(1) and Inc(41): casts return at once, without waiting for the server.");
+    counter.inc(1)?;
+    counter.inc(41)?;
+    println!("Cast inc(1) and inc(41): casts return at once, without waiting for the server.");
 
-    let count = counter.call(Request::Get).await?;
+    let count = counter.get().await?;
     println!(
-        "Called Get: {count}. A call waits for the reply, and the server handles its messages \
+        "Called get(): {count}. A call waits for the reply, and the server handles its messages \
          in order, so both casts were counted before the call."
     );
 
@@ -89,10 +74,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         found.pid(),
         found == counter
     );
-    found.cast(Command::Inc(8))?;
+    found.inc(8)?;
     println!(
-        "Cast Inc(8) through the looked-up reference; Get now answers {}.",
-        found.call(Request::Get).await?
+        "Cast inc(8) through the looked-up reference; get() now answers {}.",
+        found.get().await?
     );
 
     counter.stop(ExitReason::Normal).await?;
@@ -105,7 +90,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "The name was released with it: whereis(\"counter\") = {:?}.",
         otp::whereis("counter")
     );
-    match counter.call(Request::Get).await {
+    match counter.get().await {
         Err(CallError::NoProc) => {
             println!("A call to the stopped server returns an error at once: no such process.");
         }

@@ -7,6 +7,10 @@
 //! server keeps answering calls. The story is told on stdout, step by step; the runtime's own
 //! logs go to stderr.
 //!
+//! The two servers are written with `#[derive(GenServer)]` and `#[handlers]`, which generate
+//! their typed client methods (`worker.work()`, `worker.done()`); the supervisor-like process
+//! and the watcher are plain processes.
+//!
 //! ```sh
 //! cargo run -p otp-examples --example let_it_crash
 //! ```
@@ -17,45 +21,35 @@ use tokio::sync::{mpsc, oneshot};
 /// The panic message of the poison pill.
 const POISON: &str = "poison pill";
 
-/// A worker: counts the jobs it has done, and panics on poison.
+/// A worker: counts the jobs it has done, and panics on poison. Without an `#[init]` handler,
+/// its state starts as `Default` and `Worker::start_link()` takes no argument.
+#[derive(GenServer, Default)]
 struct Worker {
     done: u64,
 }
 
-/// What a worker is sent.
-#[derive(Debug)]
-enum Job {
-    /// Do some work.
-    Work,
-    /// Panic.
-    Poison,
-}
-
-impl GenServer for Worker {
-    type Args = ();
-    type Call = ();
-    type Reply = u64;
-    type Cast = Job;
-    type Continue = ();
-
-    async fn init((): (), _ctx: &mut Context<Self>) -> Init<Self> {
-        Init::Ok(Worker { done: 0 })
-    }
-
+#[handlers]
+impl Worker {
     /// How many jobs were done.
-    async fn handle_call(&mut self, (): (), _ctx: &mut Context<Self>) -> CallResult<Self> {
-        CallResult::Reply(self.done)
+    #[call]
+    fn done(&self) -> u64 {
+        self.done
     }
 
-    async fn handle_cast(&mut self, job: Job, _ctx: &mut Context<Self>) -> Action<Self> {
-        match job {
-            Job::Work => self.done += 1,
-            Job::Poison => panic!("{POISON}"),
-        }
-        Action::Noreply
+    /// Does some work.
+    #[cast]
+    fn work(&mut self) {
+        self.done += 1;
     }
 
-    async fn terminate(&mut self, reason: &ExitReason, ctx: &mut Context<Self>) {
+    /// Panics.
+    #[cast]
+    fn poison(&mut self) {
+        panic!("{POISON}");
+    }
+
+    #[terminate]
+    fn terminate(&mut self, reason: &ExitReason, ctx: &mut Context<Self>) {
         println!(
             "   (worker {}: `terminate` runs with reason `{reason}`; then its state, with {} \
              job(s) done, is dropped)",
@@ -66,21 +60,15 @@ impl GenServer for Worker {
 }
 
 /// A server unrelated to the worker: it answers every call with 42.
+#[derive(GenServer, Default)]
 struct Oracle;
 
-impl GenServer for Oracle {
-    type Args = ();
-    type Call = ();
-    type Reply = u64;
-    type Cast = ();
-    type Continue = ();
-
-    async fn init((): (), _ctx: &mut Context<Self>) -> Init<Self> {
-        Init::Ok(Oracle)
-    }
-
-    async fn handle_call(&mut self, (): (), _ctx: &mut Context<Self>) -> CallResult<Self> {
-        CallResult::Reply(42)
+#[handlers]
+impl Oracle {
+    /// The answer.
+    #[call]
+    fn answer(&self) -> u64 {
+        42
     }
 }
 
@@ -103,13 +91,13 @@ struct ShutDown;
 /// one whenever the worker exits.
 async fn keeper(mut me: Process, reports: mpsc::UnboundedSender<Report>) -> Result<(), String> {
     me.trap_exit(true);
-    let mut worker = Worker::start_link(()).await.map_err(|e| e.to_string())?;
+    let mut worker = Worker::start_link().await.map_err(|e| e.to_string())?;
     let _ = reports.send(Report::Started(worker.clone()));
     loop {
         match me.recv().await {
             Info::Exit(signal) if signal.from() == worker.pid() => {
                 let reason = signal.reason().clone();
-                worker = Worker::start_link(()).await.map_err(|e| e.to_string())?;
+                worker = Worker::start_link().await.map_err(|e| e.to_string())?;
                 let _ = reports.send(Report::Restarted {
                     crashed: signal.from(),
                     reason,
@@ -165,12 +153,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("Let it crash: a panic in one process, isolated and reported.\n");
 
-    let oracle = Oracle::start(()).await?;
+    let oracle = Oracle::start().await?;
     println!(
         "1. Started the oracle server {}. It has nothing to do with the worker; it answers every \
          call with {}.",
         oracle.pid(),
-        oracle.call(()).await?
+        oracle.answer().await?
     );
 
     let (reports_tx, mut reports) = mpsc::unbounded_channel();
@@ -196,18 +184,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     for _ in 0..3 {
-        worker.cast(Job::Work)?;
+        worker.work()?;
     }
     println!(
         "4. The worker serves: 3 jobs cast, and a call says {} done.",
-        worker.call(()).await?
+        worker.done().await?
     );
 
     println!(
         "5. Casting the poison pill to the worker {}...",
         worker.pid()
     );
-    worker.cast(Job::Poison)?;
+    worker.poison()?;
     let reason = worker.wait_exit().await;
     println!(
         "6. The worker {} panicked with \"{POISON}\". The panic was caught at the boundary of \
@@ -240,13 +228,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!(
         "9. The oracle, which was never linked to the worker, still answers: {}.",
-        oracle.call(()).await?
+        oracle.answer().await?
     );
 
-    new.cast(Job::Work)?;
+    new.work()?;
     println!(
         "10. The fresh worker serves from a clean state: {} job done.",
-        new.call(()).await?
+        new.done().await?
     );
 
     // Shut everything down in order, and check that nothing is left.

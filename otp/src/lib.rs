@@ -6,32 +6,43 @@
 //! | crate | what |
 //! |---|---|
 //! | [`otp-core`](otp_core) | processes, links, monitors, names, `Registry`, timers, `GenServer` |
+//! | `otp-macros` | [`#[derive(GenServer)]`](macro@GenServer) and [`#[handlers]`](macro@handlers), re-exported through `otp-core` |
+//!
+//! A server is a struct for its state and an impl block of handlers; the macros generate its
+//! message types, its `GenServer` impl, its start functions and a typed client (the trait
+//! `GreeterClient` here, implemented for `ServerRef<Greeter>`). The guide is on
+//! [`#[derive(GenServer)]`](macro@GenServer).
 //!
 //! ```
 //! use otp::prelude::*;
 //!
-//! struct Greeter;
+//! #[derive(GenServer)]
+//! struct Greeter {
+//!     greeting: String,
+//! }
 //!
-//! impl GenServer for Greeter {
-//!     type Args = ();
-//!     type Call = String;
-//!     type Reply = String;
-//!     type Cast = ();
-//!     type Continue = ();
-//!
-//!     async fn init(_: (), _ctx: &mut Context<Self>) -> Init<Self> {
-//!         Init::Ok(Greeter)
+//! #[handlers]
+//! impl Greeter {
+//!     #[init]
+//!     fn init(greeting: String) -> Self {
+//!         Greeter { greeting }
 //!     }
-//!     async fn handle_call(&mut self, who: String, _ctx: &mut Context<Self>) -> CallResult<Self> {
-//!         CallResult::Reply(format!("hello, {who}"))
+//!
+//!     #[call]
+//!     fn greet(&self, who: String) -> String {
+//!         format!("{}, {who}", self.greeting)
 //!     }
 //! }
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
-//! let greeter = Greeter::start(()).await.unwrap();
-//! assert_eq!(greeter.call("world".into()).await.unwrap(), "hello, world");
+//! let greeter = Greeter::start("hello".into()).await.unwrap();
+//! assert_eq!(greeter.greet("world".into()).await.unwrap(), "hello, world");
 //! # }
 //! ```
+//!
+//! Beneath the macros is the trait [`GenServer`](trait@GenServer), which you can implement by
+//! hand for full control: your own message types, and each callback's [`Init`], [`CallResult`]
+//! or [`Action`] result. The [`gen_server`] module shows the hand-written form.
 
 pub use otp_core as core;
 pub use otp_core::*;

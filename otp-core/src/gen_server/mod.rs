@@ -14,6 +14,11 @@
 //! server traps exits and its parent exits — not when it is killed or brought down by a link
 //! without trapping.
 //!
+//! Most servers need not write the impl: `#[derive(GenServer)]` and `#[handlers]` (feature
+//! `macros`, on by default) generate it, with the message types and a typed client, from a struct
+//! and an impl block of handlers — the hand-written form below is the layer beneath them, for
+//! full control.
+//!
 //! ```
 //! use otp_core::{Action, CallResult, Context, GenServer, Init};
 //!
