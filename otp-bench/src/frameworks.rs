@@ -5,6 +5,7 @@ use std::future::Future;
 pub mod actix;
 pub mod kameo;
 pub mod otp;
+pub mod otp_macro;
 pub mod ractor;
 pub mod tokio;
 

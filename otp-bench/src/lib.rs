@@ -55,6 +55,9 @@ pub enum Framework {
     TokioTimeout,
     /// Our otp-core `GenServer`.
     Otp,
+    /// The same server written with `#[derive(GenServer)]` and `#[handlers]`, called through
+    /// its generated client: measured to show the macros cost nothing.
+    OtpMacro,
     /// ractor 0.16.
     Ractor,
     /// kameo 0.22 with an unbounded mailbox.
@@ -65,10 +68,11 @@ pub enum Framework {
 
 impl Framework {
     /// All frameworks, in table order; the baseline comes first.
-    pub const ALL: [Framework; 6] = [
+    pub const ALL: [Framework; 7] = [
         Framework::Tokio,
         Framework::TokioTimeout,
         Framework::Otp,
+        Framework::OtpMacro,
         Framework::Ractor,
         Framework::Kameo,
         Framework::Actix,
@@ -80,6 +84,7 @@ impl Framework {
             Framework::Tokio => "tokio",
             Framework::TokioTimeout => "tokio+timeout",
             Framework::Otp => "otp",
+            Framework::OtpMacro => "otp-macro",
             Framework::Ractor => "ractor",
             Framework::Kameo => "kameo",
             Framework::Actix => "actix",
@@ -100,6 +105,9 @@ impl Framework {
                 harness::run::<frameworks::tokio::TokioTimeoutServer>(workload, n)
             }
             Framework::Otp => harness::run::<frameworks::otp::OtpServer>(workload, n),
+            Framework::OtpMacro => {
+                harness::run::<frameworks::otp_macro::OtpMacroServer>(workload, n)
+            }
             Framework::Ractor => harness::run::<frameworks::ractor::RactorServer>(workload, n),
             Framework::Kameo => harness::run::<frameworks::kameo::KameoServer>(workload, n),
             Framework::Actix => harness::run::<frameworks::actix::ActixServer>(workload, n),
@@ -122,7 +130,7 @@ impl FromStr for Framework {
             .find(|f| f.name() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown framework `{s}` (expected one of tokio, tokio+timeout, otp, ractor, kameo, actix)"
+                    "unknown framework `{s}` (expected one of tokio, tokio+timeout, otp, otp-macro, ractor, kameo, actix)"
                 )
             })
     }

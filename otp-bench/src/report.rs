@@ -169,6 +169,59 @@ impl Budget {
     }
 }
 
+/// How far a server written with the macros may be from the hand-written one: 5 % on casts/s
+/// and on the call median (issue 3).
+pub const MACRO_MARGIN: f64 = 0.05;
+
+/// The metrics on which the derived server is held to [`MACRO_MARGIN`].
+pub const MACRO_METRICS: [Metric; 2] = [Metric::CastPerS, Metric::CallMedianNs];
+
+/// The derived server against the hand-written one: each metric's medians, their ratio and, for
+/// [`MACRO_METRICS`], the verdict. `None` if either was not measured.
+pub fn macro_table(results: &Results, metrics: &[Metric]) -> Option<String> {
+    let mut rows = vec![vec![
+        "metric".to_owned(),
+        "otp".to_owned(),
+        "otp-macro".to_owned(),
+        "otp-macro / otp".to_owned(),
+        "within 5%".to_owned(),
+    ]];
+    for &metric in metrics {
+        let (Some(hand), Some(derived)) = (
+            results.median(Framework::Otp, metric),
+            results.median(Framework::OtpMacro, metric),
+        ) else {
+            continue;
+        };
+        let ratio = derived / hand;
+        let verdict = if !MACRO_METRICS.contains(&metric) {
+            String::new()
+        } else if macro_passes(metric, ratio) {
+            "PASS".to_owned()
+        } else {
+            "FAIL".to_owned()
+        };
+        rows.push(vec![
+            metric_label(metric).to_owned(),
+            format_value(metric, hand),
+            format_value(metric, derived),
+            format!("{ratio:.3}"),
+            verdict,
+        ]);
+    }
+    (rows.len() > 1).then(|| render(&rows))
+}
+
+/// Whether `ratio` (derived / hand-written) of `metric` is within [`MACRO_MARGIN`], in the
+/// direction that matters: a rate may not fall by more, a time may not grow by more.
+pub fn macro_passes(metric: Metric, ratio: f64) -> bool {
+    if metric == Metric::CastPerS {
+        ratio >= 1.0 - MACRO_MARGIN
+    } else {
+        ratio <= 1.0 + MACRO_MARGIN
+    }
+}
+
 /// A human label for a metric's row.
 pub fn metric_label(metric: Metric) -> &'static str {
     match metric {
@@ -344,6 +397,22 @@ fn render(rows: &[Vec<String>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn macro_margin_applies_in_the_direction_that_matters() {
+        assert!(macro_passes(Metric::CastPerS, 0.96));
+        assert!(macro_passes(Metric::CastPerS, 1.30));
+        assert!(!macro_passes(Metric::CastPerS, 0.94));
+        assert!(macro_passes(Metric::CallMedianNs, 1.04));
+        assert!(macro_passes(Metric::CallMedianNs, 0.80));
+        assert!(!macro_passes(Metric::CallMedianNs, 1.06));
+        let mut r = Results::new();
+        r.add(Framework::Otp, Metric::CallMedianNs, 400.0);
+        r.add(Framework::OtpMacro, Metric::CallMedianNs, 430.0);
+        let table = macro_table(&r, &[Metric::CallMedianNs]).unwrap();
+        assert!(table.contains("1.075") && table.contains("FAIL"), "{table}");
+        assert!(macro_table(&r, &[Metric::CastPerS]).is_none());
+    }
 
     #[test]
     fn formats_units() {

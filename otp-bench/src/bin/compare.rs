@@ -27,8 +27,9 @@ options:
   --rounds N            child runs per (framework, workload) for the main table [5; --quick: 1]
   --million-rounds N    child runs per framework of the one-million-servers run [3; --quick: 1]
   --quick               a tenth of the iterations and one round: a smoke test
-  --only LIST           comma-separated frameworks to run (tokio, tokio+timeout, otp, ractor,
-                        kameo, actix); tokio is always added, as the baseline of every ratio
+  --only LIST           comma-separated frameworks to run (tokio, tokio+timeout, otp, otp-macro,
+                        ractor, kameo, actix); tokio is always added, as the baseline of every
+                        ratio
   --workloads LIST      comma-separated workloads (spawn_stop, mem, cast, call, million)
   --no-million          skip the one-million-servers run
   --json FILE           also write [{\"framework\", \"metric\", \"value\", \"samples\"}, ...] to FILE
@@ -254,6 +255,12 @@ fn parent(options: &Options) -> Result<(), String> {
             report::table(&results, &metrics, &options.frameworks, true)
         );
         println!();
+        if let Some(table) = report::macro_table(&results, &metrics) {
+            println!("the derived server (otp-macro) against the hand-written one (otp):");
+            println!();
+            print!("{table}");
+            println!();
+        }
     }
     if run_million && !million_frameworks.is_empty() {
         println!(
