@@ -3,7 +3,8 @@
 //!
 //! The two macros cannot see each other's input, and the code generated for the handlers needs
 //! the struct's visibility and options. So the derive writes a macro named after the struct
-//! (`__gen_server_Counter!`) carrying them; `#[handlers]` on `impl Counter` calls it with the
+//! (`derive_GenServer_for_Counter!`: a name that, should `#[handlers]` be used without the
+//! derive, makes rustc's "cannot find macro" error say what is missing) carrying them; `#[handlers]` on `impl Counter` calls it with the
 //! impl block; the macro calls `__expand_handlers!`, which sees both. The block must therefore
 //! come after the struct, in the same module (or block).
 
@@ -51,5 +52,5 @@ pub fn derive(input: DeriveInput) -> TokenStream {
 
 /// The name of the macro that carries a server's struct to its `#[handlers]` block.
 pub fn carrier_name(ident: &syn::Ident) -> syn::Ident {
-    format_ident!("__gen_server_{}", ident)
+    format_ident!("derive_GenServer_for_{}", ident)
 }

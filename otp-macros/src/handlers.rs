@@ -7,7 +7,7 @@ use syn::parse::{Parse, ParseStream};
 use syn::{DeriveInput, ItemImpl, Type};
 
 use crate::derive::carrier_name;
-use crate::expand::expand;
+use crate::expand::{expand, placeholder};
 use crate::internals::ast::{Block, Server};
 use crate::internals::attr::Kind;
 use crate::internals::check::check;
@@ -94,8 +94,8 @@ pub fn expand_handlers(input: Input) -> TokenStream {
         Ok(()) => expand(&server, &block),
         Err(e) => {
             let errors = e.to_compile_error();
-            let item = &block.item;
-            quote!(#errors #item)
+            let placeholder = placeholder(&server, &block);
+            quote!(#errors #placeholder)
         }
     }
 }

@@ -373,7 +373,7 @@ impl Handler {
             cx.error_spanned_by(target, message);
         }
 
-        let output = Output::parse(cx, kind, &sig.output, &params, &what);
+        let output = Output::parse(cx, kind, sig, &params, &what);
         Some(Handler {
             kind,
             attr_span,
@@ -393,8 +393,8 @@ impl Handler {
 }
 
 impl Output {
-    fn parse(cx: &Ctxt, kind: Kind, output: &ReturnType, params: &[Param], what: &str) -> Output {
-        let ty = match output {
+    fn parse(cx: &Ctxt, kind: Kind, sig: &syn::Signature, params: &[Param], what: &str) -> Output {
+        let ty = match &sig.output {
             ReturnType::Default => None,
             ReturnType::Type(_, t) if is_unit(t) => None,
             ReturnType::Type(_, t) => Some(&**t),
@@ -424,7 +424,7 @@ impl Output {
                 }
                 (None, _) => {
                     cx.error_spanned_by(
-                        output,
+                        &sig.ident,
                         "`#[init]` builds the server: return `Self`, `Result<Self, E>` (with `E: Into<ExitReason>`) or `Init<Self>`",
                     );
                     Output::State
