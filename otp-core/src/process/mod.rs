@@ -1,7 +1,7 @@
 //! Processes: futures with a mailbox, linked and monitored as in Erlang.
 //!
 //! A process is a tokio task that owns its state and a mailbox, and ends with an
-//! [`ExitReason`](crate::ExitReason) on every path: the body returning (`()` is `normal`, an
+//! [`ExitReason`] on every path: the body returning (`()` is `normal`, an
 //! `Err(e)` is `e`), a panic (caught at the process boundary; nothing else is affected), or an
 //! exit signal. [`spawn`] starts one and returns its [`Pid`]; the body receives a [`Process`],
 //! its handle on itself, to receive messages and to link, monitor, trap exits and spawn.
@@ -9,11 +9,11 @@
 //! **Links** are bidirectional and unique per pair. When a linked process ends, the other gets
 //! an exit signal with its reason: `normal` is ignored, any other reason ends the receiver with
 //! the same reason — unless it traps exits, and then the signal arrives as
-//! [`Info::Exit`](crate::Info::Exit). [`exit`]`(pid, Kill)` cannot be trapped and ends the target
+//! [`Info::Exit`]. [`exit`]`(pid, Kill)` cannot be trapped and ends the target
 //! with `killed`. Signals are acted on at once, before any message already queued.
 //!
 //! **Monitors** are one-way: when the monitored process ends, the watcher gets an
-//! [`Info::Down`](crate::Info::Down) with the monitor's reference, the pid and the reason
+//! [`Info::Down`] with the monitor's reference, the pid and the reason
 //! (`NoProc` at once if it was already gone).
 //!
 //! ```
