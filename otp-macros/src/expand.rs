@@ -400,37 +400,34 @@ impl<'a> Gen<'a> {
             }
         };
 
-        let cast_arms = self.of(Kind::Cast).map(|h| {
-            let fields = Self::bindings(h);
-            let pat = Self::pattern(cast_enum, h, &fields);
-            let body = self.to_action(h, self.invoke(h, true, &fields));
-            quote!(#pat => #body,)
-        });
-        let cast_phantom = phantom_of(cast_enum);
-        let handle_cast = quote! {
-            async fn handle_cast(&mut self, message: Self::Cast, ctx: &mut #krate::Context<Self>) -> #krate::Action<Self> {
-                match message {
-                    #(#cast_arms)*
-                    #cast_phantom
+        // Casts and continues: a message enum matched to handlers that return an action.
+        let action_callback = |kind: Kind,
+                               enum_: &Ident,
+                               callback: TokenStream,
+                               arg: TokenStream| {
+            let arms = self.of(kind).map(|h| {
+                let fields = Self::bindings(h);
+                let pat = Self::pattern(enum_, h, &fields);
+                let body = self.to_action(h, self.invoke(h, true, &fields));
+                quote!(#pat => #body,)
+            });
+            let phantom = phantom_of(enum_);
+            quote! {
+                async fn #callback(&mut self, message: Self::#arg, ctx: &mut #krate::Context<Self>) -> #krate::Action<Self> {
+                    match message {
+                        #(#arms)*
+                        #phantom
+                    }
                 }
             }
         };
-
-        let continue_arms = self.of(Kind::Continue).map(|h| {
-            let fields = Self::bindings(h);
-            let pat = Self::pattern(continue_enum, h, &fields);
-            let body = self.to_action(h, self.invoke(h, true, &fields));
-            quote!(#pat => #body,)
-        });
-        let continue_phantom = phantom_of(continue_enum);
-        let handle_continue = quote! {
-            async fn handle_continue(&mut self, work: Self::Continue, ctx: &mut #krate::Context<Self>) -> #krate::Action<Self> {
-                match work {
-                    #(#continue_arms)*
-                    #continue_phantom
-                }
-            }
-        };
+        let handle_cast = action_callback(Kind::Cast, cast_enum, quote!(handle_cast), quote!(Cast));
+        let handle_continue = action_callback(
+            Kind::Continue,
+            continue_enum,
+            quote!(handle_continue),
+            quote!(Continue),
+        );
 
         let infos: Vec<&Handler> = self.of(Kind::Info).collect();
         let handle_info = (!infos.is_empty()).then(|| {
@@ -537,7 +534,7 @@ impl<'a> Gen<'a> {
         let client = &self.client;
         let self_ty = self.outside(self.self_ty);
         let name = self.server.ident.to_string();
-        let (impl_generics, _, where_clause) = self.sendable.split_for_impl();
+        let (_, _, where_clause) = self.sendable.split_for_impl();
         let params = &self.sendable.params;
         let args = self.type_args();
         let (call_enum, reply_enum, cast_enum) =
@@ -611,7 +608,6 @@ impl<'a> Gen<'a> {
             g
         };
         let (endpoint_impl, _, endpoint_where) = endpoint_generics.split_for_impl();
-        let _ = impl_generics;
         quote! {
             #[doc = #doc]
             #[allow(dead_code)]
@@ -717,9 +713,10 @@ impl<'a> Gen<'a> {
         if checks.is_empty() {
             return TokenStream::new();
         }
-        let (impl_generics, _, where_clause) = self.generics.split_for_impl();
-        let _ = impl_generics;
-        let params = &self.generics.params;
+        // With the impl's bounds and `T: Send + 'static` for its type parameters, as the
+        // `GenServer` impl has: what is checked is the types written in the handlers.
+        let (_, _, where_clause) = self.bounded.split_for_impl();
+        let params = &self.bounded.params;
         quote! {
             const _: () = {
                 #[allow(dead_code)]

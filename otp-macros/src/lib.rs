@@ -90,7 +90,7 @@ use proc_macro::TokenStream;
 ///   (monitors), `IdleTimeout` (after `Action::Timeout`) or `Info` (anything not handled
 ///   above it). Messages no handler takes are logged and dropped. Returns nothing or an
 ///   `Action<Self>`.
-/// - `#[handle_continue]` runs on `Action::Continue(CounterContinue::Name(args))`, before any
+/// - `#[handle_continue]` (`continue` is a keyword, so it cannot name an attribute) runs on `Action::Continue(CounterContinue::Name(args))`, before any
 ///   other message. Returns nothing or an `Action<Self>`.
 /// - `#[terminate]` runs before the server exits (see `GenServer::terminate`); it may take
 ///   `reason: &ExitReason`.

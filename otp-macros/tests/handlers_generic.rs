@@ -151,3 +151,36 @@ fn generated_enums_are_visible_where_the_struct_is() {
     assert_eq!(format!("{request:?}"), "CacheCall::Get(..)");
     let _: HashMap<u8, u8> = HashMap::new();
 }
+
+/// A generic server whose impl does not say `T: Send + 'static`: the derive adds it where the
+/// `GenServer` impl needs it.
+mod unbounded {
+    use otp::prelude::*;
+
+    #[derive(GenServer)]
+    pub struct Echo<T> {
+        last: Option<T>,
+    }
+
+    #[handlers]
+    impl<T: Clone> Echo<T> {
+        #[init]
+        fn init() -> Self {
+            Echo { last: None }
+        }
+
+        /// Replies with the previous value.
+        #[call]
+        fn swap(&mut self, value: T) -> Option<T> {
+            self.last.replace(value)
+        }
+    }
+}
+
+#[tokio::test]
+async fn generic_impl_without_send_bounds() {
+    use unbounded::{Echo, EchoClient};
+    let echo = Echo::<String>::start().await.unwrap();
+    assert_eq!(echo.swap("a".into()).await, Ok(None));
+    assert_eq!(echo.swap("b".into()).await, Ok(Some("a".into())));
+}
