@@ -72,6 +72,37 @@ pub fn placeholder(server: &Server, block: &Block) -> TokenStream {
     }
 }
 
+/// `generics` with `T: Send + 'static` for every type parameter `T`, added where `T`'s bounds
+/// already are (its where-clause predicate, else inline), so as not to split them.
+fn send_bounded(generics: &Generics) -> Generics {
+    let mut bounded = generics.clone();
+    let extra: Vec<syn::TypeParamBound> = vec![
+        syn::parse_quote!(::core::marker::Send),
+        syn::parse_quote!('static),
+    ];
+    let names: Vec<Ident> = generics.type_params().map(|t| t.ident.clone()).collect();
+    for name in names {
+        let in_where = bounded.where_clause.as_mut().and_then(|w| {
+            w.predicates.iter_mut().find_map(|p| match p {
+                WherePredicate::Type(t) if matches!(&t.bounded_ty, Type::Path(tp) if tp.qself.is_none() && tp.path.is_ident(&name)) => Some(t),
+                _ => None,
+            })
+        });
+        match in_where {
+            Some(predicate) => predicate.bounds.extend(extra.iter().cloned()),
+            None => {
+                if let Some(tp) = bounded.type_params_mut().find(|t| t.ident == name) {
+                    if tp.colon_token.is_none() {
+                        tp.colon_token = Some(Default::default());
+                    }
+                    tp.bounds.extend(extra.iter().cloned());
+                }
+            }
+        }
+    }
+    bounded
+}
+
 struct Gen<'a> {
     server: &'a Server,
     block: &'a Block,
@@ -94,13 +125,7 @@ struct Gen<'a> {
 impl<'a> Gen<'a> {
     fn new(server: &'a Server, block: &'a Block, krate: syn::Path) -> Self {
         let generics = &block.item.generics;
-        let mut bounded = generics.clone();
-        let params: Vec<Ident> = generics.type_params().map(|t| t.ident.clone()).collect();
-        let where_clause = bounded.make_where_clause();
-        for p in params {
-            let pred: WherePredicate = syn::parse_quote!(#p: ::core::marker::Send + 'static);
-            where_clause.predicates.push(pred);
-        }
+        let bounded = send_bounded(generics);
         let name = &server.ident;
         let mut cx = Gen {
             server,
