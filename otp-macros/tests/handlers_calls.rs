@@ -77,6 +77,15 @@ impl Store {
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
 
+    /// Misuses the raw reply handle: answers with the reply of another call.
+    #[call]
+    fn confused(&self, ctx: &mut Context<Self>) -> usize {
+        if let Some(raw) = ctx.defer_reply() {
+            raw.reply(StoreReply::Len(99));
+        }
+        0
+    }
+
     #[call]
     fn crash(&self) {
         if true {
@@ -149,4 +158,13 @@ async fn server_panics_during_call() {
         Err(CallError::Exited(ExitReason::Panic(m))) => assert!(m.contains("asked to crash")),
         other => panic!("unexpected {other:?}"),
     }
+}
+
+/// A reply of the wrong kind, sent through the raw handle, is an error to the caller, not a
+/// panic.
+#[tokio::test]
+async fn wrong_reply_is_an_error() {
+    let store = Store::start().await.unwrap();
+    assert_eq!(store.confused().await, Err(CallError::WrongReply));
+    assert_eq!(store.len().await, Ok(0));
 }
