@@ -1,8 +1,9 @@
 //! # otp-core
 //!
 //! Erlang/OTP's process model for tokio: lightweight isolated processes with mailboxes, links,
-//! monitors and exit signals; local names and an Elixir-style [`Registry`]; timers; and the
-//! [`GenServer`] behaviour with typed calls and casts.
+//! monitors and exit signals; local names and an Elixir-style [`Registry`]; timers; the
+//! [`GenServer`] behaviour with typed calls and casts; supervision trees, tasks and
+//! applications.
 //!
 //! - [`process`](mod@crate::process): [`spawn`], [`Process`], [`exit`], links, monitors,
 //!   `trap_exit`, introspection ([`processes`], [`process_info`]).
@@ -10,10 +11,18 @@
 //! - [`register`], [`whereis`], [`send`]: names and untyped messages.
 //! - [`Registry`]: unique and duplicate keys, dispatch, and names for servers (`via`).
 //! - [`send_after`], [`send_interval`], [`cancel_timer`]: timers tied to their destination.
-//! - [`GenServer`], [`ServerRef`], [`Context`]: servers.
+//! - [`GenServer`], [`ServerRef`], [`Context`]: servers; with the default feature `macros`,
+//!   `#[derive(GenServer)]` and `#[handlers]` write them from a struct and an impl block.
+//! - [`supervisor`](mod@crate::supervisor): [`Supervisor`] (one_for_one, one_for_all,
+//!   rest_for_one, restart intensity, escalation) and [`DynamicSupervisor`], from
+//!   [`ChildSpec`]s.
+//! - [`task`](mod@crate::task): [`Task`] (a future run as a process, awaited with a timeout)
+//!   and [`async_stream`] (bounded concurrency, backpressure).
+//! - [`Application`]: a top-level tree run as a program, stopped cleanly on SIGINT/SIGTERM.
 //!
 //! Behaviours cite the numbered items of the project's conformance checklist (`P-xx` for
-//! processes, `GS-xx` for GenServer, `REG-xx` for Registry).
+//! processes, `GS-xx` for GenServer, `REG-xx` for Registry, `SUP-xx` for Supervisor, `DS-xx` for
+//! DynamicSupervisor, `T-xx` for Task).
 //!
 //! ```
 //! use otp_core::{spawn, send, Info};
@@ -30,6 +39,7 @@
 //! # }
 //! ```
 
+mod application;
 mod exit;
 pub mod gen_server;
 mod message;
@@ -37,8 +47,11 @@ mod name;
 mod pid;
 pub mod process;
 pub mod registry;
+pub mod supervisor;
+pub mod task;
 mod timer;
 
+pub use crate::application::{AppExit, Application};
 pub use crate::exit::{ExitReason, IntoExitReason};
 pub use crate::gen_server::{
     Action, CallError, CallResult, CastError, Context, DEFAULT_CALL_TIMEOUT, Endpoint, GenServer,
@@ -54,10 +67,20 @@ pub use crate::name::{
 pub use crate::pid::{LOCAL_NODE, Pid};
 pub use crate::process::{
     LinkError, MailboxBound, Overflow, Process, ProcessInfo, ProcessStatus, SpawnOptions,
-    current_pid, exit, is_alive, process_count, process_info, processes, spawn, spawn_opt,
-    wait_exit,
+    current_pid, exit, is_alive, process_count, process_info, processes, spawn, spawn_link,
+    spawn_link_opt, spawn_opt, wait_exit,
 };
 pub use crate::registry::{Keys, Registry, RegistryError};
+pub use crate::supervisor::{
+    AutoShutdown, Backoff, ChildCounts, ChildId, ChildInfo, ChildSpec, ChildStartError,
+    ChildStatus, ChildType, DynamicOptions, DynamicSupervisor, DynamicSupervisorRef,
+    IntoChildStart, Restart, Shutdown, SpecError, Strategy, SupFlags, Supervisor, SupervisorError,
+    SupervisorRef, SupervisorStartError,
+};
+pub use crate::task::{
+    AsyncStream, AsyncStreamError, OnYieldTimeout, StreamExit, Task, TaskError, YieldManyOptions,
+    async_stream, async_stream_from, await_many, yield_many,
+};
 pub use crate::timer::{TimerRef, cancel_timer, send_after, send_interval};
 #[cfg(feature = "macros")]
 pub use otp_macros::{

@@ -65,6 +65,8 @@ use proc_macro::TokenStream;
 /// | `hibernate_after = 60000` | hibernate after this long without a message, in ms |
 /// | `mailbox = 1000` | bound the mailbox to this many messages |
 /// | `overflow = "drop_oldest"` | what a full bounded mailbox does: `"wait"` (default), `"error"`, `"drop_oldest"`, `"drop_newest"` |
+/// | `restart = "transient"` | the restart type of `child_spec`: `"permanent"` (default), `"transient"`, `"temporary"` |
+/// | `shutdown = 10000` | how a supervisor stops it, in ms (default 5000), or `"brutal_kill"`, `"infinity"` |
 /// | `crate = "otp_core"` | the path the generated code names the runtime by (default `::otp`) |
 ///
 /// # The handlers block
@@ -107,6 +109,9 @@ use proc_macro::TokenStream;
 ///   where you use the client from another module.
 /// - `Counter::start`, `start_link`, `start_with` and `start_link_with`, taking the
 ///   arguments of `#[init]`.
+/// - `Counter::child_spec(args)`: the server as a supervisor's child (id `"Counter"`), started
+///   with `start_link` and a clone of `args` at every start and restart (so they must be
+///   `Clone + Sync`), with the `restart` and `shutdown` options.
 ///
 /// A handler named like a method of `ServerRef` (`stop`, `call`, `pid`...) or like the start
 /// functions is refused, as its client method would be hidden. Every mistake is a compile

@@ -50,8 +50,9 @@ pub use otp_core::*;
 /// The names most programs need, in one import.
 pub mod prelude {
     pub use otp_core::{
-        Action, CallError, CallResult, Context, ExitReason, GenServer, IdleTimeout, Info, Init,
-        Pid, Process, ReplyThen, ReplyTo, ServerRef, StartOptions, call, cast, exit,
-        handle_continue, handlers, info, init, send, spawn, terminate,
+        Action, Application, CallError, CallResult, ChildSpec, Context, DynamicOptions,
+        DynamicSupervisor, ExitReason, GenServer, IdleTimeout, Info, Init, Pid, Process, ReplyThen,
+        ReplyTo, Restart, ServerRef, Shutdown, StartOptions, SupFlags, Supervisor, Task, call,
+        cast, exit, handle_continue, handlers, info, init, send, spawn, spawn_link, terminate,
     };
 }

@@ -193,6 +193,35 @@ where
     spawn_with(None, Tie::None, opts, f).0
 }
 
+/// Spawns a process linked to the calling process, as Erlang's `spawn_link/1`: the link exists
+/// before the new process runs. Called outside any process, the new process is linked to
+/// nothing.
+///
+/// This is how a supervisor's start function starts a plain process: start functions run in
+/// the supervisor's process, so the child is linked to its supervisor.
+///
+/// # Panics
+/// Outside a tokio runtime, as `tokio::spawn` does.
+pub fn spawn_link<F, Fut>(f: F) -> Pid
+where
+    F: FnOnce(Process) -> Fut,
+    Fut: Future + Send + 'static,
+    Fut::Output: IntoExitReason,
+{
+    spawn_link_opt(SpawnOptions::default(), f)
+}
+
+/// Spawns a process linked to the calling process, with options. See [`spawn_link`].
+pub fn spawn_link_opt<F, Fut>(opts: SpawnOptions, f: F) -> Pid
+where
+    F: FnOnce(Process) -> Fut,
+    Fut: Future + Send + 'static,
+    Fut::Output: IntoExitReason,
+{
+    let me = table::current().and_then(table::lookup);
+    spawn_with(me.as_deref(), Tie::Link, opts, f).0
+}
+
 /// Sends an exit signal with `reason` to `pid`, as Erlang's `exit/2`.
 ///
 /// The sender is the process running this call (or none, outside processes). `Kill` ends the

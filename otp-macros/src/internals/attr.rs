@@ -23,6 +23,43 @@ pub struct Options {
     pub overflow: Option<Overflow>,
     /// `crate = "otp_core"`: the path generated code names the runtime by.
     pub krate: Option<syn::Path>,
+    /// `restart = "transient"`: the restart type of the generated child spec.
+    pub restart: Option<Restart>,
+    /// `shutdown = 10000`, `"brutal_kill"` or `"infinity"`: the shutdown of the child spec.
+    pub shutdown: Option<ShutdownOption>,
+}
+
+/// The restart types of a child spec, by the names the option takes.
+#[derive(Clone, Copy)]
+pub enum Restart {
+    /// `"permanent"`
+    Permanent,
+    /// `"transient"`
+    Transient,
+    /// `"temporary"`
+    Temporary,
+}
+
+impl Restart {
+    /// The variant of `otp::supervisor::Restart`.
+    pub fn variant(self) -> &'static str {
+        match self {
+            Restart::Permanent => "Permanent",
+            Restart::Transient => "Transient",
+            Restart::Temporary => "Temporary",
+        }
+    }
+}
+
+/// How a supervisor stops the server, as the `shutdown` option says it.
+#[derive(Clone, Copy)]
+pub enum ShutdownOption {
+    /// `"brutal_kill"`
+    BrutalKill,
+    /// Milliseconds.
+    Timeout(u64),
+    /// `"infinity"`
+    Infinity,
 }
 
 /// A duration in milliseconds, or no limit.
@@ -59,8 +96,7 @@ impl Overflow {
     }
 }
 
-const OPTIONS: &str =
-    "name, call_timeout, start_timeout, hibernate_after, mailbox, overflow, crate";
+const OPTIONS: &str = "name, call_timeout, start_timeout, hibernate_after, mailbox, overflow, restart, shutdown, crate";
 
 impl Options {
     /// Parses every `#[gen_server(...)]` attribute among `attrs`, recording mistakes in `cx`.
@@ -157,6 +193,38 @@ impl Options {
                         };
                         overflow_span = Some(meta.path.clone());
                         options.overflow.replace(policy).is_some()
+                    }
+                    "restart" => {
+                        let lit: syn::LitStr = meta.value()?.parse().map_err(|_| {
+                            meta.error("`restart` takes one of \"permanent\", \"transient\", \"temporary\"")
+                        })?;
+                        let restart = match lit.value().as_str() {
+                            "permanent" => Restart::Permanent,
+                            "transient" => Restart::Transient,
+                            "temporary" => Restart::Temporary,
+                            _ => {
+                                return Err(syn::Error::new(
+                                    lit.span(),
+                                    "unknown restart type; expected one of \"permanent\", \"transient\", \"temporary\"",
+                                ));
+                            }
+                        };
+                        options.restart.replace(restart).is_some()
+                    }
+                    "shutdown" => {
+                        let lit: Lit = meta.value()?.parse()?;
+                        let shutdown = match &lit {
+                            Lit::Int(i) => ShutdownOption::Timeout(i.base10_parse()?),
+                            Lit::Str(s) if s.value() == "brutal_kill" => ShutdownOption::BrutalKill,
+                            Lit::Str(s) if s.value() == "infinity" => ShutdownOption::Infinity,
+                            _ => {
+                                return Err(syn::Error::new_spanned(
+                                    lit,
+                                    "`shutdown` takes milliseconds (`shutdown = 10000`), `\"brutal_kill\"` or `\"infinity\"`",
+                                ));
+                            }
+                        };
+                        options.shutdown.replace(shutdown).is_some()
                     }
                     "crate" => {
                         let lit: syn::LitStr = meta.value()?.parse().map_err(|_| {

@@ -1,0 +1,410 @@
+//! [`async_stream`]: a function run on every element of an iterator or a stream, each in its
+//! own task process, with bounded concurrency — Elixir's `Task.async_stream` (T-08, T-12).
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_util::stream::{FusedStream, FuturesUnordered, Iter, Stream, StreamExt};
+use pin_project_lite::pin_project;
+use rustc_hash::FxHashMap;
+
+use super::error::AsyncStreamError;
+use super::start::{caller, deadline_after, spawn_task};
+use super::{DEFAULT_TIMEOUT, StreamExit, TaskError};
+use crate::pid::Pid;
+use crate::process::{self, SpawnOptions};
+
+/// What an [`AsyncStream`] does when an element's task outlives the timeout (Elixir's
+/// `:on_timeout`). Either way the task is killed first.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OnTimeout {
+    /// The stream yields `Err(StreamExit { error: TaskError::Timeout, .. })` at once, out of
+    /// order if need be, and ends: the other running tasks are killed and no more input is
+    /// pulled. (Elixir's default `:exit` exits the caller, which ends the stream and its tasks;
+    /// here the consumer gets the error as a value and decides.) The default.
+    #[default]
+    Exit,
+    /// The timed-out element is `Err(StreamExit { error: TaskError::Timeout, .. })`, in its
+    /// place, and the stream goes on (Elixir's `:kill_task`).
+    KillTask,
+}
+
+/// One element's task: its position, its pid, and its outcome.
+type Element<T> = Pin<Box<dyn Future<Output = (usize, Pid, Result<T, TaskError>)> + Send>>;
+
+/// The results and the tasks of a running stream.
+struct Running<I, T> {
+    /// The elements' tasks.
+    tasks: FuturesUnordered<Element<T>>,
+    /// Ordered: the outcomes from position `yielded` on, `None` while the task runs.
+    in_order: VecDeque<Option<Result<T, TaskError>>>,
+    /// Unordered: the outcomes ready to be yielded, as they came.
+    ready: VecDeque<(usize, Result<T, TaskError>)>,
+    /// The inputs kept for `zip_input_on_exit`, by position.
+    kept: FxHashMap<usize, I>,
+    /// Inputs pulled so far (the next position).
+    pulled: usize,
+    /// Elements yielded so far.
+    yielded: usize,
+    /// Whether results are ordered, fixed at the first poll.
+    ordered: Option<bool>,
+    /// The stream has ended.
+    done: bool,
+}
+
+impl<I, T> Running<I, T> {
+    fn new() -> Self {
+        Running {
+            tasks: FuturesUnordered::new(),
+            in_order: VecDeque::new(),
+            ready: VecDeque::new(),
+            kept: FxHashMap::default(),
+            pulled: 0,
+            yielded: 0,
+            ordered: None,
+            done: false,
+        }
+    }
+
+    /// Elements pulled and not yet yielded.
+    fn in_flight(&self) -> usize {
+        self.pulled - self.yielded
+    }
+
+    /// The next element to yield, if its outcome is there.
+    fn take_ready(&mut self, ordered: bool) -> Option<(usize, Result<T, TaskError>)> {
+        if ordered {
+            match self.in_order.front() {
+                Some(Some(_)) => self
+                    .in_order
+                    .pop_front()
+                    .flatten()
+                    .map(|outcome| (self.yielded, outcome)),
+                _ => None,
+            }
+        } else {
+            self.ready.pop_front()
+        }
+    }
+
+    /// Keeps an outcome until its turn.
+    fn store(&mut self, ordered: bool, position: usize, outcome: Result<T, TaskError>) {
+        if ordered {
+            if let Some(slot) = self.in_order.get_mut(position - self.yielded) {
+                *slot = Some(outcome);
+            }
+        } else {
+            self.ready.push_back((position, outcome));
+        }
+    }
+
+    /// Ends the stream: the running tasks are killed (as their handles are dropped), the
+    /// outcomes not yet yielded dropped.
+    fn end(&mut self) {
+        self.tasks = FuturesUnordered::new();
+        self.in_order.clear();
+        self.ready.clear();
+        self.kept.clear();
+        self.done = true;
+    }
+}
+
+pin_project! {
+    /// The stream returned by [`async_stream`] and [`async_stream_from`]: runs `f` on every
+    /// input, each call's future in its own task process, and yields
+    /// `Ok(value)` or `Err(`[`StreamExit`]`)` per input (Elixir's `{:ok, value}` /
+    /// `{:exit, reason}`).
+    ///
+    /// Configure it with the builder methods before polling it:
+    ///
+    /// | method | default | Elixir option |
+    /// |---|---|---|
+    /// | [`max_concurrency`](Self::max_concurrency) | available parallelism | `:max_concurrency` |
+    /// | [`ordered`](Self::ordered) | `true` | `:ordered` |
+    /// | [`timeout`](Self::timeout) | 5 s, per task | `:timeout` |
+    /// | [`on_timeout`](Self::on_timeout) | [`OnTimeout::Exit`] | `:on_timeout` |
+    /// | [`zip_input_on_exit`](Self::zip_input_on_exit) | `false` | `:zip_input_on_exit` |
+    /// | [`link`](Self::link) | `true` | `async_stream` / `async_stream_nolink` |
+    ///
+    /// **Backpressure.** The stream is lazy: it pulls an input only while it is polled and
+    /// fewer than `max_concurrency` elements are *in flight* — pulled and not yet yielded. So
+    /// at most `max_concurrency` tasks run at once, and at most `max_concurrency` inputs are
+    /// pulled ahead of the consumer. (In ordered mode Elixir frees a slot when a task ends even
+    /// if its result waits behind a slower one, so its reorder buffer can grow with the input;
+    /// here a finished result keeps its slot until yielded, so memory stays bounded, at the
+    /// cost of a slow task holding back its successors. A timed-out task keeps its slot until
+    /// its process has ended, as in Elixir.)
+    ///
+    /// **Failures.** A task that panics or exits gives `Err` with its exit reason. As in
+    /// Elixir, where the tasks are linked to an intermediate process linked to the caller: when
+    /// the stream is consumed inside a process that does not trap exits, a task ending with an
+    /// abnormal reason also ends that process with the same reason (T-08); a trapping consumer,
+    /// a consumer outside any process, or a stream with [`link(false)`](Self::link) (Elixir's
+    /// `async_stream_nolink`, T-12) just gets the `Err`. The consumer's mailbox gets no exit
+    /// messages from the tasks. (The crash is passed on when the stream sees it, that is while
+    /// it is polled; the consumer then ends before it sees another element.)
+    ///
+    /// `f` is called in the consumer, when its input is pulled, to build the future; the future
+    /// runs in the task's process. So do the work inside the future (`|x| async move { .. }`):
+    /// what `f` does before returning it is the consumer's.
+    ///
+    /// **Dropping** the stream, or its ending on a timeout with [`OnTimeout::Exit`], kills the
+    /// tasks still running: nothing is left behind. When the consumer is a process and ends,
+    /// the stream is dropped with it, which takes its tasks down.
+    #[must_use = "streams do nothing unless polled"]
+    pub struct AsyncStream<S, I, F, T> {
+        #[pin]
+        inputs: Option<S>,
+        f: F,
+        max_concurrency: usize,
+        ordered: bool,
+        timeout: Duration,
+        on_timeout: OnTimeout,
+        clone_input: Option<fn(&I) -> I>,
+        link: bool,
+        running: Running<I, T>,
+    }
+}
+
+/// Runs `f` on every element of `inputs`, each call's future in its own task process, as an
+/// [`AsyncStream`] of the results (Elixir's `Task.async_stream/3`).
+///
+/// ```
+/// use futures_util::StreamExt;
+/// use otp_core::task::async_stream;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let lengths: Vec<usize> = async_stream(["a", "bb", "ccc"], |s| async move { s.len() })
+///     .max_concurrency(2)
+///     .unwrap()
+///     .map(|r| r.unwrap())
+///     .collect()
+///     .await;
+/// assert_eq!(lengths, [1, 2, 3]);
+/// # }
+/// ```
+pub fn async_stream<It, F, Fut>(
+    inputs: It,
+    f: F,
+) -> AsyncStream<Iter<It::IntoIter>, It::Item, F, Fut::Output>
+where
+    It: IntoIterator,
+    F: FnMut(It::Item) -> Fut,
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    async_stream_from(futures_util::stream::iter(inputs), f)
+}
+
+/// [`async_stream`] over the elements of a stream: an input is pulled only when there is room
+/// for its task.
+pub fn async_stream_from<S, F, Fut>(inputs: S, f: F) -> AsyncStream<S, S::Item, F, Fut::Output>
+where
+    S: Stream,
+    F: FnMut(S::Item) -> Fut,
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    AsyncStream {
+        inputs: Some(inputs),
+        f,
+        max_concurrency: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        ordered: true,
+        timeout: DEFAULT_TIMEOUT,
+        on_timeout: OnTimeout::Exit,
+        clone_input: None,
+        link: true,
+        running: Running::new(),
+    }
+}
+
+impl<S, I, F, T> AsyncStream<S, I, F, T> {
+    /// At most how many elements are in flight (pulled and not yet yielded), so at most how
+    /// many tasks run at once. Default: the machine's available parallelism (Elixir's
+    /// `System.schedulers_online()`). 0 is an error: [`AsyncStreamError::ZeroConcurrency`].
+    pub fn max_concurrency(mut self, max: usize) -> Result<Self, AsyncStreamError> {
+        if max == 0 {
+            return Err(AsyncStreamError::ZeroConcurrency);
+        }
+        self.max_concurrency = max;
+        Ok(self)
+    }
+
+    /// Whether results come in the order of the inputs (default `true`) or as the tasks finish.
+    /// Fixed when the stream is first polled.
+    pub fn ordered(mut self, ordered: bool) -> Self {
+        self.ordered = ordered;
+        self
+    }
+
+    /// How long each task may run, counted from its start (default [`DEFAULT_TIMEOUT`], 5 s;
+    /// `Duration::MAX`: without limit). See [`on_timeout`](Self::on_timeout).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// What happens when a task outlives the timeout (default [`OnTimeout::Exit`]).
+    pub fn on_timeout(mut self, on_timeout: OnTimeout) -> Self {
+        self.on_timeout = on_timeout;
+        self
+    }
+
+    /// Whether an element that gives no value carries its input in
+    /// [`StreamExit::input`] (default `false`). The input is cloned before it is given to `f`.
+    pub fn zip_input_on_exit(mut self, zip: bool) -> Self
+    where
+        I: Clone,
+    {
+        self.clone_input = zip.then_some(<I as Clone>::clone as fn(&I) -> I);
+        self
+    }
+
+    /// Whether a task's crash is passed on to the consuming process as through a link (default
+    /// `true`, Elixir's `Task.async_stream`): see [the type docs](AsyncStream). With `false`
+    /// (Elixir's `Task.Supervisor.async_stream_nolink`, T-12) a crash is only an `Err` element.
+    pub fn link(mut self, link: bool) -> Self {
+        self.link = link;
+        self
+    }
+}
+
+impl<S, I, F, Fut, T> Stream for AsyncStream<S, I, F, T>
+where
+    S: Stream<Item = I>,
+    F: FnMut(I) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    type Item = Result<T, StreamExit<I>>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut this = self.project();
+        let run = this.running;
+        if run.done {
+            return Poll::Ready(None);
+        }
+        let ordered = *run.ordered.get_or_insert(*this.ordered);
+        loop {
+            if let Some((position, outcome)) = run.take_ready(ordered) {
+                run.yielded += 1;
+                let input = run.kept.remove(&position);
+                return Poll::Ready(Some(outcome.map_err(|error| StreamExit { error, input })));
+            }
+            while run.in_flight() < *this.max_concurrency {
+                let Some(inputs) = this.inputs.as_mut().as_pin_mut() else {
+                    break;
+                };
+                match inputs.poll_next(cx) {
+                    Poll::Ready(Some(input)) => {
+                        let position = run.pulled;
+                        run.pulled += 1;
+                        if let Some(clone) = this.clone_input {
+                            run.kept.insert(position, clone(&input));
+                        }
+                        if ordered {
+                            run.in_order.push_back(None);
+                        }
+                        let future = (this.f)(input);
+                        run.tasks.push(element(position, future, *this.timeout));
+                    }
+                    Poll::Ready(None) => this.inputs.set(None),
+                    Poll::Pending => break,
+                }
+            }
+            match run.tasks.poll_next_unpin(cx) {
+                Poll::Ready(Some((position, pid, outcome))) => {
+                    if matches!(outcome, Err(TaskError::Timeout))
+                        && *this.on_timeout == OnTimeout::Exit
+                    {
+                        let input = run.kept.remove(&position);
+                        run.end();
+                        this.inputs.set(None);
+                        return Poll::Ready(Some(Err(StreamExit {
+                            error: TaskError::Timeout,
+                            input,
+                        })));
+                    }
+                    let passed_on = *this.link && pass_on_crash(pid, &outcome);
+                    run.store(ordered, position, outcome);
+                    if passed_on {
+                        // Let the consuming process act on the exit signal before it sees
+                        // anything more of this stream.
+                        cx.waker().wake_by_ref();
+                        return Poll::Pending;
+                    }
+                }
+                Poll::Ready(None) if this.inputs.is_none() => {
+                    run.done = true;
+                    return Poll::Ready(None);
+                }
+                // No task runs and the inputs have nothing yet: they wake us.
+                Poll::Ready(None) | Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+impl<S, I, F, Fut, T> FusedStream for AsyncStream<S, I, F, T>
+where
+    S: Stream<Item = I>,
+    F: FnMut(I) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    fn is_terminated(&self) -> bool {
+        self.running.done
+    }
+}
+
+/// Starts the task of the element at `position`, unlinked (the stream passes crashes on
+/// itself): the future resolves with its outcome, or with a timeout once the task, killed, has
+/// ended. Dropped before, it kills the task.
+fn element<Fut>(position: usize, future: Fut, timeout: Duration) -> Element<Fut::Output>
+where
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    let mut task = Killing(spawn_task(None, SpawnOptions::default(), move |_| future));
+    let deadline = deadline_after(timeout);
+    Box::pin(async move {
+        let pid = task.0.pid();
+        let outcome = match task.0.outcome_until(deadline).await {
+            Some(outcome) => outcome,
+            None => task.0.kill_after_timeout().await,
+        };
+        (position, pid, outcome)
+    })
+}
+
+/// A stream's task, killed if dropped while it runs, as Elixir's stream kills its tasks when
+/// it is halted (a [`Task`](super::Task) handle alone would send `shutdown`).
+struct Killing<T>(super::Task<T>);
+
+impl<T> Drop for Killing<T> {
+    fn drop(&mut self) {
+        self.0.kill();
+    }
+}
+
+/// If `outcome` is an abnormal exit and the stream is polled by a process that does not trap
+/// exits, ends that process with the reason, as the link through Elixir's intermediate process
+/// would. Returns whether it did.
+fn pass_on_crash<T>(from: Pid, outcome: &Result<T, TaskError>) -> bool {
+    let Err(TaskError::Exited(reason)) = outcome else {
+        return false;
+    };
+    if reason.is_normal() {
+        return false;
+    }
+    match caller() {
+        Some(consumer) if !consumer.core().traps_exits() => {
+            process::exit_from(from, consumer.core().pid, reason.clone());
+            true
+        }
+        _ => false,
+    }
+}

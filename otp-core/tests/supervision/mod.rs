@@ -1,0 +1,328 @@
+//! Test children for the supervisor tests: plain processes whose starts and ends a test
+//! controls and observes (the role of `supervisor_1`, `supervisor_3` and `supervisor_deadlock`
+//! in OTP's `supervisor_SUITE`).
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use otp_core::process::spawn_link_opt;
+use otp_core::supervisor::{
+    ChildInfo, ChildSpec, ChildStartError, ChildStatus, DynamicSupervisorRef, SupervisorRef,
+};
+use otp_core::{ExitReason, Info, Pid, SpawnOptions, send, wait_exit};
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::common::{PATIENCE, within};
+
+/// The message that makes a test child end with a reason.
+#[derive(Clone, Debug)]
+pub struct Die(pub ExitReason);
+
+/// What test children report, in the order it happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The child started, with this pid.
+    Started(&'static str, Pid),
+    /// A trapping child received an exit signal with this reason and starts to stop.
+    Stopping(&'static str, ExitReason),
+}
+
+/// A shared record of events.
+#[derive(Clone, Default)]
+pub struct Log(Arc<Mutex<Vec<Event>>>);
+
+impl Log {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&self, e: Event) {
+        self.0.lock().unwrap().push(e);
+    }
+
+    /// Every event so far.
+    pub fn events(&self) -> Vec<Event> {
+        self.0.lock().unwrap().clone()
+    }
+
+    /// Takes the events so far.
+    pub fn take(&self) -> Vec<Event> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+
+    /// The ids of the children that started, in order.
+    pub fn started(&self) -> Vec<&'static str> {
+        self.events()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Started(id, _) => Some(id),
+                Event::Stopping(..) => None,
+            })
+            .collect()
+    }
+
+    /// The ids of the trapping children that were asked to stop, in order.
+    pub fn stopping(&self) -> Vec<&'static str> {
+        self.events()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Stopping(id, _) => Some(id),
+                Event::Started(..) => None,
+            })
+            .collect()
+    }
+}
+
+/// How the next starts of a test child go.
+#[derive(Clone, Debug)]
+pub enum Plan {
+    /// Start.
+    Ok,
+    /// Ignore the start.
+    Ignore,
+    /// Fail with `Error("start refused")`.
+    Fail,
+    /// Wait this long (paused clock), then fail.
+    SlowFail(Duration),
+    /// Start the first time, fail every time after (OTP's `supervisor_1:start_child(error)`).
+    FailAfterFirst,
+    /// Panic in the start function.
+    Panic,
+    /// Ask the test what to do, and wait for the answer (OTP's `supervisor_3`).
+    Ask(mpsc::UnboundedSender<Ask>),
+}
+
+/// A start function asking the test what to do.
+pub struct Ask {
+    /// The child asking.
+    pub id: &'static str,
+    /// Where to answer.
+    pub reply: oneshot::Sender<Decision>,
+}
+
+/// The test's answer to an [`Ask`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Start,
+    Fail,
+    Ignore,
+}
+
+/// Receives the next question of a start function and answers it; returns who asked.
+pub async fn answer(asks: &mut mpsc::UnboundedReceiver<Ask>, decision: Decision) -> &'static str {
+    let ask = within("a start function to ask", asks.recv())
+        .await
+        .expect("the askers are gone");
+    let _ = ask.reply.send(decision);
+    ask.id
+}
+
+struct Inner {
+    id: &'static str,
+    log: Log,
+    plan: Mutex<Plan>,
+    starts: AtomicUsize,
+    /// `Some(linger)`: the child traps exits, and on an exit signal logs `Stopping`, waits
+    /// `linger`, then ends with the signal's reason.
+    trap: Option<Duration>,
+}
+
+/// A test child: a plain process, linked to the supervisor that starts it, that ends with the
+/// reason of a [`Die`] message (or, if it traps exits, with the reason of an exit signal, after
+/// lingering).
+#[derive(Clone)]
+pub struct Worker(Arc<Inner>);
+
+impl Worker {
+    /// A child that does not trap exits.
+    pub fn new(id: &'static str, log: &Log) -> Self {
+        Self::build(id, log, None)
+    }
+
+    /// A child that traps exits and lingers this long before ending on an exit signal.
+    pub fn trapping(id: &'static str, log: &Log, linger: Duration) -> Self {
+        Self::build(id, log, Some(linger))
+    }
+
+    fn build(id: &'static str, log: &Log, trap: Option<Duration>) -> Self {
+        Worker(Arc::new(Inner {
+            id,
+            log: log.clone(),
+            plan: Mutex::new(Plan::Ok),
+            starts: AtomicUsize::new(0),
+            trap,
+        }))
+    }
+
+    /// Sets how the next starts go.
+    pub fn plan(&self, plan: Plan) -> &Self {
+        *self.0.plan.lock().unwrap() = plan;
+        self
+    }
+
+    /// How many times the start function ran.
+    pub fn starts(&self) -> usize {
+        self.0.starts.load(Ordering::SeqCst)
+    }
+
+    /// Its child spec: a permanent worker, default shutdown.
+    pub fn spec(&self) -> ChildSpec {
+        let w = self.clone();
+        ChildSpec::new(self.0.id, move || {
+            let w = w.clone();
+            async move { w.start().await }
+        })
+    }
+
+    /// Its child spec for a dynamic supervisor (extra argument ignored).
+    pub fn dyn_spec<A: Send + 'static>(&self) -> ChildSpec<A> {
+        let w = self.clone();
+        ChildSpec::with_arg(self.0.id, move |_: A| {
+            let w = w.clone();
+            async move { w.start().await }
+        })
+    }
+
+    /// The start function.
+    pub async fn start(&self) -> Result<Option<Pid>, ChildStartError> {
+        let n = self.0.starts.fetch_add(1, Ordering::SeqCst);
+        let plan = self.0.plan.lock().unwrap().clone();
+        match plan {
+            Plan::Ok => {}
+            Plan::Ignore => return Ok(None),
+            Plan::Fail => return Err(refused()),
+            Plan::SlowFail(d) => {
+                tokio::time::sleep(d).await;
+                return Err(refused());
+            }
+            Plan::FailAfterFirst if n > 0 => return Err(refused()),
+            Plan::FailAfterFirst => {}
+            Plan::Panic => panic!("start function of {} panicked", self.0.id),
+            Plan::Ask(tx) => {
+                let (reply, decision) = oneshot::channel();
+                let _ = tx.send(Ask {
+                    id: self.0.id,
+                    reply,
+                });
+                match decision.await {
+                    Ok(Decision::Start) => {}
+                    Ok(Decision::Ignore) => return Ok(None),
+                    Ok(Decision::Fail) | Err(_) => return Err(refused()),
+                }
+            }
+        }
+        let id = self.0.id;
+        let log = self.0.log.clone();
+        let trap = self.0.trap;
+        let pid = spawn_link_opt(
+            SpawnOptions::new().trap_exit(trap.is_some()),
+            move |mut me| async move {
+                loop {
+                    match me.recv().await {
+                        Info::Message(m) => {
+                            if let Ok(Die(reason)) = m.downcast::<Die>() {
+                                return reason;
+                            }
+                        }
+                        Info::Exit(signal) => {
+                            let reason = signal.reason().clone();
+                            log.push(Event::Stopping(id, reason.clone()));
+                            if let Some(linger) = trap {
+                                tokio::time::sleep(linger).await;
+                            }
+                            return reason;
+                        }
+                        _ => {}
+                    }
+                }
+            },
+        );
+        self.0.log.push(Event::Started(id, pid));
+        Ok(Some(pid))
+    }
+}
+
+/// The error of a refused start.
+pub fn refused() -> ChildStartError {
+    ChildStartError::Failed(ExitReason::Error("start refused".into()))
+}
+
+/// Makes the child `pid` end with `reason` and waits until it has.
+pub async fn kill_child(pid: Pid, reason: ExitReason) {
+    let exited = wait_exit(pid);
+    send(pid, Die(reason.clone())).unwrap();
+    assert_eq!(within("a child to end", exited).await, reason);
+}
+
+/// Makes the child `pid` of `sup` end with `reason`, waits until it has, and until the
+/// supervisor has acted on it (OTP's `terminate(Sup, Pid, Id, Reason)` in the suite).
+pub async fn crash(sup: &SupervisorRef, pid: Pid, reason: ExitReason) {
+    kill_child(pid, reason).await;
+    settle(sup).await;
+}
+
+/// Returns once `sup` has acted on every exit signal it received before this call: a first
+/// call makes it take in its pending signals (queued after that call), a second is served after
+/// them.
+pub async fn settle(sup: &SupervisorRef) {
+    let _ = sup.count_children().await;
+    let _ = sup.count_children().await;
+}
+
+/// As [`crash`], for a child of a dynamic supervisor.
+pub async fn crash_dyn<A: Clone + Send + 'static>(
+    sup: &DynamicSupervisorRef<A>,
+    pid: Pid,
+    reason: ExitReason,
+) {
+    kill_child(pid, reason).await;
+    settle_dyn(sup).await;
+}
+
+/// As [`settle`], for a dynamic supervisor.
+pub async fn settle_dyn<A: Clone + Send + 'static>(sup: &DynamicSupervisorRef<A>) {
+    let _ = sup.count_children().await;
+    let _ = sup.count_children().await;
+}
+
+/// `[specs, active, supervisors, workers]` of `sup`, as the suite's `get_child_counts`.
+pub async fn counts(sup: &SupervisorRef) -> [usize; 4] {
+    sup.count_children().await.unwrap().as_array()
+}
+
+/// As [`counts`], for a dynamic supervisor.
+pub async fn counts_dyn<A: Clone + Send + 'static>(sup: &DynamicSupervisorRef<A>) -> [usize; 4] {
+    sup.count_children().await.unwrap().as_array()
+}
+
+/// `which_children` as `(id, status)` pairs.
+pub async fn which(sup: &SupervisorRef) -> Vec<(String, ChildStatus)> {
+    sup.which_children()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c: ChildInfo| (c.id.to_string(), c.status))
+        .collect()
+}
+
+/// The pid of the running child `id` of `sup`.
+pub async fn pid_of(sup: &SupervisorRef, id: &str) -> Pid {
+    let children = sup.which_children().await.unwrap();
+    match children.iter().find(|c| c.id == id) {
+        Some(c) => c
+            .pid()
+            .unwrap_or_else(|| panic!("child {id} is not running: {:?}", c.status)),
+        None => panic!("no child {id} in {children:?}"),
+    }
+}
+
+/// Waits for the supervisor to end and returns its exit reason.
+pub async fn sup_exit(sup: &SupervisorRef) -> ExitReason {
+    match tokio::time::timeout(PATIENCE, sup.wait_exit()).await {
+        Ok(r) => r,
+        Err(_) => panic!("timed out waiting for supervisor {sup:?} to end"),
+    }
+}
