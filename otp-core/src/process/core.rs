@@ -378,10 +378,26 @@ fn map_push_error<M: Envelope>(e: PushError<M>) -> PushError<Message> {
 }
 
 /// Sends an exit signal to a local process (dropped if it is not alive).
+///
+/// A process that traps exits gets the signal as a message, queued at once: behind what was
+/// sent to it before, ahead of what is sent after, as Erlang delivers signals in order. (Were
+/// it queued apart and turned into a message only when the process next runs, a message sent
+/// after the signal — a call to a supervisor from someone who saw its child die — could be
+/// handled first.) A `Kill` sent directly cannot be trapped; it, and every signal to a process
+/// that does not trap exits, is acted on by the process itself.
 pub(crate) fn send_exit_signal(to: Pid, from: Pid, reason: ExitReason, link: bool) {
-    if let Some(p) = table::lookup(to) {
-        p.core().signal(from, reason, link);
+    let Some(p) = table::lookup(to) else { return };
+    let core = p.core();
+    if core.traps_exits() && (link || reason != ExitReason::Kill) {
+        // A link signal only counts while the link exists: after `unlink` returns, the linked
+        // process no longer affects us.
+        if link && !core.with_cold(|c| c.links.remove(&from)).unwrap_or(false) {
+            return;
+        }
+        p.push_system(Info::Exit(ExitSignal::new(from, reason)));
+        return;
     }
+    core.signal(from, reason, link);
 }
 
 /// Acts on the pending exit signals of a process. Returns the reason it must exit with, if
