@@ -264,11 +264,9 @@ pub async fn crash(sup: &SupervisorRef, pid: Pid, reason: ExitReason) {
     settle(sup).await;
 }
 
-/// Returns once `sup` has acted on every exit signal it received before this call: a first
-/// call makes it take in its pending signals (queued after that call), a second is served after
-/// them.
+/// Returns once `sup` has acted on every exit signal it received before this call: a
+/// supervisor traps exits, so those signals are messages queued ahead of this call.
 pub async fn settle(sup: &SupervisorRef) {
-    let _ = sup.count_children().await;
     let _ = sup.count_children().await;
 }
 
@@ -284,7 +282,6 @@ pub async fn crash_dyn<A: Clone + Send + 'static>(
 
 /// As [`settle`], for a dynamic supervisor.
 pub async fn settle_dyn<A: Clone + Send + 'static>(sup: &DynamicSupervisorRef<A>) {
-    let _ = sup.count_children().await;
     let _ = sup.count_children().await;
 }
 
