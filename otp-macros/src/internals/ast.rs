@@ -320,10 +320,13 @@ impl Handler {
                 continue;
             }
             match ty {
-                Type::Reference(_) => cx.error_spanned_by(
-                    ty,
-                    "a message is moved to the server, so its parts cannot be borrowed: take an owned type (`String`, not `&str`)",
-                ),
+                // `&'static T` is owned data for this purpose; any other borrow is not.
+                Type::Reference(r) if r.lifetime.as_ref().is_none_or(|l| l.ident != "static") => {
+                    cx.error_spanned_by(
+                        ty,
+                        "a message is moved to the server, so its parts cannot be borrowed: take an owned type (`String`, not `&str`), or a `&'static` one",
+                    )
+                }
                 Type::ImplTrait(_) => cx.error_spanned_by(
                     ty,
                     "a message part has one type, known when the server is compiled: `impl Trait` cannot be one",
