@@ -1,253 +1,312 @@
-//! Let it crash: a panicking process is isolated, and the processes that care are told.
+//! Let it crash: an application whose workers crash, and a supervision tree that repairs them.
 //!
-//! A worker server panics on a "poison pill". The panic is caught at the process boundary and
-//! becomes the worker's exit reason; nothing else crashes. A supervisor-like process linked to
-//! the worker traps exits, so it gets the exit signal as a message (`{'EXIT', Pid, Reason}`) and
-//! starts a fresh worker; a watcher that monitors the worker gets a `DOWN` message; an unrelated
-//! server keeps answering calls. The story is told on stdout, step by step; the runtime's own
-//! logs go to stderr.
+//! The program is an `Application`: a supervision tree started from an application master,
+//! stopped cleanly at the end, whose ending becomes the program's exit status. The tree:
 //!
-//! The two servers are written with `#[derive(GenServer)]` and `#[handlers]`, which generate
-//! their typed client methods (`worker.work()`, `worker.done()`); the supervisor-like process
-//! and the watcher are plain processes.
+//! ```text
+//! top         one_for_one   (at most 3 restarts in 5 s, the default)
+//! ├── workers one_for_one   (at most 3 restarts in 5 s)
+//! │   ├── steady   a worker that never crashes
+//! │   └── flaky    a worker that crashes on a job it cannot handle
+//! └── pipeline    rest_for_one
+//!     ├── db       a worker everything after it depends on
+//!     └── cache    a worker that depends on db
+//! ```
+//!
+//! Each worker is a `#[derive(GenServer)]` server that divides numbers, and panics on a
+//! division by zero: a bug nobody handled. Nobody handles it now either. The panic ends the
+//! worker's process, and its supervisor restarts it from a clean state: one_for_one restarts
+//! only the worker that crashed, rest_for_one also the workers started after it. When a
+//! supervisor has to restart more than 3 times in 5 seconds, it gives up: it stops its other
+//! children and exits, and its own supervisor restarts it, whole. That is escalation: a failure
+//! that restarts cannot fix locally moves up the tree. At the end the application stops the
+//! tree in reverse start order and the program exits with status 0.
+//!
+//! The story is told on stdout, step by step; the runtime's, the supervisors' and the
+//! application's reports go to stderr through `tracing`.
 //!
 //! ```sh
 //! cargo run -p otp-examples --example let_it_crash
 //! ```
 
+use std::process::ExitCode;
+
 use otp::prelude::*;
-use tokio::sync::{mpsc, oneshot};
+use otp::supervisor::{ChildStatus, ChildType, SupervisorRef};
+use tokio::sync::oneshot;
 
-/// The panic message of the poison pill.
-const POISON: &str = "poison pill";
+/// The panic of a division by zero (in debug and release builds alike).
+const DIVIDE_BY_ZERO: &str = "attempt to divide by zero";
 
-/// A worker: counts the jobs it has done, and panics on poison. Without an `#[init]` handler,
-/// its state starts as `Default` and `Worker::start_link()` takes no argument.
-#[derive(GenServer, Default)]
+/// What the demo's steps return.
+type Outcome<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// A worker of the tree, registered under its name.
+#[derive(GenServer)]
 struct Worker {
-    done: u64,
+    name: String,
+    jobs: u64,
 }
 
 #[handlers]
 impl Worker {
-    /// How many jobs were done.
+    /// Traps exits, so that when its supervisor stops it the stop arrives as a message and
+    /// `terminate` runs (a worker that does not trap exits just ends).
+    #[init]
+    fn init(name: String, ctx: &mut Context<Self>) -> Self {
+        ctx.trap_exit(true);
+        println!("      [{name} {}] started", ctx.pid());
+        Worker { name, jobs: 0 }
+    }
+
+    /// Divides `total` by `parts`. With 0 parts the division panics, and the worker crashes.
     #[call]
-    fn done(&self) -> u64 {
-        self.done
+    fn split(&mut self, total: u64, parts: u64) -> u64 {
+        self.jobs += 1;
+        total / parts
     }
 
-    /// Does some work.
-    #[cast]
-    fn work(&mut self) {
-        self.done += 1;
+    /// The jobs done since this worker started.
+    #[call]
+    fn jobs(&self) -> u64 {
+        self.jobs
     }
 
-    /// Panics.
-    #[cast]
-    fn poison(&mut self) {
-        panic!("{POISON}");
-    }
-
+    /// Runs before the worker ends, whatever the reason.
     #[terminate]
     fn terminate(&mut self, reason: &ExitReason, ctx: &mut Context<Self>) {
         println!(
-            "   (worker {}: `terminate` runs with reason `{reason}`; then its state, with {} \
-             job(s) done, is dropped)",
+            "      [{} {}] terminate: `{reason}`, after {} job(s)",
+            self.name,
             ctx.pid(),
-            self.done
+            self.jobs
         );
     }
 }
 
-/// A server unrelated to the worker: it answers every call with 42.
-#[derive(GenServer, Default)]
-struct Oracle;
+/// The child spec of the worker `name`, registered under that name.
+fn worker(name: &'static str) -> ChildSpec {
+    ChildSpec::new(name, move || {
+        Worker::start_link_with(name.to_owned(), StartOptions::new().name(name))
+    })
+}
 
-#[handlers]
-impl Oracle {
-    /// The answer.
-    #[call]
-    fn answer(&self) -> u64 {
-        42
+/// Starts the tree; runs in the application master, which `start_link` links `top` to.
+async fn start_tree() -> Result<Pid, otp::supervisor::SupervisorStartError> {
+    let workers = Supervisor::child_spec(
+        "workers",
+        [worker("steady"), worker("flaky")],
+        SupFlags::one_for_one(),
+    );
+    let pipeline = Supervisor::child_spec(
+        "pipeline",
+        [worker("db"), worker("cache")],
+        SupFlags::rest_for_one(),
+    );
+    let top = Supervisor::start_link_with(
+        [workers, pipeline],
+        SupFlags::one_for_one(),
+        StartOptions::new().name("top"),
+    )
+    .await?;
+    Ok(top.pid())
+}
+
+/// The worker registered under `name`.
+fn find(name: &str) -> Outcome<ServerRef<Worker>> {
+    ServerRef::whereis(name).ok_or_else(|| format!("no worker named {name}").into())
+}
+
+/// The pid of the running child `id` of `sup`.
+async fn child(sup: &SupervisorRef, id: &str) -> Outcome<Pid> {
+    let children = sup.which_children().await?;
+    children
+        .iter()
+        .find(|c| c.id == id)
+        .and_then(|c| c.pid())
+        .ok_or_else(|| format!("{id} is not running").into())
+}
+
+/// A child's status, to print.
+fn status(status: ChildStatus) -> String {
+    match status {
+        ChildStatus::Running(pid) => pid.to_string(),
+        ChildStatus::Restarting => "restarting".to_owned(),
+        ChildStatus::NotRunning => "not running".to_owned(),
     }
 }
 
-/// What the supervisor-like process reports to `main`.
-enum Report {
-    /// It started a worker.
-    Started(ServerRef<Worker>),
-    /// A worker it was linked to exited; it started a new one.
-    Restarted {
-        crashed: Pid,
-        reason: ExitReason,
-        new: ServerRef<Worker>,
-    },
-}
-
-/// Tells the supervisor-like process to stop its worker and end.
-struct ShutDown;
-
-/// The supervisor-like process: traps exits, starts a worker linked to itself, and starts a new
-/// one whenever the worker exits.
-async fn keeper(mut me: Process, reports: mpsc::UnboundedSender<Report>) -> Result<(), String> {
-    me.trap_exit(true);
-    let mut worker = Worker::start_link().await.map_err(|e| e.to_string())?;
-    let _ = reports.send(Report::Started(worker.clone()));
-    loop {
-        match me.recv().await {
-            Info::Exit(signal) if signal.from() == worker.pid() => {
-                let reason = signal.reason().clone();
-                worker = Worker::start_link().await.map_err(|e| e.to_string())?;
-                let _ = reports.send(Report::Restarted {
-                    crashed: signal.from(),
-                    reason,
-                    new: worker.clone(),
-                });
+/// Prints the tree, two levels deep, from the supervisors' `which_children` (which lists the
+/// latest started first: reversed here, to show the start order).
+async fn print_tree(top: &SupervisorRef) -> Outcome {
+    println!("      top {}", top.pid());
+    let children = top.which_children().await?;
+    let last = children.len();
+    for (i, c) in children.iter().rev().enumerate() {
+        let (branch, indent) = if i + 1 == last {
+            ("└──", "    ")
+        } else {
+            ("├──", "│   ")
+        };
+        let ChildStatus::Running(pid) = c.status else {
+            println!("      {branch} {} {}", c.id, status(c.status));
+            continue;
+        };
+        println!("      {branch} {} {pid}", c.id);
+        if c.kind == ChildType::Supervisor {
+            let grandchildren = SupervisorRef::from_pid(pid)?.which_children().await?;
+            let last = grandchildren.len();
+            for (j, g) in grandchildren.iter().rev().enumerate() {
+                let branch = if j + 1 == last {
+                    "└──"
+                } else {
+                    "├──"
+                };
+                println!("      {indent}{branch} {} {}", g.id, status(g.status));
             }
-            Info::Message(m) if m.is::<ShutDown>() => {
-                worker
-                    .stop(ExitReason::Shutdown)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                return Ok(());
-            }
-            _ => {}
         }
     }
+    Ok(())
 }
 
-/// The watcher: monitors `target` and reports its `DOWN`.
-async fn watcher(
-    mut me: Process,
-    target: Pid,
-    ready: oneshot::Sender<()>,
-    down: oneshot::Sender<(Pid, ExitReason)>,
-) {
-    let monitor = me.monitor(target);
-    let _ = ready.send(());
-    loop {
-        if let Info::Down(d) = me.recv().await
-            && d.reference() == monitor
-        {
-            let _ = down.send((d.pid(), d.reason().clone()));
-            return;
-        }
+/// Gives `name` a job it cannot handle, and waits until its exit signal has reached its
+/// supervisor. Returns what the call gave: the error of a call to a server that exited.
+async fn crash(name: &str) -> Outcome<String> {
+    let worker = find(name)?;
+    // Waiting for the worker's end, set up before it crashes, resolves once its exit signal
+    // has reached its supervisor: calls made to the supervisor after it are answered once the
+    // supervisor has handled the crash.
+    let exited = otp::wait_exit(worker.pid());
+    let answer = match worker.split(1, 0).await {
+        Ok(value) => format!("it answered {value}"),
+        Err(e) => e.to_string(),
+    };
+    exited.await;
+    Ok(answer)
+}
+
+/// The demo: crashes, restarts, escalation. When it returns, the application stops the tree.
+async fn story() -> Outcome {
+    let top = SupervisorRef::whereis("top").ok_or("no supervisor named top")?;
+    println!(
+        "\n1. The tree is up. Each supervisor started its children in order, each start waiting \
+         for the child's `init`:"
+    );
+    print_tree(&top).await?;
+
+    let (steady, flaky) = (find("steady")?, find("flaky")?);
+    println!(
+        "\n2. The workers work: steady.split(10, 2) = {}, flaky.split(9, 3) = {}.",
+        steady.split(10, 2).await?,
+        flaky.split(9, 3).await?
+    );
+
+    println!("\n3. flaky gets a job it cannot handle: split(1, 0).");
+    let answer = crash("flaky").await?;
+    let workers = SupervisorRef::from_pid(child(&top, "workers").await?)?;
+    let new_flaky = child(&workers, "flaky").await?;
+    println!(
+        "   The call failed ({answer}). The panic ended flaky's process, and only it: its \
+         supervisor, workers (one_for_one), restarted it as {new_flaky}, from a clean state. \
+         steady was not touched: still {}, with {} job done. (workers: 1 restart of the 3 \
+         allowed in 5 s.)",
+        steady.pid(),
+        steady.jobs().await?
+    );
+
+    let pipeline = SupervisorRef::from_pid(child(&top, "pipeline").await?)?;
+    println!("\n4. db crashes the same way.");
+    crash("db").await?;
+    println!(
+        "   pipeline is rest_for_one: cache, started after db and \
+         depending on it, was stopped, then both were started again, in order: db {}, cache \
+         {}.",
+        child(&pipeline, "db").await?,
+        child(&pipeline, "cache").await?
+    );
+    let db = child(&pipeline, "db").await?;
+    println!("   Then cache crashes.");
+    crash("cache").await?;
+    println!(
+        "   Nothing depends on cache: only it was restarted, as {}; \
+         db is still {db}.",
+        child(&pipeline, "cache").await?
+    );
+
+    println!(
+        "\n5. flaky crashes again and again. workers allows 3 restarts in 5 s, and has used 1."
+    );
+    for restart in 2..=3 {
+        crash("flaky").await?;
+        println!(
+            "   workers restarted flaky as {} (restart {restart} of 3).",
+            child(&workers, "flaky").await?
+        );
     }
+    // The next crash is one too many: workers gives up and exits, so wait for that too.
+    let workers_exited = otp::wait_exit(workers.pid());
+    println!("   flaky crashes once more.");
+    crash("flaky").await?;
+    let reason = workers_exited.await;
+    let new_workers = child(&top, "workers").await?;
+    println!(
+        "   That would have been a 4th restart within 5 s, more than workers \
+         allows: instead of restarting flaky, workers gave up. It stopped its other child, \
+         steady, and exited with `{reason}`. Its own supervisor, top, restarted it as \
+         {new_workers}, with a fresh steady and flaky: the failure was escalated up the tree, \
+         and repaired one level higher. pipeline was not touched: db is still {db}."
+    );
+    println!("   The tree now:");
+    print_tree(&top).await?;
+
+    println!(
+        "\n6. The demo is over. The application stops its tree: top stops its children in \
+         reverse start order, each per its shutdown spec, and each supervisor does the same \
+         with its own."
+    );
+    Ok(())
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // The runtime logs crashes through `tracing`: show them on stderr.
+async fn main() -> ExitCode {
+    // The runtime, the supervisors and the application report through `tracing`: on stderr.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    // The runtime already reports the panic (the log line on stderr); the default panic hook
-    // would print it a second time, with a backtrace hint. Keep it for any other panic.
+    // The runtime already reports each worker's panic (the log on stderr); the default panic
+    // hook would print it a second time. Keep it for any other panic.
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        if info.payload().downcast_ref::<String>().map(String::as_str) != Some(POISON) {
+        if info.payload_as_str() != Some(DIVIDE_BY_ZERO) {
             default_hook(info);
         }
     }));
 
-    println!("Let it crash: a panic in one process, isolated and reported.\n");
-
-    let oracle = Oracle::start().await?;
     println!(
-        "1. Started the oracle server {}. It has nothing to do with the worker; it answers every \
-         call with {}.",
-        oracle.pid(),
-        oracle.answer().await?
+        "Let it crash: an application with a supervision tree, where workers crash and are \
+         restarted.\n\nThe application starts its tree:"
     );
+    // The demo runs once the tree has started; when it ends, the application stops the tree.
+    // (`Application::run` would stop it on SIGINT or SIGTERM instead.)
+    let (told, outcome) = oneshot::channel();
+    let ending = Application::new("let_it_crash")
+        .run_until(start_tree, async move {
+            let _ = told.send(story().await);
+        })
+        .await;
 
-    let (reports_tx, mut reports) = mpsc::unbounded_channel();
-    let keeper_pid = spawn(move |me| keeper(me, reports_tx));
-    let Some(Report::Started(worker)) = reports.recv().await else {
-        return Err("the supervisor-like process did not start its worker".into());
-    };
     println!(
-        "2. Started a supervisor-like process {keeper_pid}. It traps exits, then starts the worker \
-         server {} with start_link: the two are linked.",
-        worker.pid()
+        "\nThe application ended: {ending}. Exit status {}.",
+        ending.status()
     );
-
-    let (ready_tx, ready) = oneshot::channel();
-    let (down_tx, down) = oneshot::channel();
-    let target = worker.pid();
-    let watcher_pid = spawn(move |me| watcher(me, target, ready_tx, down_tx));
-    let watcher_exit = otp::wait_exit(watcher_pid);
-    ready.await?;
-    println!(
-        "3. Started a watcher process {watcher_pid} that monitors the worker. A monitor is \
-         one-way: the watcher will be told when the worker ends, and is not affected by it."
-    );
-
-    for _ in 0..3 {
-        worker.work()?;
+    match outcome.await {
+        Ok(Ok(())) => ending.exit_code(),
+        Ok(Err(e)) => {
+            eprintln!("The demo failed: {e}");
+            ExitCode::FAILURE
+        }
+        // The demo was cut short: the tree ended by itself, and `ending` says how.
+        Err(_) => ending.exit_code(),
     }
-    println!(
-        "4. The worker serves: 3 jobs cast, and a call says {} done.",
-        worker.done().await?
-    );
-
-    println!(
-        "5. Casting the poison pill to the worker {}...",
-        worker.pid()
-    );
-    worker.poison()?;
-    let reason = worker.wait_exit().await;
-    println!(
-        "6. The worker {} panicked with \"{POISON}\". The panic was caught at the boundary of \
-         its process and became its exit reason, `{reason}`. Only that process ended (alive: {}).",
-        worker.pid(),
-        worker.is_alive()
-    );
-
-    let Some(Report::Restarted {
-        crashed,
-        reason,
-        new,
-    }) = reports.recv().await
-    else {
-        return Err("the supervisor-like process did not report the crash".into());
-    };
-    println!(
-        "7. Through the link, the supervisor-like process got EXIT from {crashed} with reason \
-         `{reason}`. Because it traps exits, the exit signal arrived as a message instead of \
-         killing it, and it started a fresh worker {}.",
-        new.pid()
-    );
-
-    let (down_pid, down_reason) = down.await?;
-    println!(
-        "8. Through the monitor, the watcher got DOWN for {down_pid} with reason `{down_reason}`. \
-         A monitor only reports: the crash did not touch the watcher, which now ends on its \
-         own, normally."
-    );
-
-    println!(
-        "9. The oracle, which was never linked to the worker, still answers: {}.",
-        oracle.answer().await?
-    );
-
-    new.work()?;
-    println!(
-        "10. The fresh worker serves from a clean state: {} job done.",
-        new.done().await?
-    );
-
-    // Shut everything down in order, and check that nothing is left.
-    let keeper_exit = otp::wait_exit(keeper_pid);
-    otp::send(keeper_pid, ShutDown)?;
-    let keeper_reason = keeper_exit.await;
-    oracle.stop(ExitReason::Normal).await?;
-    let watcher_reason = watcher_exit.await;
-    println!(
-        "11. Shut down: the supervisor-like process stopped its worker and ended (`{keeper_reason}`), \
-         the watcher had ended after reporting (`{watcher_reason}`), the oracle was stopped. \
-         Processes still alive: {}.",
-        otp::process_count()
-    );
-    Ok(())
 }

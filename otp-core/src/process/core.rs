@@ -81,6 +81,10 @@ pub(crate) struct ExitSig {
 
 struct CoreState {
     alive: bool,
+    /// Set once the clean-up has told the links, monitors and waiters: until then, a wait for
+    /// the exit that starts after the process ended still waits, so that it never resolves
+    /// before the links have been told.
+    told: bool,
     exit_reason: Option<ExitReason>,
     signals: Vec<ExitSig>,
     /// The first task waiting for the exit (a `stop`, a failed start): kept here rather than in
@@ -118,6 +122,7 @@ impl ProcessCore {
             trap_exit: AtomicBool::new(false),
             state: Mutex::new(CoreState {
                 alive: true,
+                told: false,
                 exit_reason: None,
                 signals: Vec::new(),
                 waiter: None,
@@ -199,7 +204,7 @@ impl ProcessCore {
     /// Resolves with the exit reason once the process has ended (at once if it already has).
     pub(crate) fn wait_exit(&self) -> impl Future<Output = ExitReason> + Send + use<> {
         let mut st = lock(&self.state);
-        let ready = if st.alive {
+        let ready = if st.alive || !st.told {
             let (tx, rx) = oneshot::channel();
             if st.waiter.is_none() {
                 st.waiter = Some(tx);
@@ -517,11 +522,23 @@ pub(crate) fn demonitor(me: &ProcessCore, reference: MonitorRef) -> bool {
 
 /// The clean-up after a process ended, in Erlang's order: its name and registrations are
 /// released first, then its timers cancelled, then its links and monitors told.
-pub(crate) fn finish_exit(pid: Pid, leftovers: Leftovers, reason: &ExitReason) {
+pub(crate) fn finish_exit(core: &ProcessCore, leftovers: Leftovers, reason: &ExitReason) {
     if let Some(cold) = leftovers.cold {
-        tell_cold(pid, *cold, reason);
+        tell_cold(core.pid, *cold, reason);
     }
     if let Some(waiter) = leftovers.waiter {
+        let _ = waiter.send(reason.clone());
+    }
+    // Waits that started during the clean-up.
+    let (waiter, cold) = {
+        let mut st = lock(&core.state);
+        st.told = true;
+        (st.waiter.take(), st.cold.take())
+    };
+    let late = waiter
+        .into_iter()
+        .chain(cold.into_iter().flat_map(|c| c.waiters));
+    for waiter in late {
         let _ = waiter.send(reason.clone());
     }
 }

@@ -73,7 +73,7 @@ pub(crate) fn prepare<M: Envelope>(
 pub(crate) fn abandon<M: Envelope>(pcb: &Arc<Pcb<M>>) {
     if let Some(cold) = pcb.core.begin_exit(&ExitReason::NoProc) {
         table::remove(pcb.core.pid);
-        self::core::finish_exit(pcb.core.pid, cold, &ExitReason::NoProc);
+        self::core::finish_exit(&pcb.core, cold, &ExitReason::NoProc);
     }
 }
 

@@ -110,7 +110,7 @@ fn end<M: Envelope>(pcb: &Arc<Pcb<M>>, reason: ExitReason, drop_body: impl FnOnc
     drop_body();
     table::remove(pid);
     log_exit(pcb.core.kind, pid, &reason);
-    finish_exit(pid, cold, &reason);
+    finish_exit(&pcb.core, cold, &reason);
     true
 }
 
