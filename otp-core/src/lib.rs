@@ -78,8 +78,9 @@ pub use crate::supervisor::{
     SupervisorRef, SupervisorStartError,
 };
 pub use crate::task::{
-    AsyncStream, AsyncStreamError, OnYieldTimeout, StreamExit, Task, TaskError, YieldManyOptions,
-    async_stream, async_stream_from, await_many, yield_many,
+    AsyncStream, AsyncStreamError, OnYieldTimeout, StreamExit, Task, TaskError, TaskOptions,
+    TaskSupervisor, TaskSupervisorOptions, TaskSupervisorRef, YieldManyOptions, async_stream,
+    async_stream_from, await_many, yield_many,
 };
 pub use crate::timer::{TimerRef, cancel_timer, send_after, send_interval};
 #[cfg(feature = "macros")]

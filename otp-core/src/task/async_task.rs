@@ -13,9 +13,10 @@ use tokio::time::Instant;
 
 use super::start::{caller, deadline_after, spawn_task, within};
 use super::{DEFAULT_TIMEOUT, TaskError};
-use crate::exit::ExitReason;
+use crate::exit::{ExitReason, IntoExitReason};
 use crate::pid::Pid;
 use crate::process::{self, Process, ProcessEntry, SpawnOptions, table};
+use crate::supervisor::{ChildId, ChildSpec, Restart};
 
 /// A future running as its own process, and the handle to wait for its value (Elixir's
 /// `Task.async` / `Task.await`).
@@ -185,6 +186,58 @@ impl<T: Send + 'static> Task<T> {
     /// if the outcome was already taken.
     pub fn ignore(mut self) -> Result<Option<T>, TaskError> {
         self.ignore_in_place()
+    }
+}
+
+/// Fire-and-forget tasks (T-09): a future run as a process nobody waits for, and the child spec
+/// of such a task under a supervisor.
+impl Task<()> {
+    /// Runs `future` as a new process linked to nothing, and returns its pid — fire and forget
+    /// (Elixir's `Task.start/1`, T-09). There is no handle: the future's output is the
+    /// process's exit reason ([`IntoExitReason`]: `()` is `normal`, an `Err(e)` is `e`), and a
+    /// panic in it ends only this process. For a task whose failure must be seen, start it
+    /// under a [`TaskSupervisor`](super::TaskSupervisor) or use [`Task::spawn`].
+    ///
+    /// # Panics
+    /// Outside a tokio runtime, as `tokio::spawn` does.
+    pub fn start<Fut>(future: Fut) -> Pid
+    where
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoExitReason,
+    {
+        process::spawn(move |_| future)
+    }
+
+    /// Runs `future` as a new process **linked to the calling process** (if called from one),
+    /// and returns its pid (Elixir's `Task.start_link/1`, T-09): a task that ends abnormally
+    /// brings down a caller that does not trap exits, and the other way round. This is how a
+    /// supervisor starts a task child: see [`Task::child_spec`].
+    ///
+    /// # Panics
+    /// Outside a tokio runtime, as `tokio::spawn` does.
+    pub fn start_link<Fut>(future: Fut) -> Pid
+    where
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoExitReason,
+    {
+        process::spawn_link(move |_| future)
+    }
+
+    /// The child spec of a fire-and-forget task, to run it under a supervisor (Elixir's
+    /// `use Task` child spec, T-09): started with [`Task::start_link`] running the future `f`
+    /// returns, **[`Restart::Temporary`]** by default (never restarted; change it with
+    /// [`ChildSpec::restart`] — `f` is called again on each restart), shutdown 5 s.
+    pub fn child_spec<F, Fut>(id: impl Into<ChildId>, f: F) -> ChildSpec
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoExitReason,
+    {
+        ChildSpec::new(id, move || {
+            let pid = Task::start_link(f());
+            async move { pid }
+        })
+        .restart(Restart::Temporary)
     }
 }
 

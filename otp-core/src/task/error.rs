@@ -1,6 +1,9 @@
 //! Why a task gave no value, and why an async stream could not be built.
 
+use std::hash::{Hash, Hasher};
+
 use crate::exit::ExitReason;
+use crate::supervisor::SupervisorError;
 
 /// Why a [`Task`](super::Task) gave no value.
 ///
@@ -8,7 +11,7 @@ use crate::exit::ExitReason;
 /// `{:timeout, ...}`), these functions return the reason as a value: the caller decides. In a
 /// process body that returns `Result<_, ExitReason>`, `task.await?` turns it back into Elixir's
 /// behaviour — the caller ends with the task's reason (see the `From` impl below).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TaskError {
     /// The task's process ended without a value, with this reason: it panicked
@@ -26,6 +29,24 @@ pub enum TaskError {
     /// `yield_many` ignored or killed the task on timeout: there is nothing left to wait for.
     #[error("the task's outcome was already taken")]
     Consumed,
+    /// The task was never started: its [`TaskSupervisor`](super::TaskSupervisor) refused it
+    /// ([`SupervisorError::MaxChildren`], or the supervisor is not running). Only an
+    /// [`AsyncStream`](super::AsyncStream) started under a task supervisor gives it, as its
+    /// last element (Elixir raises in the consumer and shuts the stream down); the
+    /// supervisor's own start calls return the [`SupervisorError`] directly.
+    #[error("the task was not started: {0}")]
+    NotStarted(SupervisorError),
+}
+
+/// By the variant and the exit reason: a [`SupervisorError`] is not hashed (equal errors still
+/// hash equal, as they have the same variant).
+impl Hash for TaskError {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        std::mem::discriminant(self).hash(state);
+        if let TaskError::Exited(reason) = self {
+            reason.hash(state);
+        }
+    }
 }
 
 impl TaskError {
@@ -47,6 +68,7 @@ impl From<TaskError> for ExitReason {
             TaskError::Exited(reason) => reason,
             TaskError::Timeout => ExitReason::error("task timed out"),
             TaskError::Consumed => ExitReason::error("task outcome already taken"),
+            TaskError::NotStarted(e) => ExitReason::error(e),
         }
     }
 }
@@ -65,8 +87,8 @@ pub enum AsyncStreamError {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, thiserror::Error)]
 #[error("{error}")]
 pub struct StreamExit<I> {
-    /// Why: [`TaskError::Exited`] with the task's exit reason, or [`TaskError::Timeout`] (the
-    /// task was killed).
+    /// Why: [`TaskError::Exited`] with the task's exit reason, [`TaskError::Timeout`] (the
+    /// task was killed), or [`TaskError::NotStarted`] (its task supervisor refused it).
     pub error: TaskError,
     /// The input the task was started with, if the stream was built with
     /// [`zip_input_on_exit(true)`](super::AsyncStream::zip_input_on_exit).

@@ -20,6 +20,26 @@
 //! | `Task.await_many(tasks, t)` | [`await_many`] | `t` | all killed, `Err(Timeout)` |
 //! | `Task.yield_many(tasks, opts)` | [`yield_many`] | `t` | per [`OnYieldTimeout`] |
 //! | `Task.async_stream(enum, fun, opts)` | [`async_stream`], [`async_stream_from`] | `t` per task | per [`OnTimeout`] |
+//! | `Task.start(fun)`, `Task.start_link(fun)` | [`Task::start`], [`Task::start_link`] | nobody waits | |
+//!
+//! A [`TaskSupervisor`] (Elixir's `Task.Supervisor`, T-10 to T-12) runs tasks as children of
+//! a supervisor: fire-and-forget tasks that may be restarted, tasks awaited like these but not
+//! linked to the caller (a crash is a value, never the caller's crash), and async streams, all
+//! bounded by its `max_children` and stopped with it:
+//!
+//! ```
+//! use otp_core::task::{TaskError, TaskSupervisor, TaskSupervisorOptions};
+//! use otp_core::ExitReason;
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let sup = TaskSupervisor::start_link(TaskSupervisorOptions::new()).await.unwrap();
+//! let task = sup.spawn_nolink(async { 1 + 1 }).await.unwrap();
+//! assert_eq!(task.await, Ok(2));
+//! let task = sup.spawn_nolink(async { panic!("boom") }).await.unwrap();
+//! assert_eq!(task.await, Err::<(), _>(TaskError::Exited(ExitReason::Panic("boom".into()))));
+//! sup.stop().await.unwrap();
+//! # }
+//! ```
 //!
 //! Where Elixir *exits the caller* (a task that failed or timed out under `await`, a stream
 //! element that timed out under `on_timeout: :exit`), these return a typed error and the caller
@@ -68,6 +88,7 @@ mod error;
 mod many;
 pub(crate) mod start;
 mod stream;
+mod supervisor;
 
 use std::time::Duration;
 
@@ -75,6 +96,7 @@ pub use self::async_task::Task;
 pub use self::error::{AsyncStreamError, StreamExit, TaskError};
 pub use self::many::{OnYieldTimeout, YieldManyOptions, await_many, yield_many};
 pub use self::stream::{AsyncStream, OnTimeout, async_stream, async_stream_from};
+pub use self::supervisor::{TaskOptions, TaskSupervisor, TaskSupervisorOptions, TaskSupervisorRef};
 
 /// The default timeout of `task.await`, [`yield_many`] and each [`async_stream`] task: 5
 /// seconds, as in Elixir.

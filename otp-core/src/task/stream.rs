@@ -9,12 +9,14 @@ use std::time::Duration;
 use futures_util::stream::{FusedStream, FuturesUnordered, Iter, Stream, StreamExt};
 use pin_project_lite::pin_project;
 use rustc_hash::FxHashMap;
+use tokio::time::Instant;
 
 use super::error::AsyncStreamError;
 use super::start::{caller, deadline_after, spawn_task};
-use super::{DEFAULT_TIMEOUT, StreamExit, TaskError};
+use super::{DEFAULT_TIMEOUT, StreamExit, Task, TaskError, TaskSupervisorRef};
 use crate::pid::Pid;
 use crate::process::{self, SpawnOptions};
+use crate::supervisor::{DEFAULT_WORKER_SHUTDOWN, Shutdown};
 
 /// What an [`AsyncStream`] does when an element's task outlives the timeout (Elixir's
 /// `:on_timeout`). Either way the task is killed first.
@@ -128,6 +130,8 @@ pin_project! {
     /// | [`on_timeout`](Self::on_timeout) | [`OnTimeout::Exit`] | `:on_timeout` |
     /// | [`zip_input_on_exit`](Self::zip_input_on_exit) | `false` | `:zip_input_on_exit` |
     /// | [`link`](Self::link) | `true` | `async_stream` / `async_stream_nolink` |
+    /// | [`supervisor`](Self::supervisor) | none | `Task.Supervisor.async_stream*` |
+    /// | [`shutdown`](Self::shutdown) | 5 s | `:shutdown` (under a supervisor) |
     ///
     /// **Backpressure.** The stream is lazy: it pulls an input only while it is polled and
     /// fewer than `max_concurrency` elements are *in flight* — pulled and not yet yielded. So
@@ -154,6 +158,15 @@ pin_project! {
     /// **Dropping** the stream, or its ending on a timeout with [`OnTimeout::Exit`], kills the
     /// tasks still running: nothing is left behind. When the consumer is a process and ends,
     /// the stream is dropped with it, which takes its tasks down.
+    ///
+    /// **Under a task supervisor** ([`supervisor`](Self::supervisor), or
+    /// [`TaskSupervisorRef::async_stream`] and
+    /// [`async_stream_nolink`](TaskSupervisorRef::async_stream_nolink)), each element's task is
+    /// a temporary child of the supervisor, started by a call to it when its input is pulled;
+    /// stopping the supervisor stops them per [`shutdown`](Self::shutdown). If the supervisor
+    /// refuses a task (its `max_children` is reached, or it is not running), the stream
+    /// yields `Err(StreamExit { error: TaskError::NotStarted(_), .. })` at once and ends, its
+    /// other tasks killed, as Elixir raises and shuts the stream down.
     #[must_use = "streams do nothing unless polled"]
     pub struct AsyncStream<S, I, F, T> {
         #[pin]
@@ -165,6 +178,8 @@ pin_project! {
         on_timeout: OnTimeout,
         clone_input: Option<fn(&I) -> I>,
         link: bool,
+        supervisor: Option<TaskSupervisorRef>,
+        shutdown: Shutdown,
         running: Running<I, T>,
     }
 }
@@ -217,6 +232,8 @@ where
         on_timeout: OnTimeout::Exit,
         clone_input: None,
         link: true,
+        supervisor: None,
+        shutdown: Shutdown::Timeout(DEFAULT_WORKER_SHUTDOWN),
         running: Running::new(),
     }
 }
@@ -270,6 +287,25 @@ impl<S, I, F, T> AsyncStream<S, I, F, T> {
         self.link = link;
         self
     }
+
+    /// Starts every element's task as a temporary child of `supervisor` (Elixir's
+    /// `Task.Supervisor.async_stream`), instead of as a plain process: the tasks show among its
+    /// [`children`](TaskSupervisorRef::children), count toward its `max_children`, and are
+    /// stopped when it stops. See [the type docs](AsyncStream) for a task it refuses. Combine
+    /// with [`link(false)`](Self::link) for `async_stream_nolink`.
+    pub fn supervisor(mut self, supervisor: &TaskSupervisorRef) -> Self {
+        self.supervisor = Some(supervisor.clone());
+        self
+    }
+
+    /// How the task supervisor stops an element's task when the supervisor stops (default
+    /// 5 s; Elixir's `:shutdown` option of the supervised streams). Without a
+    /// [`supervisor`](Self::supervisor) it has no effect: the stream kills its tasks itself.
+    /// A task that does not trap exits ends at once either way.
+    pub fn shutdown(mut self, shutdown: Shutdown) -> Self {
+        self.shutdown = shutdown;
+        self
+    }
 }
 
 impl<S, I, F, Fut, T> Stream for AsyncStream<S, I, F, T>
@@ -309,7 +345,17 @@ where
                             run.in_order.push_back(None);
                         }
                         let future = (this.f)(input);
-                        run.tasks.push(element(position, future, *this.timeout));
+                        let task = match this.supervisor {
+                            None => plain_element(position, future, *this.timeout),
+                            Some(sup) => supervised_element(
+                                sup,
+                                *this.shutdown,
+                                position,
+                                future,
+                                *this.timeout,
+                            ),
+                        };
+                        run.tasks.push(task);
                     }
                     Poll::Ready(None) => this.inputs.set(None),
                     Poll::Pending => break,
@@ -317,17 +363,15 @@ where
             }
             match run.tasks.poll_next_unpin(cx) {
                 Poll::Ready(Some((position, pid, outcome))) => {
-                    if matches!(outcome, Err(TaskError::Timeout))
-                        && *this.on_timeout == OnTimeout::Exit
-                    {
-                        let input = run.kept.remove(&position);
-                        run.end();
-                        this.inputs.set(None);
-                        return Poll::Ready(Some(Err(StreamExit {
-                            error: TaskError::Timeout,
-                            input,
-                        })));
-                    }
+                    let outcome = match outcome {
+                        Err(error) if ends_stream(&error, *this.on_timeout) => {
+                            let input = run.kept.remove(&position);
+                            run.end();
+                            this.inputs.set(None);
+                            return Poll::Ready(Some(Err(StreamExit { error, input })));
+                        }
+                        outcome => outcome,
+                    };
                     let passed_on = *this.link && pass_on_crash(pid, &outcome);
                     run.store(ordered, position, outcome);
                     if passed_on {
@@ -360,29 +404,72 @@ where
     }
 }
 
-/// Starts the task of the element at `position`, unlinked (the stream passes crashes on
-/// itself): the future resolves with its outcome, or with a timeout once the task, killed, has
-/// ended. Dropped before, it kills the task.
-fn element<Fut>(position: usize, future: Fut, timeout: Duration) -> Element<Fut::Output>
+/// Whether an element's error ends the stream, yielded at once: a timeout under
+/// [`OnTimeout::Exit`], or a task its supervisor refused to start.
+fn ends_stream(error: &TaskError, on_timeout: OnTimeout) -> bool {
+    match error {
+        TaskError::Timeout => on_timeout == OnTimeout::Exit,
+        TaskError::NotStarted(_) => true,
+        _ => false,
+    }
+}
+
+/// Starts the task of the element at `position` as a plain process, unlinked (the stream
+/// passes crashes on itself): the future resolves with its outcome, or with a timeout once the
+/// task, killed, has ended. Dropped before, it kills the task.
+fn plain_element<Fut>(position: usize, future: Fut, timeout: Duration) -> Element<Fut::Output>
 where
     Fut: Future + Send + 'static,
     Fut::Output: Send + 'static,
 {
-    let mut task = Killing(spawn_task(None, SpawnOptions::default(), move |_| future));
-    let deadline = deadline_after(timeout);
+    let task = Killing(spawn_task(None, SpawnOptions::default(), move |_| future));
+    Box::pin(run_element(position, task, deadline_after(timeout)))
+}
+
+/// Starts the task of the element at `position` under a task supervisor, unlinked from the
+/// consumer, then waits for it as [`plain_element`] does, its timeout counted from its start.
+/// Resolves with [`TaskError::NotStarted`] if the supervisor refuses it. Dropped while the
+/// supervisor starts it, the task is shut down as soon as it has started (its handle is
+/// dropped on its way back); dropped later, it is killed.
+fn supervised_element<Fut>(
+    supervisor: &TaskSupervisorRef,
+    shutdown: Shutdown,
+    position: usize,
+    future: Fut,
+    timeout: Duration,
+) -> Element<Fut::Output>
+where
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    let sup = supervisor.pid();
+    let start = supervisor.start_task(None, shutdown, move |_| future);
     Box::pin(async move {
-        let pid = task.0.pid();
-        let outcome = match task.0.outcome_until(deadline).await {
-            Some(outcome) => outcome,
-            None => task.0.kill_after_timeout().await,
-        };
-        (position, pid, outcome)
+        match start.await {
+            Ok(task) => run_element(position, Killing(task), deadline_after(timeout)).await,
+            Err(e) => (position, sup, Err(TaskError::NotStarted(e))),
+        }
     })
+}
+
+/// Waits for an element's task until `deadline`, killing it then (the outcome comes once it
+/// has ended), or if dropped before.
+async fn run_element<T: Send + 'static>(
+    position: usize,
+    mut task: Killing<T>,
+    deadline: Option<Instant>,
+) -> (usize, Pid, Result<T, TaskError>) {
+    let pid = task.0.pid();
+    let outcome = match task.0.outcome_until(deadline).await {
+        Some(outcome) => outcome,
+        None => task.0.kill_after_timeout().await,
+    };
+    (position, pid, outcome)
 }
 
 /// A stream's task, killed if dropped while it runs, as Elixir's stream kills its tasks when
 /// it is halted (a [`Task`](super::Task) handle alone would send `shutdown`).
-struct Killing<T>(super::Task<T>);
+struct Killing<T>(Task<T>);
 
 impl<T> Drop for Killing<T> {
     fn drop(&mut self) {
