@@ -1,14 +1,21 @@
-//! The workloads, written once and generic over [`Server`].
+//! The workloads, written once and generic over [`Server`] (or, for the supervision workloads,
+//! [`Supervision`]).
 //!
-//! Each runs inside the framework's runtime ([`Server::block_on`]) and returns its metrics. None
-//! of them prints; the `compare` binary does.
+//! Each runs inside the framework's runtime ([`Server::block_on`]; the supervisors on
+//! [`tokio_two_workers`]) and returns its metrics. None of them prints; the `compare` binary
+//! does.
 
 use std::hint::black_box;
 use std::mem::size_of;
+use std::panic;
+use std::sync::Once;
 use std::time::{Duration, Instant};
 
+use tokio::sync::mpsc;
+
+use crate::frameworks::tokio_two_workers;
 use crate::proc_stats::{peak_rss_bytes, rss_bytes};
-use crate::{Metric, Server, Workload};
+use crate::{CrashChild, Metric, Server, Supervision, Workload};
 
 /// How long the memory workloads wait before reading the resident set, so that every freshly
 /// spawned server has been polled at least once and is parked idle.
@@ -27,6 +34,28 @@ pub fn run<S: Server>(workload: Workload, n: u64) -> Vec<(Metric, f64)> {
                 vec![(Metric::CallMedianNs, median), (Metric::CallP99Ns, p99)]
             }
             Workload::Million => million::<S>(n).await,
+            Workload::Restart | Workload::SupStart => {
+                panic!("{workload} is a supervision workload: see run_supervision")
+            }
+        }
+    })
+}
+
+/// Runs the supervision workload `workload` with `n` crashes (or children) on the supervisor
+/// `S`, on [`tokio_two_workers`].
+pub fn run_supervision<S: Supervision>(workload: Workload, n: u64) -> Vec<(Metric, f64)> {
+    assert!(n > 0, "a workload needs at least one iteration");
+    tokio_two_workers(async move {
+        match workload {
+            Workload::Restart => {
+                let (median, p99) = restart::<S>(n).await;
+                vec![
+                    (Metric::RestartMedianNs, median),
+                    (Metric::RestartP99Ns, p99),
+                ]
+            }
+            Workload::SupStart => sup_start::<S>(n).await,
+            other => panic!("{other} is not a supervision workload: see run"),
         }
     })
 }
@@ -127,6 +156,96 @@ pub async fn million<S: Server>(n: u64) -> Vec<(Metric, f64)> {
         (Metric::MillionStopNs, stop_time.as_nanos() as f64),
         (Metric::MillionMemBytes, per_server),
         (Metric::MillionPeakRssBytes, peak_rss_bytes() as f64),
+    ]
+}
+
+/// The payload every child of the `restart` workload panics with ([`crash`]).
+pub const CRASH: &str = "otp-bench: the crash the restart workload asked for";
+
+/// Panics with [`CRASH`] as the payload: what a child of the `restart` workload does when told
+/// to crash. The panic message is not printed (see [`silence_crashes`]).
+pub fn crash() -> ! {
+    panic::panic_any(CRASH)
+}
+
+/// Installs, once per process, a panic hook that prints nothing for a [`crash`] and defers to
+/// the hook it replaced for every other panic: ten thousand "thread panicked" messages would
+/// cost more than the restarts being measured, and would bury real failures.
+pub fn silence_crashes() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if info.payload().downcast_ref::<&str>() != Some(&CRASH) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Median and 99th percentile, in nanoseconds, of `n` restarts of a crashing child: for each,
+/// the time from telling the child to crash until its replacement (whose handle its supervisor
+/// sends once it runs) answered a call. `n / 10` untimed restarts come first.
+pub async fn restart<S: Supervision>(n: u64) -> (f64, f64) {
+    silence_crashes();
+    let (running, mut started) = mpsc::unbounded_channel();
+    let supervisor = S::start_restarting(running).await;
+    let mut child = started
+        .recv()
+        .await
+        .expect("the supervisor did not start its child");
+    for _ in 0..warmup(n) {
+        child.crash();
+        child = started
+            .recv()
+            .await
+            .expect("the supervisor stopped restarting its child");
+        assert_eq!(child.call(1).await, 1, "the replacement answered wrong");
+    }
+    let mut samples = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let t0 = Instant::now();
+        child.crash();
+        child = started
+            .recv()
+            .await
+            .expect("the supervisor stopped restarting its child");
+        let reply = child.call(black_box(i)).await;
+        samples.push(t0.elapsed().as_nanos() as u64);
+        assert_eq!(reply, i, "the replacement answered wrong");
+    }
+    drop(child);
+    supervisor.stop().await;
+    assert!(
+        started.try_recv().is_err(),
+        "a child was started that did not replace a crashed one"
+    );
+    samples.sort_unstable();
+    (percentile(&samples, 0.5), percentile(&samples, 0.99))
+}
+
+/// Starts a supervisor of `n` idle counters and stops it: the time from the start's call until
+/// it returned with every child started, and from the stop's call until the supervisor and its
+/// children were gone, each in total and per child; and the resident memory per child of the
+/// started supervisor (its own bookkeeping, the child descriptions it keeps included).
+pub async fn sup_start<S: Supervision>(n: u64) -> Vec<(Metric, f64)> {
+    tokio::time::sleep(SETTLE).await;
+    let before = rss_bytes();
+    let children = S::children(n);
+    let started = Instant::now();
+    let supervisor = S::start_children(children).await;
+    let start_time = started.elapsed().as_nanos() as f64;
+    tokio::time::sleep(SETTLE).await;
+    let per_child = rss_bytes().saturating_sub(before) as f64 / n as f64;
+    let stopping = Instant::now();
+    supervisor.stop().await;
+    let stop_time = stopping.elapsed().as_nanos() as f64;
+    vec![
+        (Metric::SupStartPerChildNs, start_time / n as f64),
+        (Metric::SupStartNs, start_time),
+        (Metric::SupStopPerChildNs, stop_time / n as f64),
+        (Metric::SupStopNs, stop_time),
+        (Metric::SupMemBytes, per_child),
     ]
 }
 

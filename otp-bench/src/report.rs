@@ -25,6 +25,17 @@ pub const MILLION_METRICS: [Metric; 4] = [
     Metric::MillionPeakRssBytes,
 ];
 
+/// The metrics of the supervision table (the `restart` and `sup_start` workloads), in row order.
+pub const SUPERVISION_METRICS: [Metric; 7] = [
+    Metric::RestartMedianNs,
+    Metric::RestartP99Ns,
+    Metric::SupStartPerChildNs,
+    Metric::SupStartNs,
+    Metric::SupStopPerChildNs,
+    Metric::SupStopNs,
+    Metric::SupMemBytes,
+];
+
 /// The frameworks the million-servers measurement runs for.
 pub const MILLION_FRAMEWORKS: [Framework; 2] = [Framework::Tokio, Framework::Otp];
 
@@ -234,6 +245,13 @@ pub fn metric_label(metric: Metric) -> &'static str {
         Metric::MillionStopNs => "stop all, total",
         Metric::MillionMemBytes => "memory per idle process",
         Metric::MillionPeakRssBytes => "peak RSS (VmHWM)",
+        Metric::RestartMedianNs => "crash → replacement answers, median",
+        Metric::RestartP99Ns => "crash → replacement answers, p99",
+        Metric::SupStartPerChildNs => "supervisor start, per child",
+        Metric::SupStartNs => "supervisor start, total",
+        Metric::SupStopPerChildNs => "supervisor stop, per child",
+        Metric::SupStopNs => "supervisor stop, total",
+        Metric::SupMemBytes => "memory per child",
     }
 }
 
@@ -247,10 +265,17 @@ pub fn format_value(metric: Metric, value: f64) -> String {
         | Metric::CallMedianNs
         | Metric::CallP99Ns
         | Metric::MillionSpawnNs
-        | Metric::MillionStopNs => format_duration_ns(value),
-        Metric::MemBytes | Metric::MillionMemBytes | Metric::MillionPeakRssBytes => {
-            format_bytes(value)
-        }
+        | Metric::MillionStopNs
+        | Metric::RestartMedianNs
+        | Metric::RestartP99Ns
+        | Metric::SupStartPerChildNs
+        | Metric::SupStartNs
+        | Metric::SupStopPerChildNs
+        | Metric::SupStopNs => format_duration_ns(value),
+        Metric::MemBytes
+        | Metric::MillionMemBytes
+        | Metric::MillionPeakRssBytes
+        | Metric::SupMemBytes => format_bytes(value),
         Metric::CastPerS => format_rate(value),
     }
 }
@@ -310,6 +335,30 @@ pub fn thousands(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// The line above the supervision table, saying what was measured: `restart_n` crashes of a
+/// supervised child, a supervisor of `sup_start_n` children started and stopped (each `None` if
+/// that workload did not run).
+pub fn supervision_heading(restart_n: Option<u64>, sup_start_n: Option<u64>) -> String {
+    let parts: Vec<String> = [
+        restart_n.map(|n| {
+            format!(
+                "restart: {} crashes of a supervised child, each timed until its replacement answered a call",
+                thousands(n)
+            )
+        }),
+        sup_start_n.map(|n| {
+            format!(
+                "sup_start: a supervisor of {} idle children started, then stopped",
+                thousands(n)
+            )
+        }),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    format!("supervision ({})", parts.join("; "))
 }
 
 /// One cell: the median and its ratio to tokio, e.g. `2.71 µs (1.04x)`; `-` if not measured.
@@ -456,6 +505,59 @@ mod tests {
             "5.00 µs (2.50x)"
         );
         assert_eq!(cell(&r, Framework::Kameo, Metric::SpawnStopNs), "-");
+    }
+
+    #[test]
+    fn formats_supervision_metrics() {
+        assert_eq!(format_value(Metric::RestartMedianNs, 4_321.0), "4.32 µs");
+        assert_eq!(format_value(Metric::RestartP99Ns, 27_450.0), "27.4 µs");
+        assert_eq!(format_value(Metric::SupStartPerChildNs, 812.0), "812 ns");
+        assert_eq!(format_value(Metric::SupStartNs, 8_120_000.0), "8.12 ms");
+        assert_eq!(format_value(Metric::SupStopNs, 1_500_000_000.0), "1.50 s");
+        assert_eq!(format_value(Metric::SupMemBytes, 1_433.4), "1,433 B");
+        assert_eq!(
+            metric_label(Metric::RestartMedianNs),
+            "crash → replacement answers, median"
+        );
+        for metric in SUPERVISION_METRICS {
+            assert!(
+                !MAIN_METRICS.contains(&metric) && Budget::for_metric(metric).is_none(),
+                "{metric} belongs to the supervision table only"
+            );
+        }
+    }
+
+    #[test]
+    fn supervision_table_and_heading() {
+        let mut r = Results::new();
+        r.add(Framework::Tokio, Metric::RestartMedianNs, 4_000.0);
+        r.add(Framework::Otp, Metric::RestartMedianNs, 6_000.0);
+        r.add(Framework::Tokio, Metric::SupMemBytes, 2_000.0);
+        let t = table(
+            &r,
+            &[Metric::RestartMedianNs, Metric::SupMemBytes],
+            &[Framework::Tokio, Framework::Otp, Framework::Kameo],
+            false,
+        );
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 4, "{t}");
+        assert!(!lines[0].contains("budget"), "{t}");
+        assert!(lines[2].starts_with("| crash → replacement answers, median"));
+        assert!(lines[2].contains("4.00 µs (1.00x)") && lines[2].contains("6.00 µs (1.50x)"));
+        assert!(lines[3].contains("2,000 B (1.00x)") && lines[3].trim_end().ends_with("- |"));
+        // The columns line up although the label holds multi-byte characters.
+        let width = |line: &str| line.chars().count();
+        assert!(lines.iter().all(|l| width(l) == width(lines[0])), "{t}");
+        assert_eq!(
+            supervision_heading(Some(10_000), Some(1_000)),
+            "supervision (restart: 10,000 crashes of a supervised child, each timed until its \
+             replacement answered a call; sup_start: a supervisor of 1,000 idle children \
+             started, then stopped)"
+        );
+        assert_eq!(
+            supervision_heading(None, Some(10_000)),
+            "supervision (sup_start: a supervisor of 10,000 idle children started, then stopped)"
+        );
     }
 
     #[test]

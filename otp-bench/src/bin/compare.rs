@@ -10,7 +10,9 @@ use std::process::{Command, ExitCode, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use otp_bench::report::{self, MAIN_METRICS, MILLION_FRAMEWORKS, MILLION_METRICS, Results};
+use otp_bench::report::{
+    self, MAIN_METRICS, MILLION_FRAMEWORKS, MILLION_METRICS, Results, SUPERVISION_METRICS,
+};
 use otp_bench::{Framework, Metric, Workload, frameworks};
 
 /// The prefix of the one line a child prints with its result.
@@ -30,7 +32,8 @@ options:
   --only LIST           comma-separated frameworks to run (tokio, tokio+timeout, otp, otp-macro,
                         ractor, kameo, actix); tokio is always added, as the baseline of every
                         ratio
-  --workloads LIST      comma-separated workloads (spawn_stop, mem, cast, call, million)
+  --workloads LIST      comma-separated workloads (spawn_stop, mem, cast, call, restart,
+                        sup_start, million)
   --no-million          skip the one-million-servers run
   --json FILE           also write [{\"framework\", \"metric\", \"value\", \"samples\"}, ...] to FILE
   --timeout SECS        kill a child that runs longer than this [600]
@@ -76,7 +79,7 @@ fn child(args: &[String]) -> Result<(), String> {
         [flag, n] if flag == "--n" => n.parse().map_err(|_| format!("bad --n `{n}`"))?,
         _ => return Err(format!("unexpected child arguments {rest:?}")),
     };
-    let metrics = framework.run(workload, n);
+    let metrics = framework.run(workload, n)?;
     let object: serde_json::Map<String, serde_json::Value> = metrics
         .into_iter()
         .map(|(metric, value)| (metric.name().to_owned(), value.into()))
@@ -245,22 +248,68 @@ fn parent(options: &Options) -> Result<(), String> {
     );
     println!("machine: {}", machine_description());
     println!();
-    if !main_workloads.is_empty() {
-        let metrics: Vec<Metric> = MAIN_METRICS
-            .into_iter()
+    let selected = |metrics: &[Metric]| -> Vec<Metric> {
+        metrics
+            .iter()
+            .copied()
             .filter(|m| main_workloads.iter().any(|w| w.metrics().contains(m)))
-            .collect();
+            .collect()
+    };
+    let metrics = selected(&MAIN_METRICS);
+    if !metrics.is_empty() {
         print!(
             "{}",
             report::table(&results, &metrics, &options.frameworks, true)
         );
         println!();
-        if let Some(table) = report::macro_table(&results, &metrics) {
-            println!("the derived server (otp-macro) against the hand-written one (otp):");
-            println!();
-            print!("{table}");
-            println!();
-        }
+    }
+    let supervision_metrics = selected(&SUPERVISION_METRICS);
+    let supervision_frameworks: Vec<Framework> = options
+        .frameworks
+        .iter()
+        .copied()
+        .filter(|&f| {
+            main_workloads
+                .iter()
+                .any(|&w| w.is_supervision() && f.measures(w))
+        })
+        .collect();
+    if !supervision_metrics.is_empty() {
+        println!(
+            "{}:",
+            report::supervision_heading(
+                options
+                    .workloads
+                    .contains(&Workload::Restart)
+                    .then(|| n_of(Workload::Restart)),
+                options
+                    .workloads
+                    .contains(&Workload::SupStart)
+                    .then(|| n_of(Workload::SupStart)),
+            )
+        );
+        println!();
+        print!(
+            "{}",
+            report::table(
+                &results,
+                &supervision_metrics,
+                &supervision_frameworks,
+                false
+            )
+        );
+        println!();
+    }
+    let macro_metrics: Vec<Metric> = metrics
+        .iter()
+        .chain(&supervision_metrics)
+        .copied()
+        .collect();
+    if let Some(table) = report::macro_table(&results, &macro_metrics) {
+        println!("the derived server (otp-macro) against the hand-written one (otp):");
+        println!();
+        print!("{table}");
+        println!();
     }
     if run_million && !million_frameworks.is_empty() {
         println!(

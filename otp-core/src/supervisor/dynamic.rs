@@ -1,6 +1,8 @@
 //! DynamicSupervisor: its options, its process, and the handle to it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 use std::fmt;
 use std::time::Duration;
 
@@ -249,7 +251,7 @@ pub(crate) struct DynamicServer<A> {
     intensity: Intensity,
     /// The children by order of first start.
     children: BTreeMap<u64, DynChild<A>>,
-    by_pid: HashMap<Pid, u64>,
+    by_pid: FxHashMap<Pid, u64>,
     next_seq: u64,
     next_token: u64,
 }
@@ -442,7 +444,7 @@ impl<A: Clone + Send + 'static> GenServer for DynamicServer<A> {
             flags: options.flags,
             intensity: Intensity::new(options.flags.intensity, options.flags.period),
             children: BTreeMap::new(),
-            by_pid: HashMap::new(),
+            by_pid: FxHashMap::default(),
             next_seq: 0,
             next_token: 0,
         })

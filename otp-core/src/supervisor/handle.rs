@@ -26,7 +26,8 @@ pub struct Supervisor;
 /// Checks the flags and specs before anything starts (SUP-29).
 fn check(flags: &SupFlags, children: &[ChildSpec]) -> Result<(), SpecError> {
     flags.check()?;
-    let mut seen = std::collections::HashSet::new();
+    let mut seen =
+        rustc_hash::FxHashSet::with_capacity_and_hasher(children.len(), Default::default());
     for spec in children {
         spec.check(flags.auto_shutdown)?;
         if !seen.insert(spec.id().clone()) {

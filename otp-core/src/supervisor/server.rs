@@ -1,7 +1,9 @@
 //! The supervisor process: a GenServer that traps exits, starts its children in order, restarts
 //! them by its strategy, and stops them in reverse order.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 use std::sync::{Arc, Mutex};
 
 use super::backoff::BackoffState;
@@ -106,21 +108,22 @@ impl Child {
 pub(crate) struct SupervisorServer {
     flags: SupFlags,
     children: BTreeMap<u64, Child>,
-    by_id: HashMap<ChildId, u64>,
+    by_id: FxHashMap<ChildId, u64>,
     /// The running children's pids.
-    by_pid: HashMap<Pid, u64>,
+    by_pid: FxHashMap<Pid, u64>,
     intensity: Intensity,
     next_seq: u64,
     next_token: u64,
 }
 
 impl SupervisorServer {
-    fn new(flags: SupFlags) -> Self {
+    /// A supervisor of `flags`, with room for `children` children.
+    fn new(flags: SupFlags, children: usize) -> Self {
         SupervisorServer {
             flags,
             children: BTreeMap::new(),
-            by_id: HashMap::new(),
-            by_pid: HashMap::new(),
+            by_id: FxHashMap::with_capacity_and_hasher(children, Default::default()),
+            by_pid: FxHashMap::with_capacity_and_hasher(children, Default::default()),
             intensity: Intensity::new(flags.intensity, flags.period),
             next_seq: 0,
             next_token: 0,
@@ -511,7 +514,7 @@ impl GenServer for SupervisorServer {
     /// that the failure reaches it only as the start's error.
     async fn init(args: SupArgs, ctx: &mut Context<Self>) -> Init<Self> {
         ctx.trap_exit(true);
-        let mut sup = SupervisorServer::new(args.flags);
+        let mut sup = SupervisorServer::new(args.flags, args.children.len());
         for spec in args.children {
             match Self::start_spec(&spec).await {
                 Ok(Some(pid)) => sup.push(spec, State::Running(pid)),
