@@ -5,7 +5,8 @@
 //!
 //! | crate | what |
 //! |---|---|
-//! | [`otp-core`](otp_core) | processes, links, monitors, names, `Registry`, timers, `GenServer` |
+//! | [`otp-core`](otp_core) | processes, links, monitors, names, `Registry`, timers, `GenServer`, supervisors, tasks, applications |
+//! | [`otp-telemetry`](telemetry) | the event bus (feature `telemetry`, on by default) |
 //! | `otp-macros` | [`#[derive(GenServer)]`](macro@GenServer) and [`#[handlers]`](macro@handlers), re-exported through `otp-core` |
 //!
 //! A server is a struct for its state and an impl block of handlers; the macros generate its
@@ -46,6 +47,9 @@
 
 pub use otp_core as core;
 pub use otp_core::*;
+/// The event bus: `attach`, `execute`, `span` (crate `otp-telemetry`, feature `telemetry`).
+#[cfg(feature = "telemetry")]
+pub use otp_telemetry as telemetry;
 
 /// The names most programs need, in one import.
 pub mod prelude {
