@@ -2,7 +2,7 @@
 
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use otp_telemetry::{
     HANDLER_FAILURE_EVENT, OwnedEvent, OwnedValue, attach, attach_many, detach, execute,
@@ -21,6 +21,23 @@ fn failures_of(capture: &testing::EventCapture, handler_id: &str) -> Vec<OwnedEv
 #[derive(Clone, Default)]
 struct LogBuffer(Arc<Mutex<Vec<u8>>>);
 
+/// What this binary's tests log, through a global subscriber set once. (A subscriber set for
+/// one thread with `with_default` is not reliable here: another test's thread may log from the
+/// same callsite first, with no subscriber, and tracing then caches that nobody is interested.)
+fn logs() -> &'static LogBuffer {
+    static LOGS: OnceLock<LogBuffer> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = LogBuffer::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
+        logs
+    })
+}
+
 impl io::Write for LogBuffer {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         self.0.lock().unwrap().extend_from_slice(bytes);
@@ -36,6 +53,7 @@ impl io::Write for LogBuffer {
 /// panic is logged through tracing.
 #[test]
 fn tm04_panicking_handler_is_detached_and_reported() {
+    let logs = logs();
     let capture = testing::attach_event_handlers(&[HANDLER_FAILURE_EVENT]).unwrap();
     let good_calls = Arc::new(AtomicUsize::new(0));
     let bad_calls = Arc::new(AtomicUsize::new(0));
@@ -56,15 +74,7 @@ fn tm04_panicking_handler_is_detached_and_reported() {
     })
     .unwrap();
 
-    let logs = LogBuffer::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
-        execute(&["tm04", "boom"], &[("n", 1.0)], &[]);
-    });
+    execute(&["tm04", "boom"], &[("n", 1.0)], &[]);
 
     assert_eq!(bad_calls.load(Ordering::SeqCst), 1);
     assert_eq!(good_calls.load(Ordering::SeqCst), 1);
