@@ -19,6 +19,8 @@
 //! - [`span()`] and [`span_async`] wrap code in `start` / `stop` / `exception` events with
 //!   monotonic times and a duration (see the [`span` module](mod@span)).
 //! - [`testing::attach_event_handlers`] forwards chosen events to a test.
+//! - [`metrics`](mod@metrics) defines metrics over events and reports them through the `metrics`
+//!   crate, to Prometheus (feature `prometheus`) or to the console.
 //!
 //! # Cost when nobody listens
 //!
@@ -58,6 +60,7 @@
 mod error;
 mod event;
 mod handler;
+pub mod metrics;
 mod name;
 mod registry;
 pub mod span;
