@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::gen_server::{Context, GenServer};
+
 /// An exponential restart backoff with jitter, a cap, and a reset after a stable period —
 /// beyond OTP. Off by default; set per child with [`ChildSpec::backoff`](super::ChildSpec::backoff).
 ///
@@ -137,6 +139,35 @@ impl Backoff {
         }
         let cut: f64 = rand::random::<f64>() * self.jitter;
         delay.mul_f64(1.0 - cut)
+    }
+}
+
+/// The message a supervisor sends itself to try a failed or delayed restart again (OTP's
+/// `try_again_restart` cast): it goes to the end of the mailbox, so that calls already queued
+/// are served between attempts (SUP-12). The token tells a current retry from a stale one.
+pub(crate) struct TryAgain {
+    pub(crate) seq: u64,
+    pub(crate) token: u64,
+}
+
+impl TryAgain {
+    /// Sends this retry to the supervisor `ctx` belongs to: after the child's next backoff
+    /// delay if its spec has a `policy`, else at once.
+    pub(crate) fn schedule<S: GenServer>(
+        self,
+        ctx: &Context<S>,
+        policy: Option<&Backoff>,
+        state: &mut BackoffState,
+    ) {
+        match policy {
+            Some(policy) => {
+                let delay = state.next_delay(policy);
+                ctx.send_after(self, delay);
+            }
+            None => {
+                let _ = crate::send(ctx.pid(), self);
+            }
+        }
     }
 }
 

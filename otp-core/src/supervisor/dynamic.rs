@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap;
 use std::fmt;
 use std::time::Duration;
 
-use super::backoff::BackoffState;
+use super::backoff::{BackoffState, TryAgain};
 use super::error::{SpecError, SupervisorError, SupervisorStartError};
 use super::flags::{AutoShutdown, Strategy, SupFlags};
 use super::info::{ChildCounts, ChildInfo, ChildStatus};
@@ -222,12 +222,6 @@ pub(crate) enum DynReply {
     Done(Result<(), SupervisorError>),
 }
 
-/// A retry of a failed or delayed restart (see the static supervisor's `TryAgain`).
-struct TryAgain {
-    seq: u64,
-    token: u64,
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum DynState {
     Running,
@@ -282,16 +276,7 @@ impl<A: Clone + Send + 'static> DynamicServer<A> {
             return;
         };
         child.state = DynState::Restarting(token);
-        let again = TryAgain { seq, token };
-        match child.spec.backoff_policy() {
-            Some(policy) => {
-                let delay = child.backoff.next_delay(policy);
-                ctx.send_after(again, delay);
-            }
-            None => {
-                let _ = crate::send(ctx.pid(), again);
-            }
-        }
+        TryAgain { seq, token }.schedule(ctx, child.spec.backoff_policy(), &mut child.backoff);
     }
 
     async fn child_exited(

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use rustc_hash::FxHashMap;
 use std::sync::{Arc, Mutex};
 
-use super::backoff::BackoffState;
+use super::backoff::{BackoffState, TryAgain};
 use super::error::{SupervisorError, SupervisorStartError};
 use super::flags::{AutoShutdown, Strategy, SupFlags};
 use super::info::{ChildCounts, ChildInfo, ChildStatus};
@@ -45,14 +45,6 @@ pub(crate) enum SupReply {
     Started(Result<Option<Pid>, SupervisorError>),
     Done(Result<(), SupervisorError>),
     Spec(Result<ChildSpec, SupervisorError>),
-}
-
-/// The message a supervisor sends itself to try a failed or delayed restart again (OTP's
-/// `try_again_restart` cast): it goes to the end of the mailbox, so that calls already queued
-/// are served between attempts (SUP-12). The token tells a current retry from a stale one.
-struct TryAgain {
-    seq: u64,
-    token: u64,
 }
 
 /// What an event leaves the supervisor to do.
@@ -247,16 +239,7 @@ impl SupervisorServer {
         let Some(child) = self.children.get_mut(&seq) else {
             return;
         };
-        let again = TryAgain { seq, token };
-        match child.spec.backoff_policy() {
-            Some(policy) => {
-                let delay = child.backoff.next_delay(policy);
-                ctx.send_after(again, delay);
-            }
-            None => {
-                let _ = crate::send(ctx.pid(), again);
-            }
-        }
+        TryAgain { seq, token }.schedule(ctx, child.spec.backoff_policy(), &mut child.backoff);
     }
 
     /// A child ended: restart it, or not, by its restart type and the reason (SUP-10).
