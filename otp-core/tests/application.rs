@@ -40,12 +40,12 @@ impl Root {
     }
 }
 
-/// Asked to stop, the root gets `shutdown` from the master, runs `terminate`, and the
-/// application ends `Stopped`, status 0.
-#[tokio::test]
-async fn stop_request_stops_the_root_cleanly() {
-    let (log, mut terminated) = mpsc::unbounded_channel();
-    let (stop, stopped) = oneshot::channel::<()>();
+/// Runs an application whose root is a `Root` logging its `terminate` to `log`, until `stop`
+/// completes; returns the application's task and the root once it runs.
+async fn run_root(
+    log: mpsc::UnboundedSender<ExitReason>,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> (tokio::task::JoinHandle<AppExit>, otp_core::ServerRef<Root>) {
     let (started, root) = oneshot::channel();
     let app = tokio::spawn(Application::new("test").run_until(
         move || async move {
@@ -53,11 +53,22 @@ async fn stop_request_stops_the_root_cleanly() {
             let _ = started.send(r.clone());
             Ok::<_, otp_core::StartError>(r.pid())
         },
-        async move {
-            let _ = stopped.await;
-        },
+        stop,
     ));
     let root = within("the root", root).await.unwrap();
+    (app, root)
+}
+
+/// Asked to stop, the root gets `shutdown` from the master, runs `terminate`, and the
+/// application ends `Stopped`, status 0.
+#[tokio::test]
+async fn stop_request_stops_the_root_cleanly() {
+    let (log, mut terminated) = mpsc::unbounded_channel();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let (app, root) = run_root(log, async move {
+        let _ = stopped.await;
+    })
+    .await;
     assert!(root.is_alive());
     stop.send(()).unwrap();
     let ended = within("the application", app).await.unwrap();
@@ -72,16 +83,7 @@ async fn stop_request_stops_the_root_cleanly() {
 #[tokio::test]
 async fn root_ending_by_itself_ends_the_application_non_zero() {
     let (log, _terminated) = mpsc::unbounded_channel();
-    let (started, root) = oneshot::channel();
-    let app = tokio::spawn(Application::new("test").run_until(
-        move || async move {
-            let r = Root::start_link(log).await?;
-            let _ = started.send(r.clone());
-            Ok::<_, otp_core::StartError>(r.pid())
-        },
-        std::future::pending(),
-    ));
-    let root = within("the root", root).await.unwrap();
+    let (app, root) = run_root(log, std::future::pending()).await;
     root.fail(ExitReason::Shutdown).unwrap();
     let ended = within("the application", app).await.unwrap();
     assert_eq!(ended, AppExit::Ended(ExitReason::Shutdown));
@@ -107,18 +109,10 @@ async fn stop_that_fails_is_non_zero() {
     quiet_panics();
     let (log, _terminated) = mpsc::unbounded_channel();
     let (stop, stopped) = oneshot::channel::<()>();
-    let (started, root) = oneshot::channel();
-    let app = tokio::spawn(Application::new("test").run_until(
-        move || async move {
-            let r = Root::start_link(log).await?;
-            let _ = started.send(r.clone());
-            Ok::<_, otp_core::StartError>(r.pid())
-        },
-        async move {
-            let _ = stopped.await;
-        },
-    ));
-    let root = within("the root", root).await.unwrap();
+    let (app, root) = run_root(log, async move {
+        let _ = stopped.await;
+    })
+    .await;
     root.panic_on_terminate().unwrap();
     // GS-17: the master's `shutdown` is handled after the cast queued before it.
     stop.send(()).unwrap();
