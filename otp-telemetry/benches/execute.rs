@@ -1,6 +1,6 @@
-//! The cost of emitting: `execute` with no handler, with one no-op handler, and `span` around an
-//! empty closure, beside a `metrics` counter increment (no recorder installed) and a `tracing`
-//! event with no subscriber, as references, in one run.
+//! The cost of emitting: `execute` with no handler, with one no-op handler, and `span` (and the
+//! `Span` builder, with no handler) around an empty closure, beside a `metrics` counter increment
+//! (no recorder installed) and a `tracing` event with no subscriber, as references, in one run.
 //!
 //! Run with `cargo bench -p otp-telemetry`. Budgets (issue 5): no handler ≤ 20 ns, one no-op
 //! handler ≤ 60 ns.
@@ -11,7 +11,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use otp_telemetry::{Value, attach, attach_many, execute, span};
+use otp_telemetry::{Span, Value, attach, attach_many, execute, span};
 
 const EVENT: &[&str] = &["otp", "bench", "event"];
 const OTHER: &[&str] = &["otp", "bench", "other"];
@@ -40,6 +40,16 @@ fn telemetry(c: &mut Criterion) {
     group.bench_function("execute, no handler attached", |b| b.iter(|| emit(EVENT)));
     group.bench_function("span around an empty closure, no handler", |b| {
         b.iter(|| span(black_box(SPAN), &[("id", Value::UInt(1))], || black_box(1)));
+    });
+    group.bench_function("Span::run with a stop measurement, no handler", |b| {
+        b.iter(|| {
+            Span::new(black_box(SPAN))
+                .metadata(&[("id", Value::UInt(1))])
+                .run(|stop| {
+                    stop.measurement("rows", black_box(1.0));
+                    black_box(1)
+                })
+        });
     });
 
     // One no-op handler on EVENT.

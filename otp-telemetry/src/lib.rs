@@ -17,8 +17,14 @@
 //!   thread. A handler that panics is detached, the panic is logged through `tracing` and the
 //!   [`HANDLER_FAILURE_EVENT`] is emitted; the emitter and the other handlers carry on.
 //! - [`span()`] and [`span_async`] wrap code in `start` / `stop` / `exception` events with
-//!   monotonic times and a duration (see the [`span` module](mod@span)).
+//!   monotonic times and a duration; the builder [`Span`] adds stop measurements, stop metadata
+//!   and a caller-given span context (see the [`span` module](mod@span)). An async span dropped
+//!   before it completes reports itself as cancelled.
 //! - [`testing::attach_event_handlers`] forwards chosen events to a test.
+//! - [`tracing_bridge`] logs chosen events through `tracing`.
+//! - [`poller`] (feature `poller`, on by default) emits periodic measurements as events, like
+//!   `telemetry_poller`: process memory (`["otp", "vm", "memory"]`), the tokio runtime
+//!   (`["otp", "vm", "tokio"]`) and your own.
 //! - [`metrics`](mod@metrics) defines metrics over events and reports them through the `metrics`
 //!   crate, to Prometheus (feature `prometheus`) or to the console.
 //!
@@ -62,9 +68,12 @@ mod event;
 mod handler;
 pub mod metrics;
 mod name;
+#[cfg(feature = "poller")]
+pub mod poller;
 mod registry;
 pub mod span;
 pub mod testing;
+pub mod tracing_bridge;
 mod value;
 
 pub use error::{AttachError, DetachError};
@@ -75,5 +84,5 @@ pub use registry::{
     HANDLER_FAILURE_EVENT, any_handlers, attach, attach_many, detach, execute, has_handlers,
     list_handlers,
 };
-pub use span::{SPAN_CONTEXT_KEY, monotonic_time, span, span_async, system_time};
+pub use span::{SPAN_CONTEXT_KEY, Span, SpanStop, monotonic_time, span, span_async, system_time};
 pub use value::{OwnedValue, PidValue, Value};

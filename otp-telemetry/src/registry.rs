@@ -39,6 +39,18 @@ use crate::value::Value;
 ///
 /// Measurements: `monotonic_time`, `system_time`. Metadata: `handler_id`, `event_name` (the event
 /// being handled, segments joined by `.`), `kind` (`"panic"`) and `reason` (the panic message).
+///
+/// # Differences from Erlang
+///
+/// Erlang's failure event also carries `handler_config` and `stacktrace`; this one carries
+/// neither, rather than made-up values:
+///
+/// - `handler_config`: an Erlang handler is a function plus a config term given to `attach/4`;
+///   here a handler is a closure, and its config is whatever it captured, which this crate cannot
+///   see or print. A handler that wants its config in reports can put it in its id.
+/// - `stacktrace`: Erlang hands the stack to the `catch` clause; a Rust panic is caught after
+///   unwinding, when its stack is gone. The panic hook (which prints a backtrace with
+///   `RUST_BACKTRACE=1`) runs before the catch and is the place to get one.
 pub const HANDLER_FAILURE_EVENT: &[&str] = &["telemetry", "handler", "failure"];
 
 type HandlerFn = dyn Fn(&Event<'_>) + Send + Sync + 'static;

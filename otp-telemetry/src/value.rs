@@ -196,3 +196,47 @@ impl fmt::Display for OwnedValue {
         self.as_value().fmt(f)
     }
 }
+
+/// The owned copy of a borrowed value (a [`Value::Display`] is formatted here).
+impl From<Value<'_>> for OwnedValue {
+    fn from(v: Value<'_>) -> Self {
+        v.to_owned_value()
+    }
+}
+
+macro_rules! owned_value_from {
+    ($($t:ty => $variant:ident as $as:ty),* $(,)?) => {$(
+        impl From<$t> for OwnedValue {
+            fn from(v: $t) -> Self {
+                OwnedValue::$variant(<$as>::from(v))
+            }
+        }
+    )*};
+}
+
+owned_value_from! {
+    i8 => Int as i64, i16 => Int as i64, i32 => Int as i64, i64 => Int as i64,
+    u8 => UInt as u64, u16 => UInt as u64, u32 => UInt as u64, u64 => UInt as u64,
+    f32 => Float as f64, f64 => Float as f64,
+    bool => Bool as bool,
+    PidValue => Pid as PidValue,
+    String => Str as String,
+}
+
+impl From<usize> for OwnedValue {
+    fn from(v: usize) -> Self {
+        OwnedValue::UInt(v as u64)
+    }
+}
+
+impl From<&str> for OwnedValue {
+    fn from(v: &str) -> Self {
+        OwnedValue::Str(v.to_owned())
+    }
+}
+
+impl From<&String> for OwnedValue {
+    fn from(v: &String) -> Self {
+        OwnedValue::Str(v.clone())
+    }
+}
