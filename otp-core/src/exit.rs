@@ -68,6 +68,22 @@ impl ExitReason {
     pub fn is_normal(&self) -> bool {
         matches!(self, ExitReason::Normal)
     }
+
+    /// The kind of reason, a short fixed string fit for a metric tag: `"normal"`, `"shutdown"`
+    /// (also for [`ShutdownWith`](ExitReason::ShutdownWith)), `"kill"`, `"killed"`, `"noproc"`,
+    /// `"noconnection"`, `"panic"` or `"error"`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ExitReason::Normal => "normal",
+            ExitReason::Shutdown | ExitReason::ShutdownWith(_) => "shutdown",
+            ExitReason::Kill => "kill",
+            ExitReason::Killed => "killed",
+            ExitReason::NoProc => "noproc",
+            ExitReason::NoConnection => "noconnection",
+            ExitReason::Panic(_) => "panic",
+            ExitReason::Error(_) => "error",
+        }
+    }
 }
 
 impl fmt::Display for ExitReason {

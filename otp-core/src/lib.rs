@@ -19,6 +19,10 @@
 //! - [`task`](mod@crate::task): [`Task`] (a future run as a process, awaited with a timeout)
 //!   and [`async_stream`] (bounded concurrency, backpressure).
 //! - [`Application`]: a top-level tree run as a program, stopped cleanly on SIGINT/SIGTERM.
+//! - [`telemetry`](mod@crate::telemetry): the runtime's own events (processes spawned and
+//!   ended, supervisor starts, restarts and give-ups, GenServer call spans, long mailboxes) on
+//!   the `otp-telemetry` bus, and a [`poller`](crate::telemetry::poller) of process counts,
+//!   memory and tokio figures.
 //!
 //! Behaviours cite the numbered items of the project's conformance checklist (`P-xx` for
 //! processes, `GS-xx` for GenServer, `REG-xx` for Registry, `SUP-xx` for Supervisor, `DS-xx` for
@@ -49,6 +53,7 @@ pub mod process;
 pub mod registry;
 pub mod supervisor;
 pub mod task;
+pub mod telemetry;
 mod timer;
 
 pub use crate::application::{AppExit, Application};

@@ -6,7 +6,7 @@
 //! | crate | what |
 //! |---|---|
 //! | [`otp-core`](otp_core) | processes, links, monitors, names, `Registry`, timers, `GenServer`, supervisors, tasks, applications |
-//! | [`otp-telemetry`](telemetry) | the event bus (feature `telemetry`, on by default) |
+//! | [`otp-telemetry`](telemetry) | the event bus, metrics, the poller, the `tracing` bridge (feature `telemetry`, on by default; its Prometheus endpoint with feature `prometheus`); the runtime's own events are listed in [`core::telemetry`](otp_core::telemetry) |
 //! | `otp-macros` | [`#[derive(GenServer)]`](macro@GenServer) and [`#[handlers]`](macro@handlers), re-exported through `otp-core` |
 //!
 //! A server is a struct for its state and an impl block of handlers; the macros generate its
@@ -47,7 +47,7 @@
 
 pub use otp_core as core;
 pub use otp_core::*;
-/// The event bus: `attach`, `execute`, `span` (crate `otp-telemetry`, feature `telemetry`).
+/// The event bus: `attach`, `execute`, spans, metrics, the poller (crate `otp-telemetry`, feature `telemetry`).
 #[cfg(feature = "telemetry")]
 pub use otp_telemetry as telemetry;
 

@@ -46,6 +46,21 @@ pub enum CallError {
     WrongReply,
 }
 
+impl CallError {
+    /// The kind of error, a short fixed string fit for a metric tag: `"timeout"`, `"noproc"`,
+    /// `"calling_self"`, `"exited"`, `"mailbox_full"` or `"wrong_reply"`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CallError::Timeout => "timeout",
+            CallError::NoProc => "noproc",
+            CallError::CallingSelf => "calling_self",
+            CallError::Exited(_) => "exited",
+            CallError::MailboxFull => "mailbox_full",
+            CallError::WrongReply => "wrong_reply",
+        }
+    }
+}
+
 /// Why a cast was not queued. A cast to a server that has ended is not an error: it is dropped,
 /// as in Erlang.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -241,11 +256,24 @@ impl<S: GenServer> ServerRef<S> {
     /// answer within the poll that handles it; the timeout then counts from there. A handler
     /// that blocks its thread (synchronous work instead of awaiting) delays that point, and so
     /// the timeout, by as long as it blocks.
+    ///
+    /// With [`telemetry::set_call_spans`](crate::telemetry::set_call_spans) on, the call is a
+    /// span (see [`crate::telemetry`]).
     pub async fn call_timeout(
         &self,
         request: S::Call,
         timeout: Duration,
     ) -> Result<S::Reply, CallError> {
+        if crate::telemetry::call_spans() {
+            // Boxed, so that the span's state does not grow every call's future.
+            let call = self.call_plain(request, timeout);
+            let (pid, kind) = (self.pcb.core.pid, self.pcb.core.kind);
+            return Box::pin(crate::telemetry::call_span(pid, kind, call)).await;
+        }
+        self.call_plain(request, timeout).await
+    }
+
+    async fn call_plain(&self, request: S::Call, timeout: Duration) -> Result<S::Reply, CallError> {
         let server = self.pid();
         if table::current() == Some(server) {
             return Err(CallError::CallingSelf);

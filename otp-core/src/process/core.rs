@@ -99,6 +99,13 @@ pub(crate) struct Leftovers {
     waiter: Option<oneshot::Sender<ExitReason>>,
 }
 
+impl Leftovers {
+    /// The name the process had registered, if any (released by [`finish_exit`]).
+    pub(crate) fn name(&self) -> Option<&crate::message::Name> {
+        self.cold.as_ref().and_then(|c| c.name.as_ref())
+    }
+}
+
 /// The non-generic part of a process control block.
 pub(crate) struct ProcessCore {
     pub(crate) pid: Pid,
@@ -256,10 +263,11 @@ impl<M: Envelope> Pcb<M> {
     /// Queues a user envelope as [`push`](Self::push) does, and tells what the process was
     /// doing: [`Wake::Idle`] means this message is the first it will handle.
     pub(crate) fn push_told(&self, msg: M) -> Result<Wake, PushError<M>> {
-        let wake = self.mailbox.push_user(msg)?;
+        let (wake, length) = self.mailbox.push_user(msg)?;
         if wake.needed() {
             self.core.waker.wake();
         }
+        crate::telemetry::mailbox_pushed(self, length);
         Ok(wake)
     }
 

@@ -181,8 +181,9 @@ impl<M: Envelope> Mailbox<M> {
         Ok(self.unpark())
     }
 
-    /// Queues a user message, applying the bound. Returns whether the process must be woken.
-    pub(crate) fn push_user(&self, msg: M) -> Result<Wake, PushError<M>> {
+    /// Queues a user message, applying the bound. Returns whether the process must be woken,
+    /// and the mailbox's length with the message (0 when the message was dropped).
+    pub(crate) fn push_user(&self, msg: M) -> Result<(Wake, usize), PushError<M>> {
         let mut q = lock(&self.queue);
         if q.closed {
             return Err(PushError::Closed(msg));
@@ -197,7 +198,7 @@ impl<M: Envelope> Mailbox<M> {
                     b.dropped.fetch_add(1, Ordering::Relaxed);
                     drop(q);
                     drop(msg);
-                    return Ok(Wake::No);
+                    return Ok((Wake::No, 0));
                 }
                 Overflow::DropOldest => {
                     // The oldest *user* message makes room: runtime messages are never lost.
@@ -211,18 +212,19 @@ impl<M: Envelope> Mailbox<M> {
                     let Some(oldest) = oldest else {
                         drop(q);
                         drop(msg);
-                        return Ok(Wake::No);
+                        return Ok((Wake::No, 0));
                     };
                     q.items.push_back(msg);
                     let wake = self.unpark();
                     drop(q);
                     drop(oldest);
-                    return Ok(wake);
+                    return Ok((wake, 0));
                 }
             }
         }
         q.items.push_back(msg);
-        Ok(self.unpark())
+        let length = q.items.len() + self.local_len.load(Ordering::Relaxed);
+        Ok((self.unpark(), length))
     }
 
     /// Waits until a full bounded mailbox (policy `Wait`) may have room. Returns at once for

@@ -66,6 +66,7 @@ pub(crate) fn prepare<M: Envelope>(
     let pid = Pid::next_local();
     let pcb = Arc::new(Pcb::new(pid, parent, kind, bound));
     table::insert(pid, pcb.clone());
+    crate::telemetry::process_spawned(pid, parent, kind);
     pcb
 }
 
@@ -73,6 +74,8 @@ pub(crate) fn prepare<M: Envelope>(
 pub(crate) fn abandon<M: Envelope>(pcb: &Arc<Pcb<M>>) {
     if let Some(cold) = pcb.core.begin_exit(&ExitReason::NoProc) {
         table::remove(pcb.core.pid);
+        let (pid, kind) = (pcb.core.pid, pcb.core.kind);
+        crate::telemetry::process_exited(pid, kind, cold.name(), &ExitReason::NoProc);
         self::core::finish_exit(&pcb.core, cold, &ExitReason::NoProc);
     }
 }

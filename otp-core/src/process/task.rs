@@ -110,6 +110,7 @@ fn end<M: Envelope>(pcb: &Arc<Pcb<M>>, reason: ExitReason, drop_body: impl FnOnc
     drop_body();
     table::remove(pid);
     log_exit(pcb.core.kind, pid, &reason);
+    crate::telemetry::process_exited(pid, pcb.core.kind, cold.name(), &reason);
     finish_exit(&pcb.core, cold, &reason);
     true
 }

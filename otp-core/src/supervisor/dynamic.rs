@@ -11,7 +11,9 @@ use super::error::{SpecError, SupervisorError, SupervisorStartError};
 use super::flags::{AutoShutdown, Strategy, SupFlags};
 use super::info::{ChildCounts, ChildInfo, ChildStatus};
 use super::intensity::Intensity;
-use super::report::{report_child_terminated, report_max_intensity, report_start_error};
+use super::report::{
+    report_child_started, report_child_terminated, report_max_intensity, report_start_error,
+};
 use super::server::Flow;
 use super::shutdown::{Stopping, stop_child, stop_concurrently};
 use super::spec::{ChildId, ChildSpec, ChildStartError, IntoChildStart};
@@ -314,6 +316,7 @@ impl<A: Clone + Send + 'static> DynamicServer<A> {
         match outcome {
             Ok(Some(pid)) => {
                 if let Some(child) = self.children.get_mut(&seq) {
+                    report_child_started(ctx.pid(), child.spec.id(), pid, true);
                     let old = std::mem::replace(&mut child.key, pid);
                     child.state = DynState::Running;
                     child.backoff.started();
@@ -333,7 +336,11 @@ impl<A: Clone + Send + 'static> DynamicServer<A> {
         Flow::Continue
     }
 
-    async fn start_child(&mut self, spec: ChildSpec<A>) -> Result<Option<Pid>, SupervisorError> {
+    async fn start_child(
+        &mut self,
+        ctx: &mut Context<Self>,
+        spec: ChildSpec<A>,
+    ) -> Result<Option<Pid>, SupervisorError> {
         if spec.is_significant() {
             return Err(SupervisorError::InvalidSpec(SpecError::DynamicSignificant(
                 spec.id().clone(),
@@ -349,6 +356,7 @@ impl<A: Clone + Send + 'static> DynamicServer<A> {
         }
         match spec.start_with(self.extra.clone()).await {
             Ok(Some(pid)) => {
+                report_child_started(ctx.pid(), spec.id(), pid, false);
                 let seq = self.next_seq;
                 self.next_seq += 1;
                 let mut backoff = BackoffState::default();
@@ -443,7 +451,7 @@ impl<A: Clone + Send + 'static> GenServer for DynamicServer<A> {
         let reply = match request {
             DynCall::WhichChildren => DynReply::Children(self.which_children()),
             DynCall::CountChildren => DynReply::Counts(self.count_children()),
-            DynCall::StartChild(spec) => DynReply::Started(self.start_child(spec).await),
+            DynCall::StartChild(spec) => DynReply::Started(self.start_child(ctx, spec).await),
             DynCall::TerminateChild(pid) => DynReply::Done(self.terminate_child(ctx, pid).await),
         };
         CallResult::Reply(reply)

@@ -11,7 +11,9 @@ use super::error::{SupervisorError, SupervisorStartError};
 use super::flags::{AutoShutdown, Strategy, SupFlags};
 use super::info::{ChildCounts, ChildInfo, ChildStatus};
 use super::intensity::Intensity;
-use super::report::{report_child_terminated, report_max_intensity, report_start_error};
+use super::report::{
+    report_child_started, report_child_terminated, report_max_intensity, report_start_error,
+};
 use super::shutdown::{Stopping, stop_child, stop_in_order};
 use super::spec::{ChildId, ChildSpec, ChildStartError, Restart};
 use crate::exit::ExitReason;
@@ -342,7 +344,10 @@ impl SupervisorServer {
                 continue;
             };
             match Self::start_spec(&child.spec).await {
-                Ok(Some(pid)) => self.set_state(seq, State::Running(pid)),
+                Ok(Some(pid)) => {
+                    report_child_started(ctx.pid(), child.spec.id(), pid, true);
+                    self.set_state(seq, State::Running(pid));
+                }
                 Ok(None) if child.spec.restart_type() == Restart::Temporary => self.remove(seq),
                 Ok(None) => self.set_state(seq, State::Stopped),
                 Err(e) => {
@@ -380,6 +385,7 @@ impl SupervisorServer {
         tracing::debug!(supervisor = %ctx.pid(), child = %spec.id(), ?outcome, "start_child");
         match outcome {
             Ok(Some(pid)) => {
+                report_child_started(ctx.pid(), spec.id(), pid, false);
                 self.push(spec, State::Running(pid));
                 Ok(Some(pid))
             }
@@ -432,6 +438,7 @@ impl SupervisorServer {
         tracing::debug!(supervisor = %ctx.pid(), child = %id, ?outcome, "restart_child");
         match outcome {
             Ok(Some(pid)) => {
+                report_child_started(ctx.pid(), id, pid, false);
                 self.set_state(seq, State::Running(pid));
                 Ok(Some(pid))
             }
@@ -500,7 +507,10 @@ impl GenServer for SupervisorServer {
         let mut sup = SupervisorServer::new(args.flags, args.children.len());
         for spec in args.children {
             match Self::start_spec(&spec).await {
-                Ok(Some(pid)) => sup.push(spec, State::Running(pid)),
+                Ok(Some(pid)) => {
+                    report_child_started(ctx.pid(), spec.id(), pid, false);
+                    sup.push(spec, State::Running(pid));
+                }
                 Ok(None) if spec.restart_type() == Restart::Temporary => {}
                 Ok(None) => sup.push(spec, State::Stopped),
                 Err(reason) => {

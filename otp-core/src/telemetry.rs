@@ -1,0 +1,493 @@
+//! The runtime's own telemetry events, emitted through [`otp_telemetry`].
+//!
+//! Every event below is emitted whether or not anybody listens; with no handler attached
+//! anywhere, each costs one relaxed atomic load and a branch at its emitting point, and its
+//! metadata is neither gathered nor formatted. Attach handlers with [`otp_telemetry::attach`]
+//! (or define metrics over them with [`otp_telemetry::metrics`]).
+//!
+//! Pids are [`Value::Pid`](otp_telemetry::Value::Pid)s; a `Pid` converts into a
+//! [`PidValue`] with `PidValue::from(pid)`. Names are strings. Exit reasons are given twice: as
+//! `reason_kind`, the short tag of [`ExitReason::kind`] (`"normal"`, `"shutdown"`, `"killed"`,
+//! `"panic"`, `"error"`, ...), fit for a metric tag, and as `reason`, the printed reason (a
+//! [`Value::Display`](otp_telemetry::Value::Display), formatted only if a handler reads it).
+//!
+//! # Processes
+//!
+//! | event | measurements | metadata |
+//! |---|---|---|
+//! | [`PROCESS_SPAWN`] `["otp", "process", "spawn"]` | `count` (1) | `pid`; `kind` (`"process"`, the server's type, ...); `parent` (pid, when spawned from a process) |
+//! | [`PROCESS_EXIT`] `["otp", "process", "exit"]` | `count` (1) | `pid`, `kind`, `reason_kind`, `reason`; `name` (when it was registered) |
+//! | [`MAILBOX_OVER_THRESHOLD`] `["otp", "process", "mailbox", "over_threshold"]` | `length`, `threshold` | `pid`, `kind`; `name` (when registered) |
+//!
+//! `spawn` is emitted when the process enters the process table (before it runs), `exit` when
+//! it leaves it, before its links, monitors and waiters are told: whoever saw a process end may
+//! count on its `exit` event having been emitted. A process that was prepared but never ran (a
+//! server whose `init` failed) emits both.
+//!
+//! `over_threshold` is emitted by the sender whose message brings a mailbox's length (messages
+//! queued and not yet handled) up to the threshold: once per crossing, again only after the
+//! length went below it and came back. The threshold is [`DEFAULT_MAILBOX_THRESHOLD`] (10,000)
+//! until [`set_mailbox_threshold`] changes it. Runtime messages (exit signals, `Down`s) do not
+//! count towards a crossing.
+//!
+//! # Supervisors
+//!
+//! For [`Supervisor`](crate::Supervisor)s, [`DynamicSupervisor`](crate::DynamicSupervisor)s
+//! and the task supervisors built on them. `supervisor` is the supervisor's pid,
+//! `supervisor_name` its registered name (when it has one), `child_id` the spec's id.
+//!
+//! | event | measurements | metadata |
+//! |---|---|---|
+//! | [`CHILD_START`] `["otp", "supervisor", "child", "start"]` | `count` (1) | `supervisor`, `child_id`, `child_pid` |
+//! | [`CHILD_RESTART`] `["otp", "supervisor", "child", "restart"]` | `count` (1) | `supervisor`, `child_id`, `child_pid` (the new process) |
+//! | [`CHILD_TERMINATE`] `["otp", "supervisor", "child", "terminate"]` | `count` (1) | `supervisor`, `child_id`, `child_pid`, `reason_kind`, `reason`, `by_supervisor` (bool) |
+//! | [`CHILD_START_ERROR`] `["otp", "supervisor", "child", "start_error"]` | `count` (1) | `supervisor`, `child_id`, `reason` |
+//! | [`SUPERVISOR_GIVE_UP`] `["otp", "supervisor", "give_up"]` | `intensity`, `period` (ms) | `supervisor`, `child_id` (the child whose restart was one too many), `reason` (`"reached_max_restart_intensity"`) |
+//!
+//! `start` is a child started when the supervisor starts, by `start_child`, or by an explicit
+//! `restart_child`; `restart` is a child started again by the supervisor's strategy after a
+//! child ended (with `one_for_all`, every child restarted emits one). `terminate` is a child that
+//! ended: by itself (`by_supervisor` false, OTP's `child_terminated`) or stopped by its
+//! supervisor (`by_supervisor` true: `terminate_child`, a group restart, the supervisor's own
+//! shutdown). `give_up` is SUP-05: more restarts than the intensity allows within the period;
+//! the supervisor then stops its children and exits with `shutdown`.
+//!
+//! # GenServer calls
+//!
+//! Calls are hot, so their span is off by default; [`set_call_spans`]`(true)` turns it on for
+//! every server. The caller's side of each call is then a span with the prefix
+//! [`GEN_SERVER_CALL`] `["otp", "gen_server", "call"]`:
+//!
+//! | event | measurements | metadata |
+//! |---|---|---|
+//! | `["otp", "gen_server", "call", "start"]` | `system_time`, `monotonic_time` | `server`, `server_type`; `server_name` (when registered); `telemetry_span_context` |
+//! | `["otp", "gen_server", "call", "stop"]` | `duration`, `monotonic_time` | the start metadata and `result`: `"ok"`, or the [`CallError`](crate::CallError) kind (`"timeout"`, `"noproc"`, `"exited"`, `"mailbox_full"`, `"calling_self"`, `"wrong_reply"`) |
+//! | `["otp", "gen_server", "call", "exception"]` | `duration`, `monotonic_time` | the start metadata, `kind` (`"cancelled"`), `reason`: the caller dropped the call before the reply came |
+//!
+//! Times are nanoseconds (see [`otp_telemetry::span`](mod@otp_telemetry::span)).
+//!
+//! # Periodic measurements
+//!
+//! [`poller`] returns an [`otp_telemetry::poller::Poller`] that measures, every 5 s by default:
+//!
+//! | event | measurements | metadata |
+//! |---|---|---|
+//! | [`VM_PROCESSES`] `["otp", "vm", "processes"]` | `count`, `total_mailbox_length`, `largest_mailbox_length` | `largest_pid`, `largest_name` (of the process with the longest mailbox, when there is one; the name when registered) |
+//! | `["otp", "vm", "memory"]` | `total` (resident bytes), `virtual` (bytes) | |
+//! | `["otp", "vm", "tokio"]` | the tokio runtime's figures (workers, alive tasks, queue depth, ...) | |
+//!
+//! [`emit_process_counts`] emits the first one on demand.
+//!
+//! ```
+//! use otp_core::telemetry;
+//! use otp_telemetry::testing::attach_event_handlers;
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let events = attach_event_handlers(&[telemetry::PROCESS_EXIT]).unwrap();
+//! let pid = otp_core::spawn(|_me| async {});
+//! otp_core::wait_exit(pid).await;
+//! let exit = events.try_recv().unwrap();
+//! assert_eq!(exit.meta("reason_kind").unwrap().to_string(), "normal");
+//! # }
+//! ```
+
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use otp_telemetry::span::Span;
+use otp_telemetry::{PidValue, Value, any_handlers, execute};
+
+use crate::gen_server::CallError;
+
+use crate::exit::ExitReason;
+use crate::message::Name;
+use crate::pid::Pid;
+use crate::process::ProcessEntry;
+
+/// A process entered the process table.
+pub const PROCESS_SPAWN: &[&str] = &["otp", "process", "spawn"];
+/// A process ended and left the process table.
+pub const PROCESS_EXIT: &[&str] = &["otp", "process", "exit"];
+/// A message brought a mailbox's length up to the threshold.
+pub const MAILBOX_OVER_THRESHOLD: &[&str] = &["otp", "process", "mailbox", "over_threshold"];
+/// A supervisor started a child (at its own start, `start_child`, `restart_child`).
+pub const CHILD_START: &[&str] = &["otp", "supervisor", "child", "start"];
+/// A supervisor restarted a child by its strategy.
+pub const CHILD_RESTART: &[&str] = &["otp", "supervisor", "child", "restart"];
+/// A supervised child ended, by itself or stopped by its supervisor.
+pub const CHILD_TERMINATE: &[&str] = &["otp", "supervisor", "child", "terminate"];
+/// A child's start function failed.
+pub const CHILD_START_ERROR: &[&str] = &["otp", "supervisor", "child", "start_error"];
+/// A supervisor exceeded its restart intensity and gives up (SUP-05).
+pub const SUPERVISOR_GIVE_UP: &[&str] = &["otp", "supervisor", "give_up"];
+/// The prefix of the GenServer call span (off by default: [`set_call_spans`]).
+pub const GEN_SERVER_CALL: &[&str] = &["otp", "gen_server", "call"];
+/// The process counts and mailbox lengths measured by [`emit_process_counts`].
+pub const VM_PROCESSES: &[&str] = &["otp", "vm", "processes"];
+
+/// The mailbox length that emits [`MAILBOX_OVER_THRESHOLD`] until [`set_mailbox_threshold`] changes it.
+pub const DEFAULT_MAILBOX_THRESHOLD: usize = 10_000;
+
+static CALL_SPANS: AtomicBool = AtomicBool::new(false);
+/// `usize::MAX` when off: no mailbox gets that long.
+static MAILBOX_THRESHOLD: AtomicUsize = AtomicUsize::new(DEFAULT_MAILBOX_THRESHOLD);
+
+/// Turns the GenServer call span on or off, for every server (off by default).
+///
+/// Calls that already began keep the setting they began with.
+pub fn set_call_spans(on: bool) {
+    CALL_SPANS.store(on, Ordering::Relaxed);
+}
+
+/// Whether GenServer calls emit their span.
+pub fn call_spans() -> bool {
+    CALL_SPANS.load(Ordering::Relaxed)
+}
+
+/// Sets the mailbox length that emits [`MAILBOX_OVER_THRESHOLD`], or turns the event off with `None`.
+pub fn set_mailbox_threshold(threshold: Option<NonZeroUsize>) {
+    MAILBOX_THRESHOLD.store(
+        threshold.map_or(usize::MAX, NonZeroUsize::get),
+        Ordering::Relaxed,
+    );
+}
+
+/// The mailbox length that emits [`MAILBOX_OVER_THRESHOLD`], if the event is on.
+pub fn mailbox_threshold() -> Option<NonZeroUsize> {
+    match MAILBOX_THRESHOLD.load(Ordering::Relaxed) {
+        usize::MAX => None,
+        n => NonZeroUsize::new(n),
+    }
+}
+
+impl From<Pid> for PidValue {
+    fn from(pid: Pid) -> Self {
+        PidValue {
+            node: pid.node(),
+            serial: pid.serial(),
+            creation: pid.creation(),
+        }
+    }
+}
+
+fn pid_value(pid: Pid) -> Value<'static> {
+    Value::Pid(pid.into())
+}
+
+/// The registered name of a process.
+fn registered_name(process: &dyn ProcessEntry) -> Option<Name> {
+    process
+        .core()
+        .read_cold(|c| c.and_then(|c| c.name.clone()))
+        .flatten()
+}
+
+/// The registered name of a live local process.
+fn name_of(pid: Pid) -> Option<Name> {
+    crate::process::table::lookup(pid).and_then(|p| registered_name(&*p))
+}
+
+/// Runs `f` with `base`, plus `("name", name)` when there is a name.
+fn with_name<R>(
+    base: &[(&str, Value<'_>)],
+    key: &'static str,
+    name: Option<&Name>,
+    f: impl FnOnce(&[(&str, Value<'_>)]) -> R,
+) -> R {
+    match name {
+        None => f(base),
+        Some(name) => {
+            let mut all = Vec::with_capacity(base.len() + 1);
+            all.extend_from_slice(base);
+            all.push((key, Value::Str(name.as_str())));
+            f(&all)
+        }
+    }
+}
+
+// ---- processes ----
+
+#[inline]
+pub(crate) fn process_spawned(pid: Pid, parent: Option<Pid>, kind: &'static str) {
+    if any_handlers() {
+        emit_spawn(pid, parent, kind);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn emit_spawn(pid: Pid, parent: Option<Pid>, kind: &'static str) {
+    let meta = [
+        ("pid", pid_value(pid)),
+        ("kind", Value::Str(kind)),
+        ("parent", parent.map_or(Value::Bool(false), pid_value)),
+    ];
+    let len = if parent.is_some() { 3 } else { 2 };
+    execute(PROCESS_SPAWN, &[("count", 1.0)], &meta[..len]);
+}
+
+#[inline]
+pub(crate) fn process_exited(
+    pid: Pid,
+    kind: &'static str,
+    name: Option<&Name>,
+    reason: &ExitReason,
+) {
+    if any_handlers() {
+        emit_exit(pid, kind, name, reason);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn emit_exit(pid: Pid, kind: &'static str, name: Option<&Name>, reason: &ExitReason) {
+    let meta = [
+        ("pid", pid_value(pid)),
+        ("kind", Value::Str(kind)),
+        ("reason_kind", Value::Str(reason.kind())),
+        ("reason", Value::Display(reason)),
+    ];
+    with_name(&meta, "name", name, |meta| {
+        execute(PROCESS_EXIT, &[("count", 1.0)], meta);
+    });
+}
+
+/// Called by the sender after queuing a user message: `length` is the mailbox's length with it.
+#[inline]
+pub(crate) fn mailbox_pushed(process: &dyn ProcessEntry, length: usize) {
+    if length == MAILBOX_THRESHOLD.load(Ordering::Relaxed) && any_handlers() {
+        emit_over_threshold(process, length);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn emit_over_threshold(process: &dyn ProcessEntry, length: usize) {
+    let core = process.core();
+    let name = registered_name(process);
+    let meta = [
+        ("pid", pid_value(core.pid)),
+        ("kind", Value::Str(core.kind)),
+    ];
+    with_name(&meta, "name", name.as_ref(), |meta| {
+        execute(
+            MAILBOX_OVER_THRESHOLD,
+            &[("length", length as f64), ("threshold", length as f64)],
+            meta,
+        );
+    });
+}
+
+// ---- GenServer calls ----
+
+/// Runs a call inside the [`GEN_SERVER_CALL`] span (when [`set_call_spans`] is on).
+pub(crate) async fn call_span<T>(
+    server: Pid,
+    server_type: &'static str,
+    call: impl Future<Output = Result<T, CallError>>,
+) -> Result<T, CallError> {
+    if !any_handlers() {
+        return call.await;
+    }
+    let name = name_of(server);
+    let meta = [
+        ("server", pid_value(server)),
+        ("server_type", Value::Str(server_type)),
+        (
+            "server_name",
+            Value::Str(name.as_ref().map_or("", Name::as_str)),
+        ),
+    ];
+    let meta = if name.is_some() {
+        &meta[..]
+    } else {
+        &meta[..2]
+    };
+    Span::new(GEN_SERVER_CALL)
+        .metadata(meta)
+        .run_async(async |stop| {
+            let result = call.await;
+            if stop.is_active() {
+                // The stop metadata replaces the start metadata (TM-05): repeat it.
+                stop.metadata("server", PidValue::from(server))
+                    .metadata("server_type", server_type);
+                if let Some(name) = &name {
+                    stop.metadata("server_name", name.as_str());
+                }
+                stop.metadata(
+                    "result",
+                    result.as_ref().map_or_else(CallError::kind, |_| "ok"),
+                );
+            }
+            result
+        })
+        .await
+}
+
+// ---- supervisors ----
+
+/// Emits a supervisor event with `supervisor`, `supervisor_name` (when named) and `rest`.
+fn emit_supervisor(
+    event: &[&str],
+    measurements: &[(&str, f64)],
+    supervisor: Pid,
+    rest: &[(&str, Value<'_>)],
+) {
+    let name = name_of(supervisor);
+    let mut meta = Vec::with_capacity(rest.len() + 2);
+    meta.push(("supervisor", pid_value(supervisor)));
+    if let Some(name) = &name {
+        meta.push(("supervisor_name", Value::Str(name.as_str())));
+    }
+    meta.extend_from_slice(rest);
+    execute(event, measurements, &meta);
+}
+
+#[inline]
+pub(crate) fn child_started(supervisor: Pid, child_id: &str, child: Pid, restart: bool) {
+    if any_handlers() {
+        let event = if restart { CHILD_RESTART } else { CHILD_START };
+        emit_supervisor(
+            event,
+            &[("count", 1.0)],
+            supervisor,
+            &[
+                ("child_id", Value::Str(child_id)),
+                ("child_pid", pid_value(child)),
+            ],
+        );
+    }
+}
+
+#[inline]
+pub(crate) fn child_terminated(
+    supervisor: Pid,
+    child_id: &str,
+    child: Pid,
+    reason: &ExitReason,
+    by_supervisor: bool,
+) {
+    if any_handlers() {
+        emit_supervisor(
+            CHILD_TERMINATE,
+            &[("count", 1.0)],
+            supervisor,
+            &[
+                ("child_id", Value::Str(child_id)),
+                ("child_pid", pid_value(child)),
+                ("reason_kind", Value::Str(reason.kind())),
+                ("reason", Value::Display(reason)),
+                ("by_supervisor", Value::Bool(by_supervisor)),
+            ],
+        );
+    }
+}
+
+#[inline]
+pub(crate) fn child_start_error(
+    supervisor: Pid,
+    child_id: &str,
+    reason: &(dyn std::fmt::Display + Sync),
+) {
+    if any_handlers() {
+        emit_supervisor(
+            CHILD_START_ERROR,
+            &[("count", 1.0)],
+            supervisor,
+            &[
+                ("child_id", Value::Str(child_id)),
+                ("reason", Value::Display(reason)),
+            ],
+        );
+    }
+}
+
+#[inline]
+pub(crate) fn supervisor_gave_up(
+    supervisor: Pid,
+    child_id: &str,
+    intensity: u32,
+    period: std::time::Duration,
+) {
+    if any_handlers() {
+        emit_supervisor(
+            SUPERVISOR_GIVE_UP,
+            &[
+                ("intensity", f64::from(intensity)),
+                ("period", period.as_secs_f64() * 1e3),
+            ],
+            supervisor,
+            &[
+                ("child_id", Value::Str(child_id)),
+                ("reason", Value::Str("reached_max_restart_intensity")),
+            ],
+        );
+    }
+}
+
+// ---- periodic measurements ----
+
+/// Emits [`VM_PROCESSES`] now: the number of live processes, the sum of their mailbox lengths,
+/// and the longest mailbox with its process's pid and name.
+///
+/// Walks the process table (a snapshot; processes may come and go meanwhile); does nothing when
+/// no handler listens to the event.
+pub fn emit_process_counts() {
+    if !otp_telemetry::has_handlers(VM_PROCESSES) {
+        return;
+    }
+    let processes = crate::process::table::all();
+    let mut total = 0usize;
+    let mut largest: Option<(usize, &dyn ProcessEntry)> = None;
+    for process in &processes {
+        let len = process.mailbox_len();
+        total += len;
+        if largest.is_none_or(|(most, _)| len > most) {
+            largest = Some((len, &**process));
+        }
+    }
+    let largest_len = largest.map_or(0, |(len, _)| len);
+    let measurements = [
+        ("count", processes.len() as f64),
+        ("total_mailbox_length", total as f64),
+        ("largest_mailbox_length", largest_len as f64),
+    ];
+    match largest {
+        None => execute(VM_PROCESSES, &measurements, &[]),
+        Some((_, process)) => {
+            let name = registered_name(process);
+            with_name(
+                &[("largest_pid", pid_value(process.core().pid))],
+                "largest_name",
+                name.as_ref(),
+                |meta| execute(VM_PROCESSES, &measurements, meta),
+            );
+        }
+    }
+}
+
+/// A poller measuring the runtime every 5 s by default: [`VM_PROCESSES`] (through
+/// [`emit_process_counts`]), then `["otp", "vm", "memory"]` and `["otp", "vm", "tokio"]`.
+///
+/// Change its period, add your own measurements, then
+/// [`spawn`](otp_telemetry::poller::Poller::spawn) it inside the runtime (the handle stops it
+/// when dropped) or await its [`run`](otp_telemetry::poller::Poller::run) where you choose.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let poller = otp_core::telemetry::poller()
+///     .period(Duration::from_secs(1))
+///     .spawn()
+///     .expect("inside a tokio runtime");
+/// // ... the application runs; dropping `poller` stops it.
+/// # drop(poller);
+/// # }
+/// ```
+pub fn poller() -> otp_telemetry::poller::Poller {
+    otp_telemetry::poller::Poller::new()
+        .measurement("processes", emit_process_counts)
+        .memory()
+        .tokio_runtime()
+}
