@@ -1,0 +1,161 @@
+//! The `metrics_exporter` application, scraped over HTTP.
+//!
+//! Starts [`MetricsApp`] on a free localhost port, causes known events (worker crashes, catalog
+//! calls), then reads `GET /metrics` with an HTTP client and checks the figures. Its own test
+//! binary, because what it counts is process-wide: the application registers fixed names, turns
+//! the call span on for every server, and its metrics count every process exit and restart in
+//! the process (other tests alongside would add to the figures).
+
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use otp::AppExit;
+use otp::core::telemetry::CHILD_RESTART;
+use otp::telemetry::testing::attach_event_handlers;
+use otp_examples::metrics_app::{Catalog, CatalogClient, MetricsApp, POLL_PERIOD, WORKER};
+
+/// The worker crashes the test causes.
+const CRASHES: u64 = 3;
+/// The catalog calls the test makes.
+const CALLS: u64 = 25;
+/// The bound on any single wait: nothing here should take more than a fraction of it.
+const WAIT: Duration = Duration::from_secs(10);
+/// The bound on the whole test.
+const WHOLE_TEST: Duration = Duration::from_secs(60);
+/// Scrapes before giving up on the poller's gauges (one per poll period).
+const GAUGE_TRIES: u32 = 50;
+
+type HttpClient = Client<HttpConnector, Empty<Bytes>>;
+
+/// Awaits `future`, failing the test if it takes longer than [`WAIT`].
+async fn bounded<F: Future>(what: &str, future: F) -> F::Output {
+    match tokio::time::timeout(WAIT, future).await {
+        Ok(output) => output,
+        Err(_) => panic!("{what}: no answer within {WAIT:?}"),
+    }
+}
+
+/// A localhost address with a port that was free a moment ago.
+fn free_addr() -> SocketAddr {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a free port");
+    listener.local_addr().expect("the bound address")
+}
+
+/// `GET http://{addr}/metrics`: the exposition text.
+async fn scrape(client: &HttpClient, addr: SocketAddr) -> String {
+    let uri: hyper::Uri = format!("http://{addr}/metrics")
+        .parse()
+        .expect("a valid URI");
+    let response = bounded("GET /metrics", client.get(uri))
+        .await
+        .expect("GET /metrics");
+    assert_eq!(response.status(), hyper::StatusCode::OK);
+    let body = bounded("the body of /metrics", response.into_body().collect())
+        .await
+        .expect("the body of /metrics")
+        .to_bytes();
+    String::from_utf8(body.to_vec()).expect("an UTF-8 exposition text")
+}
+
+/// The value of the sample `series` (a metric name with its labels, as printed) in `text`.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .find_map(|line| {
+            let (name, value) = line.rsplit_once(' ')?;
+            (name == series).then(|| value.parse().ok()).flatten()
+        })
+}
+
+/// TMM-04 end to end: restarts, call durations and mailbox gauges of a running application,
+/// served by its Prometheus endpoint.
+#[tokio::test]
+async fn scraped_metrics_count_restarts_calls_and_mailboxes() {
+    let test = async {
+        let app = MetricsApp::start(free_addr())
+            .await
+            .expect("the application starts");
+        let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+
+        // Known events: CRASHES restarts of the worker, each waited for.
+        let restarts = attach_event_handlers(&[CHILD_RESTART]).expect("attach a capture");
+        for _ in 0..CRASHES {
+            let old = app.worker().expect("the worker runs").pid();
+            let new = bounded("a restart", app.crash_worker())
+                .await
+                .expect("the worker is restarted");
+            assert_ne!(old, new);
+        }
+        let restarted = restarts
+            .drain()
+            .into_iter()
+            .filter(|event| {
+                event.meta("child_id").map(ToString::to_string).as_deref() == Some(WORKER)
+            })
+            .count();
+        assert_eq!(restarted as u64, CRASHES, "restart events seen");
+
+        // Known events: CALLS calls to the catalog, the only calls it gets.
+        let catalog = app.catalog().expect("the catalog runs");
+        for i in 0..CALLS {
+            let item = if i % 2 == 0 { "apple" } else { "unicorn" };
+            let price = bounded("a call", catalog.price(item.to_owned()))
+                .await
+                .expect("the catalog answers");
+            assert_eq!(price, (i % 2 == 0).then_some(30));
+        }
+
+        let text = scrape(&client, app.addr()).await;
+        let restarts_series =
+            format!("otp_supervisor_child_restart_count{{child_id=\"{WORKER}\"}}");
+        assert_eq!(
+            sample(&text, &restarts_series),
+            Some(CRASHES as f64),
+            "`{restarts_series}` in:\n{text}"
+        );
+        let calls_series = format!(
+            "otp_gen_server_call_stop_duration_count{{server_type=\"{}\"}}",
+            std::any::type_name::<Catalog>()
+        );
+        assert_eq!(
+            sample(&text, &calls_series),
+            Some(CALLS as f64),
+            "`{calls_series}` in:\n{text}"
+        );
+        let panics = "otp_process_exit_count{reason_kind=\"panic\"}";
+        assert_eq!(
+            sample(&text, panics),
+            Some(CRASHES as f64),
+            "`{panics}` in:\n{text}"
+        );
+
+        // The mailbox gauges come with the poller, once per period: scrape until they are in.
+        let gauges = [
+            "otp_vm_processes_total_mailbox_length",
+            "otp_vm_processes_largest_mailbox_length",
+        ];
+        let mut text = text;
+        for _ in 0..GAUGE_TRIES {
+            if gauges.iter().all(|gauge| sample(&text, gauge).is_some()) {
+                break;
+            }
+            tokio::time::sleep(POLL_PERIOD).await;
+            text = scrape(&client, app.addr()).await;
+        }
+        for gauge in gauges {
+            let value = sample(&text, gauge);
+            assert!(value.is_some_and(|v| v >= 0.0), "`{gauge}` in:\n{text}");
+        }
+
+        assert_eq!(bounded("the stop", app.stop()).await, AppExit::Stopped);
+    };
+    tokio::time::timeout(WHOLE_TEST, test)
+        .await
+        .expect("the test ends within its bound");
+}
