@@ -5,11 +5,11 @@
 //! metadata is neither gathered nor formatted. Attach handlers with [`otp_telemetry::attach`]
 //! (or define metrics over them with [`otp_telemetry::metrics`]).
 //!
-//! Pids are [`Value::Pid`](otp_telemetry::Value::Pid)s; a `Pid` converts into a
+//! Pids are [`Value::Pid`]s; a `Pid` converts into a
 //! [`PidValue`] with `PidValue::from(pid)`. Names are strings. Exit reasons are given twice: as
 //! `reason_kind`, the short tag of [`ExitReason::kind`] (`"normal"`, `"shutdown"`, `"killed"`,
 //! `"panic"`, `"error"`, ...), fit for a metric tag, and as `reason`, the printed reason (a
-//! [`Value::Display`](otp_telemetry::Value::Display), formatted only if a handler reads it).
+//! [`Value::Display`], formatted only if a handler reads it).
 //!
 //! # Processes
 //!
@@ -61,7 +61,7 @@
 //! | event | measurements | metadata |
 //! |---|---|---|
 //! | `["otp", "gen_server", "call", "start"]` | `system_time`, `monotonic_time` | `server`, `server_type`; `server_name` (when registered); `telemetry_span_context` |
-//! | `["otp", "gen_server", "call", "stop"]` | `duration`, `monotonic_time` | the start metadata and `result`: `"ok"`, or the [`CallError`](crate::CallError) kind (`"timeout"`, `"noproc"`, `"exited"`, `"mailbox_full"`, `"calling_self"`, `"wrong_reply"`) |
+//! | `["otp", "gen_server", "call", "stop"]` | `duration`, `monotonic_time` | the start metadata and `result`: `"ok"`, or the [`CallError`] kind (`"timeout"`, `"noproc"`, `"exited"`, `"mailbox_full"`, `"calling_self"`, `"wrong_reply"`) |
 //! | `["otp", "gen_server", "call", "exception"]` | `duration`, `monotonic_time` | the start metadata, `kind` (`"cancelled"`), `reason`: the caller dropped the call before the reply came |
 //!
 //! Times are nanoseconds (see [`otp_telemetry::span`](mod@otp_telemetry::span)).

@@ -6,7 +6,7 @@
 //! | crate | what |
 //! |---|---|
 //! | [`otp-core`](otp_core) | processes, links, monitors, names, `Registry`, timers, `GenServer`, supervisors, tasks, applications |
-//! | [`otp-telemetry`](telemetry) | the event bus, metrics, the poller, the `tracing` bridge (feature `telemetry`, on by default; its Prometheus endpoint with feature `prometheus`); the runtime's own events are listed in [`core::telemetry`](otp_core::telemetry) |
+//! | [`otp-telemetry`](telemetry) | the event bus, metrics, the poller, the `tracing` bridge (feature `telemetry`, on by default; its Prometheus endpoint with feature `prometheus`); the runtime's own events are listed in [`core::telemetry`] |
 //! | `otp-macros` | [`#[derive(GenServer)]`](macro@GenServer) and [`#[handlers]`](macro@handlers), re-exported through `otp-core` |
 //!
 //! A server is a struct for its state and an impl block of handlers; the macros generate its
