@@ -151,10 +151,7 @@ async fn worker_status(sup: &SupervisorRef) -> Result<ChildStatus, Box<dyn std::
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    otp_examples::log_to_stderr();
 
     println!(
         "A connection worker under a supervisor: the connection drops, the worker restarts.\n"

@@ -196,12 +196,7 @@ async fn take(id: u64) -> String {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The bug's panics end their task, which the example reports itself; the default panic hook
     // would print them to stderr too. Keep it for any other panic.
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if !info.payload_as_str().is_some_and(|m| m.starts_with(BUG)) {
-            default_hook(info);
-        }
-    }));
+    otp_examples::quiet_expected_panics(|message| message.starts_with(BUG));
 
     println!("Instrumentation: `checkout` runs inside the span {CHECKOUT:?}.\n");
     println!(

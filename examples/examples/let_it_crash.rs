@@ -270,18 +270,10 @@ async fn story() -> Outcome {
 #[tokio::main]
 async fn main() -> ExitCode {
     // The runtime, the supervisors and the application report through `tracing`: on stderr.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    otp_examples::log_to_stderr();
     // The runtime already reports each worker's panic (the log on stderr); the default panic
     // hook would print it a second time. Keep it for any other panic.
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if info.payload_as_str() != Some(DIVIDE_BY_ZERO) {
-            default_hook(info);
-        }
-    }));
+    otp_examples::quiet_expected_panics(|message| message == DIVIDE_BY_ZERO);
 
     println!(
         "Let it crash: an application with a supervision tree, where workers crash and are \

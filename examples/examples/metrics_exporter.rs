@@ -151,17 +151,9 @@ async fn run(serve: bool) -> Outcome<ExitCode> {
 #[tokio::main]
 async fn main() -> ExitCode {
     // The runtime and the supervisor report the crashes through `tracing`: on stderr.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    otp_examples::log_to_stderr();
     // The runtime already reports the worker's panics; the default hook would print them twice.
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if info.payload_as_str() != Some(CRASH) {
-            default_hook(info);
-        }
-    }));
+    otp_examples::quiet_expected_panics(|message| message == CRASH);
 
     let serve = std::env::args().skip(1).any(|arg| arg == "--serve");
     match run(serve).await {

@@ -166,18 +166,10 @@ async fn dispatch(
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    otp_examples::log_to_stderr();
     // The runtime reports a worker's panic itself (the log on stderr); the default panic hook
     // would print it a second time. Keep it for any other panic.
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if info.payload_as_str() != Some(DIVIDE_BY_ZERO) {
-            default_hook(info);
-        }
-    }));
+    otp_examples::quiet_expected_panics(|message| message == DIVIDE_BY_ZERO);
 
     println!("A pool of workers under a DynamicSupervisor.\n");
 

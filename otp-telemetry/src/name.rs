@@ -106,14 +106,22 @@ impl<const N: usize> PartialEq<[&str; N]> for EventName {
 /// Segments joined by `.`, e.g. `otp.supervisor.child.restart`.
 impl fmt::Display for EventName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, segment) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(".")?;
-            }
-            f.write_str(segment)?;
-        }
-        Ok(())
+        write_dotted(f, self.segments())
     }
+}
+
+/// Writes `segments` joined by `.`.
+pub(crate) fn write_dotted<'a>(
+    f: &mut fmt::Formatter<'_>,
+    segments: impl IntoIterator<Item = &'a str>,
+) -> fmt::Result {
+    for (i, segment) in segments.into_iter().enumerate() {
+        if i > 0 {
+            f.write_str(".")?;
+        }
+        f.write_str(segment)?;
+    }
+    Ok(())
 }
 
 /// The segments as a list, e.g. `["otp", "supervisor"]`.

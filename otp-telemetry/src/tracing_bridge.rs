@@ -39,8 +39,8 @@ use tracing::Level;
 use crate::error::AttachError;
 use crate::event::Event;
 use crate::handler::HandlerId;
+use crate::name::write_dotted;
 use crate::registry::attach_many;
-use crate::value::Value;
 
 /// The `tracing` target of the events logged by the bridge.
 pub const TARGET: &str = "otp_telemetry::bridge";
@@ -62,8 +62,8 @@ pub fn attach(
 /// Logs `event` at `level`: what the bridge's handler does (public to log an event by hand).
 pub fn log(event: &Event<'_>, level: Level) {
     let name = Dotted(event.name());
-    let measurements = Measurements(event.measurements());
-    let metadata = Metadata(event.metadata());
+    let measurements = Pairs(event.measurements());
+    let metadata = Pairs(event.metadata());
     // `tracing`'s macros need a constant level. `Level` has five values; the compiler cannot
     // see that a match on its constants is exhaustive, so ERROR is the last arm's.
     match level {
@@ -80,35 +80,14 @@ struct Dotted<'a>(&'a [&'a str]);
 
 impl fmt::Display for Dotted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, segment) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(".")?;
-            }
-            f.write_str(segment)?;
-        }
-        Ok(())
+        write_dotted(f, self.0.iter().copied())
     }
 }
 
-/// Measurements as `key=value key=value`.
-struct Measurements<'a>(&'a [(&'a str, f64)]);
+/// Measurements or metadata as `key=value key=value`.
+struct Pairs<'a, V>(&'a [(&'a str, V)]);
 
-impl fmt::Display for Measurements<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, (key, value)) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(" ")?;
-            }
-            write!(f, "{key}={value}")?;
-        }
-        Ok(())
-    }
-}
-
-/// Metadata as `key=value key=value`.
-struct Metadata<'a>(&'a [(&'a str, Value<'a>)]);
-
-impl fmt::Display for Metadata<'_> {
+impl<V: fmt::Display> fmt::Display for Pairs<'_, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, (key, value)) in self.0.iter().enumerate() {
             if i > 0 {

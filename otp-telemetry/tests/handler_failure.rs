@@ -1,13 +1,16 @@
 //! A handler that panics is detached, logged and reported; the emitter carries on (TM-04).
 
-use std::io;
+mod common;
+
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
 
 use otp_telemetry::{
     HANDLER_FAILURE_EVENT, OwnedEvent, OwnedValue, attach, attach_many, detach, execute,
     list_handlers, testing,
 };
+
+use common::logs;
 
 /// The failure events about `handler_id` (other tests of this binary may fail handlers too).
 fn failures_of(capture: &testing::EventCapture, handler_id: &str) -> Vec<OwnedEvent> {
@@ -16,36 +19,6 @@ fn failures_of(capture: &testing::EventCapture, handler_id: &str) -> Vec<OwnedEv
         .into_iter()
         .filter(|event| event.meta("handler_id") == Some(&OwnedValue::Str(handler_id.into())))
         .collect()
-}
-
-#[derive(Clone, Default)]
-struct LogBuffer(Arc<Mutex<Vec<u8>>>);
-
-/// What this binary's tests log, through a global subscriber set once. (A subscriber set for
-/// one thread with `with_default` is not reliable here: another test's thread may log from the
-/// same callsite first, with no subscriber, and tracing then caches that nobody is interested.)
-fn logs() -> &'static LogBuffer {
-    static LOGS: OnceLock<LogBuffer> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = LogBuffer::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
-        logs
-    })
-}
-
-impl io::Write for LogBuffer {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
 
 /// TM-04: the panicking handler is detached from all its events, the failure event carries the
@@ -101,7 +74,7 @@ fn tm04_panicking_handler_is_detached_and_reported() {
     assert!(failure.measurement("monotonic_time").is_some());
     assert!(failure.measurement("system_time").is_some());
 
-    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logged = logs.text();
     assert!(logged.contains("ERROR"), "{logged}");
     assert!(logged.contains("tm04-bad"), "{logged}");
     assert!(logged.contains("handler exploded"), "{logged}");

@@ -1,12 +1,18 @@
 //! The poller: periodic measurements emitted as events, like Erlang's `telemetry_poller`.
 
-use std::io;
+mod common;
+
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use otp_telemetry::poller::{DEFAULT_PERIOD, MEMORY_EVENT, Poller, PollerError, TOKIO_EVENT};
+use otp_telemetry::poller::{
+    DEFAULT_PERIOD, MEMORY_EVENT, Poller, PollerError, PollerHandle, TOKIO_EVENT,
+};
+use otp_telemetry::testing::EventCapture;
 use otp_telemetry::{execute, testing};
+
+use common::logs;
 
 /// A measurement that emits `event` with a `count` of its calls.
 fn counting(event: &'static [&'static str]) -> impl FnMut() + Send + 'static {
@@ -15,35 +21,6 @@ fn counting(event: &'static [&'static str]) -> impl FnMut() + Send + 'static {
         calls += 1.0;
         execute(event, &[("count", calls)], &[]);
     }
-}
-
-#[derive(Clone, Default)]
-struct LogBuffer(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for LogBuffer {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// What this binary's tests log, through a global subscriber set once (a thread-local one loses
-/// events to tracing's callsite interest cache when another thread logs from the same callsite).
-fn logs() -> &'static LogBuffer {
-    static LOGS: OnceLock<LogBuffer> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = LogBuffer::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
-        logs
-    })
 }
 
 /// Lets the spawned poller task run up to its next wait.
@@ -177,7 +154,7 @@ fn panicking_measurement_is_removed_and_others_go_on() {
         .collect();
     assert_eq!(counts, [1.0, 2.0, 3.0]);
 
-    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logged = logs.text();
     let line = logged
         .lines()
         .find(|line| line.contains("poller-test-bad"))
@@ -214,17 +191,22 @@ fn spawn_without_timers_is_an_error() {
     assert_eq!(spawned.unwrap_err(), PollerError::TimersDisabled);
 }
 
-/// A spawned poller polls at once and per period until its handle is dropped, then stops.
-#[tokio::test(start_paused = true)]
-async fn dropping_the_handle_stops_the_poller() {
-    const EVENT: &[&str] = &["poller_test", "spawn", "tick"];
-    let capture = testing::attach_event_handlers(&[EVENT]).unwrap();
+/// Spawns a poller that emits `event` every second, captured, and lets it make its first poll.
+async fn spawn_ticker(event: &'static [&'static str]) -> (EventCapture, PollerHandle) {
+    let capture = testing::attach_event_handlers(&[event]).unwrap();
     let handle = Poller::new()
         .period(Duration::from_secs(1))
-        .measurement("tick", counting(EVENT))
+        .measurement("tick", counting(event))
         .spawn()
         .unwrap();
     settle().await;
+    (capture, handle)
+}
+
+/// A spawned poller polls at once and per period until its handle is dropped, then stops.
+#[tokio::test(start_paused = true)]
+async fn dropping_the_handle_stops_the_poller() {
+    let (capture, handle) = spawn_ticker(&["poller_test", "spawn", "tick"]).await;
     tokio::time::advance(Duration::from_secs(1)).await;
     settle().await;
     assert_eq!(capture.drain().len(), 2);
@@ -241,14 +223,7 @@ async fn dropping_the_handle_stops_the_poller() {
 /// PollerHandle::stop stops the poller too.
 #[tokio::test(start_paused = true)]
 async fn stop_stops_the_poller() {
-    const EVENT: &[&str] = &["poller_test", "stop", "tick"];
-    let capture = testing::attach_event_handlers(&[EVENT]).unwrap();
-    let handle = Poller::new()
-        .period(Duration::from_secs(1))
-        .measurement("tick", counting(EVENT))
-        .spawn()
-        .unwrap();
-    settle().await;
+    let (capture, handle) = spawn_ticker(&["poller_test", "stop", "tick"]).await;
     assert_eq!(capture.drain().len(), 1);
     handle.stop();
     tokio::time::advance(Duration::from_secs(5)).await;

@@ -1,50 +1,11 @@
 //! The tracing bridge: chosen events logged through `tracing`, at the chosen level.
 
-use std::io;
-use std::sync::{Arc, Mutex, OnceLock};
+mod common;
 
 use otp_telemetry::{AttachError, PidValue, Value, detach, execute, list_handlers, tracing_bridge};
 use tracing::Level;
 
-#[derive(Clone, Default)]
-struct LogBuffer(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for LogBuffer {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// What this binary's tests log, through a global subscriber set once (a thread-local one loses
-/// events to tracing's callsite interest cache when another thread logs from the same callsite).
-fn logs() -> &'static LogBuffer {
-    static LOGS: OnceLock<LogBuffer> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = LogBuffer::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_max_level(Level::TRACE)
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
-        logs
-    })
-}
-
-/// The logged lines that mention `needle`.
-fn lines_with(needle: &str) -> Vec<String> {
-    let logged = String::from_utf8(logs().0.lock().unwrap().clone()).unwrap();
-    logged
-        .lines()
-        .filter(|line| line.contains(needle))
-        .map(str::to_owned)
-        .collect()
-}
+use common::{lines_with, logs};
 
 /// The event is logged with its dotted name as the message, the bridge's target, and the
 /// measurements and metadata rendered as `key=value` pairs.
