@@ -187,6 +187,51 @@ pub enum AppError {
     Supervisor(#[from] otp::supervisor::SupervisorError),
 }
 
+/// Why [`scrape`] got no exposition text.
+#[derive(Debug, thiserror::Error)]
+pub enum ScrapeError {
+    /// No answer (or no whole body) within the time given.
+    #[error("GET /metrics: no answer within {0:?}")]
+    Timeout(Duration),
+    /// The request failed (connection refused, reset, ...).
+    #[error("GET /metrics: {0}")]
+    Request(#[from] hyper_util::client::legacy::Error),
+    /// The endpoint answered with another status than 200 OK.
+    #[error("GET /metrics: status {0}")]
+    Status(hyper::StatusCode),
+    /// The body could not be read.
+    #[error("GET /metrics, the body: {0}")]
+    Body(#[from] hyper::Error),
+    /// The body is not UTF-8.
+    #[error("GET /metrics: the body is not UTF-8")]
+    NotUtf8(#[from] std::string::FromUtf8Error),
+}
+
+/// `GET http://{addr}/metrics` with an HTTP client (hyper-util's): the exposition text, the
+/// request and the body each bounded by `timeout`.
+pub async fn scrape(addr: SocketAddr, timeout: Duration) -> Result<String, ScrapeError> {
+    use http_body_util::{BodyExt, Empty};
+    use hyper::body::Bytes;
+    use hyper_util::client::legacy::Client;
+    use hyper_util::client::legacy::connect::HttpConnector;
+    use hyper_util::rt::TokioExecutor;
+
+    let client: Client<HttpConnector, Empty<Bytes>> =
+        Client::builder(TokioExecutor::new()).build_http();
+    let uri = hyper::Uri::from_maybe_shared(format!("http://{addr}/metrics"))
+        .expect("a socket address makes a valid URI");
+    let response = tokio::time::timeout(timeout, client.get(uri))
+        .await
+        .map_err(|_| ScrapeError::Timeout(timeout))??;
+    if response.status() != hyper::StatusCode::OK {
+        return Err(ScrapeError::Status(response.status()));
+    }
+    let body = tokio::time::timeout(timeout, response.into_body().collect())
+        .await
+        .map_err(|_| ScrapeError::Timeout(timeout))??;
+    Ok(String::from_utf8(body.to_bytes().to_vec())?)
+}
+
 /// Starts the supervision tree (in the application master, which `start_link` links it to).
 async fn start_tree() -> Result<SupervisorRef, SupervisorStartError> {
     Supervisor::start_link_with(

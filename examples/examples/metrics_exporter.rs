@@ -21,13 +21,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use otp_examples::metrics_app::{
-    CRASH, CatalogClient, JOB_TIME, MetricsApp, POLL_PERIOD, WorkerClient,
+    CRASH, CatalogClient, JOB_TIME, MetricsApp, POLL_PERIOD, WorkerClient, scrape,
 };
 
 /// Where the endpoint listens: localhost, on Prometheus's port for this exporter (TMM-04).
@@ -51,19 +46,6 @@ const INTERESTING: &[&str] = &[
 ];
 
 type Outcome<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
-
-/// `GET http://{addr}/metrics`: the exposition text.
-async fn scrape(addr: SocketAddr) -> Outcome<String> {
-    let client: Client<HttpConnector, Empty<Bytes>> =
-        Client::builder(TokioExecutor::new()).build_http();
-    let uri: hyper::Uri = format!("http://{addr}/metrics").parse()?;
-    let response = tokio::time::timeout(SCRAPE_TIMEOUT, client.get(uri)).await??;
-    if !response.status().is_success() {
-        return Err(format!("GET /metrics: {}", response.status()).into());
-    }
-    let body = tokio::time::timeout(SCRAPE_TIMEOUT, response.into_body().collect()).await??;
-    Ok(String::from_utf8(body.to_bytes().to_vec())?)
-}
 
 /// The activity: crashes, calls, a burst of jobs.
 async fn activity(app: &MetricsApp) -> Outcome {
@@ -118,7 +100,7 @@ async fn run(serve: bool) -> Outcome<ExitCode> {
     );
     activity(&app).await?;
 
-    let text = scrape(app.addr()).await?;
+    let text = scrape(app.addr(), SCRAPE_TIMEOUT).await?;
     println!(
         "\n4. GET http://{}/metrics: {} lines; the interesting ones:",
         app.addr(),

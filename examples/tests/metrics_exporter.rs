@@ -10,15 +10,10 @@ use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use otp::AppExit;
 use otp::core::telemetry::CHILD_RESTART;
 use otp::telemetry::testing::attach_event_handlers;
-use otp_examples::metrics_app::{Catalog, CatalogClient, MetricsApp, POLL_PERIOD, WORKER};
+use otp_examples::metrics_app::{Catalog, CatalogClient, MetricsApp, POLL_PERIOD, WORKER, scrape};
 
 /// The worker crashes the test causes.
 const CRASHES: u64 = 3;
@@ -30,8 +25,6 @@ const WAIT: Duration = Duration::from_secs(10);
 const WHOLE_TEST: Duration = Duration::from_secs(60);
 /// Scrapes before giving up on the poller's gauges (one per poll period).
 const GAUGE_TRIES: u32 = 50;
-
-type HttpClient = Client<HttpConnector, Empty<Bytes>>;
 
 /// Awaits `future`, failing the test if it takes longer than [`WAIT`].
 async fn bounded<F: Future>(what: &str, future: F) -> F::Output {
@@ -47,20 +40,12 @@ fn free_addr() -> SocketAddr {
     listener.local_addr().expect("the bound address")
 }
 
-/// `GET http://{addr}/metrics`: the exposition text.
-async fn scrape(client: &HttpClient, addr: SocketAddr) -> String {
-    let uri: hyper::Uri = format!("http://{addr}/metrics")
-        .parse()
-        .expect("a valid URI");
-    let response = bounded("GET /metrics", client.get(uri))
-        .await
-        .expect("GET /metrics");
-    assert_eq!(response.status(), hyper::StatusCode::OK);
-    let body = bounded("the body of /metrics", response.into_body().collect())
-        .await
-        .expect("the body of /metrics")
-        .to_bytes();
-    String::from_utf8(body.to_vec()).expect("an UTF-8 exposition text")
+/// `GET /metrics` of the application, which must answer within [`WAIT`].
+async fn scrape_app(addr: SocketAddr) -> String {
+    match scrape(addr, WAIT).await {
+        Ok(text) => text,
+        Err(e) => panic!("{e}"),
+    }
 }
 
 /// The value of the sample `series` (a metric name with its labels, as printed) in `text`.
@@ -81,7 +66,6 @@ async fn scraped_metrics_count_restarts_calls_and_mailboxes() {
         let app = MetricsApp::start(free_addr())
             .await
             .expect("the application starts");
-        let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
 
         // Known events: CRASHES restarts of the worker, each waited for.
         let restarts = attach_event_handlers(&[CHILD_RESTART]).expect("attach a capture");
@@ -111,7 +95,7 @@ async fn scraped_metrics_count_restarts_calls_and_mailboxes() {
             assert_eq!(price, (i % 2 == 0).then_some(30));
         }
 
-        let text = scrape(&client, app.addr()).await;
+        let text = scrape_app(app.addr()).await;
         let restarts_series =
             format!("otp_supervisor_child_restart_count{{child_id=\"{WORKER}\"}}");
         assert_eq!(
@@ -146,7 +130,7 @@ async fn scraped_metrics_count_restarts_calls_and_mailboxes() {
                 break;
             }
             tokio::time::sleep(POLL_PERIOD).await;
-            text = scrape(&client, app.addr()).await;
+            text = scrape_app(app.addr()).await;
         }
         for gauge in gauges {
             let value = sample(&text, gauge);
