@@ -1,15 +1,18 @@
 //! Applications: a top-level supervision tree run as a program (see [`Application`]).
 
+use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::process::ExitCode;
 
+use futures_util::FutureExt;
 use tokio::sync::oneshot;
 
-use crate::exit::ExitReason;
+use crate::exit::{ExitReason, panic_message};
 use crate::message::Info;
 use crate::pid::Pid;
-use crate::process::{SpawnOptions, exit, spawn_opt};
+use crate::process::{Process, SpawnOptions, exit, spawn_opt};
 
 /// A top-level supervision tree run as a program.
 ///
@@ -52,17 +55,23 @@ pub struct Application {
 
 /// How an application ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AppExit {
     /// A stop was asked (a signal, or the future given to [`Application::run_until`]) and the
     /// tree stopped cleanly (the root exited `shutdown` or `normal`). Exit status 0.
     Stopped,
+    /// A stop was asked before the start function had finished: the start was abandoned, and
+    /// the processes it had started and linked to the application were stopped. Exit status 0,
+    /// as for any stop that was asked for.
+    StartCancelled,
     /// A stop was asked, and the root exited with this other reason (a child that would not
     /// stop, a `terminate` that panicked...). Exit status 1.
     StopFailed(ExitReason),
     /// The root ended by itself with this reason, without being asked: a supervisor at the top
     /// that gave up exits `shutdown`. Exit status 1.
     Ended(ExitReason),
-    /// The root did not start; the message says why. Exit status 2.
+    /// The root did not start: the start function returned an error or panicked; the message
+    /// says why. Exit status 2.
     StartFailed(String),
 }
 
@@ -76,7 +85,7 @@ impl AppExit {
     /// The exit status as a number.
     pub fn status(&self) -> u8 {
         match self {
-            AppExit::Stopped => 0,
+            AppExit::Stopped | AppExit::StartCancelled => 0,
             AppExit::StopFailed(_) | AppExit::Ended(_) => 1,
             AppExit::StartFailed(_) => 2,
         }
@@ -87,6 +96,7 @@ impl fmt::Display for AppExit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AppExit::Stopped => f.write_str("stopped"),
+            AppExit::StartCancelled => f.write_str("stopped while starting"),
             AppExit::StopFailed(r) => write!(f, "stopped badly: the root exited with {r}"),
             AppExit::Ended(r) => write!(f, "the root ended by itself: {r}"),
             AppExit::StartFailed(why) => write!(f, "did not start: {why}"),
@@ -104,18 +114,31 @@ impl Application {
     /// elsewhere), then stops it. See [`Application`].
     ///
     /// `start` runs in the application master process, so the root it starts with `start_link`
-    /// is linked to the master, whose exit signal `shutdown` then stops it. Needs tokio's
-    /// `signal` driver (a runtime built with `enable_all`, as `#[tokio::main]` does).
+    /// is linked to the master, whose exit signal `shutdown` then stops it. The signal handlers
+    /// are installed before `start` runs: a signal during a start that hangs stops the
+    /// application too ([`AppExit::StartCancelled`]). Needs tokio's `signal` driver (a runtime
+    /// built with `enable_all`, as `#[tokio::main]` does).
     pub async fn run<F, Fut, E>(self, start: F) -> AppExit
     where
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future<Output = Result<Pid, E>> + Send + 'static,
         E: fmt::Display + Send + 'static,
     {
-        self.run_until(start, stop_signal()).await
+        let stop = stop_signal();
+        self.run_until(start, stop).await
     }
 
     /// As [`run`](Self::run), stopping when `stop` completes instead of on a signal.
+    ///
+    /// `stop` is watched from the moment the start begins: if it completes while `start` is
+    /// still running, the start is abandoned (its future dropped, which ends a server whose
+    /// `init` was under way) and every process linked to the application master — what
+    /// `start` had started with `start_link` — is sent `shutdown` and waited for; the result
+    /// is then [`AppExit::StartCancelled`]. A start that fails (returns an error or panics)
+    /// stops them the same way before the application ends with [`AppExit::StartFailed`].
+    ///
+    /// Dropping the returned future stops the application as a completed `stop` would: the
+    /// master stops the tree, and nothing is left running.
     pub async fn run_until<F, Fut, E, S>(self, start: F, stop: S) -> AppExit
     where
         F: FnOnce() -> Fut + Send + 'static,
@@ -124,90 +147,159 @@ impl Application {
         S: Future<Output = ()> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
-        let name = self.name.clone();
-        spawn_opt(
-            SpawnOptions::new().trap_exit(true),
-            move |mut master| async move {
-                let root = match start().await {
-                    Ok(root) => root,
-                    Err(e) => {
-                        let _ = tx.send(AppExit::StartFailed(e.to_string()));
-                        return;
-                    }
-                };
-                // `start_link` linked the root to the master already; linking again does nothing,
-                // and covers a root started otherwise. A root that is already gone has ended.
-                if master.link(root).is_err() {
-                    let _ = tx.send(AppExit::Ended(ExitReason::NoProc));
-                    return;
-                }
-                tracing::info!(application = %name, %root, "application started");
-                let mut stop = std::pin::pin!(stop);
-                let mut stopping = false;
-                let ending = loop {
-                    tokio::select! {
-                        () = &mut stop, if !stopping => {
-                            tracing::info!(application = %name, %root, "stopping the application");
-                            stopping = true;
-                            exit(root, ExitReason::Shutdown);
-                        }
-                        info = master.recv() => {
-                            let Info::Exit(signal) = info else { continue };
-                            if signal.from() != root {
-                                continue;
-                            }
-                            let reason = signal.reason().clone();
-                            break if !stopping {
-                                AppExit::Ended(reason)
-                            } else if reason.is_clean() {
-                                AppExit::Stopped
-                            } else {
-                                AppExit::StopFailed(reason)
-                            };
-                        }
-                    }
-                };
-                match &ending {
-                    AppExit::Stopped => tracing::info!(application = %name, "application stopped"),
-                    other => tracing::error!(application = %name, "application {other}"),
-                }
-                let _ = tx.send(ending);
-            },
-        );
+        // Dropped with this future: the master then stops the tree as if `stop` had completed.
+        let (_dropped_guard, dropped) = oneshot::channel::<()>();
+        let stop = async move {
+            tokio::select! {
+                () = stop => {}
+                _ = dropped => {}
+            }
+        };
+        let name = self.name;
+        spawn_opt(SpawnOptions::new().trap_exit(true), move |master| {
+            master_loop(master, name, start, stop, tx)
+        });
         // The master sends its ending before it returns; should it be killed first, the tree
         // is gone with it.
         rx.await.unwrap_or(AppExit::Ended(ExitReason::Killed))
     }
 }
 
-/// Completes on the first SIGINT or SIGTERM (Ctrl-C where there is no SIGTERM). If the signal
-/// handlers cannot be installed, logs why and never completes: the application then runs until
-/// its root ends.
-async fn stop_signal() {
+/// The application master: starts the tree (watching `stop` meanwhile), then waits for `stop`
+/// or for the root to end.
+async fn master_loop<F, Fut, E, S>(
+    mut master: Process,
+    name: String,
+    start: F,
+    stop: S,
+    done: oneshot::Sender<AppExit>,
+) where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Pid, E>> + Send + 'static,
+    E: fmt::Display + Send + 'static,
+    S: Future<Output = ()> + Send + 'static,
+{
+    let mut stop = std::pin::pin!(stop);
+    // The start function is called inside the guarded future, so a panic in the call itself
+    // is caught as well as one in the future it returns.
+    let starting = AssertUnwindSafe(async move { start().await }).catch_unwind();
+    let started = tokio::select! {
+        biased;
+        () = &mut stop => None,
+        started = starting => Some(started),
+    };
+    let failed = match started {
+        None => {
+            tracing::info!(application = %name, "stop asked while starting: start abandoned");
+            stop_linked(&mut master).await;
+            tracing::info!(application = %name, "application stopped while starting");
+            let _ = done.send(AppExit::StartCancelled);
+            return;
+        }
+        Some(Ok(Ok(root))) => Ok(root),
+        Some(Ok(Err(e))) => Err(e.to_string()),
+        Some(Err(panic)) => Err(format!(
+            "the start function panicked: {}",
+            panic_message(&*panic)
+        )),
+    };
+    let root = match failed {
+        Ok(root) => root,
+        Err(why) => {
+            tracing::error!(application = %name, "application did not start: {why}");
+            stop_linked(&mut master).await;
+            let _ = done.send(AppExit::StartFailed(why));
+            return;
+        }
+    };
+    // `start_link` linked the root to the master already; linking again does nothing, and
+    // covers a root started otherwise. A root that is already gone has ended.
+    if master.link(root).is_err() {
+        let _ = done.send(AppExit::Ended(ExitReason::NoProc));
+        return;
+    }
+    tracing::info!(application = %name, %root, "application started");
+    let mut stopping = false;
+    let ending = loop {
+        tokio::select! {
+            () = &mut stop, if !stopping => {
+                tracing::info!(application = %name, %root, "stopping the application");
+                stopping = true;
+                exit(root, ExitReason::Shutdown);
+            }
+            info = master.recv() => {
+                let Info::Exit(signal) = info else { continue };
+                if signal.from() != root {
+                    continue;
+                }
+                let reason = signal.reason().clone();
+                break if !stopping {
+                    AppExit::Ended(reason)
+                } else if reason.is_clean() {
+                    AppExit::Stopped
+                } else {
+                    AppExit::StopFailed(reason)
+                };
+            }
+        }
+    };
+    match &ending {
+        AppExit::Stopped => tracing::info!(application = %name, "application stopped"),
+        other => tracing::error!(application = %name, "application {other}"),
+    }
+    // Anything else the start linked to the master goes with it.
+    stop_linked(&mut master).await;
+    let _ = done.send(ending);
+}
+
+/// Sends `shutdown` to every process linked to the master and waits for each to exit (the
+/// master traps exits, so each exit arrives as a message).
+async fn stop_linked(master: &mut Process) {
+    let mut linked: HashSet<Pid> = master.links().into_iter().collect();
+    for &pid in &linked {
+        master.exit(pid, ExitReason::Shutdown);
+    }
+    while !linked.is_empty() {
+        if let Info::Exit(signal) = master.recv().await {
+            linked.remove(&signal.from());
+        }
+    }
+}
+
+/// Completes on the first SIGINT or SIGTERM (Ctrl-C where there is no SIGTERM). On Unix the
+/// handlers are installed by this call, not when the future is first polled, so a signal that
+/// comes before is not lost (nor does it end the program). If they cannot be installed, logs
+/// why and never completes: the application then runs until its root ends.
+fn stop_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match (
+        let signals = (
             signal(SignalKind::interrupt()),
             signal(SignalKind::terminate()),
-        ) {
-            (Ok(mut int), Ok(mut term)) => {
-                tokio::select! {
-                    _ = int.recv() => {}
-                    _ = term.recv() => {}
+        );
+        async move {
+            match signals {
+                (Ok(mut int), Ok(mut term)) => {
+                    tokio::select! {
+                        _ = int.recv() => {}
+                        _ = term.recv() => {}
+                    }
                 }
-            }
-            (Err(e), _) | (_, Err(e)) => {
-                tracing::error!("cannot listen for SIGINT and SIGTERM: {e}");
-                std::future::pending::<()>().await;
+                (Err(e), _) | (_, Err(e)) => {
+                    tracing::error!("cannot listen for SIGINT and SIGTERM: {e}");
+                    std::future::pending::<()>().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!("cannot listen for Ctrl-C: {e}");
-            std::future::pending::<()>().await;
+        async {
+            if let Err(e) = tokio::signal::ctrl_c().await {
+                tracing::error!("cannot listen for Ctrl-C: {e}");
+                std::future::pending::<()>().await;
+            }
         }
     }
 }

@@ -120,6 +120,15 @@ impl From<&str> for ExitReason {
 ///
 /// `()` is [`ExitReason::Normal`]; an [`ExitReason`] is itself; `Ok` of either is that, and `Err(e)`
 /// is `e.into()`.
+///
+/// A body that never returns (`loop { .. }`, or one that ends in `panic!`) has the type `!`,
+/// which stable Rust cannot give this trait; [`spawn`](crate::spawn) shows the two idioms that
+/// give such a body the type `()`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an exit reason: a process body returns `()`, an `ExitReason` or a `Result` of them",
+    label = "the process body's output",
+    note = "a body that never returns (a `loop`, or one that ends in `panic!`) has the type `!`, which stable Rust cannot make an exit reason; write it as `async move |me| -> () {{ .. }}`, or as an `async fn` that returns `()` (see the docs of `otp_core::spawn`)"
+)]
 pub trait IntoExitReason {
     /// The exit reason.
     fn into_exit_reason(self) -> ExitReason;

@@ -26,7 +26,8 @@
 //!
 //! Behaviours cite the numbered items of the project's conformance checklist (`P-xx` for
 //! processes, `GS-xx` for GenServer, `REG-xx` for Registry, `SUP-xx` for Supervisor, `DS-xx` for
-//! DynamicSupervisor, `T-xx` for Task).
+//! DynamicSupervisor, `T-xx` for Task); `CONFORMANCE.md` at the repository root lists each one
+//! with the tests that check it and where this crate differs from Erlang/OTP and Elixir.
 //!
 //! ```
 //! use otp_core::{spawn, send, Info};
@@ -71,9 +72,9 @@ pub use crate::name::{
 };
 pub use crate::pid::{LOCAL_NODE, Pid};
 pub use crate::process::{
-    LinkError, MailboxBound, Overflow, Process, ProcessInfo, ProcessStatus, SpawnOptions,
-    current_pid, exit, is_alive, process_count, process_info, processes, spawn, spawn_link,
-    spawn_link_opt, spawn_opt, wait_exit,
+    LinkError, MailboxBound, Overflow, Process, ProcessInfo, ProcessStatus, SpawnError,
+    SpawnOptions, current_pid, exit, is_alive, process_count, process_info, processes, spawn,
+    spawn_link, spawn_link_opt, spawn_opt, try_spawn, try_spawn_opt, wait_exit,
 };
 pub use crate::registry::{Keys, Registry, RegistryError};
 pub use crate::supervisor::{

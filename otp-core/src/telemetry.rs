@@ -19,8 +19,8 @@
 //! | [`PROCESS_EXIT`] `["otp", "process", "exit"]` | `count` (1) | `pid`, `kind`, `reason_kind`, `reason`; `name` (when it was registered) |
 //! | [`MAILBOX_OVER_THRESHOLD`] `["otp", "process", "mailbox", "over_threshold"]` | `length`, `threshold` | `pid`, `kind`; `name` (when registered) |
 //!
-//! `spawn` is emitted when the process enters the process table (before it runs), `exit` when
-//! it leaves it, before its links, monitors and waiters are told: whoever saw a process end may
+//! `spawn` is emitted when the process enters the process table (before it runs), `exit` once
+//! it has ended, before its links, monitors and waiters are told: whoever saw a process end may
 //! count on its `exit` event having been emitted. A process that was prepared but never ran (a
 //! server whose `init` failed) emits both.
 //!

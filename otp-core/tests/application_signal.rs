@@ -2,11 +2,11 @@
 //! goes to the whole test process.
 #![cfg(unix)]
 
-use std::time::Duration;
+mod common;
 
+use common::within;
 use otp_core::supervisor::{ChildSpec, SupFlags, Supervisor};
 use otp_core::{AppExit, Application, ExitReason, GenServer, handlers};
-use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, oneshot};
 
 /// A worker that reports its `terminate` (it traps exits, so the supervisor's `shutdown`
@@ -40,9 +40,6 @@ impl Worker {
 /// application ends `Stopped` (status 0).
 #[tokio::test]
 async fn sigterm_stops_the_tree_in_reverse_order() {
-    // A listener of our own keeps SIGTERM from ending the test process before the
-    // application's listener exists.
-    let mut ours = signal(SignalKind::terminate()).expect("a SIGTERM listener");
     let (log, mut terminated) = mpsc::unbounded_channel();
     let (started, up) = oneshot::channel();
     let app = tokio::spawn(Application::new("signalled").run(move || async move {
@@ -54,27 +51,16 @@ async fn sigterm_stops_the_tree_in_reverse_order() {
         let _ = started.send(());
         Ok::<_, otp_core::SupervisorStartError>(sup.pid())
     }));
-    up.await.expect("the tree started");
-    // The application's listener is set up when its master first waits: signal until the
-    // application ends (each SIGTERM reaches every listener set up by then).
-    let ended = loop {
-        let status = std::process::Command::new("kill")
-            .args(["-TERM", &std::process::id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
-        ours.recv().await;
-        if let Ok(done) = tokio::time::timeout(Duration::from_millis(20), async {
-            while !app.is_finished() {
-                tokio::task::yield_now().await;
-            }
-        })
+    within("the tree", up).await.expect("the tree started");
+    // `run` installed its signal handlers before the start ran: one SIGTERM is enough.
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &std::process::id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let ended = within("the application", app)
         .await
-        {
-            let () = done;
-            break app.await.expect("the application task");
-        }
-    };
+        .expect("the application task");
     assert_eq!(ended, AppExit::Stopped);
     assert_eq!(ended.status(), 0);
     let mut order = Vec::new();

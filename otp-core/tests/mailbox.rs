@@ -406,6 +406,40 @@ async fn bounded_server_drop_oldest_policy() {
     assert_eq!(logged(&server, &mut log, 2).await, vec![3, 4]);
 }
 
+/// Overflow::DropOldest on a server: a queued call pushed out by a newer message is answered at
+/// once with `MailboxFull` — its caller does not wait out its timeout, even an unlimited one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bounded_server_drop_oldest_refuses_an_evicted_call_at_once() {
+    let gate = Arc::new(Notify::new());
+    let (log_tx, mut log) = mpsc::unbounded_channel();
+    let server = Gate::start_with(
+        (gate.clone(), log_tx),
+        StartOptions::new().mailbox(bound(2, Overflow::DropOldest)),
+    )
+    .await
+    .unwrap();
+    server.cast(0).unwrap();
+    assert_eq!(within("cast 0", log.recv()).await, Some(0));
+    let caller = server.clone();
+    let call = tokio::spawn(async move { caller.call_timeout(10, std::time::Duration::MAX).await });
+    within("the call to be queued", async {
+        while server.mailbox_len() < 1 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    server.cast(1).unwrap();
+    // The mailbox holds the call and cast 1: cast 2 pushes the call out.
+    server.cast(2).unwrap();
+    assert_eq!(
+        within("the evicted call", call).await.unwrap(),
+        Err(CallError::MailboxFull)
+    );
+    assert_eq!(process_info(server.pid()).unwrap().mailbox_dropped, 1);
+    gate.notify_one();
+    assert_eq!(logged(&server, &mut log, 2).await, vec![1, 2]);
+}
+
 /// Overflow::DropOldest never drops a stop asked with `ServerRef::stop`, even when it is the
 /// oldest queued message: the user messages behind it make room instead.
 #[tokio::test]

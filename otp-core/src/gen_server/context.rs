@@ -127,27 +127,41 @@ impl<S: GenServer> std::fmt::Debug for Context<S> {
 /// `T` that it wraps into `S::Reply` (see [`Context::defer_reply_as`]): a `#[call]` handler of a
 /// derived server that takes a `ReplyTo<Self, T>` replies later with a `T`.
 pub struct ReplyTo<S: GenServer, T = <S as GenServer>::Reply> {
-    tx: oneshot::Sender<S::Reply>,
+    tx: oneshot::Sender<Answer<S>>,
     wrap: fn(T) -> S::Reply,
 }
+
+/// What a caller receives: the reply, or word that its request was dropped unanswered by the
+/// server's mailbox bound (`Overflow::DropOldest`).
+pub(crate) type Answer<S> = Result<<S as GenServer>::Reply, Refused>;
+
+/// The request was dropped by the mailbox's overflow policy before the server saw it.
+#[derive(Debug)]
+pub(crate) struct Refused;
 
 /// The caller of a call, as a request carries it to the server: kept small, as it sits in the
 /// mailbox. It becomes a [`ReplyTo`] only if the handler takes it.
 pub(crate) struct Caller<S: GenServer> {
-    tx: oneshot::Sender<S::Reply>,
+    tx: oneshot::Sender<Answer<S>>,
     /// The caller's waker, while the caller has armed no timer: the server wakes it if it does
     /// not answer within the poll that handles the call.
     pub(crate) nudge: Option<Waker>,
 }
 
 impl<S: GenServer> Caller<S> {
-    pub(crate) fn new(tx: oneshot::Sender<S::Reply>) -> Self {
+    pub(crate) fn new(tx: oneshot::Sender<Answer<S>>) -> Self {
         Caller { tx, nudge: None }
     }
 
     /// Sends the reply; whether the caller was still waiting for it.
     pub(crate) fn send(self, reply: S::Reply) -> bool {
-        self.tx.send(reply).is_ok()
+        self.tx.send(Ok(reply)).is_ok()
+    }
+
+    /// Tells the caller its request was dropped unanswered, so that it returns at once instead
+    /// of waiting out its timeout.
+    pub(crate) fn refuse(self) {
+        let _ = self.tx.send(Err(Refused));
     }
 }
 
@@ -163,7 +177,7 @@ impl<S: GenServer, T> ReplyTo<S, T> {
     /// Sends the reply. Returns whether the caller was still waiting for it (a reply after the
     /// call timed out is dropped).
     pub fn reply(self, value: T) -> bool {
-        self.tx.send((self.wrap)(value)).is_ok()
+        self.tx.send(Ok((self.wrap)(value))).is_ok()
     }
 
     /// Whether the caller is still waiting for the reply.

@@ -41,6 +41,11 @@ impl<S: GenServer> Envelope for Request<S> {
     fn is_call(&self) -> bool {
         matches!(self, Request::Call(..))
     }
+    fn refuse(self) {
+        if let Request::Call(_, caller) = self {
+            caller.refuse();
+        }
+    }
     fn is_system(&self) -> bool {
         match self {
             Request::Stop(_) => true,

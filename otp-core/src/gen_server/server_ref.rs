@@ -12,7 +12,7 @@ use tokio::sync::oneshot;
 use super::DEFAULT_CALL_TIMEOUT;
 use super::GenServer;
 use super::call_timer::CallTimer;
-use super::context::Caller;
+use super::context::{Answer, Caller, Refused};
 use super::run::Request;
 use crate::exit::ExitReason;
 use crate::message::Name;
@@ -36,7 +36,9 @@ pub enum CallError {
     /// The server exited with this reason while the call was in progress.
     #[error("the server exited during the call: {0}")]
     Exited(ExitReason),
-    /// The server's mailbox is bounded and full (policy `Error` or `DropNewest`).
+    /// The server's mailbox is bounded and full (policy `Error` or `DropNewest`), or the call
+    /// was queued and then dropped unanswered to make room for a newer message (policy
+    /// `DropOldest`).
     #[error("the server's mailbox is full")]
     MailboxFull,
     /// The server answered with the reply to another kind of request: a derived server's
@@ -199,7 +201,9 @@ impl<S: GenServer> ServerRef<S> {
 
     /// Recovers a typed reference from a pid, checking that it is a live server of type `S`.
     pub fn from_pid(pid: Pid) -> Result<Self, RefError> {
-        let entry = table::lookup(pid).ok_or(RefError::NoProc(pid))?;
+        let entry = table::lookup(pid)
+            .filter(|p| p.core().is_alive())
+            .ok_or(RefError::NoProc(pid))?;
         let actual = entry.core().kind;
         match entry.into_any().downcast::<Pcb<Request<S>>>() {
             Ok(pcb) => Ok(ServerRef { pcb }),
@@ -326,7 +330,8 @@ impl<S: GenServer> ServerRef<S> {
         })
         .await?;
         match outcome {
-            Some(Ok(reply)) => Ok(reply),
+            Some(Ok(Ok(reply))) => Ok(reply),
+            Some(Ok(Err(Refused))) => Err(CallError::MailboxFull),
             Some(Err(_)) => {
                 let deadline = deadline.unwrap_or_else(|| CallTimer::start(timeout));
                 self.reply_lost(deadline).await
@@ -340,7 +345,7 @@ impl<S: GenServer> ServerRef<S> {
     async fn call_armed(
         &self,
         request: Request<S>,
-        mut rx: oneshot::Receiver<S::Reply>,
+        mut rx: oneshot::Receiver<Answer<S>>,
         timeout: Duration,
     ) -> Result<S::Reply, CallError> {
         let mut deadline = CallTimer::start(timeout);
@@ -370,7 +375,11 @@ impl<S: GenServer> ServerRef<S> {
         if timeout.is_zero() {
             // As Erlang's `after 0`: look once. (A zero `sleep` only fires at the timer's next
             // tick, by which time a fast server may have replied.)
-            return rx.try_recv().map_err(|_| CallError::Timeout);
+            return match rx.try_recv() {
+                Ok(Ok(reply)) => Ok(reply),
+                Ok(Err(Refused)) => Err(CallError::MailboxFull),
+                Err(_) => Err(CallError::Timeout),
+            };
         }
         let reply = poll_fn(|cx| match Pin::new(&mut rx).poll(cx) {
             Poll::Ready(r) => Poll::Ready(Some(r)),
@@ -378,7 +387,8 @@ impl<S: GenServer> ServerRef<S> {
         })
         .await;
         match reply {
-            Some(Ok(reply)) => Ok(reply),
+            Some(Ok(Ok(reply))) => Ok(reply),
+            Some(Ok(Err(Refused))) => Err(CallError::MailboxFull),
             Some(Err(_)) => self.reply_lost(deadline).await,
             None => Err(CallError::Timeout),
         }

@@ -529,29 +529,34 @@ pub(crate) fn demonitor(me: &ProcessCore, reference: MonitorRef) -> bool {
 }
 
 /// The clean-up after a process ended, in Erlang's order: its name and registrations are
-/// released first, then its timers cancelled, then its links and monitors told.
+/// released first, then its timers cancelled, then its links and monitors told. The process
+/// leaves the process table only then, and its waiters are told last: until the links and
+/// monitors have been told it can still be found, so that a wait for its exit that starts
+/// during the clean-up waits for the exit rather than finding no process; and whoever waited
+/// for the exit finds it gone from the table and from the counts.
 pub(crate) fn finish_exit(core: &ProcessCore, leftovers: Leftovers, reason: &ExitReason) {
-    if let Some(cold) = leftovers.cold {
-        tell_cold(core.pid, *cold, reason);
-    }
-    if let Some(waiter) = leftovers.waiter {
-        let _ = waiter.send(reason.clone());
-    }
+    let Leftovers { cold, waiter } = leftovers;
+    let waiters = cold.map(|cold| tell_cold(core.pid, *cold, reason));
     // Waits that started during the clean-up.
-    let (waiter, cold) = {
+    let (late_waiter, late_cold) = {
         let mut st = lock(&core.state);
         st.told = true;
         (st.waiter.take(), st.cold.take())
     };
-    let late = waiter
+    table::remove(core.pid);
+    let all = waiter
         .into_iter()
-        .chain(cold.into_iter().flat_map(|c| c.waiters));
-    for waiter in late {
+        .chain(waiters.into_iter().flatten())
+        .chain(late_waiter)
+        .chain(late_cold.into_iter().flat_map(|c| c.waiters));
+    for waiter in all {
         let _ = waiter.send(reason.clone());
     }
 }
 
-fn tell_cold(pid: Pid, cold: Cold, reason: &ExitReason) {
+/// Tells the names, hooks, timers, links and monitors of an ended process; returns its waiters,
+/// to be told once it has left the table.
+fn tell_cold(pid: Pid, cold: Cold, reason: &ExitReason) -> Vec<oneshot::Sender<ExitReason>> {
     let Cold {
         links,
         monitored_by,
@@ -583,7 +588,5 @@ fn tell_cold(pid: Pid, cold: Cold, reason: &ExitReason) {
             p.core().with_cold(|c| c.monitored_by.remove(&id));
         }
     }
-    for waiter in waiters {
-        let _ = waiter.send(reason.clone());
-    }
+    waiters
 }

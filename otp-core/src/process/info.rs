@@ -98,7 +98,10 @@ pub fn process_info(pid: Pid) -> Option<ProcessInfo> {
     snapshot(&table::lookup(pid)?)
 }
 
-/// How many local processes are alive. Cheap: does not take a snapshot.
+/// How many local processes there are: those alive, and those that have ended and are still
+/// telling their links and monitors (as the BEAM's `process_count` counts exiting processes).
+/// Once a wait for a process's exit has resolved, it is no longer counted. Cheap: does not
+/// take a snapshot.
 pub fn process_count() -> usize {
     table::len()
 }

@@ -55,7 +55,8 @@ pub enum Overflow {
     Wait,
     /// The send fails with a "mailbox full" error that hands the message back.
     Error,
-    /// The oldest queued message is dropped to make room.
+    /// The oldest queued user message is dropped to make room. If it is a call, its caller gets
+    /// an error at once (`CallError::MailboxFull`), as with `DropNewest`.
     DropOldest,
     /// The new message is dropped (a call is refused with an error instead: a caller is never
     /// left waiting for a reply to a dropped request).
@@ -98,6 +99,13 @@ pub(crate) trait Envelope: Send + 'static {
     /// Whether this is a call (a caller waits for its reply).
     fn is_call(&self) -> bool {
         false
+    }
+    /// Drops a message that the overflow policy evicted from the mailbox; a call's caller is
+    /// told at once, rather than left waiting for a reply that cannot come.
+    fn refuse(self)
+    where
+        Self: Sized,
+    {
     }
     /// Whether this is a runtime message (an exit signal turned into a message, a `Down`),
     /// which a bound never drops.
@@ -217,7 +225,7 @@ impl<M: Envelope> Mailbox<M> {
                     q.items.push_back(msg);
                     let wake = self.unpark();
                     drop(q);
-                    drop(oldest);
+                    oldest.refuse();
                     return Ok((wake, 0));
                 }
             }

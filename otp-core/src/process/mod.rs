@@ -73,7 +73,6 @@ pub(crate) fn prepare<M: Envelope>(
 /// Removes a prepared process that was never launched.
 pub(crate) fn abandon<M: Envelope>(pcb: &Arc<Pcb<M>>) {
     if let Some(cold) = pcb.core.begin_exit(&ExitReason::NoProc) {
-        table::remove(pcb.core.pid);
         let (pid, kind) = (pcb.core.pid, pcb.core.kind);
         crate::telemetry::process_exited(pid, kind, cold.name(), &ExitReason::NoProc);
         self::core::finish_exit(&pcb.core, cold, &ExitReason::NoProc);
@@ -84,6 +83,7 @@ pub(crate) fn abandon<M: Envelope>(pcb: &Arc<Pcb<M>>) {
 ///
 /// # Panics
 /// Outside a tokio runtime, as `tokio::spawn` does.
+#[track_caller]
 pub(crate) fn launch<M, F>(pcb: Arc<Pcb<M>>, body: F)
 where
     M: Envelope,
@@ -91,6 +91,28 @@ where
     F::Output: IntoExitReason,
 {
     drop(tokio::spawn(ProcessTask::new(pcb, body)));
+}
+
+/// Why a process could not be spawned.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpawnError {
+    /// There is no tokio runtime to run the process on: the spawn was called from a thread
+    /// that is not running one (plain `main`, a thread of its own, a non-tokio executor).
+    #[error(
+        "cannot spawn a process outside a tokio runtime: call it from code a tokio runtime runs \
+         (`#[tokio::main]`, `Runtime::block_on`), or enter one first (`Runtime::enter`)"
+    )]
+    NoRuntime,
+}
+
+/// The value of a spawn that must succeed: panics with the error, at the caller's location.
+#[track_caller]
+pub(crate) fn spawned<T>(result: Result<T, SpawnError>) -> T {
+    match result {
+        Ok(value) => value,
+        Err(e) => panic!("{e}"),
+    }
 }
 
 /// Options for [`spawn_opt`].
@@ -133,12 +155,16 @@ pub(crate) fn spawn_with<F, Fut>(
     tie: Tie,
     opts: SpawnOptions,
     f: F,
-) -> (Pid, Option<MonitorRef>)
+) -> Result<(Pid, Option<MonitorRef>), SpawnError>
 where
     F: FnOnce(Process) -> Fut,
     Fut: Future + Send + 'static,
     Fut::Output: IntoExitReason,
 {
+    // Checked before anything exists, so that a failed spawn leaves no trace.
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return Err(SpawnError::NoRuntime);
+    };
     let parent = spawner.map(|s| s.core().pid).or_else(table::current);
     let pcb = prepare::<Info>(parent, PLAIN_KIND, opts.mailbox);
     let pid = pcb.core.pid;
@@ -166,34 +192,98 @@ where
         pcb: pcb.clone(),
         rx: Receiver::new(),
     };
-    launch(pcb, f(process));
-    (pid, monitor)
+    drop(runtime.spawn(ProcessTask::new(pcb, f(process))));
+    Ok((pid, monitor))
 }
 
 /// Spawns a process running `f` and returns its pid. Not linked to anything.
 ///
 /// `f` receives the [`Process`] handle; the value its future returns becomes the exit reason
-/// (see [`IntoExitReason`]).
+/// (see [`IntoExitReason`]): `()` is `normal`, `Err(e)` is `e`.
+///
+/// A body that never returns — a receive loop, or one that ends in `panic!` — has the type
+/// `!`, which is not an exit reason (stable Rust cannot implement a trait for `!`). Give the
+/// async block its output type with an async closure, `async move |me| -> () { .. }`, or move
+/// the body into an `async fn` that returns `()`:
+///
+/// ```
+/// use otp_core::{Process, spawn};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// // An async closure with its return type: the loop's `!` becomes `()`.
+/// spawn(async move |mut me| -> () {
+///     loop {
+///         me.recv().await;
+///     }
+/// });
+///
+/// // An `async fn` declared to return `()`.
+/// async fn serve(mut me: Process) {
+///     loop {
+///         me.recv().await;
+///     }
+/// }
+/// spawn(serve);
+///
+/// spawn(async |_me| -> () { panic!("boom") });
+/// # }
+/// ```
+///
+/// ```compile_fail,E0277
+/// # use otp_core::spawn;
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// // error: `!` is not an exit reason: the block's type is `!`.
+/// spawn(|mut me| async move { loop { me.recv().await; } });
+/// # }
+/// ```
 ///
 /// # Panics
-/// Outside a tokio runtime, as `tokio::spawn` does.
+/// Outside a tokio runtime, at the caller's location; [`try_spawn`] returns an error instead.
+#[track_caller]
 pub fn spawn<F, Fut>(f: F) -> Pid
 where
     F: FnOnce(Process) -> Fut,
     Fut: Future + Send + 'static,
     Fut::Output: IntoExitReason,
 {
-    spawn_with(None, Tie::None, SpawnOptions::default(), f).0
+    spawned(try_spawn(f))
+}
+
+/// Spawns a process as [`spawn`] does, or returns [`SpawnError::NoRuntime`] if called outside
+/// a tokio runtime: for code that cannot know where it runs.
+pub fn try_spawn<F, Fut>(f: F) -> Result<Pid, SpawnError>
+where
+    F: FnOnce(Process) -> Fut,
+    Fut: Future + Send + 'static,
+    Fut::Output: IntoExitReason,
+{
+    try_spawn_opt(SpawnOptions::default(), f)
 }
 
 /// Spawns a process with options. See [`spawn`].
+///
+/// # Panics
+/// Outside a tokio runtime, at the caller's location; [`try_spawn_opt`] returns an error
+/// instead.
+#[track_caller]
 pub fn spawn_opt<F, Fut>(opts: SpawnOptions, f: F) -> Pid
 where
     F: FnOnce(Process) -> Fut,
     Fut: Future + Send + 'static,
     Fut::Output: IntoExitReason,
 {
-    spawn_with(None, Tie::None, opts, f).0
+    spawned(try_spawn_opt(opts, f))
+}
+
+/// Spawns a process with options, or returns [`SpawnError::NoRuntime`] if called outside a
+/// tokio runtime. See [`spawn`].
+pub fn try_spawn_opt<F, Fut>(opts: SpawnOptions, f: F) -> Result<Pid, SpawnError>
+where
+    F: FnOnce(Process) -> Fut,
+    Fut: Future + Send + 'static,
+    Fut::Output: IntoExitReason,
+{
+    spawn_with(None, Tie::None, opts, f).map(|(pid, _)| pid)
 }
 
 /// Spawns a process linked to the calling process, as Erlang's `spawn_link/1`: the link exists
@@ -204,7 +294,8 @@ where
 /// the supervisor's process, so the child is linked to its supervisor.
 ///
 /// # Panics
-/// Outside a tokio runtime, as `tokio::spawn` does.
+/// Outside a tokio runtime, at the caller's location.
+#[track_caller]
 pub fn spawn_link<F, Fut>(f: F) -> Pid
 where
     F: FnOnce(Process) -> Fut,
@@ -215,6 +306,10 @@ where
 }
 
 /// Spawns a process linked to the calling process, with options. See [`spawn_link`].
+///
+/// # Panics
+/// Outside a tokio runtime, at the caller's location.
+#[track_caller]
 pub fn spawn_link_opt<F, Fut>(opts: SpawnOptions, f: F) -> Pid
 where
     F: FnOnce(Process) -> Fut,
@@ -222,7 +317,7 @@ where
     Fut::Output: IntoExitReason,
 {
     let me = table::current().and_then(table::lookup);
-    spawn_with(me.as_deref(), Tie::Link, opts, f).0
+    spawned(spawn_with(me.as_deref(), Tie::Link, opts, f)).0
 }
 
 /// Sends an exit signal with `reason` to `pid`, as Erlang's `exit/2`.
@@ -248,6 +343,11 @@ pub fn current_pid() -> Option<Pid> {
 
 /// Resolves once the local process `pid` has ended, with its exit reason (`NoProc` at once if
 /// there is no such process). Usable from anywhere, inside a process or not.
+///
+/// A process that has ended but is still cleaning up (releasing its name, telling its links
+/// and monitors) is waited for: the wait resolves with its reason once the clean-up is done,
+/// when the process has left the process table. Only a process whose clean-up is over, or that
+/// never existed, gives `NoProc`.
 ///
 /// The wait starts when this is called, not when the future is first polled: a future taken
 /// before an action that ends the process (`let exited = wait_exit(pid); exit(pid, Kill);`)
@@ -276,6 +376,16 @@ macro_rules! process_self_ops {
         /// trap exits, else an [`Info::Exit`](crate::Info::Exit) with reason `NoProc`.
         pub fn link(&self, other: $crate::Pid) -> Result<(), $crate::LinkError> {
             $crate::process::link_op(&*self.pcb, other)
+        }
+
+        /// The processes linked to this one, in no particular order (Erlang's
+        /// `process_info(self(), links)`).
+        pub fn links(&self) -> Vec<$crate::Pid> {
+            self.pcb
+                .core
+                .read_cold(|c| c.map(|c| c.links.iter().copied().collect()))
+                .flatten()
+                .unwrap_or_default()
         }
 
         /// Removes the link with `other`, if any. From now on `other` ending does not affect
@@ -337,60 +447,70 @@ macro_rules! process_self_ops {
         }
 
         /// Spawns a process whose parent is this one, not linked.
+        #[track_caller]
         pub fn spawn<F, Fut>(&self, f: F) -> $crate::Pid
         where
             F: FnOnce($crate::Process) -> Fut,
             Fut: Future + Send + 'static,
             Fut::Output: $crate::IntoExitReason,
         {
-            $crate::process::spawn_with(
+            $crate::process::spawned($crate::process::spawn_with(
                 Some(&*self.pcb),
                 $crate::process::Tie::None,
                 $crate::SpawnOptions::default(),
                 f,
-            )
+            ))
             .0
         }
 
         /// Spawns a process linked to this one; the link exists before the new process runs.
+        #[track_caller]
         pub fn spawn_link<F, Fut>(&self, f: F) -> $crate::Pid
         where
             F: FnOnce($crate::Process) -> Fut,
             Fut: Future + Send + 'static,
             Fut::Output: $crate::IntoExitReason,
         {
-            $crate::process::spawn_with(
+            $crate::process::spawned($crate::process::spawn_with(
                 Some(&*self.pcb),
                 $crate::process::Tie::Link,
                 $crate::SpawnOptions::default(),
                 f,
-            )
+            ))
             .0
         }
 
         /// Spawns a process linked to this one, with options.
+        #[track_caller]
         pub fn spawn_link_opt<F, Fut>(&self, opts: $crate::SpawnOptions, f: F) -> $crate::Pid
         where
             F: FnOnce($crate::Process) -> Fut,
             Fut: Future + Send + 'static,
             Fut::Output: $crate::IntoExitReason,
         {
-            $crate::process::spawn_with(Some(&*self.pcb), $crate::process::Tie::Link, opts, f).0
+            $crate::process::spawned($crate::process::spawn_with(
+                Some(&*self.pcb),
+                $crate::process::Tie::Link,
+                opts,
+                f,
+            ))
+            .0
         }
 
         /// Spawns a process monitored by this one; the monitor exists before it runs.
+        #[track_caller]
         pub fn spawn_monitor<F, Fut>(&self, f: F) -> ($crate::Pid, $crate::MonitorRef)
         where
             F: FnOnce($crate::Process) -> Fut,
             Fut: Future + Send + 'static,
             Fut::Output: $crate::IntoExitReason,
         {
-            let (pid, monitor) = $crate::process::spawn_with(
+            let (pid, monitor) = $crate::process::spawned($crate::process::spawn_with(
                 Some(&*self.pcb),
                 $crate::process::Tie::Monitor,
                 $crate::SpawnOptions::default(),
                 f,
-            );
+            ));
             match monitor {
                 Some(m) => (pid, m),
                 None => unreachable!("spawn_with sets a monitor for Tie::Monitor"),

@@ -11,6 +11,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
@@ -31,9 +32,10 @@ pin_project! {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             if this.body.is_some() {
-                // The task is dropped before the process ended: the runtime is shutting down
-                // or the task was aborted. The process is gone; say so to everyone concerned.
-                finish(this.pcb, this.body, ExitReason::Killed);
+                // The task is dropped before the process ended. Nothing aborts a process's
+                // task, so the runtime is shutting down: the process is gone (`killed`); say so
+                // to everyone concerned, but do not log it as a crash.
+                finish(this.pcb, this.body, Ending::RuntimeShutdown);
             }
         }
     }
@@ -64,7 +66,7 @@ where
         if pcb.core.signal_pending()
             && let Some(reason) = handle_signals(&**pcb)
         {
-            finish(pcb, this.body, reason);
+            finish(pcb, this.body, Ending::Exit(reason));
             return Poll::Ready(());
         }
         let Some(body) = this.body.as_mut().as_pin_mut() else {
@@ -75,16 +77,28 @@ where
             Ok(Poll::Ready(out)) => out.into_exit_reason(),
             Err(payload) => ExitReason::Panic(panic_message(&*payload)),
         };
-        finish(pcb, this.body, reason);
+        finish(pcb, this.body, Ending::Exit(reason));
         Poll::Ready(())
     }
 }
 
-fn finish<M: Envelope, F>(pcb: &Arc<Pcb<M>>, mut body: Pin<&mut Option<F>>, reason: ExitReason) {
+/// How a process task ends.
+enum Ending {
+    /// The process ended with this reason.
+    Exit(ExitReason),
+    /// The runtime shut down under the process: it ends `killed`.
+    RuntimeShutdown,
+}
+
+fn finish<M: Envelope, F>(pcb: &Arc<Pcb<M>>, mut body: Pin<&mut Option<F>>, ending: Ending) {
     // The body's own state (a server's state, its resources) is dropped before anyone is told,
     // so that a replacement started on the news finds them released. A panicking destructor
     // does not stop the clean-up.
-    let ended = end(pcb, reason, || {
+    let (reason, logged) = match ending {
+        Ending::Exit(reason) => (reason, true),
+        Ending::RuntimeShutdown => (ExitReason::Killed, false),
+    };
+    let ended = end(pcb, reason, logged, || {
         let _ = catch_unwind(AssertUnwindSafe(|| body.set(None)));
     });
     if !ended {
@@ -95,21 +109,30 @@ fn finish<M: Envelope, F>(pcb: &Arc<Pcb<M>>, mut body: Pin<&mut Option<F>>, reas
 /// Ends a process whose task was never launched (its `init` failed or was cut short), with
 /// the same clean-up as a process that ran.
 pub(crate) fn end_unlaunched<M: Envelope>(pcb: &Arc<Pcb<M>>, reason: ExitReason) {
-    end(pcb, reason, || {});
+    end(pcb, reason, true, || {});
 }
 
 /// The clean-up of a process, once: the exit reason is fixed, the mailbox closed,
-/// `drop_body` run, then the process leaves the table and its name, links and monitors are
-/// told. Returns `false` if the process had already ended (the first exit wins).
-fn end<M: Envelope>(pcb: &Arc<Pcb<M>>, reason: ExitReason, drop_body: impl FnOnce()) -> bool {
+/// `drop_body` run, then its name, links and monitors are told and it leaves the table (see
+/// [`finish_exit`]). An exit by the runtime's shutdown is not `logged` as a crash. Returns
+/// `false` if the process had already ended (the first exit wins).
+fn end<M: Envelope>(
+    pcb: &Arc<Pcb<M>>,
+    reason: ExitReason,
+    logged: bool,
+    drop_body: impl FnOnce(),
+) -> bool {
     let pid = pcb.core.pid;
     let Some(cold) = pcb.core.begin_exit(&reason) else {
         return false;
     };
     pcb.close_mailbox();
     drop_body();
-    table::remove(pid);
-    log_exit(pcb.core.kind, pid, &reason);
+    if logged {
+        log_exit(pcb.core.kind, pid, &reason);
+    } else {
+        log_runtime_shutdown(pcb.core.kind, pid);
+    }
     crate::telemetry::process_exited(pid, pcb.core.kind, cold.name(), &reason);
     finish_exit(&pcb.core, cold, &reason);
     true
@@ -149,6 +172,19 @@ impl<M: Envelope, F: Future> Future for AsProcess<'_, M, F> {
         }
         this.future.poll(cx).map(Ok)
     }
+}
+
+/// A process ended by the runtime's shutdown (`main` returned with processes alive, a test's
+/// runtime dropped): not a crash. Logged once per program at `INFO`, each process at `DEBUG`.
+fn log_runtime_shutdown(kind: &'static str, pid: crate::Pid) {
+    static LOGGED: AtomicBool = AtomicBool::new(false);
+    if !LOGGED.swap(true, Ordering::Relaxed) {
+        tracing::info!(
+            "the tokio runtime shut down with processes alive: they end with reason `killed` \
+             (logged once; each process at DEBUG)"
+        );
+    }
+    tracing::debug!(%pid, kind, "process {pid} ended: the runtime shut down");
 }
 
 fn log_exit(kind: &'static str, pid: crate::Pid, reason: &ExitReason) {

@@ -99,6 +99,54 @@
 //! # }
 //! ```
 //!
+//! # A start that never returns
+//!
+//! Starts are synchronous, as in OTP: the supervisor runs each child's start function and waits
+//! for it to return before it starts the next child, and it handles nothing else meanwhile
+//! (SUP-01). So a child whose start never returns — an `init` waiting for a database that never
+//! answers — blocks the supervisor's own start, and `Supervisor::start_link` with it; on a
+//! restart, it blocks the running supervisor (no calls answered, no exits handled). Bound such
+//! a start with a start timeout: for a GenServer, [`StartOptions::timeout`](crate::StartOptions::timeout)
+//! (given to `start_link_with`, or returned by the server's
+//! [`start_options`](crate::GenServer::start_options)). The start then fails with
+//! [`StartError::Timeout`](crate::StartError::Timeout) and leaves no process, name or link
+//! behind, and the supervisor treats it as any failed start: its own start fails naming the
+//! child (SUP-19), a failed restart is retried and counts toward the intensity (SUP-12).
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use otp_core::supervisor::{ChildSpec, SupFlags, Supervisor, SupervisorStartError};
+//! use otp_core::{Context, GenServer, Init, StartOptions};
+//!
+//! /// A server whose `init` waits for a dependency that never answers.
+//! struct Stuck;
+//!
+//! impl GenServer for Stuck {
+//!     type Args = ();
+//!     type Call = ();
+//!     type Reply = ();
+//!     type Cast = ();
+//!     type Continue = ();
+//!
+//!     async fn init((): (), _ctx: &mut Context<Self>) -> Init<Self> {
+//!         std::future::pending().await
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+//! let bounded = ChildSpec::new("stuck", || {
+//!     Stuck::start_link_with((), StartOptions::new().timeout(Duration::from_secs(5)))
+//! });
+//! // Without the timeout, this would never return.
+//! let started = Supervisor::start_link([bounded], SupFlags::one_for_one()).await;
+//! assert!(matches!(
+//!     started,
+//!     Err(SupervisorStartError::ChildFailed { ref id, .. }) if id == "stuck"
+//! ));
+//! # }
+//! ```
+//!
 //! # Differences from OTP
 //!
 //! - Defaults are Elixir's: 3 restarts in 5 s (Erlang's `supervisor` uses 1 in 5 s).

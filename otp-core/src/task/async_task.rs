@@ -82,7 +82,8 @@ impl<T: Send + 'static> Task<T> {
     /// ([`ExitReason::Panic`]).
     ///
     /// # Panics
-    /// Outside a tokio runtime, as `tokio::spawn` does.
+    /// Outside a tokio runtime, at the caller's location.
+    #[track_caller]
     pub fn spawn<Fut>(future: Fut) -> Task<T>
     where
         Fut: Future<Output = T> + Send + 'static,
@@ -95,7 +96,8 @@ impl<T: Send + 'static> Task<T> {
     /// it clean up), links or monitors others. Linked to the caller as [`spawn`](Self::spawn).
     ///
     /// # Panics
-    /// Outside a tokio runtime, as `tokio::spawn` does.
+    /// Outside a tokio runtime, at the caller's location.
+    #[track_caller]
     pub fn spawn_process<F, Fut>(f: F) -> Task<T>
     where
         F: FnOnce(Process) -> Fut,
@@ -199,7 +201,8 @@ impl Task<()> {
     /// under a [`TaskSupervisor`](super::TaskSupervisor) or use [`Task::spawn`].
     ///
     /// # Panics
-    /// Outside a tokio runtime, as `tokio::spawn` does.
+    /// Outside a tokio runtime, at the caller's location.
+    #[track_caller]
     pub fn start<Fut>(future: Fut) -> Pid
     where
         Fut: Future + Send + 'static,
@@ -214,7 +217,8 @@ impl Task<()> {
     /// supervisor starts a task child: see [`Task::child_spec`].
     ///
     /// # Panics
-    /// Outside a tokio runtime, as `tokio::spawn` does.
+    /// Outside a tokio runtime, at the caller's location.
+    #[track_caller]
     pub fn start_link<Fut>(future: Fut) -> Pid
     where
         Fut: Future + Send + 'static,

@@ -62,7 +62,8 @@ where
 /// before the task runs), and returns its handle.
 ///
 /// # Panics
-/// Outside a tokio runtime, as `tokio::spawn` does.
+/// Outside a tokio runtime, at the caller's location.
+#[track_caller]
 pub(crate) fn spawn_task<F, Fut>(
     owner: Option<&Arc<dyn ProcessEntry>>,
     opts: SpawnOptions,
@@ -81,11 +82,11 @@ where
     } else {
         Tie::None
     };
-    let (pid, _) = process::spawn_with(spawner, tie, opts, |process| {
+    let (pid, _) = process::spawned(process::spawn_with(spawner, tie, opts, |process| {
         let (e, future) = body.start(process);
         entry = e;
         future
-    });
+    }));
     Task::from_parts(pid, entry, owner.map(|o| o.core().pid), reply)
 }
 

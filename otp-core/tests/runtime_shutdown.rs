@@ -1,0 +1,105 @@
+//! A runtime that shuts down with processes alive (`main` returning, a test's runtime dropped)
+//! ends them with reason `killed` — and that is not a crash: it is logged once, not as an error
+//! per process. Alone in its test binary, as the once-per-program log line and the global log
+//! subscriber would otherwise see other tests.
+
+use std::sync::{Arc, Mutex};
+
+use otp_core::telemetry::PROCESS_EXIT;
+use otp_core::{GenServer, handlers, spawn};
+use otp_telemetry::testing::attach_event_handlers;
+use tracing_subscriber::layer::SubscriberExt;
+
+#[derive(GenServer, Default)]
+#[gen_server(crate = "otp_core")]
+struct Idle;
+
+#[handlers]
+impl Idle {}
+
+/// Every log event, as `(level, message and fields)`.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<(tracing::Level, String)>>>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Logs {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        struct Text(String);
+        impl tracing::field::Visit for Text {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                use std::fmt::Write;
+                let _ = write!(self.0, "{}={:?} ", field.name(), value);
+            }
+        }
+        let mut text = Text(String::new());
+        event.record(&mut text);
+        let level = *event.metadata().level();
+        let mut logs = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        logs.push((level, text.0));
+    }
+}
+
+fn run_and_drop(flavor: &str, servers: usize) {
+    let runtime = match flavor {
+        "current_thread" => tokio::runtime::Builder::new_current_thread(),
+        _ => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(2);
+            b
+        }
+    }
+    .enable_all()
+    .build()
+    .unwrap();
+    runtime.block_on(async {
+        for _ in 0..servers {
+            Idle::start().await.unwrap();
+        }
+        // A plain process and a linked child, both parked on their mailboxes.
+        let (running, linked) = tokio::sync::oneshot::channel();
+        spawn(|mut me| async move {
+            me.spawn_link(|mut child| async move {
+                let _ = running.send(());
+                child.recv().await;
+            });
+            me.recv().await;
+        });
+        linked.await.unwrap();
+    });
+    drop(runtime);
+}
+
+#[test]
+fn a_runtime_shutting_down_is_logged_once_not_as_crashes() {
+    let logs = Logs::default();
+    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(logs.clone()))
+        .unwrap();
+    let exits = attach_event_handlers(&[PROCESS_EXIT]).unwrap();
+
+    run_and_drop("current_thread", 5);
+    run_and_drop("multi_thread", 5);
+
+    let ended: Vec<_> = std::iter::from_fn(|| exits.try_recv()).collect();
+    assert_eq!(ended.len(), 2 * (5 + 2), "{ended:?}");
+    assert!(
+        ended
+            .iter()
+            .all(|e| e.meta("reason_kind").map(ToString::to_string).as_deref() == Some("killed")),
+        "every process ends `killed`: {ended:?}"
+    );
+    let logs = logs.0.lock().unwrap().clone();
+    let errors: Vec<_> = logs
+        .iter()
+        .filter(|(level, _)| *level <= tracing::Level::WARN)
+        .collect();
+    assert!(errors.is_empty(), "no error or warning: {errors:?}");
+    let shutdown: Vec<_> = logs
+        .iter()
+        .filter(|(level, text)| {
+            *level == tracing::Level::INFO && text.contains("runtime shut down")
+        })
+        .collect();
+    assert_eq!(shutdown.len(), 1, "logged once: {logs:?}");
+}
