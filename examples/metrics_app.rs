@@ -9,16 +9,24 @@
 //! |---|---|---|
 //! | `otp.supervisor.child.restart.count`, by `child_id` | a supervisor restarted a child | counter `otp_supervisor_child_restart_count` |
 //! | `otp.process.exit.count`, by `reason_kind` | a process ended | counter `otp_process_exit_count` |
-//! | `otp.gen_server.call.stop.duration`, by `server_type`, in ms | a GenServer call returned | histogram `otp_gen_server_call_stop_duration` |
+//! | `otp.gen_server.call.stop.duration_seconds`, by `server_type` | a GenServer call returned | histogram `otp_gen_server_call_stop_duration_seconds` |
 //! | `otp.vm.processes.count`, `.total_mailbox_length`, `.largest_mailbox_length` | the poller's process table walk | gauges |
-//! | `otp.vm.memory.total` | the poller's memory reading | gauge, bytes |
+//! | `otp.vm.memory.total_bytes` | the poller's memory reading | gauge `otp_vm_memory_total_bytes` |
+//!
+//! Values are in base units, as Prometheus wants them and says in their names: the call span
+//! measures its `duration` in native units (nanoseconds), which the definition converts to
+//! seconds ([`MetricBuilder::convert_unit`](otp::telemetry::metrics::MetricBuilder::convert_unit)),
+//! with buckets in seconds too; memory is in bytes. As these names end with the unit, not with
+//! the measurement's key, the definitions name the key
+//! ([`MetricBuilder::measurement`](otp::telemetry::metrics::MetricBuilder::measurement)).
 //!
 //! The pieces, started by [`MetricsApp::start`]:
 //!
 //! - the **call span** of every GenServer call, off by default, turned on with
 //!   [`set_call_spans`](otp::core::telemetry::set_call_spans);
 //! - the **Prometheus reporter** of `otp-telemetry`, which attaches one handler per metric and
-//!   serves the exposition text at `http://ADDR/metrics`;
+//!   serves the exposition text at `http://ADDR/metrics` (the example serves on
+//!   `127.0.0.1:9568`, the reporter's default, the loopback interface only);
 //! - the **poller** of `otp-core`, which emits the process counts, mailbox lengths and memory
 //!   every [`POLL_PERIOD`];
 //! - the **supervision tree**, run as an [`Application`]:
@@ -68,8 +76,9 @@ pub const JOB_TIME: Duration = Duration::from_millis(1);
 /// The handler id prefix of the reporter's handlers.
 const REPORTER_ID: &str = "metrics_app";
 
-/// The histogram buckets of the call durations, in milliseconds.
-const CALL_BUCKETS_MS: [f64; 8] = [0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 50.0];
+/// The histogram buckets of the call durations, in seconds: 10 µs to 50 ms (calls to servers
+/// that answer at once; Prometheus' default buckets start at 5 ms).
+const CALL_BUCKETS_SECONDS: [f64; 8] = [1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 0.01, 0.05];
 
 /// A worker that crashes when told to: the source of the restarts.
 #[derive(GenServer)]
@@ -140,11 +149,12 @@ pub fn metrics() -> Result<Vec<Metric>, MetricError> {
             .tags(["reason_kind"])
             .description("Processes that ended, by the kind of their exit reason")
             .build()?,
-        Metric::distribution("otp.gen_server.call.stop.duration")
+        Metric::distribution("otp.gen_server.call.stop.duration_seconds")
+            .measurement("duration")
             .tags(["server_type"])
-            .convert_unit(Unit::Native, Unit::Millisecond)
-            .buckets(CALL_BUCKETS_MS)
-            .description("GenServer call durations, caller's side")
+            .convert_unit(Unit::Native, Unit::Second)
+            .buckets(CALL_BUCKETS_SECONDS)
+            .description("GenServer call durations in seconds, caller's side")
             .build()?,
         Metric::last_value("otp.vm.processes.count")
             .description("Live processes")
@@ -155,9 +165,10 @@ pub fn metrics() -> Result<Vec<Metric>, MetricError> {
         Metric::last_value("otp.vm.processes.largest_mailbox_length")
             .description("Messages waiting in the longest mailbox")
             .build()?,
-        Metric::last_value("otp.vm.memory.total")
+        Metric::last_value("otp.vm.memory.total_bytes")
+            .measurement("total")
             .unit(Unit::Byte)
-            .description("Resident memory")
+            .description("Resident memory in bytes")
             .build()?,
     ])
 }
@@ -165,7 +176,9 @@ pub fn metrics() -> Result<Vec<Metric>, MetricError> {
 /// Why [`MetricsApp::start`] failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// A metric was refused, or the Prometheus endpoint did not start (e.g. the port is taken).
+    /// A metric was refused, or the Prometheus endpoint did not start: then a
+    /// [`MetricError::Start`] names the address and the cause (e.g. the port is taken, by
+    /// another instance of the application, say).
     #[error("the metrics did not start: {0}")]
     Metrics(#[from] MetricError),
     /// The poller did not start (e.g. called outside a tokio runtime).
@@ -257,8 +270,12 @@ pub struct MetricsApp {
 }
 
 impl MetricsApp {
-    /// Turns on the call span, starts the Prometheus endpoint on `addr` and the poller, then
-    /// the supervision tree as an [`Application`]; returns once the tree is up.
+    /// Starts the Prometheus endpoint on `addr` and the poller, turns on the call span, then
+    /// starts the supervision tree as an [`Application`]; returns once the tree is up.
+    ///
+    /// `addr` is who may read the metrics: a loopback address (as the example's
+    /// [`DEFAULT_ADDR`](otp::telemetry::metrics::prometheus::DEFAULT_ADDR)) keeps them on the
+    /// host; see [`PrometheusReporter::start_on`].
     ///
     /// Must run inside a tokio runtime with timers (the poller and the application run as its
     /// tasks). The root and the servers are registered under fixed names, so one application
@@ -267,9 +284,9 @@ impl MetricsApp {
     /// # Errors
     /// A [`StartError`] says which part did not start; what had started is stopped.
     pub async fn start(addr: SocketAddr) -> Result<Self, StartError> {
-        otp_events::set_call_spans(true);
         let reporter = PrometheusReporter::start_on(REPORTER_ID, &metrics()?, addr)?;
         let poller = otp_events::poller().period(POLL_PERIOD).spawn()?;
+        otp_events::set_call_spans(true);
         let (started, tree_up) = oneshot::channel();
         let (stop, stop_asked) = oneshot::channel::<()>();
         let app = tokio::spawn(Application::new("metrics_app").run_until(

@@ -4,7 +4,8 @@
 //! crashes when told to and a catalog server that answers calls — with the GenServer call span
 //! turned on, a poller measuring the processes and the memory, and a Prometheus endpoint on
 //! `http://127.0.0.1:9568/metrics` fed by metric definitions over the runtime's events: restarts
-//! by child, process exits by reason, call durations by server type, mailbox lengths, memory.
+//! by child, process exits by reason, call durations by server type (in seconds, Prometheus'
+//! base unit), mailbox lengths, memory (in bytes).
 //!
 //! It then causes some activity (three crashes of the worker, calls to the catalog), scrapes its
 //! own endpoint once with an HTTP client, prints the interesting lines, stops the application
@@ -12,24 +13,32 @@
 //!
 //! ```sh
 //! cargo run -p otp-examples --example metrics_exporter
-//! # or keep serving until Ctrl-C, and look with curl from another shell:
+//! # or keep serving until Ctrl-C or SIGTERM, and look with curl from another shell:
 //! cargo run -p otp-examples --example metrics_exporter -- --serve
 //! curl -s http://127.0.0.1:9568/metrics | grep '^otp_'
 //! ```
+//!
+//! The endpoint listens on the reporter's default address, `127.0.0.1:9568`: the loopback
+//! interface, so only this host can read the metrics. A Prometheus server elsewhere needs
+//! another address, chosen with `PrometheusReporter::start_on` (here, the address given to
+//! `MetricsApp::start`).
+//!
+//! With `--serve`, Ctrl-C (SIGINT) or SIGTERM (`kill PID`, what a service manager sends) stops
+//! the application's tree cleanly, in reverse start order, and the program exits with status 0,
+//! as [`Application::run`](otp::Application::run) would.
+//!
+//! Only one instance can serve on the port: a second one, or any program holding the port,
+//! makes this one fail at start with a message naming the address and the cause (`Address
+//! already in use`) and exit with status 1.
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use otp::telemetry::metrics::prometheus::DEFAULT_ADDR;
 use otp_examples::metrics_app::{
     CRASH, CatalogClient, JOB_TIME, MetricsApp, POLL_PERIOD, WorkerClient, scrape,
 };
 
-/// Where the endpoint listens: localhost, on Prometheus's port for this exporter (TMM-04).
-const ADDR: SocketAddr = SocketAddr::new(
-    std::net::IpAddr::V4(Ipv4Addr::LOCALHOST),
-    otp::telemetry::metrics::prometheus::DEFAULT_PORT,
-);
 /// The jobs cast to the worker at once.
 const JOBS: usize = 500;
 /// The bound on the scrape.
@@ -39,10 +48,10 @@ const SCRAPE_TIMEOUT: Duration = Duration::from_secs(5);
 const INTERESTING: &[&str] = &[
     "otp_supervisor_child_restart_count",
     "otp_process_exit_count",
-    "otp_gen_server_call_stop_duration_count",
-    "otp_gen_server_call_stop_duration_sum",
+    "otp_gen_server_call_stop_duration_seconds_count",
+    "otp_gen_server_call_stop_duration_seconds_sum",
     "otp_vm_processes",
-    "otp_vm_memory_total",
+    "otp_vm_memory_total_bytes",
 ];
 
 type Outcome<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -91,7 +100,15 @@ async fn activity(app: &MetricsApp) -> Outcome {
 }
 
 async fn run(serve: bool) -> Outcome<ExitCode> {
-    let app = MetricsApp::start(ADDR).await?;
+    // With `--serve`, Ctrl-C and SIGTERM are heard from now on: one that comes during the
+    // activity stops the application once the figures are printed.
+    let stop = if serve {
+        Some(otp::Application::stop_signal()?)
+    } else {
+        None
+    };
+    // The reporter's default address, `127.0.0.1:9568`: localhost only, TMM-04's port.
+    let app = MetricsApp::start(DEFAULT_ADDR).await?;
     println!(
         "The application is up: root supervisor {}, Prometheus endpoint on http://{}/metrics, \
          the poller measuring every {POLL_PERIOD:?}.",
@@ -115,12 +132,13 @@ async fn run(serve: bool) -> Outcome<ExitCode> {
         }
     }
 
-    if serve {
+    if let Some(stop) = stop {
         println!(
-            "\nServing until Ctrl-C: curl -s http://{}/metrics | grep '^otp_'",
+            "\nServing until Ctrl-C or SIGTERM (kill {}): curl -s http://{}/metrics | grep '^otp_'",
+            std::process::id(),
             app.addr()
         );
-        tokio::signal::ctrl_c().await?;
+        stop.await;
     }
     let ending = app.stop().await;
     println!(

@@ -1,10 +1,13 @@
-//! The `metrics_exporter` application, scraped over HTTP.
+//! The `metrics_exporter` application, scraped over HTTP; its start on a taken port; its
+//! `--serve` mode stopped by SIGTERM.
 //!
 //! Starts [`MetricsApp`] on a free localhost port, causes known events (worker crashes, catalog
 //! calls), then reads `GET /metrics` with an HTTP client and checks the figures. Its own test
 //! binary, because what it counts is process-wide: the application registers fixed names, turns
 //! the call span on for every server, and its metrics count every process exit and restart in
-//! the process (other tests alongside would add to the figures).
+//! the process (other tests alongside would add to the figures). The SIGTERM test runs the
+//! application in a child process, this test binary re-executed, since the signal goes to the
+//! whole process.
 
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
@@ -12,8 +15,11 @@ use std::time::Duration;
 
 use otp::AppExit;
 use otp::core::telemetry::CHILD_RESTART;
+use otp::telemetry::metrics::{MetricError, StartCause};
 use otp::telemetry::testing::attach_event_handlers;
-use otp_examples::metrics_app::{Catalog, CatalogClient, MetricsApp, POLL_PERIOD, WORKER, scrape};
+use otp_examples::metrics_app::{
+    Catalog, CatalogClient, MetricsApp, POLL_PERIOD, StartError, WORKER, scrape,
+};
 
 /// The worker crashes the test causes.
 const CRASHES: u64 = 3;
@@ -104,7 +110,7 @@ async fn scraped_metrics_count_restarts_calls_and_mailboxes() {
             "`{restarts_series}` in:\n{text}"
         );
         let calls_series = format!(
-            "otp_gen_server_call_stop_duration_count{{server_type=\"{}\"}}",
+            "otp_gen_server_call_stop_duration_seconds_count{{server_type=\"{}\"}}",
             std::any::type_name::<Catalog>()
         );
         assert_eq!(
@@ -142,4 +148,141 @@ async fn scraped_metrics_count_restarts_calls_and_mailboxes() {
     tokio::time::timeout(WHOLE_TEST, test)
         .await
         .expect("the test ends within its bound");
+}
+
+/// A port held by another program (another instance of the example, say): the start fails with
+/// an error that names the address and the cause, inside the caller's runtime, without a panic.
+#[tokio::test]
+async fn start_on_a_taken_port_is_a_clear_error() {
+    let holder = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a free port");
+    let addr = holder.local_addr().expect("the bound address");
+
+    let error = match MetricsApp::start(addr).await {
+        Ok(_) => panic!("the application started on a taken port"),
+        Err(error) => error,
+    };
+
+    assert!(
+        matches!(
+            &error,
+            StartError::Metrics(MetricError::Start { addr: failed, cause: StartCause::Bind(_) })
+                if *failed == addr
+        ),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(message.contains(&addr.to_string()), "{message}");
+}
+
+/// The variable that makes this test binary, re-executed, the served application of
+/// [`sigterm_in_serve_mode_stops_with_status_0`].
+#[cfg(unix)]
+const SERVE_CHILD: &str = "OTP_EXAMPLES_METRICS_SERVE_CHILD";
+
+/// The line the child prints once it listens for signals.
+#[cfg(unix)]
+const SERVING: &str = "serving on";
+
+/// The child process of [`sigterm_in_serve_mode_stops_with_status_0`]: the `--serve` mode of
+/// the example — the application up, then [`otp::Application::stop_signal`], then a stop — ending
+/// the process with the application's status, as the example's `main` does. Does nothing
+/// unless run as that child.
+#[cfg(unix)]
+#[tokio::test]
+#[ignore = "the child process of `sigterm_in_serve_mode_stops_with_status_0`"]
+async fn serve_until_signalled() {
+    if std::env::var_os(SERVE_CHILD).is_none() {
+        return;
+    }
+    let app = MetricsApp::start(free_addr())
+        .await
+        .expect("the application starts");
+    let stop = otp::Application::stop_signal().expect("listen for signals");
+    println!("{SERVING} {}", app.addr());
+    stop.await;
+    let ending = app.stop().await;
+    println!("the application {ending}");
+    std::process::exit(i32::from(ending.status()));
+}
+
+/// `--serve` mode: SIGTERM (what `kill` and service managers send) stops the application's
+/// tree cleanly and the process exits with status 0, not killed by the signal.
+#[cfg(unix)]
+#[test]
+fn sigterm_in_serve_mode_stops_with_status_0() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::sync::mpsc;
+
+    /// Sends `signal` to `pid` with procps' `kill`.
+    fn kill(signal: &str, pid: u32) {
+        let status = Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill {signal} {pid}: {status}");
+    }
+
+    let mut child = Command::new(std::env::current_exe().expect("the test binary"))
+        .args([
+            "--exact",
+            "serve_until_signalled",
+            "--include-ignored",
+            "--nocapture",
+        ])
+        .env(SERVE_CHILD, "1")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the child starts");
+    let pid = child.id();
+    let stdout = child.stdout.take().expect("the child's stdout");
+    let (line_tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut output = Vec::new();
+    loop {
+        match lines.recv_timeout(WAIT) {
+            Ok(line) => {
+                let serving = line.starts_with(SERVING);
+                output.push(line);
+                if serving {
+                    break;
+                }
+            }
+            Err(e) => {
+                kill("-KILL", pid);
+                panic!(
+                    "the child is not serving ({e}); its output:\n{}",
+                    output.join("\n")
+                );
+            }
+        }
+    }
+
+    kill("-TERM", pid);
+    let (status_tx, status) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = status_tx.send(child.wait());
+    });
+    let status = match status.recv_timeout(WAIT) {
+        Ok(status) => status.expect("wait for the child"),
+        Err(_) => {
+            kill("-KILL", pid);
+            panic!("the child did not end after SIGTERM");
+        }
+    };
+    // The rest of its output, to the end of the pipe (closed by the child's exit).
+    output.extend(lines.iter());
+    let output = output.join("\n");
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "{status}; the child's output:\n{output}"
+    );
+    assert!(output.contains("the application stopped"), "{output}");
 }

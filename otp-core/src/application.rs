@@ -7,6 +7,7 @@ use std::panic::AssertUnwindSafe;
 use std::process::ExitCode;
 
 use futures_util::FutureExt;
+use futures_util::future::Either;
 use tokio::sync::oneshot;
 
 use crate::exit::{ExitReason, panic_message};
@@ -124,8 +125,42 @@ impl Application {
         Fut: Future<Output = Result<Pid, E>> + Send + 'static,
         E: fmt::Display + Send + 'static,
     {
-        let stop = stop_signal();
+        let stop = stop_signal_or_never();
         self.run_until(start, stop).await
+    }
+
+    /// A future that completes on the first SIGINT (Ctrl-C) or SIGTERM — what a terminal and a
+    /// service manager send, and what [`run`](Self::run) stops on. Where there is no SIGTERM
+    /// (Windows), Ctrl-C only.
+    ///
+    /// The listeners are set up by this call, not when the future is first polled: a signal
+    /// that comes after it returned is seen, and no longer ends the program at once (the
+    /// signals' default action). Give it to [`run_until`](Self::run_until), or await it in a
+    /// program that serves until told to stop. Call it inside a tokio runtime with the signal
+    /// driver (`enable_all`, as `#[tokio::main]` does).
+    ///
+    /// # Errors
+    /// If a listener cannot be set up (no signal driver, or the OS refused).
+    pub fn stop_signal() -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let mut interrupt = signal(SignalKind::interrupt())?;
+            let mut terminate = signal(SignalKind::terminate())?;
+            Ok(async move {
+                tokio::select! {
+                    _ = interrupt.recv() => {}
+                    _ = terminate.recv() => {}
+                }
+            })
+        }
+        #[cfg(windows)]
+        {
+            let mut ctrl_c = tokio::signal::windows::ctrl_c()?;
+            Ok(async move {
+                ctrl_c.recv().await;
+            })
+        }
     }
 
     /// As [`run`](Self::run), stopping when `stop` completes instead of on a signal.
@@ -266,40 +301,14 @@ async fn stop_linked(master: &mut Process) {
     }
 }
 
-/// Completes on the first SIGINT or SIGTERM (Ctrl-C where there is no SIGTERM). On Unix the
-/// handlers are installed by this call, not when the future is first polled, so a signal that
-/// comes before is not lost (nor does it end the program). If they cannot be installed, logs
-/// why and never completes: the application then runs until its root ends.
-fn stop_signal() -> impl Future<Output = ()> + Send + 'static {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let signals = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        );
-        async move {
-            match signals {
-                (Ok(mut int), Ok(mut term)) => {
-                    tokio::select! {
-                        _ = int.recv() => {}
-                        _ = term.recv() => {}
-                    }
-                }
-                (Err(e), _) | (_, Err(e)) => {
-                    tracing::error!("cannot listen for SIGINT and SIGTERM: {e}");
-                    std::future::pending::<()>().await;
-                }
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        async {
-            if let Err(e) = tokio::signal::ctrl_c().await {
-                tracing::error!("cannot listen for Ctrl-C: {e}");
-                std::future::pending::<()>().await;
-            }
+/// The stop signal of [`Application::run`]: if the listeners cannot be set up, logs why and
+/// never completes (the application then runs until its root ends).
+fn stop_signal_or_never() -> impl Future<Output = ()> + Send + 'static {
+    match Application::stop_signal() {
+        Ok(signal) => Either::Left(signal),
+        Err(e) => {
+            tracing::error!("cannot listen for SIGINT and SIGTERM: {e}");
+            Either::Right(std::future::pending())
         }
     }
 }

@@ -1,10 +1,8 @@
-//! Metric definitions and reporters (TMM-01 to TMM-04).
+//! Metric definitions and reporters (TMM-01 to TMM-03; the Prometheus reporter, TMM-04, in
+//! `metrics_prometheus.rs`).
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 use metrics_util::{CompositeKey, MetricKind as RecorderKind};
@@ -349,76 +347,4 @@ fn current_recorder_and_console() {
         find(&snap, &format!("{p}.y.count"), &[]),
         Some(&DebugValue::Counter(1))
     );
-}
-
-fn free_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
-fn http_get(addr: SocketAddr, path: &str) -> String {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response
-}
-
-/// TMM-04: the Prometheus endpoint serves a counter of three after three events, labelled.
-#[test]
-fn prometheus_endpoint_serves_counter() {
-    let p = unique("tmm_prom");
-    let restarts = Metric::counter(&format!("{p}.supervisor.restart.count"))
-        .tags(["child_id"])
-        .description("child restarts")
-        .build()
-        .unwrap();
-    let durations = Metric::distribution(&format!("{p}.call.stop.duration"))
-        .convert_unit(Unit::Native, Unit::Millisecond)
-        .buckets([1.0, 10.0])
-        .build()
-        .unwrap();
-    let addr = free_port();
-    let reporter =
-        metrics::prometheus::PrometheusReporter::start_on(&p, &[restarts, durations], addr)
-            .unwrap();
-
-    for _ in 0..3 {
-        execute(
-            &[&p, "supervisor", "restart"],
-            &[("count", 1.0)],
-            &[("child_id", Value::Str("w"))],
-        );
-    }
-    execute(&[&p, "call", "stop"], &[("duration", 5_000_000.0)], &[]);
-
-    let response = http_get(addr, "/metrics");
-    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    let expected = format!("{p}_supervisor_restart_count{{child_id=\"w\"}} 3");
-    assert!(
-        response.contains(&expected),
-        "no `{expected}` in:\n{response}"
-    );
-    let bucket = format!("{p}_call_stop_duration_bucket{{le=\"10\"}} 1");
-    assert!(response.contains(&bucket), "no `{bucket}` in:\n{response}");
-    assert!(response.contains("# HELP"), "{response}");
-    assert!(reporter.render().contains(&expected));
-
-    drop(reporter);
-    assert!(otp_telemetry::list_handlers(&[&p]).is_empty());
-    // The listener stops shortly after the drop.
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while TcpStream::connect(addr).is_ok() {
-        assert!(std::time::Instant::now() < deadline, "listener still up");
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }

@@ -7,7 +7,7 @@
 //!   gauges, histograms labelled by the tags), so any `metrics` exporter works;
 //! - [`console::attach`]: a `tracing` event per update;
 //! - `prometheus::PrometheusReporter` (feature `prometheus`): a Prometheus HTTP endpoint
-//!   (port 9568 by default, TMM-04) through `metrics-exporter-prometheus`;
+//!   (on `127.0.0.1:9568` by default, port 9568 as TMM-04) through `metrics-exporter-prometheus`;
 //! - [`attach_sink`]: any [`MetricSink`].
 //!
 //! The mapping onto `metrics` (and so onto Prometheus, TMM-04): counter → counter (+1 per
@@ -40,6 +40,7 @@ mod definition;
 pub mod prometheus;
 mod reporter;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::error::AttachError;
@@ -81,9 +82,32 @@ pub enum MetricError {
     /// A handler could not be attached (e.g. the reporter id is in use).
     #[error(transparent)]
     Attach(#[from] AttachError),
-    /// The reporter could not start (e.g. the Prometheus port is taken).
-    #[error("metrics reporter failed to start: {0}")]
-    Start(String),
+    /// A reporter's endpoint could not start on `addr` (e.g. the Prometheus port is taken);
+    /// nothing of it is left running.
+    #[error("cannot start the metrics endpoint on {addr}: {cause}")]
+    Start {
+        /// The address the endpoint was to listen on.
+        addr: SocketAddr,
+        /// What failed.
+        cause: StartCause,
+    },
+}
+
+/// What kept a reporter's endpoint from starting ([`MetricError::Start`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartCause {
+    /// The address could not be bound: the port is taken, the address is not one of this
+    /// host's, or binding it is not allowed. The message is the operating system's.
+    #[error("cannot listen: {0}")]
+    Bind(String),
+    /// The endpoint's thread or its runtime could not be created, or the thread ended before
+    /// the endpoint was up.
+    #[error("cannot run the endpoint: {0}")]
+    Runtime(String),
+    /// The exporter refused its configuration (e.g. a metric's histogram buckets).
+    #[error("the exporter refused its configuration: {0}")]
+    Config(String),
 }
 
 /// Where a reporter records metric updates.
