@@ -1,5 +1,5 @@
 //! Conformance tests for links and the exit signals they carry: P-03 to P-14 and the exit-reason
-//! matrix of otp-semantics.md.
+//! matrix of CONFORMANCE.md.
 
 mod common;
 
@@ -488,7 +488,7 @@ enum Ending {
     IsKilled,
 }
 
-/// The exit-reason matrix (otp-semantics.md), rows normal / shutdown / {shutdown,T} / killed /
+/// The exit-reason matrix (the docs of `ExitReason`), rows normal / shutdown / {shutdown,T} / killed /
 /// kill via link / noproc / noconnection / other, for a linked process that does not trap
 /// exits (P-05) and one that does (P-06).
 #[tokio::test]

@@ -1,5 +1,5 @@
 //! Conformance tests for `Task`: spawn (T-01), await (T-02), yield (T-04), shutdown (T-06) and
-//! ignore (T-07) of otp-semantics.md, with the cases of Elixir's `task_test.exs` they
+//! ignore (T-07) of CONFORMANCE.md, with the cases of Elixir's `task_test.exs` they
 //! translate. Time runs on tokio's paused clock.
 //!
 //! Where Elixir's function *exits the caller* (await on a failure or a timeout), ours returns a

@@ -1,5 +1,5 @@
 //! Conformance tests for waiting on many tasks together: `await_many` (T-03) and `yield_many`
-//! (T-05) of otp-semantics.md, with the cases of Elixir's `task_test.exs` they translate. Time
+//! (T-05) of CONFORMANCE.md, with the cases of Elixir's `task_test.exs` they translate. Time
 //! runs on tokio's paused clock.
 
 mod common;

@@ -1,4 +1,4 @@
-//! Conformance tests for `async_stream` (T-08, T-12 of otp-semantics.md), with the cases of
+//! Conformance tests for `async_stream` (T-08, T-12 of CONFORMANCE.md), with the cases of
 //! Elixir's `task_test.exs` they translate, and proofs of its backpressure: never more than
 //! `max_concurrency` tasks running, never more than `max_concurrency` inputs pulled ahead of the
 //! consumer. Time runs on tokio's paused clock.

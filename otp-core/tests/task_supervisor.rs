@@ -1,4 +1,4 @@
-//! Conformance tests for `TaskSupervisor` (T-10 to T-12 of otp-semantics.md) and the
+//! Conformance tests for `TaskSupervisor` (T-10 to T-12 of CONFORMANCE.md) and the
 //! fire-and-forget `Task::start` / `start_link` (T-09), with the cases of Elixir's
 //! `task/supervisor_test.exs` (and `task_test.exs` for T-09) they translate. Time runs on
 //! tokio's paused clock.

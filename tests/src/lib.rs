@@ -1,0 +1,1 @@
+//! Cross-crate integration tests of the otp workspace, in `tests/`; the library itself is empty.
