@@ -111,7 +111,7 @@ impl Connection {
     async fn line(&mut self, TcpLine(line): TcpLine, ctx: &mut Context<Self>) -> Action<Self> {
         let answer = format!("pong from {} (to \"{line}\")\n", ctx.pid());
         match self.writer.write_all(answer.as_bytes()).await {
-            Ok(()) => Action::Noreply,
+            Ok(()) => Action::NoReply,
             Err(e) => Action::Stop(ExitReason::error(e)),
         }
     }

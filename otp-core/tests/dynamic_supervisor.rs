@@ -401,7 +401,7 @@ async fn simple_one_for_one_shutdown() {
         .unwrap();
     let (e1, e2, e3) = (watch_exit(p1), watch_exit(p2), watch_exit(p3));
     let began = Instant::now();
-    sup.stop_with(ExitReason::Shutdown, Duration::MAX)
+    sup.stop_timeout(ExitReason::Shutdown, Duration::MAX)
         .await
         .unwrap();
     let took = began.elapsed();
@@ -587,7 +587,7 @@ async fn sup_start_ignore_child_start_child_simple() {
             ChildStatus::Running(cpid2)
         );
         assert_eq!(counts_dyn(&sup).await, [1, 1, 0, 1]);
-        sup.stop_with(ExitReason::Shutdown, Duration::MAX)
+        sup.stop_timeout(ExitReason::Shutdown, Duration::MAX)
             .await
             .unwrap();
     }
@@ -736,7 +736,7 @@ async fn hanging_restart_loop_simple() {
     w.plan(Plan::SlowFail(Duration::from_secs(2)));
     kill_child(c2, ExitReason::Error("error".into())).await;
     sleep(Duration::from_secs(2)).await;
-    sup.stop_with(ExitReason::Shutdown, Duration::MAX)
+    sup.stop_timeout(ExitReason::Shutdown, Duration::MAX)
         .await
         .unwrap();
 }

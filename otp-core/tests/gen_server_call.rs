@@ -86,7 +86,7 @@ impl GenServer for Server {
             Req::Hold => {
                 self.held = ctx.defer_reply();
                 let _ = self.tx.send(Event::Held);
-                CallResult::NoReply(Action::Noreply)
+                CallResult::NoReply(Action::NoReply)
             }
             Req::Panic => panic!("boom"),
             Req::StopNoReply(reason) => CallResult::NoReply(Action::Stop(reason)),
@@ -98,7 +98,7 @@ impl GenServer for Server {
                     tokio::time::sleep(delay).await;
                     let _ = tx.send(Event::Replied(from.reply(Ok(n))));
                 });
-                CallResult::NoReply(Action::Noreply)
+                CallResult::NoReply(Action::NoReply)
             }
             Req::DeferToProcess(n) => {
                 let from = ctx.defer_reply().unwrap();
@@ -106,7 +106,7 @@ impl GenServer for Server {
                 ctx.spawn(move |_me| async move {
                     let _ = tx.send(Event::Replied(from.reply(Ok(n))));
                 });
-                CallResult::NoReply(Action::Noreply)
+                CallResult::NoReply(Action::NoReply)
             }
             Req::CallSelf => {
                 CallResult::Reply(ctx.server_ref().call(Req::Echo(1)).await.and_then(|r| r))
@@ -136,7 +136,7 @@ impl GenServer for Server {
                 let _ = self.tx.send(Event::Noop);
             }
         }
-        Action::Noreply
+        Action::NoReply
     }
 
     async fn terminate(&mut self, reason: &ExitReason, _: &mut Context<Self>) {

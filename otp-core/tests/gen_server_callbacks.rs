@@ -90,7 +90,7 @@ impl GenServer for Logger {
         match cast {
             LogCast::Note(note) => {
                 self.log.push(format!("cast:{note}"));
-                Action::Noreply
+                Action::NoReply
             }
             LogCast::Continue => {
                 ctx.server_ref().cast(LogCast::Note("queued")).unwrap();
@@ -101,7 +101,7 @@ impl GenServer for Logger {
 
     async fn handle_info(&mut self, info: Info, ctx: &mut Context<Self>) -> Action<Self> {
         let Info::Message(m) = info else {
-            return Action::Noreply;
+            return Action::NoReply;
         };
         match m.downcast::<InfoContinue>() {
             Ok(InfoContinue) => {
@@ -111,7 +111,7 @@ impl GenServer for Logger {
             Err(m) => {
                 let note = m.downcast::<&'static str>().unwrap_or("?");
                 self.log.push(format!("info:{note}"));
-                Action::Noreply
+                Action::NoReply
             }
         }
     }
@@ -125,7 +125,7 @@ impl GenServer for Logger {
         if n > 0 {
             Action::Continue((from, n - 1))
         } else {
-            Action::Noreply
+            Action::NoReply
         }
     }
 }
@@ -242,7 +242,7 @@ impl GenServer for Idle {
     async fn handle_cast(&mut self, cast: IdleCast, _: &mut Context<Self>) -> Action<Self> {
         match cast {
             IdleCast::Idle(after) => Action::Timeout(after),
-            IdleCast::Noop => Action::Noreply,
+            IdleCast::Noop => Action::NoReply,
         }
     }
 
@@ -251,7 +251,7 @@ impl GenServer for Idle {
             self.timeouts += 1;
             let _ = self.tx.send(Instant::now());
         }
-        Action::Noreply
+        Action::NoReply
     }
 }
 
@@ -319,7 +319,7 @@ impl GenServer for Sleepy {
         if hibernate {
             Action::Hibernate
         } else {
-            Action::Noreply
+            Action::NoReply
         }
     }
 }
@@ -444,7 +444,7 @@ impl GenServer for Term {
                 ctx.spawn_link(move |_| async move { reason });
             }
         }
-        Action::Noreply
+        Action::NoReply
     }
 
     async fn handle_info(&mut self, info: Info, _: &mut Context<Self>) -> Action<Self> {
@@ -453,7 +453,7 @@ impl GenServer for Term {
                 .tx
                 .send(Event::InfoExit(signal.from(), signal.reason().clone()));
         }
-        Action::Noreply
+        Action::NoReply
     }
 
     async fn terminate(&mut self, reason: &ExitReason, _: &mut Context<Self>) {
@@ -991,13 +991,13 @@ impl GenServer for Dispatch {
             Info::Message(m) => m,
             other => {
                 otp_core::gen_server::unexpected_info::<Self>(ctx.pid(), &other);
-                return Action::Noreply;
+                return Action::NoReply;
             }
         };
         let m = match m.downcast::<u32>() {
             Ok(n) => {
                 self.seen.push(format!("u32 {n}"));
-                return Action::Noreply;
+                return Action::NoReply;
             }
             Err(m) => m,
         };
@@ -1005,7 +1005,7 @@ impl GenServer for Dispatch {
             Ok(s) => self.seen.push(format!("string {s}")),
             Err(m) => otp_core::gen_server::unexpected_info::<Self>(ctx.pid(), &Info::Message(m)),
         }
-        Action::Noreply
+        Action::NoReply
     }
 }
 

@@ -69,7 +69,7 @@ impl GenServer for Probe {
 
     async fn handle_continue(&mut self, n: u32, _: &mut Context<Self>) -> Action<Self> {
         let _ = self.tx.send(Event::Continued(n));
-        Action::Noreply
+        Action::NoReply
     }
 
     async fn terminate(&mut self, reason: &ExitReason, _: &mut Context<Self>) {

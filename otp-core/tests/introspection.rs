@@ -192,7 +192,7 @@ impl GenServer for Idle {
         if hibernate {
             Action::Hibernate
         } else {
-            Action::Noreply
+            Action::NoReply
         }
     }
 }

@@ -297,7 +297,7 @@ impl GenServer for Gate {
         if n == 0 {
             self.gate.notified().await;
         }
-        Action::Noreply
+        Action::NoReply
     }
 }
 

@@ -251,7 +251,7 @@ impl GenServer for Srv {
     async fn handle_info(&mut self, info: Info, _ctx: &mut Context<Self>) -> Action<Self> {
         match info {
             Info::Message(m) if m.is::<Tick>() => panic!("a timer of this test fired"),
-            _ => Action::Noreply,
+            _ => Action::NoReply,
         }
     }
 }

@@ -20,7 +20,7 @@ impl GenServer for Counter {
     }
     async fn handle_cast(&mut self, m: u64, _: &mut Context<Self>) -> Action<Self> {
         self.0 += m;
-        Action::Noreply
+        Action::NoReply
     }
 }
 

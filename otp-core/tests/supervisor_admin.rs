@@ -77,7 +77,7 @@ impl GenServer for Counter {
     }
     async fn handle_cast(&mut self, by: u64, _: &mut Context<Self>) -> Action<Self> {
         self.n += by;
-        Action::Noreply
+        Action::NoReply
     }
     async fn terminate(&mut self, reason: &ExitReason, _: &mut Context<Self>) {
         if let Some(tx) = &self.terminated {
@@ -279,7 +279,7 @@ async fn sup_start_normal() {
     let sup = Supervisor::start_link([], flags()).await.unwrap();
     assert!(sup.is_alive());
     assert!(sup.which_children().await.unwrap().is_empty());
-    sup.stop_with(ExitReason::Shutdown, Duration::MAX)
+    sup.stop_timeout(ExitReason::Shutdown, Duration::MAX)
         .await
         .unwrap();
     assert_eq!(sup.wait_exit().await, ExitReason::Shutdown);

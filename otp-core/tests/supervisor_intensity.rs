@@ -305,7 +305,7 @@ async fn hanging_restart_loop() {
     sleep(Duration::from_secs(2)).await;
 
     // Shutting down while it hangs in the restart loop does not hang.
-    sup.stop_with(ExitReason::Shutdown, Duration::MAX)
+    sup.stop_timeout(ExitReason::Shutdown, Duration::MAX)
         .await
         .unwrap();
 }
@@ -369,7 +369,7 @@ async fn hanging_restart_loop_rest_for_one() {
     kill_child(c22, ExitReason::Error("error".into())).await;
     sleep(Duration::from_secs(2)).await;
 
-    sup.stop_with(ExitReason::Shutdown, Duration::MAX)
+    sup.stop_timeout(ExitReason::Shutdown, Duration::MAX)
         .await
         .unwrap();
 }

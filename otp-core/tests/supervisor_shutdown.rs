@@ -137,7 +137,7 @@ async fn sup_stop_infinity() {
     let p1 = sup.start_child(c1).await.unwrap().unwrap();
     let p2 = sup.start_child(c2).await.unwrap().unwrap();
     let (e1, e2) = (watch_exit(p1), watch_exit(p2));
-    sup.stop_with(ExitReason::Shutdown, Duration::MAX)
+    sup.stop_timeout(ExitReason::Shutdown, Duration::MAX)
         .await
         .unwrap();
     assert_eq!(e1.await, ExitReason::Shutdown);
@@ -169,7 +169,7 @@ async fn sup_stop_timeout() {
         .unwrap()
         .unwrap();
     let (e1, e2) = (watch_exit(p1), watch_exit(p2));
-    sup.stop_with(ExitReason::Shutdown, Duration::MAX)
+    sup.stop_timeout(ExitReason::Shutdown, Duration::MAX)
         .await
         .unwrap();
     assert_eq!(e1.await, ExitReason::Shutdown);
@@ -203,7 +203,7 @@ async fn sup_stop_brutal_kill() {
         .unwrap()
         .unwrap();
     let (e1, e2) = (watch_exit(p1), watch_exit(p2));
-    sup.stop_with(ExitReason::Shutdown, Duration::MAX)
+    sup.stop_timeout(ExitReason::Shutdown, Duration::MAX)
         .await
         .unwrap();
     assert_eq!(e1.await, ExitReason::Shutdown);

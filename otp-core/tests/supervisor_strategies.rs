@@ -259,7 +259,7 @@ async fn order_of_children() {
     assert_eq!(pid_of(&sup, "ch7").await, which1[4].pid().unwrap());
     assert_eq!(pid_of(&sup, "ch3").await, which1[3].pid().unwrap());
     log.take();
-    sup.stop_with(ExitReason::Shutdown, Duration::MAX)
+    sup.stop_timeout(ExitReason::Shutdown, Duration::MAX)
         .await
         .unwrap();
     assert_eq!(log.stopping(), ["ch5", "ch2", "ch10", "ch3", "ch7"]);

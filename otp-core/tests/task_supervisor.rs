@@ -537,7 +537,7 @@ async fn t10_start_child_with_custom_shutdown() {
         .unwrap();
     let ended = watch_exit(pid);
     let began = Instant::now();
-    sup.stop_with(ExitReason::Shutdown, Duration::MAX)
+    sup.stop_timeout(ExitReason::Shutdown, Duration::MAX)
         .await
         .unwrap();
     assert_eq!(ended.await, ExitReason::Killed);
@@ -766,7 +766,7 @@ async fn t10_async_with_custom_shutdown() {
         .await
         .unwrap();
     let pid = task.pid();
-    sup.stop_with(ExitReason::Shutdown, Duration::MAX)
+    sup.stop_timeout(ExitReason::Shutdown, Duration::MAX)
         .await
         .unwrap();
     assert_eq!(task.await, Err(TaskError::Exited(ExitReason::Killed)));
@@ -929,7 +929,7 @@ async fn t11_async_nolink_with_custom_shutdown() {
         .await
         .unwrap();
     let began = Instant::now();
-    sup.stop_with(ExitReason::Shutdown, Duration::MAX)
+    sup.stop_timeout(ExitReason::Shutdown, Duration::MAX)
         .await
         .unwrap();
     assert_eq!(began.elapsed(), Duration::ZERO);

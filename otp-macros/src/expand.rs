@@ -330,7 +330,7 @@ impl<'a> Gen<'a> {
         let krate = &self.krate;
         match h.output {
             Output::Action => out,
-            _ => quote!({ #out; #krate::Action::Noreply }),
+            _ => quote!({ #out; #krate::Action::NoReply }),
         }
     }
 
@@ -471,7 +471,7 @@ impl<'a> Gen<'a> {
                 async fn handle_info(&mut self, info: #krate::Info, ctx: &mut #krate::Context<Self>) -> #krate::Action<Self> {
                     #(#tries)*
                     #krate::gen_server::unexpected_info::<Self>(ctx.pid(), &info);
-                    #krate::Action::Noreply
+                    #krate::Action::NoReply
                 }
             }
         });

@@ -81,7 +81,7 @@ mod cache {
         fn evict(&mut self, key: K, ctx: &mut Context<Self>) -> Action<Self> {
             self.map.remove(&key);
             let _ = ctx.pid();
-            Action::Noreply
+            Action::NoReply
         }
 
         /// Drops everything and stops, replying with how many entries there were.

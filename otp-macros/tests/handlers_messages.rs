@@ -93,7 +93,7 @@ impl Watcher {
     #[info]
     async fn label(&mut self, label: Label, _ctx: &mut Context<Self>) -> Action<Self> {
         self.note(Seen::Label(label.0));
-        Action::Noreply
+        Action::NoReply
     }
 
     #[info]

@@ -29,7 +29,7 @@ impl GenServer for Counter {
 
     async fn handle_cast(&mut self, value: u64, _ctx: &mut Context<Self>) -> Action<Self> {
         self.n += value;
-        Action::Noreply
+        Action::NoReply
     }
 }
 

@@ -39,7 +39,7 @@
 //!     }
 //!     async fn handle_cast(&mut self, by: u64, _ctx: &mut Context<Self>) -> Action<Self> {
 //!         self.0 += by;
-//!         Action::Noreply
+//!         Action::NoReply
 //!     }
 //! }
 //!
@@ -89,7 +89,7 @@ pub enum Init<S: GenServer> {
 /// What a handler says comes next.
 pub enum Action<S: GenServer> {
     /// Wait for the next message.
-    Noreply,
+    NoReply,
     /// Wait for the next message at most this long; if none comes, `handle_info` gets
     /// [`Info::Timeout`]. Any message cancels the timeout.
     Timeout(Duration),
@@ -208,7 +208,7 @@ pub trait GenServer: Sized + Send + 'static {
         let pid = ctx.pid();
         async move {
             unexpected_info::<Self>(pid, &info);
-            Action::Noreply
+            Action::NoReply
         }
     }
 

@@ -127,8 +127,8 @@ pub(crate) async fn serve<S: GenServer>(
     let parent = ctx.parent();
     loop {
         let request = match action {
-            Action::Noreply if ctx.hibernate_after.is_none() => ctx.recv(false).await,
-            Action::Noreply => ctx.next(false).await,
+            Action::NoReply if ctx.hibernate_after.is_none() => ctx.recv(false).await,
+            Action::NoReply => ctx.next(false).await,
             Action::Hibernate => ctx.next(true).await,
             Action::Timeout(after) => match ctx.recv_within(after).await {
                 Some(r) => r,
@@ -167,7 +167,7 @@ pub(crate) async fn serve<S: GenServer>(
                         if let Some(from) = ctx.from.take() {
                             from.send(reply);
                         }
-                        Ok(Action::Noreply)
+                        Ok(Action::NoReply)
                     }
                     Ok(CallResult::ReplyThen(reply, Action::Stop(reason))) => {
                         let from = ctx.from.take();
@@ -234,7 +234,7 @@ mod tests {
         }
         async fn handle_cast(&mut self, m: u64, _ctx: &mut Context<Self>) -> Action<Self> {
             self.0 += m;
-            Action::Noreply
+            Action::NoReply
         }
     }
 
@@ -248,7 +248,7 @@ mod tests {
             "test",
             None,
         ));
-        let fut = serve::<Small>(Context::new(pcb, None), Small(1), Action::Noreply);
+        let fut = serve::<Small>(Context::new(pcb, None), Small(1), Action::NoReply);
         let size = std::mem::size_of_val(&fut);
         eprintln!("server loop future: {size} bytes");
         // 520 bytes on Rust 1.95 for this server; a bound with some room, to catch a regression.

@@ -191,7 +191,7 @@ pub(super) async fn start<S: GenServer>(
     };
     std::mem::forget(unlaunched);
     let (state, action) = match outcome {
-        Ok(Ok(Init::Ok(state))) => (state, Action::Noreply),
+        Ok(Ok(Init::Ok(state))) => (state, Action::NoReply),
         Ok(Ok(Init::OkThen(state, action))) => (state, action),
         Ok(Ok(Init::Ignore)) => {
             end_unlaunched(&pcb, ExitReason::Normal);

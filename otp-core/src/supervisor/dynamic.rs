@@ -417,7 +417,7 @@ impl<A: Clone + Send + 'static> DynamicServer<A> {
 
 fn flow_action<A: Clone + Send + 'static>(flow: Flow) -> Action<DynamicServer<A>> {
     match flow {
-        Flow::Continue => Action::Noreply,
+        Flow::Continue => Action::NoReply,
         Flow::Shutdown => Action::Stop(ExitReason::Shutdown),
     }
 }
@@ -471,7 +471,7 @@ impl<A: Clone + Send + 'static> GenServer for DynamicServer<A> {
                         let flow = self.child_exited(ctx, seq, signal.reason().clone()).await;
                         flow_action(flow)
                     }
-                    _ => Action::Noreply,
+                    _ => Action::NoReply,
                 }
             }
             Info::Message(m) => match m.downcast::<TryAgain>() {
@@ -483,17 +483,17 @@ impl<A: Clone + Send + 'static> GenServer for DynamicServer<A> {
                     if due {
                         flow_action(self.restart_now(ctx, again.seq).await)
                     } else {
-                        Action::Noreply
+                        Action::NoReply
                     }
                 }
                 Err(m) => {
                     crate::gen_server::unexpected_info::<Self>(ctx.pid(), &Info::Message(m));
-                    Action::Noreply
+                    Action::NoReply
                 }
             },
             other => {
                 crate::gen_server::unexpected_info::<Self>(ctx.pid(), &other);
-                Action::Noreply
+                Action::NoReply
             }
         }
     }
@@ -616,7 +616,11 @@ impl<A: Clone + Send + 'static> DynamicSupervisorRef<A> {
     }
 
     /// Stops the supervisor with `reason`, waiting at most `timeout` until it has ended.
-    pub async fn stop_with(&self, reason: ExitReason, timeout: Duration) -> Result<(), StopError> {
+    pub async fn stop_timeout(
+        &self,
+        reason: ExitReason,
+        timeout: Duration,
+    ) -> Result<(), StopError> {
         self.server.stop_timeout(reason, timeout).await
     }
 

@@ -258,7 +258,11 @@ impl SupervisorRef {
 
     /// Stops the supervisor with `reason`, waiting at most `timeout` (`Duration::MAX`: no
     /// limit) until it has ended.
-    pub async fn stop_with(&self, reason: ExitReason, timeout: Duration) -> Result<(), StopError> {
+    pub async fn stop_timeout(
+        &self,
+        reason: ExitReason,
+        timeout: Duration,
+    ) -> Result<(), StopError> {
         self.server.stop_timeout(reason, timeout).await
     }
 

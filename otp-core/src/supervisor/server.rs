@@ -487,7 +487,7 @@ impl SupervisorServer {
 
 fn flow_action(flow: Flow) -> Action<SupervisorServer> {
     match flow {
-        Flow::Continue => Action::Noreply,
+        Flow::Continue => Action::NoReply,
         Flow::Shutdown => Action::Stop(ExitReason::Shutdown),
     }
 }
@@ -555,18 +555,18 @@ impl GenServer for SupervisorServer {
                     flow_action(self.child_exited(ctx, seq, pid, reason).await)
                 }
                 // Not a child (any more): ignored, as OTP does.
-                None => Action::Noreply,
+                None => Action::NoReply,
             },
             Info::Message(m) => match m.downcast::<TryAgain>() {
                 Ok(again) => flow_action(self.try_again(ctx, again).await),
                 Err(m) => {
                     crate::gen_server::unexpected_info::<Self>(ctx.pid(), &Info::Message(m));
-                    Action::Noreply
+                    Action::NoReply
                 }
             },
             other => {
                 crate::gen_server::unexpected_info::<Self>(ctx.pid(), &other);
-                Action::Noreply
+                Action::NoReply
             }
         }
     }

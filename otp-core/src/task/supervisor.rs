@@ -555,8 +555,12 @@ impl TaskSupervisorRef {
     }
 
     /// Stops the supervisor with `reason`, waiting at most `timeout` until it has ended.
-    pub async fn stop_with(&self, reason: ExitReason, timeout: Duration) -> Result<(), StopError> {
-        self.sup.stop_with(reason, timeout).await
+    pub async fn stop_timeout(
+        &self,
+        reason: ExitReason,
+        timeout: Duration,
+    ) -> Result<(), StopError> {
+        self.sup.stop_timeout(reason, timeout).await
     }
 
     /// Resolves with the supervisor's exit reason once it has ended.
