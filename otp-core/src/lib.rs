@@ -60,9 +60,9 @@ mod timer;
 pub use crate::application::{AppExit, Application};
 pub use crate::exit::{ExitReason, IntoExitReason};
 pub use crate::gen_server::{
-    Action, CallError, CallResult, CastError, Context, DEFAULT_CALL_TIMEOUT, Endpoint, GenServer,
-    Init, RefError, ReplyThen, ReplyTo, ServerName, ServerRef, StartError, StartOptions, StopError,
-    ViaName, WithTimeout,
+    Action, CallError, CallResult, CastError, Context, DEFAULT_CALL_TIMEOUT, GenServer, Init,
+    RefError, ReplyThen, ReplyTo, ServerHandle, ServerName, ServerRef, StartError, StartOptions,
+    StopError, ViaName, WithTimeout,
 };
 pub use crate::message::{
     Down, ExitSignal, IdleTimeout, Info, Message, MonitorRef, Monitored, Name,

@@ -552,7 +552,7 @@ impl<'a> Gen<'a> {
         quote!(#call_timeout #start_options)
     }
 
-    /// The client trait, implemented for every `Endpoint` of the server.
+    /// The client trait, implemented for every `ServerHandle` of the server.
     fn client(&self) -> TokenStream {
         let krate = &self.krate;
         let vis = &self.server.vis;
@@ -592,12 +592,10 @@ impl<'a> Gen<'a> {
                         #[doc = ""]
                         #[doc = "Fails with a `CallError` if the server is gone, exits during the call, or does not reply within the call timeout (the server's own, or the one given with `with_timeout`)."]
                         fn #ident(&self, #(#names: #types),*) -> impl ::core::future::Future<Output = ::core::result::Result<#reply, #krate::CallError>> + ::core::marker::Send {
-                            let server = #krate::Endpoint::server_ref(self);
-                            let timeout = #krate::Endpoint::timeout(self);
-                            let request = #call_enum::#request;
+                            let call = #krate::ServerHandle::call(self, #call_enum::#request);
                             async move {
                                 #[allow(unreachable_patterns)]
-                                match server.call_timeout(request, timeout).await {
+                                match call.await {
                                     ::core::result::Result::Ok(#reply_enum::#v(reply)) => ::core::result::Result::Ok(reply),
                                     ::core::result::Result::Ok(_) => ::core::result::Result::Err(#krate::CallError::WrongReply),
                                     ::core::result::Result::Err(e) => ::core::result::Result::Err(e),
@@ -616,7 +614,7 @@ impl<'a> Gen<'a> {
                         #[doc = ""]
                         #[doc = "Returns at once. Fails only if the server's mailbox is bounded and full, handing the message back."]
                         fn #ident(&self, #(#names: #types),*) -> ::core::result::Result<(), #krate::CastError<#cast_enum #args>> {
-                            #krate::Endpoint::server_ref(self).cast(#cast_enum::#request)
+                            #krate::ServerHandle::cast(self, #cast_enum::#request)
                         }
                     }
                 }
@@ -629,14 +627,14 @@ impl<'a> Gen<'a> {
             g.params.push(syn::parse_quote!(__E));
             g.make_where_clause()
                 .predicates
-                .push(syn::parse_quote!(__E: #krate::Endpoint<Server = #self_ty>));
+                .push(syn::parse_quote!(__E: #krate::ServerHandle<Server = #self_ty>));
             g
         };
         let (endpoint_impl, _, endpoint_where) = endpoint_generics.split_for_impl();
         quote! {
             #[doc = #doc]
             #[allow(dead_code)]
-            #vis trait #client<#params>: #krate::Endpoint<Server = #self_ty> #where_clause {
+            #vis trait #client<#params>: #krate::ServerHandle<Server = #self_ty> #where_clause {
                 #(#methods)*
             }
 

@@ -54,6 +54,7 @@ mod call_timer;
 mod context;
 #[doc(hidden)]
 pub mod derive_support;
+mod handle;
 mod run;
 mod server_ref;
 mod start;
@@ -61,9 +62,8 @@ mod start;
 use std::time::Duration;
 
 pub use self::context::{Context, ReplyTo};
-pub use self::server_ref::{
-    CallError, CastError, Endpoint, RefError, ServerRef, StopError, WithTimeout,
-};
+pub use self::handle::ServerHandle;
+pub use self::server_ref::{CallError, CastError, RefError, ServerRef, StopError, WithTimeout};
 pub use self::start::{ServerName, StartError, StartOptions, ViaName};
 use crate::exit::ExitReason;
 use crate::message::Info;

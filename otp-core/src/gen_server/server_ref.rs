@@ -111,9 +111,9 @@ pub enum RefError {
     },
 }
 
-/// A [`ServerRef`] with its own call timeout, made by [`ServerRef::with_timeout`]. The typed
-/// client methods of a derived server work on it as they do on the `ServerRef`; casts are
-/// unaffected by the timeout.
+/// A [`ServerRef`] with its own call timeout, made by [`ServerRef::with_timeout`]. It is a
+/// [`ServerHandle`](super::ServerHandle), so the typed client methods of a derived server work
+/// on it as they do on the `ServerRef`; casts are unaffected by the timeout.
 #[derive(Debug)]
 pub struct WithTimeout<'a, S: GenServer> {
     server: &'a ServerRef<S>,
@@ -128,33 +128,14 @@ impl<S: GenServer> Clone for WithTimeout<'_, S> {
 
 impl<S: GenServer> Copy for WithTimeout<'_, S> {}
 
-/// What the typed client methods of a derived server go through: a [`ServerRef`], or a
-/// [`WithTimeout`]. Each gives the server and the timeout its calls use.
-pub trait Endpoint: Sync {
+impl<'a, S: GenServer> WithTimeout<'a, S> {
     /// The server.
-    type Server: GenServer;
-    /// The reference to the server.
-    fn server_ref(&self) -> &ServerRef<Self::Server>;
-    /// The timeout of calls made through this endpoint.
-    fn timeout(&self) -> Duration;
-}
-
-impl<S: GenServer> Endpoint for ServerRef<S> {
-    type Server = S;
-    fn server_ref(&self) -> &ServerRef<S> {
-        self
-    }
-    fn timeout(&self) -> Duration {
-        S::CALL_TIMEOUT
-    }
-}
-
-impl<S: GenServer> Endpoint for WithTimeout<'_, S> {
-    type Server = S;
-    fn server_ref(&self) -> &ServerRef<S> {
+    pub fn server(&self) -> &'a ServerRef<S> {
         self.server
     }
-    fn timeout(&self) -> Duration {
+
+    /// The timeout of calls made through this reference.
+    pub fn timeout(&self) -> Duration {
         self.timeout
     }
 }

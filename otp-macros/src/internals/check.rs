@@ -12,7 +12,7 @@ use super::ctxt::Ctxt;
 /// Names the generated code defines on the server type: a handler named so would clash.
 const ON_SERVER: &[&str] = &["start", "start_link", "start_with", "start_link_with"];
 
-/// Methods of `ServerRef` (and of `Endpoint`, and of the traits every `ServerRef` has) that a
+/// Methods of `ServerRef` (and of `ServerHandle`, and of the traits every `ServerRef` has) that a
 /// client method of the same name would be hidden by or clash with.
 const ON_SERVER_REF: &[&str] = &[
     "pid",
@@ -28,8 +28,6 @@ const ON_SERVER_REF: &[&str] = &[
     "stop",
     "stop_timeout",
     "wait_exit",
-    "server_ref",
-    "timeout",
     "clone",
     "clone_from",
     "eq",
