@@ -264,7 +264,7 @@ async fn master_loop<F, Fut, E, S>(
             }
             info = master.recv() => {
                 let Info::Exit(signal) = info else { continue };
-                if signal.from() != root {
+                if signal.from() != Some(root) {
                     continue;
                 }
                 let reason = signal.reason().clone();
@@ -295,8 +295,10 @@ async fn stop_linked(master: &mut Process) {
         master.exit(pid, ExitReason::Shutdown);
     }
     while !linked.is_empty() {
-        if let Info::Exit(signal) = master.recv().await {
-            linked.remove(&signal.from());
+        if let Info::Exit(signal) = master.recv().await
+            && let Some(from) = signal.from()
+        {
+            linked.remove(&from);
         }
     }
 }

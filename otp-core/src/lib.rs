@@ -48,14 +48,15 @@ mod application;
 mod exit;
 pub mod gen_server;
 mod message;
-mod name;
+pub mod name;
+pub mod node;
 mod pid;
 pub mod process;
 pub mod registry;
 pub mod supervisor;
 pub mod task;
 pub mod telemetry;
-mod timer;
+pub mod timer;
 
 pub use crate::application::{AppExit, Application};
 pub use crate::exit::{ExitReason, IntoExitReason};
@@ -70,11 +71,11 @@ pub use crate::message::{
 pub use crate::name::{
     Dest, RegisterError, SendError, register, registered, send, unregister, whereis,
 };
-pub use crate::pid::{LOCAL_NODE, Pid};
+pub use crate::pid::Pid;
 pub use crate::process::{
-    LinkError, MailboxBound, Overflow, Process, ProcessInfo, ProcessStatus, SpawnError,
-    SpawnOptions, current_pid, exit, is_alive, process_count, process_info, processes, spawn,
-    spawn_link, spawn_link_opt, spawn_opt, try_spawn, try_spawn_opt, wait_exit,
+    LinkError, MailboxBound, Myself, Overflow, Process, ProcessInfo, ProcessKind, ProcessStatus,
+    SpawnError, SpawnOptions, current_pid, exit, is_alive, process_count, process_info, processes,
+    spawn, spawn_link, spawn_link_opt, spawn_opt, try_spawn, try_spawn_opt, wait_exit,
 };
 pub use crate::registry::{Keys, Registry, RegistryError};
 pub use crate::supervisor::{

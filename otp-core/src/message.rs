@@ -8,7 +8,6 @@
 use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::exit::ExitReason;
 use crate::pid::Pid;
@@ -118,22 +117,21 @@ impl fmt::Debug for Message {
     }
 }
 
-static NEXT_REF: AtomicU64 = AtomicU64::new(1);
-
-pub(crate) fn next_ref_id() -> u64 {
-    NEXT_REF.fetch_add(1, Ordering::Relaxed)
-}
-
 /// The reference of a monitor, returned by `monitor` and carried by its [`Down`] message.
+///
+/// Unique across nodes: it carries the id and creation of the node that made it.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MonitorRef {
+    pub(crate) node: u32,
+    pub(crate) creation: u32,
     pub(crate) id: u64,
-    pub(crate) target: Pid,
+    /// The process monitored; `None` for a monitor by a name nobody held.
+    pub(crate) target: Option<Pid>,
 }
 
 impl fmt::Debug for MonitorRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#Ref<{}>", self.id)
+        write!(f, "#Ref<{}.{}.{}>", self.node, self.id, self.creation)
     }
 }
 
@@ -160,7 +158,7 @@ pub struct Down(Box<DownInner>);
 struct DownInner {
     reference: MonitorRef,
     object: Monitored,
-    pid: Pid,
+    pid: Option<Pid>,
     reason: ExitReason,
 }
 
@@ -184,9 +182,9 @@ impl Down {
         &self.0.object
     }
 
-    /// The pid of the process that ended; for a monitor by a name nobody held, a pid that
-    /// never existed.
-    pub fn pid(&self) -> Pid {
+    /// The pid of the process that ended; `None` for a monitor by a name nobody held (there
+    /// was no process).
+    pub fn pid(&self) -> Option<Pid> {
         self.0.pid
     }
 
@@ -199,15 +197,16 @@ impl Down {
 /// An exit signal turned into a message, because the receiving process traps exits
 /// (Erlang's `{'EXIT', From, Reason}`).
 #[derive(Debug)]
-pub struct ExitSignal(Box<(Pid, ExitReason)>);
+pub struct ExitSignal(Box<(Option<Pid>, ExitReason)>);
 
 impl ExitSignal {
-    pub(crate) fn new(from: Pid, reason: ExitReason) -> Self {
+    pub(crate) fn new(from: Option<Pid>, reason: ExitReason) -> Self {
         ExitSignal(Box::new((from, reason)))
     }
 
-    /// The process the signal came from.
-    pub fn from(&self) -> Pid {
+    /// The process the signal came from: a linked process that ended, or the process that
+    /// called [`exit`](crate::process::exit); `None` for an `exit` called outside any process.
+    pub fn from(&self) -> Option<Pid> {
         self.0.0
     }
 
@@ -263,10 +262,10 @@ impl Info {
         }
     }
 
-    /// The sender, if this is an `Exit`.
+    /// The sender, if this is an `Exit` from a process.
     pub(crate) fn exit_from(&self) -> Option<Pid> {
         match self {
-            Info::Exit(e) => Some(e.from()),
+            Info::Exit(e) => e.from(),
             _ => None,
         }
     }

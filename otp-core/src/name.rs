@@ -5,16 +5,11 @@
 //! it on the news). [`send`] delivers an untyped message to a pid or a name.
 
 use std::any::Any;
-use std::sync::LazyLock;
-
-use dashmap::DashMap;
-use dashmap::mapref::entry::Entry;
 
 use crate::message::{Message, Name};
+use crate::node::Node;
 use crate::pid::Pid;
-use crate::process::{PushError, table};
-
-static NAMES: LazyLock<DashMap<Name, Pid>> = LazyLock::new(DashMap::new);
+use crate::process::{Myself, PushError};
 
 /// Why a name could not be registered.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -41,31 +36,30 @@ pub enum RegisterError {
     NoProc(Pid),
 }
 
-/// Registers `pid` under `name`.
+/// Registers `pid` under `name` on the calling code's node.
 pub fn register(name: impl Into<Name>, pid: Pid) -> Result<(), RegisterError> {
-    let name = name.into();
-    let Some(p) = table::lookup(pid) else {
+    register_on(Node::current(), name.into(), pid)
+}
+
+fn register_on(node: Node, name: Name, pid: Pid) -> Result<(), RegisterError> {
+    let Some(p) = node.lookup(pid) else {
         return Err(RegisterError::NoProc(pid));
     };
     p.core()
-        .with_cold(|c| {
-            if let Some(existing) = &c.name {
+        .update_name(|slot| {
+            if let Some(existing) = slot {
                 return Err(RegisterError::AlreadyNamed {
                     pid,
                     name: existing.clone(),
                 });
             }
-            match NAMES.entry(name.clone()) {
-                Entry::Occupied(e) => Err(RegisterError::Taken {
-                    name,
-                    holder: *e.get(),
-                }),
-                Entry::Vacant(v) => {
-                    v.insert(pid);
-                    c.name = Some(name);
-                    Ok(())
-                }
-            }
+            node.claim_name(&name, pid)
+                .map_err(|holder| RegisterError::Taken {
+                    name: name.clone(),
+                    holder,
+                })?;
+            *slot = Some(name);
+            Ok(())
         })
         .unwrap_or(Err(RegisterError::NoProc(pid)))
 }
@@ -73,37 +67,35 @@ pub fn register(name: impl Into<Name>, pid: Pid) -> Result<(), RegisterError> {
 /// Removes a name. Returns whether it was registered.
 pub fn unregister(name: impl Into<Name>) -> bool {
     let name = name.into();
-    let Some((_, pid)) = NAMES.remove(&name) else {
+    let node = Node::current();
+    let Some(pid) = node.unbind_name(&name) else {
         return false;
     };
-    if let Some(p) = table::lookup(pid) {
-        p.core().with_cold(|c| {
-            if c.name.as_ref() == Some(&name) {
-                c.name = None;
+    if let Some(p) = node.lookup(pid) {
+        p.core().update_name(|slot| {
+            if slot.as_ref() == Some(&name) {
+                *slot = None;
             }
         });
     }
     true
 }
 
-/// The process registered under `name`, if any.
+/// The process registered under `name` on the calling code's node, if any.
 pub fn whereis(name: impl Into<Name>) -> Option<Pid> {
-    NAMES.get(&name.into()).map(|e| *e.value())
+    Node::current().whereis(&name.into())
 }
 
-/// Every registered name with its process, ordered by name.
+/// Every name registered on the calling code's node with its process, ordered by name.
 pub fn registered() -> Vec<(Name, Pid)> {
-    let mut all: Vec<(Name, Pid)> = NAMES
-        .iter()
-        .map(|e| (e.key().clone(), *e.value()))
-        .collect();
-    all.sort_unstable();
-    all
+    Node::current().registered()
 }
 
-/// Releases `name` if `pid` still holds it (at `pid`'s exit).
-pub(crate) fn release(name: &Name, pid: Pid) {
-    NAMES.remove_if(name, |_, holder| *holder == pid);
+impl Myself {
+    /// Registers this process under a name (one name per process; see [`register`]).
+    pub fn register(&self, name: impl Into<Name>) -> Result<(), RegisterError> {
+        register_on(self.node(), name.into(), self.pid())
+    }
 }
 
 /// Where to send: a pid or a registered name.
@@ -169,9 +161,14 @@ pub fn send<T: Any + Send>(dest: impl Into<Dest>, msg: T) -> Result<(), SendErro
     send_message(pid, Message::new(msg))
 }
 
-/// Sends an already wrapped message to a pid.
+/// Sends an already wrapped message to a pid of the calling code's node.
 pub(crate) fn send_message(pid: Pid, msg: Message) -> Result<(), SendError> {
-    let Some(p) = table::lookup(pid) else {
+    send_message_on(Node::current(), pid, msg)
+}
+
+/// Sends an already wrapped message to a pid of `node`.
+pub(crate) fn send_message_on(node: Node, pid: Pid, msg: Message) -> Result<(), SendError> {
+    let Some(p) = node.lookup(pid) else {
         return Ok(());
     };
     match p.push_message(msg) {

@@ -1,20 +1,23 @@
 //! Process identifiers.
 //!
-//! A [`Pid`] names one process for its whole life and never again: the serial comes from a counter
-//! that is never reused, so a stale `Pid` can never reach a newer process. A pid also carries the
-//! node it lives on and that node's *creation* (its incarnation), so that a pid from a restarted
-//! node is told apart from one of the same serial before the restart.
+//! A [`Pid`] names one process for its whole life and never again: the serial comes from its
+//! node's counter, never reused, so a stale `Pid` can never reach a newer process. A pid also
+//! carries the node it lives on and that node's *creation* (its incarnation), so that it still
+//! says whose it is once serialized and read elsewhere, and a pid from a restarted node is told
+//! apart from one of the same serial before the restart.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-/// The identifier of a process: node, serial and the node's creation.
+/// The identifier of a process: its node, its serial on that node, and the node's creation.
 ///
 /// `Pid` is small, `Copy`, ordered and hashable, and serializable, so it can travel in messages
-/// and across nodes. It is printed as Erlang prints pids: `<node.serial.creation>`; the local node
-/// is node `0`.
+/// and across nodes. The node is the [`Node`](crate::node::Node)'s id (`0` for the default node
+/// of a program that names none, any other number for a named node, derived from its name), and
+/// the creation is that node's incarnation (`0` for the default node, random for a named one):
+/// together they tell, wherever the pid is read, which node it belongs to. It is printed as
+/// Erlang prints pids, `<node.serial.creation>`: `<0.42.0>` for a process of the default node.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Pid {
     node: u32,
@@ -22,23 +25,9 @@ pub struct Pid {
     serial: u64,
 }
 
-/// The node number of the local node in a [`Pid`].
-pub const LOCAL_NODE: u32 = 0;
-
-static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
-
 impl Pid {
-    /// A fresh local pid, never handed out before.
-    pub(crate) fn next_local() -> Pid {
-        Pid {
-            node: LOCAL_NODE,
-            creation: 0,
-            serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
-        }
-    }
-
     /// Builds a pid from its parts. The distribution layer uses this for pids of other nodes;
-    /// a pid built here for the local node only reaches a process if that process has this serial.
+    /// a pid built here for a local node only reaches a process if that process has this serial.
     pub const fn from_parts(node: u32, serial: u64, creation: u32) -> Pid {
         Pid {
             node,
@@ -47,7 +36,7 @@ impl Pid {
         }
     }
 
-    /// The node this process lives on (`0` is the local node).
+    /// The id of the node this process lives on (`0`: the default node).
     pub const fn node(&self) -> u32 {
         self.node
     }
@@ -60,11 +49,6 @@ impl Pid {
     /// The creation (incarnation) of the node when the process was spawned.
     pub const fn creation(&self) -> u32 {
         self.creation
-    }
-
-    /// Whether the process lives on this node.
-    pub const fn is_local(&self) -> bool {
-        self.node == LOCAL_NODE && self.creation == 0
     }
 }
 
@@ -85,16 +69,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pids_are_unique_and_print_like_erlang() {
-        let a = Pid::next_local();
-        let b = Pid::next_local();
-        assert_ne!(a, b);
-        assert!(a < b);
-        assert!(a.is_local());
-        assert_eq!(a.to_string(), format!("<0.{}.0>", a.serial()));
+    fn pids_print_like_erlang() {
+        assert_eq!(Pid::from_parts(0, 42, 0).to_string(), "<0.42.0>");
         let remote = Pid::from_parts(3, 7, 2);
-        assert!(!remote.is_local());
         assert_eq!(format!("{remote:?}"), "Pid<3.7.2>");
+        assert!(Pid::from_parts(0, 1, 0) < Pid::from_parts(0, 2, 0));
     }
 
     #[test]

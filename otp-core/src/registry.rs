@@ -30,8 +30,9 @@ use std::hash::Hash;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::gen_server::{ServerName, ViaName};
+use crate::node::Node;
 use crate::pid::Pid;
-use crate::process::{ExitHook, table};
+use crate::process::{ExitHook, current_pid};
 
 /// Whether a key may have one entry or many.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -67,6 +68,8 @@ struct State<K, V> {
 
 struct Inner<K, V> {
     keys: Keys,
+    /// The node whose processes register here.
+    node: Node,
     state: RwLock<State<K, V>>,
 }
 
@@ -122,7 +125,7 @@ where
 }
 
 fn caller() -> Result<Pid, RegistryError> {
-    table::current().ok_or(RegistryError::NotInProcess)
+    current_pid().ok_or(RegistryError::NotInProcess)
 }
 
 impl<K, V> Registry<K, V>
@@ -130,11 +133,13 @@ where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
 {
-    /// A new, empty registry.
+    /// A new, empty registry for the processes of the calling code's node (a process of another
+    /// node cannot register in it: [`RegistryError::NoProc`]).
     pub fn new(keys: Keys) -> Self {
         Registry {
             inner: Arc::new(Inner {
                 keys,
+                node: Node::current(),
                 state: RwLock::new(State {
                     by_key: HashMap::new(),
                     by_pid: HashMap::new(),
@@ -157,18 +162,19 @@ where
     /// Registers `pid`: the same as [`register`](Self::register), for another process (a
     /// server being started under a `via` name).
     pub(crate) fn register_for(&self, pid: Pid, key: K, value: V) -> Result<(), RegistryError> {
-        let p = table::lookup(pid).ok_or(RegistryError::NoProc(pid))?;
+        let node = self.inner.node;
+        let p = node.lookup(pid).ok_or(RegistryError::NoProc(pid))?;
         let hook: Arc<dyn ExitHook> = self.inner.clone();
         // Under the process's lock: it cannot end between the check and the insertion, so its
         // exit always sees the entry and removes it.
         p.core()
-            .with_cold(|cold| {
+            .with_exit_hook(&hook, || {
                 let mut st = self.inner.write();
                 if self.inner.keys == Keys::Unique
                     && let Some(entries) = st.by_key.get(&key)
                     && let Some((holder, _)) = entries.first()
                 {
-                    if table::lookup(*holder).is_some() {
+                    if node.lookup(*holder).is_some() {
                         return Err(RegistryError::AlreadyRegistered(*holder));
                     }
                     let stale = *holder;
@@ -176,10 +182,6 @@ where
                 }
                 st.by_key.entry(key.clone()).or_default().push((pid, value));
                 st.by_pid.entry(pid).or_default().push(key);
-                drop(st);
-                if !cold.exit_hooks.iter().any(|h| Arc::ptr_eq(h, &hook)) {
-                    cold.exit_hooks.push(hook);
-                }
                 Ok(())
             })
             .unwrap_or(Err(RegistryError::NoProc(pid)))

@@ -91,25 +91,19 @@
 //! # }
 //! ```
 
-use std::num::NonZeroUsize;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-
-use otp_telemetry::span::Span;
-use otp_telemetry::{PidValue, Value, any_handlers, execute};
-
-use crate::gen_server::CallError;
+use otp_telemetry::{Value, any_handlers, execute};
 
 use crate::exit::ExitReason;
-use crate::message::Name;
+pub use crate::gen_server::events::{GEN_SERVER_CALL, call_spans, set_call_spans};
+use crate::node::Node;
 use crate::pid::Pid;
 use crate::process::ProcessEntry;
+pub use crate::process::events::{
+    DEFAULT_MAILBOX_THRESHOLD, MAILBOX_OVER_THRESHOLD, PROCESS_EXIT, PROCESS_SPAWN,
+    mailbox_threshold, set_mailbox_threshold,
+};
+use crate::process::events::{pid_value, with_name};
 
-/// A process entered the process table.
-pub const PROCESS_SPAWN: &[&str] = &["otp", "process", "spawn"];
-/// A process ended and left the process table.
-pub const PROCESS_EXIT: &[&str] = &["otp", "process", "exit"];
-/// A message brought a mailbox's length up to the threshold.
-pub const MAILBOX_OVER_THRESHOLD: &[&str] = &["otp", "process", "mailbox", "over_threshold"];
 /// A supervisor started a child (at its own start, `start_child`, `restart_child`).
 pub const CHILD_START: &[&str] = &["otp", "supervisor", "child", "start"];
 /// A supervisor restarted a child by its strategy.
@@ -120,208 +114,12 @@ pub const CHILD_TERMINATE: &[&str] = &["otp", "supervisor", "child", "terminate"
 pub const CHILD_START_ERROR: &[&str] = &["otp", "supervisor", "child", "start_error"];
 /// A supervisor exceeded its restart intensity and gives up (SUP-05).
 pub const SUPERVISOR_GIVE_UP: &[&str] = &["otp", "supervisor", "give_up"];
-/// The prefix of the GenServer call span (off by default: [`set_call_spans`]).
-pub const GEN_SERVER_CALL: &[&str] = &["otp", "gen_server", "call"];
 /// The process counts and mailbox lengths measured by [`emit_process_counts`].
 pub const VM_PROCESSES: &[&str] = &["otp", "vm", "processes"];
 
-/// The mailbox length that emits [`MAILBOX_OVER_THRESHOLD`] until [`set_mailbox_threshold`] changes it.
-pub const DEFAULT_MAILBOX_THRESHOLD: usize = 10_000;
-
-static CALL_SPANS: AtomicBool = AtomicBool::new(false);
-/// `usize::MAX` when off: no mailbox gets that long.
-static MAILBOX_THRESHOLD: AtomicUsize = AtomicUsize::new(DEFAULT_MAILBOX_THRESHOLD);
-
-/// Turns the GenServer call span on or off, for every server (off by default).
-///
-/// Calls that already began keep the setting they began with.
-pub fn set_call_spans(on: bool) {
-    CALL_SPANS.store(on, Ordering::Relaxed);
-}
-
-/// Whether GenServer calls emit their span.
-pub fn call_spans() -> bool {
-    CALL_SPANS.load(Ordering::Relaxed)
-}
-
-/// Sets the mailbox length that emits [`MAILBOX_OVER_THRESHOLD`], or turns the event off with `None`.
-pub fn set_mailbox_threshold(threshold: Option<NonZeroUsize>) {
-    MAILBOX_THRESHOLD.store(
-        threshold.map_or(usize::MAX, NonZeroUsize::get),
-        Ordering::Relaxed,
-    );
-}
-
-/// The mailbox length that emits [`MAILBOX_OVER_THRESHOLD`], if the event is on.
-pub fn mailbox_threshold() -> Option<NonZeroUsize> {
-    match MAILBOX_THRESHOLD.load(Ordering::Relaxed) {
-        usize::MAX => None,
-        n => NonZeroUsize::new(n),
-    }
-}
-
-impl From<Pid> for PidValue {
-    fn from(pid: Pid) -> Self {
-        PidValue {
-            node: pid.node(),
-            serial: pid.serial(),
-            creation: pid.creation(),
-        }
-    }
-}
-
-fn pid_value(pid: Pid) -> Value<'static> {
-    Value::Pid(pid.into())
-}
-
-/// The registered name of a process.
-fn registered_name(process: &dyn ProcessEntry) -> Option<Name> {
-    process
-        .core()
-        .read_cold(|c| c.and_then(|c| c.name.clone()))
-        .flatten()
-}
-
-/// The registered name of a live local process.
-fn name_of(pid: Pid) -> Option<Name> {
-    crate::process::table::lookup(pid).and_then(|p| registered_name(&*p))
-}
-
-/// Runs `f` with `base`, plus `("name", name)` when there is a name.
-fn with_name<R>(
-    base: &[(&str, Value<'_>)],
-    key: &'static str,
-    name: Option<&Name>,
-    f: impl FnOnce(&[(&str, Value<'_>)]) -> R,
-) -> R {
-    match name {
-        None => f(base),
-        Some(name) => {
-            let mut all = Vec::with_capacity(base.len() + 1);
-            all.extend_from_slice(base);
-            all.push((key, Value::Str(name.as_str())));
-            f(&all)
-        }
-    }
-}
-
-// ---- processes ----
-
-#[inline]
-pub(crate) fn process_spawned(pid: Pid, parent: Option<Pid>, kind: &'static str) {
-    if any_handlers() {
-        emit_spawn(pid, parent, kind);
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn emit_spawn(pid: Pid, parent: Option<Pid>, kind: &'static str) {
-    let meta = [
-        ("pid", pid_value(pid)),
-        ("kind", Value::Str(kind)),
-        ("parent", parent.map_or(Value::Bool(false), pid_value)),
-    ];
-    let len = if parent.is_some() { 3 } else { 2 };
-    execute(PROCESS_SPAWN, &[("count", 1.0)], &meta[..len]);
-}
-
-#[inline]
-pub(crate) fn process_exited(
-    pid: Pid,
-    kind: &'static str,
-    name: Option<&Name>,
-    reason: &ExitReason,
-) {
-    if any_handlers() {
-        emit_exit(pid, kind, name, reason);
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn emit_exit(pid: Pid, kind: &'static str, name: Option<&Name>, reason: &ExitReason) {
-    let meta = [
-        ("pid", pid_value(pid)),
-        ("kind", Value::Str(kind)),
-        ("reason_kind", Value::Str(reason.kind())),
-        ("reason", Value::Display(reason)),
-    ];
-    with_name(&meta, "name", name, |meta| {
-        execute(PROCESS_EXIT, &[("count", 1.0)], meta);
-    });
-}
-
-/// Called by the sender after queuing a user message: `length` is the mailbox's length with it.
-#[inline]
-pub(crate) fn mailbox_pushed(process: &dyn ProcessEntry, length: usize) {
-    if length == MAILBOX_THRESHOLD.load(Ordering::Relaxed) && any_handlers() {
-        emit_over_threshold(process, length);
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn emit_over_threshold(process: &dyn ProcessEntry, length: usize) {
-    let core = process.core();
-    let name = registered_name(process);
-    let meta = [
-        ("pid", pid_value(core.pid)),
-        ("kind", Value::Str(core.kind)),
-    ];
-    with_name(&meta, "name", name.as_ref(), |meta| {
-        execute(
-            MAILBOX_OVER_THRESHOLD,
-            &[("length", length as f64), ("threshold", length as f64)],
-            meta,
-        );
-    });
-}
-
-// ---- GenServer calls ----
-
-/// Runs a call inside the [`GEN_SERVER_CALL`] span (when [`set_call_spans`] is on).
-pub(crate) async fn call_span<T>(
-    server: Pid,
-    server_type: &'static str,
-    call: impl Future<Output = Result<T, CallError>>,
-) -> Result<T, CallError> {
-    if !any_handlers() {
-        return call.await;
-    }
-    let name = name_of(server);
-    let meta = [
-        ("server", pid_value(server)),
-        ("server_type", Value::Str(server_type)),
-        (
-            "server_name",
-            Value::Str(name.as_ref().map_or("", Name::as_str)),
-        ),
-    ];
-    let meta = if name.is_some() {
-        &meta[..]
-    } else {
-        &meta[..2]
-    };
-    Span::new(GEN_SERVER_CALL)
-        .metadata(meta)
-        .run_async(async |stop| {
-            let result = call.await;
-            if stop.is_active() {
-                // The stop metadata replaces the start metadata (TM-05): repeat it.
-                stop.metadata("server", PidValue::from(server))
-                    .metadata("server_type", server_type);
-                if let Some(name) = &name {
-                    stop.metadata("server_name", name.as_str());
-                }
-                stop.metadata(
-                    "result",
-                    result.as_ref().map_or_else(CallError::kind, |_| "ok"),
-                );
-            }
-            result
-        })
-        .await
+/// The registered name of a live process of the calling code's node.
+fn name_of(pid: Pid) -> Option<crate::message::Name> {
+    crate::process::lookup(pid).and_then(|p| p.core().name())
 }
 
 // ---- supervisors ----
@@ -436,7 +234,7 @@ pub fn emit_process_counts() {
     if !otp_telemetry::has_handlers(VM_PROCESSES) {
         return;
     }
-    let processes = crate::process::table::all();
+    let processes = Node::current().all();
     let mut total = 0usize;
     let mut largest: Option<(usize, &dyn ProcessEntry)> = None;
     for process in &processes {
@@ -455,7 +253,7 @@ pub fn emit_process_counts() {
     match largest {
         None => execute(VM_PROCESSES, &measurements, &[]),
         Some((_, process)) => {
-            let name = registered_name(process);
+            let name = process.core().name();
             with_name(
                 &[("largest_pid", pid_value(process.core().pid))],
                 "largest_name",

@@ -178,7 +178,7 @@ async fn panic_is_isolated_to_its_process() {
         .await;
     assert_eq!(
         expect_exit(watcher.next().await),
-        (pid, ExitReason::Panic("boom".into()))
+        (Some(pid), ExitReason::Panic("boom".into()))
     );
     assert!(!is_alive(pid));
     assert!(bystander.survives().await);

@@ -362,7 +362,7 @@ enum Event {
     Init(Pid),
     Blocked,
     Note(u32),
-    InfoExit(Pid, ExitReason),
+    InfoExit(Option<Pid>, ExitReason),
     Terminate(ExitReason),
 }
 

@@ -224,7 +224,7 @@ async fn gs02_init_ignore_exits_normal() {
     });
     let (result, pid, signal) = done_rx.await.unwrap();
     assert_eq!(result, Err(StartError::Ignored));
-    assert_eq!(signal, Some((pid, ExitReason::Normal)));
+    assert_eq!(signal, Some((Some(pid), ExitReason::Normal)));
 }
 
 /// GS-02: `Init::Stop(R)` → `StartError::Stopped(R)`, without `terminate`.
@@ -278,7 +278,7 @@ async fn gs02_init_stop_reaches_a_trapping_caller_as_a_message() {
     });
     let (result, pid, signal) = done_rx.await.unwrap();
     assert_eq!(result, Err(StartError::Stopped(reason.clone())));
-    assert_eq!(signal, Some((pid, reason)));
+    assert_eq!(signal, Some((Some(pid), reason)));
 }
 
 /// GS-02: a panic in `init` → `StartError::Stopped(Panic(..))`, without `terminate`.
@@ -470,7 +470,7 @@ async fn gs23_from_pid_is_checked() {
         ServerRef::<Other>::from_pid(pid).unwrap_err(),
         RefError::WrongType {
             pid,
-            actual: std::any::type_name::<Probe>(),
+            actual: otp_core::ProcessKind::Server(std::any::type_name::<Probe>()),
             expected: std::any::type_name::<Other>(),
         }
     );

@@ -23,7 +23,7 @@ async fn process_info_of_a_fresh_process() {
     let info = process_info(pid).unwrap();
     assert_eq!(info.pid, pid);
     assert_eq!(info.name, None);
-    assert_eq!(info.kind, "process");
+    assert_eq!(info.kind, otp_core::ProcessKind::Plain);
     assert_eq!(info.parent, None);
     assert!(info.links.is_empty());
     assert!(info.monitors.is_empty());
@@ -207,7 +207,7 @@ async fn gen_server_kind_and_status() {
     let pid = server.pid();
     assert_eq!(
         process_info(pid).unwrap().kind,
-        std::any::type_name::<Idle>()
+        otp_core::ProcessKind::Server(std::any::type_name::<Idle>())
     );
 
     server.cast(true).unwrap();
@@ -236,4 +236,25 @@ async fn spawn_opt_options_are_shown() {
     let info = process_info(pid).unwrap();
     assert_eq!(info.mailbox_bound, Some(bound));
     assert!(info.trap_exit);
+}
+
+/// A supervisor is a process of kind `Supervisor` (a GenServer that supervises), which tools
+/// that draw the tree ask for children; a server is a `Server`, a plain process `Plain`.
+#[tokio::test]
+async fn kinds_tell_supervisors_servers_and_plain_processes_apart() {
+    let sup = otp_core::Supervisor::start(Vec::new(), otp_core::SupFlags::one_for_one())
+        .await
+        .unwrap();
+    let dynamic = otp_core::DynamicSupervisor::start(otp_core::DynamicOptions::new())
+        .await
+        .unwrap();
+    for pid in [sup.pid(), dynamic.pid()] {
+        let kind = process_info(pid).unwrap().kind;
+        assert!(
+            matches!(kind, otp_core::ProcessKind::Supervisor(_)) && kind.is_server(),
+            "{kind:?}"
+        );
+    }
+    sup.stop().await.unwrap();
+    dynamic.stop().await.unwrap();
 }

@@ -36,7 +36,7 @@ async fn p15_down_carries_reference_pid_and_reason() {
         assert_eq!(exit_reason(x).await, reason);
         let down = expect_down(w.next().await);
         assert_eq!(down.reference(), r);
-        assert_eq!(down.pid(), x);
+        assert_eq!(down.pid(), Some(x));
         assert_eq!(down.object(), &Monitored::Pid(x));
         assert_eq!(down.reason(), &reason);
         assert!(w.survives().await, "the watcher was affected by {reason}");
@@ -73,7 +73,7 @@ async fn p16_monitor_dead_process_is_down_noproc_at_once() {
         .await;
     let down = expect_down(queued.expect("the Down is queued when monitor returns"));
     assert_eq!(down.reference(), r);
-    assert_eq!(down.pid(), dead);
+    assert_eq!(down.pid(), Some(dead));
     assert_eq!(down.object(), &Monitored::Pid(dead));
     assert_eq!(down.reason(), &ExitReason::NoProc);
     assert!(monitors_of(w.pid).is_empty());
@@ -124,7 +124,7 @@ async fn p18_monitor_by_name() {
     let down = expect_down(w.next().await);
     assert_eq!(down.reference(), r);
     assert_eq!(down.object(), &Monitored::Name(Name::from(NAME)));
-    assert_eq!(down.pid(), x);
+    assert_eq!(down.pid(), Some(x));
     assert_eq!(down.reason(), &error("named"));
 }
 
@@ -160,7 +160,7 @@ async fn p19_monitor_unreachable_node_is_down_noconnection() {
         .await;
     let down = expect_down(queued.expect("the Down is queued when monitor returns"));
     assert_eq!(down.reference(), r);
-    assert_eq!(down.pid(), remote);
+    assert_eq!(down.pid(), Some(remote));
     assert_eq!(down.reason(), &ExitReason::NoConnection);
     assert!(w.survives().await);
 }
@@ -225,7 +225,7 @@ async fn p20_demonitor_flush_removes_a_queued_down() {
     let (x, r, active, next) = demonitor_after_queued_down(false).await;
     assert!(!active, "the monitor had fired");
     let down = expect_down(next.expect("the Down stays queued"));
-    assert_eq!((down.reference(), down.pid()), (r, x));
+    assert_eq!((down.reference(), down.pid()), (r, Some(x)));
 
     let (_, _, active, next) = demonitor_after_queued_down(true).await;
     assert!(!active, "the monitor had fired");
@@ -255,7 +255,7 @@ async fn spawn_monitor_sets_the_monitor_before_the_child_runs() {
         .await;
     let down = expect_down(w.next().await);
     assert_eq!(down.reference(), r);
-    assert_eq!(down.pid(), pid);
+    assert_eq!(down.pid(), Some(pid));
     assert_eq!(down.object(), &Monitored::Pid(pid));
     assert_eq!(down.reason(), &error("early"));
     assert!(w.survives().await, "spawn_monitor linked the child");
@@ -270,7 +270,7 @@ async fn spawn_monitor_sets_the_monitor_before_the_child_runs() {
         })
         .await;
     let down = expect_down(w.next().await);
-    assert_eq!((down.reference(), down.pid()), (r, pid));
+    assert_eq!((down.reference(), down.pid()), (r, Some(pid)));
     assert_eq!(down.reason(), &ExitReason::Panic("early panic".into()));
     assert!(w.survives().await);
 

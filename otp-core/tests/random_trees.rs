@@ -34,10 +34,10 @@ const HANG_GUARD: Duration = Duration::from_secs(120);
 /// Injected panic messages start with this, so the panic hook can stay quiet about them.
 const PANIC_MARK: &str = "injected panic";
 /// The sender of an exit signal sent from outside any process.
-const NO_PROCESS: Pid = Pid::from_parts(0, 0, 0);
+const NO_PROCESS: Option<Pid> = None;
 
 /// Exit messages a process received: (from, reason).
-type Received = Vec<(Pid, ExitReason)>;
+type Received = Vec<(Option<Pid>, ExitReason)>;
 
 /// What a test process can be told to do.
 enum Cmd {
@@ -110,7 +110,7 @@ struct Effect {
     dying: Vec<usize>,
     reason: ExitReason,
     /// Exit messages to surviving trapping processes: (receiver, from, reason).
-    messages: Vec<(usize, Pid, ExitReason)>,
+    messages: Vec<(usize, Option<Pid>, ExitReason)>,
 }
 
 /// The model of the forest: who is alive, who traps exits, who is linked to whom.
@@ -165,7 +165,7 @@ impl Model {
                     continue;
                 }
                 if self.trapping[y] {
-                    messages.push((y, self.pids[x], reason.clone()));
+                    messages.push((y, Some(self.pids[x]), reason.clone()));
                 } else if reason != ExitReason::Normal {
                     seen.insert(y);
                     dying.push(y);
@@ -214,8 +214,8 @@ fn random_injection(rng: &mut StdRng, tag: &str) -> Injection {
 /// Counts of each (from, reason), to compare message lists regardless of order (no order is
 /// guaranteed between different senders, P-01).
 fn multiset(
-    messages: impl IntoIterator<Item = (Pid, ExitReason)>,
-) -> HashMap<(Pid, ExitReason), usize> {
+    messages: impl IntoIterator<Item = (Option<Pid>, ExitReason)>,
+) -> HashMap<(Option<Pid>, ExitReason), usize> {
     let mut counts = HashMap::new();
     for m in messages {
         *counts.entry(m).or_insert(0) += 1;

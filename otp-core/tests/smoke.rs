@@ -49,7 +49,7 @@ async fn smoke() {
         });
         let m = me.recv_timeout(Duration::from_secs(5)).await;
         let _ = tx.send(match m {
-            Some(Info::Exit(s)) => (s.from() == child, s.reason().clone()),
+            Some(Info::Exit(s)) => (s.from() == Some(child), s.reason().clone()),
             _ => (false, ExitReason::Normal),
         });
     });

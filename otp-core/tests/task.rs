@@ -84,7 +84,10 @@ async fn t01_async_links_the_task_to_the_calling_process() {
     go_tx.send(()).unwrap();
     assert_eq!(within("the task", task.into_future()).await, Ok("done"));
     assert_eq!(ended.await, ExitReason::Normal);
-    assert_eq!(expect_exit(caller.next().await), (pid, ExitReason::Normal));
+    assert_eq!(
+        expect_exit(caller.next().await),
+        (Some(pid), ExitReason::Normal)
+    );
 }
 
 /// T-01: outside any process the task still runs as a process, linked to nothing.
@@ -202,7 +205,7 @@ async fn t01_an_owner_killed_holding_the_handle_takes_the_task_down_with_its_rea
     let (plain_ended, trapping_ended) = ready_rx.await.unwrap();
     exit(owner, error("owner failed"));
     assert_eq!(plain_ended.await, error("owner failed"));
-    assert_eq!(seen_rx.await.unwrap(), (owner, error("owner failed")));
+    assert_eq!(seen_rx.await.unwrap(), (Some(owner), error("owner failed")));
     assert_eq!(trapping_ended.await, ExitReason::Normal);
 }
 
@@ -325,7 +328,7 @@ async fn t02_await_on_task_error() {
     );
     assert_eq!(
         expect_exit(caller.next().await),
-        (pid, ExitReason::Panic("oops".into()))
+        (Some(pid), ExitReason::Panic("oops".into()))
     );
     assert!(caller.survives().await);
 }

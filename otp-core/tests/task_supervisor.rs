@@ -774,7 +774,7 @@ async fn t10_async_with_custom_shutdown() {
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert_eq!(
         expect_exit(messages.into_iter().next().unwrap()),
-        (pid, ExitReason::Killed)
+        (Some(pid), ExitReason::Killed)
     );
 }
 

@@ -1,22 +1,24 @@
-//! The context a GenServer's callbacks receive, and the reply handle of a call.
+//! The context a GenServer's callbacks receive.
 
 use std::future::poll_fn;
+use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Poll, Waker};
+use std::task::Poll;
 use std::time::Duration;
 
-use tokio::sync::oneshot;
 use tokio::time::Sleep;
 
-use super::run::Request;
+use super::request::{Caller, ReplyTo, Request};
 use super::{GenServer, ServerRef};
+use crate::message::MonitorRef;
 use crate::pid::Pid;
-use crate::process::{Pcb, Receiver, process_self_ops};
+use crate::process::{Myself, Pcb, Receiver};
 
-/// A GenServer's handle on its own process, given to every callback: its pid, a typed reference
-/// to itself, the reply handle of the call being served, and the operations a process does on
-/// itself (link, monitor, trap exits, timers, spawn).
+/// A GenServer's handle on its own process, given to every callback: a typed reference to
+/// itself, the reply handle of the call being served, and — through [`Myself`], to which it
+/// dereferences — the operations a process does on itself (link, monitor, trap exits, timers,
+/// spawn), as a plain process's [`Process`](crate::process::Process) has them.
 pub struct Context<S: GenServer> {
     pub(crate) pcb: Arc<Pcb<Request<S>>>,
     pub(crate) rx: Receiver<Request<S>>,
@@ -26,9 +28,15 @@ pub struct Context<S: GenServer> {
     idle_timer: Option<Pin<Box<Sleep>>>,
 }
 
-impl<S: GenServer> Context<S> {
-    process_self_ops!();
+impl<S: GenServer> Deref for Context<S> {
+    type Target = Myself;
 
+    fn deref(&self) -> &Myself {
+        Myself::of(&*self.pcb)
+    }
+}
+
+impl<S: GenServer> Context<S> {
     pub(crate) fn new(pcb: Arc<Pcb<Request<S>>>, hibernate_after: Option<Duration>) -> Self {
         Context {
             pcb,
@@ -58,12 +66,24 @@ impl<S: GenServer> Context<S> {
     /// `#[derive(GenServer)]` that take a `ReplyTo<Self, T>`). `None` outside `handle_call`,
     /// or if already taken.
     pub fn defer_reply_as<T>(&mut self, wrap: fn(T) -> S::Reply) -> Option<ReplyTo<S, T>> {
-        self.from.take().map(|from| ReplyTo { tx: from.tx, wrap })
+        self.from.take().map(|from| from.into_reply_to(wrap))
     }
 
-    /// The process that started this server, if it was started from a process.
-    pub fn parent(&self) -> Option<Pid> {
-        self.pcb.core.parent
+    /// Unlinks `other` and removes any exit message from it already queued. Returns how many
+    /// were removed.
+    pub fn unlink_flush(&mut self, other: Pid) -> usize {
+        self.unlink(other);
+        self.rx
+            .remove_info(&self.pcb.mailbox, |i| i.exit_from() == Some(other))
+    }
+
+    /// Removes a monitor and any `Down` of it already queued. Returns as
+    /// [`demonitor`](Myself::demonitor).
+    pub fn demonitor_flush(&mut self, reference: MonitorRef) -> bool {
+        let active = self.demonitor(reference);
+        self.rx
+            .remove_info(&self.pcb.mailbox, |i| i.down_ref() == Some(reference));
+        active
     }
 
     /// Receives the next request, hibernating once the mailbox is empty if asked (or after
@@ -115,82 +135,6 @@ impl<S: GenServer> std::fmt::Debug for Context<S> {
         f.debug_struct("Context")
             .field("server", &std::any::type_name::<S>())
             .field("pid", &self.pcb.core.pid)
-            .finish()
-    }
-}
-
-/// The handle to answer one call (Erlang's `From`). Reply with [`reply`](ReplyTo::reply), once,
-/// from any task. Dropping it without replying leaves the caller waiting until its timeout, as
-/// a server that never replies does in Erlang.
-///
-/// `ReplyTo<S>` answers with the server's reply type `S::Reply`. `ReplyTo<S, T>` answers with a
-/// `T` that it wraps into `S::Reply` (see [`Context::defer_reply_as`]): a `#[call]` handler of a
-/// derived server that takes a `ReplyTo<Self, T>` replies later with a `T`.
-pub struct ReplyTo<S: GenServer, T = <S as GenServer>::Reply> {
-    tx: oneshot::Sender<Answer<S>>,
-    wrap: fn(T) -> S::Reply,
-}
-
-/// What a caller receives: the reply, or word that its request was dropped unanswered by the
-/// server's mailbox bound (`Overflow::DropOldest`).
-pub(crate) type Answer<S> = Result<<S as GenServer>::Reply, Refused>;
-
-/// The request was dropped by the mailbox's overflow policy before the server saw it.
-#[derive(Debug)]
-pub(crate) struct Refused;
-
-/// The caller of a call, as a request carries it to the server: kept small, as it sits in the
-/// mailbox. It becomes a [`ReplyTo`] only if the handler takes it.
-pub(crate) struct Caller<S: GenServer> {
-    tx: oneshot::Sender<Answer<S>>,
-    /// The caller's waker, while the caller has armed no timer: the server wakes it if it does
-    /// not answer within the poll that handles the call.
-    pub(crate) nudge: Option<Waker>,
-}
-
-impl<S: GenServer> Caller<S> {
-    pub(crate) fn new(tx: oneshot::Sender<Answer<S>>) -> Self {
-        Caller { tx, nudge: None }
-    }
-
-    /// Sends the reply; whether the caller was still waiting for it.
-    pub(crate) fn send(self, reply: S::Reply) -> bool {
-        self.tx.send(Ok(reply)).is_ok()
-    }
-
-    /// Tells the caller its request was dropped unanswered, so that it returns at once instead
-    /// of waiting out its timeout.
-    pub(crate) fn refuse(self) {
-        let _ = self.tx.send(Err(Refused));
-    }
-}
-
-impl<S: GenServer, T> ReplyTo<S, T> {
-    /// A handle whose caller is gone: replying to it does nothing.
-    pub(crate) fn detached(wrap: fn(T) -> S::Reply) -> Self {
-        ReplyTo {
-            tx: oneshot::channel().0,
-            wrap,
-        }
-    }
-
-    /// Sends the reply. Returns whether the caller was still waiting for it (a reply after the
-    /// call timed out is dropped).
-    pub fn reply(self, value: T) -> bool {
-        self.tx.send(Ok((self.wrap)(value))).is_ok()
-    }
-
-    /// Whether the caller is still waiting for the reply.
-    pub fn is_waiting(&self) -> bool {
-        !self.tx.is_closed()
-    }
-}
-
-impl<S: GenServer, T> std::fmt::Debug for ReplyTo<S, T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReplyTo")
-            .field("server", &std::any::type_name::<S>())
-            .field("waiting", &self.is_waiting())
             .finish()
     }
 }

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use super::GenServer;
-use super::server_ref::{CallError, CastError, ServerRef, WithTimeout};
+use super::error::{CallError, CastError};
+use super::server_ref::{ServerRef, WithTimeout};
 
 /// Something that reaches a server of type [`Server`](ServerHandle::Server): it calls the
 /// server and waits for the reply within its call timeout, and casts to it.

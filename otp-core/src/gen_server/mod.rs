@@ -54,16 +54,21 @@ mod call_timer;
 mod context;
 #[doc(hidden)]
 pub mod derive_support;
+mod error;
+pub(crate) mod events;
 mod handle;
+mod request;
 mod run;
 mod server_ref;
 mod start;
 
 use std::time::Duration;
 
-pub use self::context::{Context, ReplyTo};
+pub use self::context::Context;
+pub use self::error::{CallError, CastError, RefError, StopError};
 pub use self::handle::ServerHandle;
-pub use self::server_ref::{CallError, CastError, RefError, ServerRef, StopError, WithTimeout};
+pub use self::request::ReplyTo;
+pub use self::server_ref::{ServerRef, WithTimeout};
 pub use self::start::{ServerName, StartError, StartOptions, ViaName};
 use crate::exit::ExitReason;
 use crate::message::Info;

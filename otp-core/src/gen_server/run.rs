@@ -7,53 +7,10 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use super::context::Caller;
+use super::request::Request;
 use super::{Action, CallResult, Context as ServerContext, GenServer};
 use crate::exit::{ExitReason, panic_message};
 use crate::message::Info;
-use crate::process::Envelope;
-
-/// What a server's mailbox holds.
-pub(crate) enum Request<S: GenServer> {
-    Call(S::Call, Caller<S>),
-    Cast(S::Cast),
-    Info(Info),
-    /// A stop asked with `ServerRef::stop`: `terminate`, then exit with the reason.
-    Stop(ExitReason),
-}
-
-impl<S: GenServer> Envelope for Request<S> {
-    fn from_info(info: Info) -> Self {
-        Request::Info(info)
-    }
-    fn as_info(&self) -> Option<&Info> {
-        match self {
-            Request::Info(i) => Some(i),
-            _ => None,
-        }
-    }
-    fn into_info(self) -> Option<Info> {
-        match self {
-            Request::Info(i) => Some(i),
-            _ => None,
-        }
-    }
-    fn is_call(&self) -> bool {
-        matches!(self, Request::Call(..))
-    }
-    fn refuse(self) {
-        if let Request::Call(_, caller) = self {
-            caller.refuse();
-        }
-    }
-    fn is_system(&self) -> bool {
-        match self {
-            Request::Stop(_) => true,
-            Request::Info(i) => !matches!(i, Info::Message(_)),
-            Request::Call(..) | Request::Cast(_) => false,
-        }
-    }
-}
 
 pin_project! {
     /// A callback future whose panic becomes an exit reason.
@@ -192,7 +149,7 @@ pub(crate) async fn serve<S: GenServer>(
             }
             Request::Cast(msg) => guarded(state.handle_cast(msg, &mut ctx)).await,
             Request::Info(Info::Exit(signal))
-                if ctx.traps_exits() && parent == Some(signal.from()) =>
+                if ctx.traps_exits() && parent.is_some() && parent == signal.from() =>
             {
                 // The parent (our supervisor) exited and we trap exits: we stop with its reason.
                 let reason = signal.reason().clone();
@@ -210,12 +167,10 @@ pub(crate) async fn serve<S: GenServer>(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
     use crate::gen_server::{CallResult, Context, Init};
-    use crate::pid::Pid;
-    use crate::process::Pcb;
+    use crate::node::Node;
+    use crate::process::{ProcessKind, abandon, prepare};
 
     struct Small(u64);
 
@@ -242,14 +197,16 @@ mod tests {
     /// grows in steps with it, so it must stay small.
     #[test]
     fn server_loop_future_stays_small() {
-        let pcb = Arc::new(Pcb::new(
-            Pid::from_parts(0, u64::MAX, 0),
+        let pcb = prepare::<Request<Small>>(
+            Node::default_node(),
             None,
-            "test",
+            ProcessKind::Server("test"),
             None,
-        ));
-        let fut = serve::<Small>(Context::new(pcb, None), Small(1), Action::NoReply);
+        );
+        let fut = serve::<Small>(Context::new(pcb.clone(), None), Small(1), Action::NoReply);
         let size = std::mem::size_of_val(&fut);
+        drop(fut);
+        abandon(&pcb);
         eprintln!("server loop future: {size} bytes");
         // 520 bytes on Rust 1.95 for this server; a bound with some room, to catch a regression.
         assert!(size <= 640, "the server loop future grew to {size} bytes");

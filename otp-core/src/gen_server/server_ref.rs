@@ -12,104 +12,12 @@ use tokio::sync::oneshot;
 use super::DEFAULT_CALL_TIMEOUT;
 use super::GenServer;
 use super::call_timer::CallTimer;
-use super::context::{Answer, Caller, Refused};
-use super::run::Request;
+use super::error::{CallError, CastError, RefError, StopError};
+use super::request::{Answer, Caller, Refused, Request};
 use crate::exit::ExitReason;
 use crate::message::Name;
 use crate::pid::Pid;
-use crate::process::{Pcb, PushError, Wake, table};
-
-/// Why a call failed. Every failure is returned, none hangs past the timeout.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum CallError {
-    /// No reply within the timeout. The server is unaffected; a reply that comes later is
-    /// dropped.
-    #[error("the call timed out")]
-    Timeout,
-    /// The server had already ended when the call was made.
-    #[error("no such process")]
-    NoProc,
-    /// A server called itself, which could never be answered.
-    #[error("a server cannot call itself")]
-    CallingSelf,
-    /// The server exited with this reason while the call was in progress.
-    #[error("the server exited during the call: {0}")]
-    Exited(ExitReason),
-    /// The server's mailbox is bounded and full (policy `Error` or `DropNewest`), or the call
-    /// was queued and then dropped unanswered to make room for a newer message (policy
-    /// `DropOldest`).
-    #[error("the server's mailbox is full")]
-    MailboxFull,
-    /// The server answered with the reply to another kind of request: a derived server's
-    /// handler took the raw reply handle with [`Context::defer_reply`](super::Context::defer_reply)
-    /// and replied with the wrong variant of its reply enum.
-    #[error("the server replied to another request")]
-    WrongReply,
-}
-
-impl CallError {
-    /// The kind of error, a short fixed string fit for a metric tag: `"timeout"`, `"noproc"`,
-    /// `"calling_self"`, `"exited"`, `"mailbox_full"` or `"wrong_reply"`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            CallError::Timeout => "timeout",
-            CallError::NoProc => "noproc",
-            CallError::CallingSelf => "calling_self",
-            CallError::Exited(_) => "exited",
-            CallError::MailboxFull => "mailbox_full",
-            CallError::WrongReply => "wrong_reply",
-        }
-    }
-}
-
-/// Why a cast was not queued. A cast to a server that has ended is not an error: it is dropped,
-/// as in Erlang.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum CastError<M> {
-    /// The server's mailbox is bounded and full; the message is handed back.
-    #[error("the server's mailbox is full")]
-    MailboxFull(M),
-}
-
-/// Why a stop failed.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum StopError {
-    /// The server had already ended.
-    #[error("no such process")]
-    NoProc,
-    /// A server asked to stop itself and wait for it (return `Action::Stop` instead).
-    #[error("a server cannot stop itself synchronously")]
-    CallingSelf,
-    /// The server did not exit within the timeout. The stop request stays queued: the server
-    /// stops when it reaches it, unless it ends otherwise first.
-    #[error("the server did not stop in time")]
-    Timeout,
-    /// The server exited, but with another reason (e.g. `terminate` panicked).
-    #[error("the server exited with {0}")]
-    Exited(ExitReason),
-}
-
-/// Why a pid could not be turned into a typed reference.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RefError {
-    /// No live local process has this pid.
-    #[error("no such process: {0}")]
-    NoProc(Pid),
-    /// The process is not a server of the requested type.
-    #[error("{pid} is a {actual}, not a {expected}")]
-    WrongType {
-        /// The process.
-        pid: Pid,
-        /// What it is.
-        actual: &'static str,
-        /// What was asked for.
-        expected: &'static str,
-    },
-}
+use crate::process::{Pcb, PushError, Wake, current_pid, lookup};
 
 /// A [`ServerRef`] with its own call timeout, made by [`ServerRef::with_timeout`]. It is a
 /// [`ServerHandle`](super::ServerHandle), so the typed client methods of a derived server work
@@ -182,7 +90,7 @@ impl<S: GenServer> ServerRef<S> {
 
     /// Recovers a typed reference from a pid, checking that it is a live server of type `S`.
     pub fn from_pid(pid: Pid) -> Result<Self, RefError> {
-        let entry = table::lookup(pid)
+        let entry = lookup(pid)
             .filter(|p| p.core().is_alive())
             .ok_or(RefError::NoProc(pid))?;
         let actual = entry.core().kind;
@@ -196,9 +104,9 @@ impl<S: GenServer> ServerRef<S> {
         }
     }
 
-    /// The server registered under a local name, if it is a server of type `S`.
+    /// The server registered under a name on this node, if it is a server of type `S`.
     pub fn whereis(name: impl Into<Name>) -> Option<Self> {
-        Self::from_pid(crate::whereis(name)?).ok()
+        Self::from_pid(crate::name::whereis(name)?).ok()
     }
 
     /// Whether the server is alive.
@@ -261,18 +169,20 @@ impl<S: GenServer> ServerRef<S> {
         timeout: Duration,
         may_span: bool,
     ) -> Result<S::Reply, CallError> {
-        if may_span && crate::telemetry::call_spans() {
+        if may_span && super::events::call_spans() {
             // Boxed: the future holds itself, and the span's state does not grow the plain call's.
             let call = self.call_inner(request, timeout, false);
-            let (pid, kind) = (self.pcb.core.pid, self.pcb.core.kind);
-            return Box::pin(crate::telemetry::call_span(pid, kind, call)).await;
+            let core = &self.pcb.core;
+            let name = || core.name();
+            let span = super::events::call_span(core.pid, core.kind.name(), name, call);
+            return Box::pin(span).await;
         }
         let server = self.pid();
-        if table::current() == Some(server) {
+        if current_pid() == Some(server) {
             return Err(CallError::CallingSelf);
         }
-        let (tx, mut rx) = oneshot::channel();
-        let request = Request::Call(request, Caller::new(tx));
+        let (caller, mut rx) = Caller::local();
+        let request = Request::Call(request, caller);
         if self.pcb.mailbox.waits_when_full() || timeout.is_zero() {
             return self.call_armed(request, rx, timeout).await;
         }
@@ -326,7 +236,7 @@ impl<S: GenServer> ServerRef<S> {
     async fn call_armed(
         &self,
         request: Request<S>,
-        mut rx: oneshot::Receiver<Answer<S>>,
+        mut rx: oneshot::Receiver<Answer<S::Reply>>,
         timeout: Duration,
     ) -> Result<S::Reply, CallError> {
         let mut deadline = CallTimer::start(timeout);
@@ -421,7 +331,7 @@ impl<S: GenServer> ServerRef<S> {
         reason: ExitReason,
         timeout: Duration,
     ) -> Result<(), StopError> {
-        if table::current() == Some(self.pid()) {
+        if current_pid() == Some(self.pid()) {
             return Err(StopError::CallingSelf);
         }
         if !self.pcb.core.is_alive() {

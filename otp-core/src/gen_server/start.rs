@@ -5,13 +5,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::context::Context;
-use super::run::{Request, guarded, serve};
+use super::request::Request;
+use super::run::{guarded, serve};
 use super::{Action, GenServer, Init, ServerRef};
 use crate::exit::ExitReason;
 use crate::message::Name;
 use crate::name::RegisterError;
+use crate::node::Node;
 use crate::pid::Pid;
-use crate::process::{AsProcess, MailboxBound, abandon, end_unlaunched, launch, prepare, table};
+use crate::process::{
+    AsProcess, Envelope, MailboxBound, Pcb, ProcessKind, abandon, current_entry, end_unlaunched,
+    launch, link_pair, prepare, unlink,
+};
 
 /// A name service a server can be registered in, as Erlang's `{via, Module, Name}`: one name in
 /// it, bound to this value. [`Registry::via`](crate::Registry::via) returns one.
@@ -89,6 +94,8 @@ pub struct StartOptions {
     timeout: Option<Duration>,
     mailbox: Option<MailboxBound>,
     hibernate_after: Option<Duration>,
+    /// The server is a supervisor (its [`ProcessKind`]).
+    supervisor: bool,
 }
 
 impl StartOptions {
@@ -122,6 +129,12 @@ impl StartOptions {
         self.hibernate_after = Some(idle);
         self
     }
+
+    /// Marks the server as a supervisor, for introspection ([`ProcessKind::Supervisor`]).
+    pub(crate) fn supervisor(mut self) -> Self {
+        self.supervisor = true;
+        self
+    }
 }
 
 /// Why a server did not start.
@@ -147,10 +160,20 @@ pub(super) async fn start<S: GenServer>(
     options: StartOptions,
     link: bool,
 ) -> Result<ServerRef<S>, StartError> {
-    let caller = table::current().and_then(table::lookup);
+    let caller = current_entry();
+    let node = caller
+        .as_ref()
+        .map_or_else(Node::current, |c| c.core().node);
+    let type_name = std::any::type_name::<S>();
+    let kind = if options.supervisor {
+        ProcessKind::Supervisor(type_name)
+    } else {
+        ProcessKind::Server(type_name)
+    };
     let pcb = prepare::<Request<S>>(
+        node,
         caller.as_ref().map(|c| c.core().pid),
-        std::any::type_name::<S>(),
+        kind,
         options.mailbox,
     );
     let pid = pcb.core.pid;
@@ -162,8 +185,7 @@ pub(super) async fn start<S: GenServer>(
     }
     let linked = match &caller {
         Some(c) if link => {
-            pcb.core.with_cold(|cold| cold.links.insert(c.core().pid));
-            c.core().with_cold(|cold| cold.links.insert(pid));
+            link_pair(c.core(), &pcb.core);
             Some(c)
         }
         _ => None,
@@ -182,7 +204,7 @@ pub(super) async fn start<S: GenServer>(
                 // As proc_lib does: unlink first, so the caller is not taken down, then end
                 // the process; nothing of it is left when this returns.
                 if let Some(c) = linked {
-                    crate::process::unlink_op(c.core(), pid);
+                    unlink(c.core(), pid);
                 }
                 drop(unlaunched);
                 return Err(StartError::Timeout);
@@ -207,9 +229,9 @@ pub(super) async fn start<S: GenServer>(
 }
 
 /// Ends a process whose start was dropped before its task was launched.
-struct Unlaunched<'a, M: crate::process::Envelope>(&'a std::sync::Arc<crate::process::Pcb<M>>);
+struct Unlaunched<'a, M: Envelope>(&'a Arc<Pcb<M>>);
 
-impl<M: crate::process::Envelope> Drop for Unlaunched<'_, M> {
+impl<M: Envelope> Drop for Unlaunched<'_, M> {
     fn drop(&mut self) {
         end_unlaunched(self.0, ExitReason::Killed);
     }

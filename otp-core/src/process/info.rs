@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use super::core::ProcessEntry;
-use super::mailbox::MailboxBound;
-use super::table;
+use super::bound::MailboxBound;
+use super::core::{Node, ProcessEntry};
+use super::kind::ProcessKind;
 use crate::message::Name;
 use crate::pid::Pid;
 
@@ -29,8 +29,8 @@ pub struct ProcessInfo {
     pub pid: Pid,
     /// Its registered name, if any.
     pub name: Option<Name>,
-    /// `"process"` for a plain process, the server type for a GenServer.
-    pub kind: &'static str,
+    /// A plain process, a GenServer (with its type), or a supervisor.
+    pub kind: ProcessKind,
     /// The process that spawned it, if it was spawned from one.
     pub parent: Option<Pid>,
     /// The processes linked to it.
@@ -53,18 +53,7 @@ pub struct ProcessInfo {
 
 fn snapshot(p: &Arc<dyn ProcessEntry>) -> Option<ProcessInfo> {
     let core = p.core();
-    let (name, links, monitors, monitored_by) = core.read_cold(|cold| match cold {
-        None => (None, Vec::new(), Vec::new(), Vec::new()),
-        Some(c) => {
-            let mut links: Vec<Pid> = c.links.iter().copied().collect();
-            links.sort_unstable();
-            let mut monitors: Vec<Pid> = c.monitoring.values().copied().collect();
-            monitors.sort_unstable();
-            let mut monitored_by: Vec<Pid> = c.monitored_by.values().map(|(w, _)| *w).collect();
-            monitored_by.sort_unstable();
-            (c.name.clone(), links, monitors, monitored_by)
-        }
-    })?;
+    let relations = core.relations()?;
     let status = match p.park_state() {
         (true, true) => ProcessStatus::Hibernating,
         (true, false) => ProcessStatus::Waiting,
@@ -72,12 +61,12 @@ fn snapshot(p: &Arc<dyn ProcessEntry>) -> Option<ProcessInfo> {
     };
     Some(ProcessInfo {
         pid: core.pid,
-        name,
+        name: relations.name,
         kind: core.kind,
         parent: core.parent,
-        links,
-        monitors,
-        monitored_by,
+        links: relations.links,
+        monitors: relations.monitors,
+        monitored_by: relations.monitored_by,
         mailbox_len: p.mailbox_len(),
         mailbox_bound: p.mailbox_bound(),
         mailbox_dropped: p.mailbox_dropped(),
@@ -86,16 +75,17 @@ fn snapshot(p: &Arc<dyn ProcessEntry>) -> Option<ProcessInfo> {
     })
 }
 
-/// Every live local process, ordered by pid.
+/// Every live process of the calling code's node, ordered by pid.
 pub fn processes() -> Vec<ProcessInfo> {
-    let mut all: Vec<ProcessInfo> = table::all().iter().filter_map(snapshot).collect();
+    let mut all: Vec<ProcessInfo> = Node::current().all().iter().filter_map(snapshot).collect();
     all.sort_unstable_by_key(|i| i.pid);
     all
 }
 
-/// One live local process, or `None` if it has ended.
+/// One live process of the calling code's node, or `None` if it has ended (or is not one of
+/// this node's).
 pub fn process_info(pid: Pid) -> Option<ProcessInfo> {
-    snapshot(&table::lookup(pid)?)
+    snapshot(&Node::current().lookup(pid)?)
 }
 
 /// How many local processes there are: those alive, and those that have ended and are still
@@ -103,5 +93,5 @@ pub fn process_info(pid: Pid) -> Option<ProcessInfo> {
 /// Once a wait for a process's exit has resolved, it is no longer counted. Cheap: does not
 /// take a snapshot.
 pub fn process_count() -> usize {
-    table::len()
+    Node::current().process_count()
 }

@@ -11,14 +11,15 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use super::core::{Pcb, ProcessEntry, finish_exit, handle_signals};
+use super::current;
+use super::end::{Logged, end};
 use super::mailbox::Envelope;
-use super::table;
+use super::pcb::Pcb;
+use super::signals::handle_signals;
 use crate::exit::{ExitReason, IntoExitReason, panic_message};
 
 pin_project! {
@@ -62,7 +63,7 @@ where
         let mut this = self.project();
         let pcb: &Arc<Pcb<M>> = this.pcb;
         pcb.core.waker.register(cx.waker());
-        let _running = table::enter(pcb.core.pid);
+        let _running = current::enter(pcb.core.pid, pcb.core.node);
         if pcb.core.signal_pending()
             && let Some(reason) = handle_signals(&**pcb)
         {
@@ -91,12 +92,10 @@ enum Ending {
 }
 
 fn finish<M: Envelope, F>(pcb: &Arc<Pcb<M>>, mut body: Pin<&mut Option<F>>, ending: Ending) {
-    // The body's own state (a server's state, its resources) is dropped before anyone is told,
-    // so that a replacement started on the news finds them released. A panicking destructor
-    // does not stop the clean-up.
+    // A panicking destructor of the body does not stop the clean-up.
     let (reason, logged) = match ending {
-        Ending::Exit(reason) => (reason, true),
-        Ending::RuntimeShutdown => (ExitReason::Killed, false),
+        Ending::Exit(reason) => (reason, Logged::Exit),
+        Ending::RuntimeShutdown => (ExitReason::Killed, Logged::RuntimeShutdown),
     };
     let ended = end(pcb, reason, logged, || {
         let _ = catch_unwind(AssertUnwindSafe(|| body.set(None)));
@@ -104,38 +103,6 @@ fn finish<M: Envelope, F>(pcb: &Arc<Pcb<M>>, mut body: Pin<&mut Option<F>>, endi
     if !ended {
         body.set(None);
     }
-}
-
-/// Ends a process whose task was never launched (its `init` failed or was cut short), with
-/// the same clean-up as a process that ran.
-pub(crate) fn end_unlaunched<M: Envelope>(pcb: &Arc<Pcb<M>>, reason: ExitReason) {
-    end(pcb, reason, true, || {});
-}
-
-/// The clean-up of a process, once: the exit reason is fixed, the mailbox closed,
-/// `drop_body` run, then its name, links and monitors are told and it leaves the table (see
-/// [`finish_exit`]). An exit by the runtime's shutdown is not `logged` as a crash. Returns
-/// `false` if the process had already ended (the first exit wins).
-fn end<M: Envelope>(
-    pcb: &Arc<Pcb<M>>,
-    reason: ExitReason,
-    logged: bool,
-    drop_body: impl FnOnce(),
-) -> bool {
-    let pid = pcb.core.pid;
-    let Some(cold) = pcb.core.begin_exit(&reason) else {
-        return false;
-    };
-    pcb.close_mailbox();
-    drop_body();
-    if logged {
-        log_exit(pcb.core.kind, pid, &reason);
-    } else {
-        log_runtime_shutdown(pcb.core.kind, pid);
-    }
-    crate::telemetry::process_exited(pid, pcb.core.kind, cold.name(), &reason);
-    finish_exit(&pcb.core, cold, &reason);
-    true
 }
 
 pin_project! {
@@ -164,35 +131,12 @@ impl<M: Envelope, F: Future> Future for AsProcess<'_, M, F> {
         let this = self.project();
         let pcb: &Arc<Pcb<M>> = this.pcb;
         pcb.core.waker.register(cx.waker());
-        let _running = table::enter(pcb.core.pid);
+        let _running = current::enter(pcb.core.pid, pcb.core.node);
         if pcb.core.signal_pending()
             && let Some(reason) = handle_signals(&**pcb)
         {
             return Poll::Ready(Err(reason));
         }
         this.future.poll(cx).map(Ok)
-    }
-}
-
-/// A process ended by the runtime's shutdown (`main` returned with processes alive, a test's
-/// runtime dropped): not a crash. Logged once per program at `INFO`, each process at `DEBUG`.
-fn log_runtime_shutdown(kind: &'static str, pid: crate::Pid) {
-    static LOGGED: AtomicBool = AtomicBool::new(false);
-    if !LOGGED.swap(true, Ordering::Relaxed) {
-        tracing::info!(
-            "the tokio runtime shut down with processes alive: they end with reason `killed` \
-             (logged once; each process at DEBUG)"
-        );
-    }
-    tracing::debug!(%pid, kind, "process {pid} ended: the runtime shut down");
-}
-
-fn log_exit(kind: &'static str, pid: crate::Pid, reason: &ExitReason) {
-    match reason {
-        ExitReason::Panic(msg) => tracing::error!(%pid, kind, "process {pid} panicked: {msg}"),
-        r if kind != super::PLAIN_KIND && !r.is_clean() => {
-            tracing::error!(%pid, kind, reason = %r, "GenServer {kind} {pid} terminating: {r}")
-        }
-        r => tracing::trace!(%pid, kind, reason = %r, "process {pid} exited"),
     }
 }

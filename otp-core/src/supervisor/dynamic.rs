@@ -169,7 +169,7 @@ async fn start<A: Clone + Send + 'static>(
     link: bool,
 ) -> Result<DynamicSupervisorRef<A>, SupervisorStartError> {
     options.check()?;
-    let start_options = options.start.clone();
+    let start_options = options.start.clone().supervisor();
     let started = if link {
         DynamicServer::start_link_with(options, start_options).await
     } else {
@@ -460,8 +460,10 @@ impl<A: Clone + Send + 'static> GenServer for DynamicServer<A> {
     async fn handle_info(&mut self, info: Info, ctx: &mut Context<Self>) -> Action<Self> {
         match info {
             Info::Exit(signal) => {
-                let from = signal.from();
-                match self.by_pid.get(&from).copied() {
+                match signal
+                    .from()
+                    .and_then(|from| self.by_pid.get(&from).copied())
+                {
                     Some(seq)
                         if self
                             .children

@@ -50,6 +50,7 @@ async fn start(
         children,
         failure: failure.clone(),
     };
+    let options = options.supervisor();
     let started = if link {
         SupervisorServer::start_link_with(args, options).await
     } else {

@@ -549,9 +549,12 @@ impl GenServer for SupervisorServer {
 
     async fn handle_info(&mut self, info: Info, ctx: &mut Context<Self>) -> Action<Self> {
         match info {
-            Info::Exit(signal) => match self.by_pid.get(&signal.from()).copied() {
-                Some(seq) => {
-                    let (pid, reason) = (signal.from(), signal.reason().clone());
+            Info::Exit(signal) => match signal
+                .from()
+                .and_then(|pid| Some((pid, *self.by_pid.get(&pid)?)))
+            {
+                Some((pid, seq)) => {
+                    let reason = signal.reason().clone();
                     flow_action(self.child_exited(ctx, seq, pid, reason).await)
                 }
                 // Not a child (any more): ignored, as OTP does.

@@ -15,7 +15,7 @@ use super::start::{caller, deadline_after, spawn_task, within};
 use super::{DEFAULT_TIMEOUT, TaskError};
 use crate::exit::{ExitReason, IntoExitReason};
 use crate::pid::Pid;
-use crate::process::{self, Process, ProcessEntry, SpawnOptions, table};
+use crate::process::{self, Process, ProcessEntry, SpawnOptions, lookup};
 use crate::supervisor::{ChildId, ChildSpec, Restart};
 
 /// A future running as its own process, and the handle to wait for its value (Elixir's
@@ -349,9 +349,9 @@ impl<T> Task<T> {
     /// Removes the link with the owner, if any.
     fn unlink(&mut self) {
         if let Some(owner) = self.owner.take()
-            && let Some(o) = table::lookup(owner)
+            && let Some(o) = lookup(owner)
         {
-            process::unlink_op(o.core(), self.pid);
+            process::unlink(o.core(), self.pid);
         }
     }
 
@@ -380,7 +380,7 @@ impl<T> Task<T> {
     /// about to carry) to the task.
     fn owner_takes_it_down(&self) -> bool {
         self.owner
-            .and_then(table::lookup)
+            .and_then(lookup)
             .and_then(|owner| owner.core().exit_reason())
             .is_some_and(|reason| !reason.is_normal())
     }

@@ -15,7 +15,7 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::Task;
-use crate::process::{self, Process, ProcessEntry, SpawnOptions, Tie, table};
+use crate::process::{self, Process, ProcessEntry, SpawnOptions, current_entry};
 
 /// The body of a task's process, before it runs.
 pub(crate) struct TaskBody<F, T> {
@@ -47,8 +47,7 @@ where
         Option<Arc<dyn ProcessEntry>>,
         impl Future<Output = ()> + Send + 'static,
     ) {
-        // The process is in the table from its preparation, before its body is built.
-        let entry = table::lookup(process.pid());
+        let entry: Option<Arc<dyn ProcessEntry>> = Some(process.pcb.clone());
         let TaskBody { f, reply } = self;
         let future = f(process);
         (entry, async move {
@@ -77,22 +76,26 @@ where
     let (body, reply) = TaskBody::new(f);
     let mut entry = None;
     let spawner = owner.map(|o| &**o as &dyn ProcessEntry);
-    let tie = if owner.is_some() {
-        Tie::Link
-    } else {
-        Tie::None
-    };
-    let (pid, _) = process::spawned(process::spawn_with(spawner, tie, opts, |process| {
-        let (e, future) = body.start(process);
-        entry = e;
-        future
-    }));
+    let (pid, ()) = process::spawned(process::spawn_with(
+        spawner,
+        opts,
+        |process| {
+            let (e, future) = body.start(process);
+            entry = e;
+            future
+        },
+        |task| {
+            if let Some(owner) = spawner {
+                process::link_pair(owner.core(), task.core());
+            }
+        },
+    ));
     Task::from_parts(pid, entry, owner.map(|o| o.core().pid), reply)
 }
 
 /// The process running this code, if any: the owner a task links to.
 pub(crate) fn caller() -> Option<Arc<dyn ProcessEntry>> {
-    table::current().and_then(table::lookup)
+    current_entry()
 }
 
 /// The instant `timeout` from now; `None` (no limit) for `Duration::MAX`, and about thirty years

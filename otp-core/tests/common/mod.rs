@@ -216,8 +216,9 @@ pub fn remote_pid() -> Pid {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Go;
 
-/// The exit signal inside an [`Info`], failing the test for anything else.
-pub fn expect_exit(info: Info) -> (Pid, ExitReason) {
+/// The exit signal inside an [`Info`], failing the test for anything else: its sender (`None`
+/// for an `exit` called outside any process) and its reason.
+pub fn expect_exit(info: Info) -> (Option<Pid>, ExitReason) {
     match info {
         Info::Exit(s) => (s.from(), s.reason().clone()),
         other => panic!("expected an exit message, got {other:?}"),
