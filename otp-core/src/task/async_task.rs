@@ -11,7 +11,8 @@ use tokio::sync::oneshot;
 use tokio::sync::oneshot::error::TryRecvError;
 use tokio::time::Instant;
 
-use super::start::{caller, deadline_after, spawn_task, within};
+use super::deadline::{deadline_after, within};
+use super::start::{TaskBody, caller};
 use super::{DEFAULT_TIMEOUT, TaskError};
 use crate::exit::{ExitReason, IntoExitReason};
 use crate::pid::Pid;
@@ -477,4 +478,40 @@ impl<T> fmt::Debug for Task<T> {
             .field("pending", &!self.settled)
             .finish()
     }
+}
+
+/// Spawns a task's process running `f`, linked to `owner` if one is given (the link exists
+/// before the task runs), and returns its handle.
+///
+/// # Panics
+/// Outside a tokio runtime, at the caller's location.
+#[track_caller]
+pub(crate) fn spawn_task<F, Fut>(
+    owner: Option<&Arc<dyn ProcessEntry>>,
+    opts: SpawnOptions,
+    f: F,
+) -> Task<Fut::Output>
+where
+    F: FnOnce(Process) -> Fut,
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    let (body, reply) = TaskBody::new(f);
+    let mut entry = None;
+    let spawner = owner.map(|o| &**o as &dyn ProcessEntry);
+    let (pid, ()) = process::spawned(process::spawn_with(
+        spawner,
+        opts,
+        |process| {
+            let (e, future) = body.start(process);
+            entry = e;
+            future
+        },
+        |task| {
+            if let Some(owner) = spawner {
+                process::link_pair(owner.core(), task.core());
+            }
+        },
+    ));
+    Task::from_parts(pid, entry, owner.map(|o| o.core().pid), reply)
 }

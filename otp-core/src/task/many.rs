@@ -7,7 +7,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 
 use super::async_task::Stop;
-use super::start::{deadline_after, within};
+use super::deadline::{deadline_after, within};
 use super::{DEFAULT_TIMEOUT, Task, TaskError};
 
 /// Waits for the values of all `tasks`, at most `timeout` in all (`Duration::MAX`: without

@@ -84,6 +84,7 @@
 //! ```
 
 mod async_task;
+mod deadline;
 mod error;
 mod many;
 pub(crate) mod start;

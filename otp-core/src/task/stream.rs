@@ -11,8 +11,10 @@ use pin_project_lite::pin_project;
 use rustc_hash::FxHashMap;
 use tokio::time::Instant;
 
+use super::async_task::spawn_task;
+use super::deadline::deadline_after;
 use super::error::AsyncStreamError;
-use super::start::{caller, deadline_after, spawn_task};
+use super::start::caller;
 use super::{DEFAULT_TIMEOUT, StreamExit, Task, TaskError, TaskSupervisorRef};
 use crate::pid::Pid;
 use crate::process::{self, SpawnOptions};
