@@ -20,11 +20,7 @@ pub fn derive(input: DeriveInput) -> TokenStream {
     let cx = Ctxt::new();
     let server = Server::from_input(&cx, &input);
     let errors = cx.check().err().map(|e| e.to_compile_error());
-    let krate = server
-        .options
-        .krate
-        .clone()
-        .unwrap_or_else(|| syn::parse_quote!(::otp));
+    let krate = &server.krate;
     let carrier = carrier_name(&server.ident);
     // What `__expand_handlers!` needs of the struct: its attributes, visibility and name. Not
     // its fields nor its generics (the impl block has its own).

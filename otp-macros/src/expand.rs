@@ -12,12 +12,7 @@ use crate::internals::attr::{Kind, Millis, ShutdownOption};
 
 /// Everything generated for `server` and its `block`.
 pub fn expand(server: &Server, block: &Block) -> TokenStream {
-    let krate = server
-        .options
-        .krate
-        .clone()
-        .unwrap_or_else(|| syn::parse_quote!(::otp));
-    let cx = Gen::new(server, block, krate);
+    let cx = Gen::new(server, block);
     let user_impl = &block.item;
     let enums = cx.enums();
     let gen_server = cx.gen_server_impl();
@@ -41,18 +36,14 @@ pub fn expand(server: &Server, block: &Block) -> TokenStream {
 /// does nothing, so that the block's `Context<Self>`, `ReplyTo<Self, T>`... raise no errors of
 /// their own.
 pub fn placeholder(server: &Server, block: &Block) -> TokenStream {
-    let krate = server
-        .options
-        .krate
-        .clone()
-        .unwrap_or_else(|| syn::parse_quote!(::otp));
+    let krate = &server.krate;
     let mut item = block.item.clone();
     let mut seen = std::collections::HashSet::new();
     item.items.retain(|i| match i {
         syn::ImplItem::Fn(f) => seen.insert(f.sig.ident.to_string()),
         _ => true,
     });
-    let cx = Gen::new(server, block, krate.clone());
+    let cx = Gen::new(server, block);
     let (impl_generics, _, where_clause) = cx.bounded.split_for_impl();
     let self_ty = &block.item.self_ty;
     quote! {
@@ -106,7 +97,6 @@ fn send_bounded(generics: &Generics) -> Generics {
 struct Gen<'a> {
     server: &'a Server,
     block: &'a Block,
-    krate: syn::Path,
     self_ty: &'a Type,
     /// The impl block's generics.
     generics: &'a Generics,
@@ -123,14 +113,13 @@ struct Gen<'a> {
 }
 
 impl<'a> Gen<'a> {
-    fn new(server: &'a Server, block: &'a Block, krate: syn::Path) -> Self {
+    fn new(server: &'a Server, block: &'a Block) -> Self {
         let generics = &block.item.generics;
         let bounded = send_bounded(generics);
         let name = &server.ident;
         let mut cx = Gen {
             server,
             block,
-            krate,
             self_ty: &block.item.self_ty,
             generics,
             sendable: bounded.clone(),
@@ -327,7 +316,7 @@ impl<'a> Gen<'a> {
     }
 
     fn to_action(&self, h: &Handler, out: TokenStream) -> TokenStream {
-        let krate = &self.krate;
+        let krate = &self.server.krate;
         match h.output {
             Output::Action => out,
             _ => quote!({ #out; #krate::Action::NoReply }),
@@ -340,7 +329,7 @@ impl<'a> Gen<'a> {
     }
 
     fn gen_server_impl(&self) -> TokenStream {
-        let krate = &self.krate;
+        let krate = &self.server.krate;
         let self_ty = self.self_ty;
         let (impl_generics, _, where_clause) = self.sendable.split_for_impl();
         let args = self.type_args();
@@ -507,7 +496,7 @@ impl<'a> Gen<'a> {
 
     /// `CALL_TIMEOUT` and `start_options` from `#[gen_server(...)]`.
     fn options(&self) -> TokenStream {
-        let krate = &self.krate;
+        let krate = &self.server.krate;
         let o = &self.server.options;
         let millis = |ms: u64| quote!(::core::time::Duration::from_millis(#ms));
         let call_timeout = o.call_timeout.map(|t| {
@@ -554,7 +543,7 @@ impl<'a> Gen<'a> {
 
     /// The client trait, implemented for every `ServerHandle` of the server.
     fn client(&self) -> TokenStream {
-        let krate = &self.krate;
+        let krate = &self.server.krate;
         let vis = &self.server.vis;
         let client = &self.client;
         let self_ty = self.outside(self.self_ty);
@@ -645,7 +634,7 @@ impl<'a> Gen<'a> {
 
     /// `start` and friends on the server type, taking the init arguments one by one.
     fn start_fns(&self) -> TokenStream {
-        let krate = &self.krate;
+        let krate = &self.server.krate;
         let vis = &self.server.vis;
         let self_ty = self.self_ty;
         let name = self.server.ident.to_string();
@@ -707,7 +696,7 @@ impl<'a> Gen<'a> {
     /// `for<>`, so that a server whose arguments are not has no usable `child_spec` rather
     /// than a compile error).
     fn child_spec(&self, names: &[&Ident], types: &[&Type]) -> TokenStream {
-        let krate = &self.krate;
+        let krate = &self.server.krate;
         let vis = &self.server.vis;
         let name = self.server.ident.to_string();
         let o = &self.server.options;
@@ -747,7 +736,7 @@ impl<'a> Gen<'a> {
 
     /// Checks, pointing at each message part's type, that it can be sent to the server.
     fn message_asserts(&self) -> TokenStream {
-        let krate = &self.krate;
+        let krate = &self.server.krate;
         let checks: Vec<TokenStream> = self
             .block
             .handlers
