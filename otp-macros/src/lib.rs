@@ -5,8 +5,11 @@
 //! example of every kind of handler, is on [`GenServer`](macro@GenServer).
 //!
 //! The crate is laid out as serde_derive is: `internals` parses the input into a model
-//! (`ast`, `attr`), collecting every mistake with its span (`ctxt`) and checking the model as a
-//! whole (`check`); `derive`, `handlers` and `expand` generate code from a checked model.
+//! (`ast`, `attr`, and `runtime`, the path the generated code names the runtime by), collecting
+//! every mistake with its span (`ctxt`) and checking the model as a whole (`check`); `derive`
+//! and `handlers` are the two macros' entry points; `expand` generates a server's code from a
+//! checked model, a module per generated artifact (`messages`, `gen_server_impl`, `client`,
+//! `start`, `child_spec`).
 
 mod derive;
 mod expand;
