@@ -1,5 +1,6 @@
 //! Code generation: everything `__expand_handlers!` writes for a server and its `#[handlers]`
-//! block, one module per generated artifact. Runs only on a model that passed every check
+//! block, one module per generated artifact, and the `carrier` macro by which the derive hands
+//! the struct to that block. Runs only on a model that passed every check
 //! (`placeholder` is what stands in for the code when it did not).
 //!
 //! - `messages`: the message enums (`CounterCall`, `CounterReply`, `CounterCast`,
@@ -16,6 +17,7 @@
 //! items, computed once. Each reads the runtime's path from the model (`Server::krate`).
 
 mod bound;
+pub mod carrier;
 mod child_spec;
 mod client;
 mod gen_server_impl;
