@@ -70,7 +70,31 @@ use proc_macro::TokenStream;
 /// | `overflow = "drop_oldest"` | what a full bounded mailbox does: `"wait"` (default), `"error"`, `"drop_oldest"`, `"drop_newest"` |
 /// | `restart = "transient"` | the restart type of `child_spec`: `"permanent"` (default), `"transient"`, `"temporary"` |
 /// | `shutdown = 10000` | how a supervisor stops it, in ms (default 5000), or `"brutal_kill"`, `"infinity"` |
-/// | `crate = "otp_core"` | the path the generated code names the runtime by (default `::otp`) |
+/// | `crate = "my_runtime"` | the path the generated code names the runtime by (default: found in `Cargo.toml`, see below) |
+///
+/// ## The runtime's path
+///
+/// The generated code names the crate it uses (`GenServer`, `ServerRef`, `Context`...) by a
+/// path found in the `Cargo.toml` of the crate being compiled: `::otp` if it depends on `otp`,
+/// else `::otp_core` if it depends on `otp-core` (renamed dependencies are followed:
+/// `my_otp = { package = "otp", .. }` gives `::my_otp`), else `::otp`. Dependencies and
+/// dev-dependencies count alike, so a crate that depends on `otp-core`, and on `otp` only for
+/// its tests, says `crate = "otp_core"`. `crate = "..."` names the runtime's path, as here for
+/// a crate that reaches it through a re-export of its own:
+///
+/// ```
+/// mod runtime {
+///     pub use otp::*;
+/// }
+///
+/// #[derive(otp::GenServer, Default)]
+/// #[gen_server(crate = "crate::runtime")]
+/// struct Quiet;
+///
+/// #[otp::handlers]
+/// impl Quiet {}
+/// # fn main() {}
+/// ```
 ///
 /// # The handlers block
 ///

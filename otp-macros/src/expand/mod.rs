@@ -1,7 +1,6 @@
 //! Code generation: everything `__expand_handlers!` writes for a server and its `#[handlers]`
 //! block, one module per generated artifact, and the `carrier` macro by which the derive hands
-//! the struct to that block. Runs only on a model that passed every check
-//! (`placeholder` is what stands in for the code when it did not).
+//! the struct to that block.
 //!
 //! - `messages`: the message enums (`CounterCall`, `CounterReply`, `CounterCast`,
 //!   `CounterContinue`) and the checks that their parts can be sent;
@@ -10,11 +9,14 @@
 //! - `start`: `Counter::start`, `start_link`, `start_with`, `start_link_with`;
 //! - `child_spec`: `Counter::child_spec`;
 //! - `bound`: the generics the generated items share;
-//! - `placeholder`: what stands in for all of the above beside the errors of a block with
-//!   mistakes.
+//! - `placeholder`: what stands in for all of the above beside the errors of a block that did
+//!   not pass.
 //!
 //! The generators share `Gen`: the checked model, and the names and generics of the generated
 //! items, computed once. Each reads the runtime's path from the model (`Server::krate`).
+//!
+//! The server's code is generated only from a model that passed every check; the carrier,
+//! which carries no handler, is written even beside the struct's errors.
 
 mod bound;
 pub mod carrier;
@@ -191,6 +193,46 @@ mod tests {
         assert!(out.contains("enum QuietCall"));
         assert!(!out.contains("pub enum"), "{out}");
         assert!(!out.contains("pub trait"), "{out}");
+    }
+
+    /// `crate = "..."` names the runtime in everything generated, the carrier included;
+    /// without it, the runtime is the one this package (otp-macros) depends on: `otp`.
+    #[test]
+    fn the_crate_option_names_the_runtime() {
+        let block = quote! {
+            impl Counter {
+                #[init]
+                fn init() -> Self { Counter }
+                #[call]
+                fn get(&self) -> u8 { 0 }
+                #[cast]
+                fn add(&mut self, by: u8) {}
+            }
+        };
+        let out = expand(
+            quote!({ #[gen_server(crate = "my::rt", restart = "transient")] struct Counter; } #block),
+        );
+        for item in [
+            "my :: rt :: GenServer for Counter",
+            "my :: rt :: ServerHandle :: call",
+            "my :: rt :: supervisor :: ChildSpec",
+        ] {
+            assert!(out.contains(item), "no `{item}` in {out}");
+        }
+        assert!(!out.contains(":: otp"), "the default path is used: {out}");
+        let carrier = crate::derive::derive(syn::parse_quote! {
+            #[derive(GenServer)]
+            #[gen_server(crate = "my::rt")]
+            struct Counter;
+        })
+        .to_string();
+        assert!(
+            carrier.contains("my :: rt :: __expand_handlers !"),
+            "{carrier}"
+        );
+
+        let out = expand(quote!({ struct Counter; } #block));
+        assert!(out.contains(":: otp :: GenServer for Counter"), "{out}");
     }
 
     /// Mistakes give errors (and the block back), not generated code.
