@@ -140,8 +140,8 @@ use proc_macro::TokenStream;
 ///   with `start_link` and a clone of `args` at every start and restart (so they must be
 ///   `Clone + Sync`), with the `restart` and `shutdown` options.
 ///
-/// A handler named like a method of `ServerRef` (`stop`, `call`, `pid`...) or like the start
-/// functions is refused, as its client method would be hidden. Every mistake is a compile
+/// A handler named like a method of `ServerRef` or `WithTimeout` (`stop`, `call`, `pid`,
+/// `timeout`...) or like the start functions is refused, as its client method would be hidden. Every mistake is a compile
 /// error at the offending code, all reported at once.
 #[proc_macro_derive(GenServer, attributes(gen_server))]
 pub fn derive_gen_server(input: TokenStream) -> TokenStream {
