@@ -34,7 +34,6 @@ use crate::process::{Process, SpawnOptions, exit, spawn_opt};
 ///
 /// /// The root of the tree (a supervisor, in a real program).
 /// #[derive(GenServer, Default)]
-/// #[gen_server(crate = "otp_core")]
 /// struct Root;
 ///
 /// #[handlers]

@@ -94,3 +94,9 @@ pub use crate::timer::{TimerRef, cancel_timer, send_after, send_interval};
 pub use otp_macros::{
     __expand_handlers, GenServer, call, cast, handle_continue, handlers, info, init, terminate,
 };
+
+// The code `#[derive(GenServer)]` generates in this package (in its tests, doctests and
+// examples, and in this lib) names the runtime `::otp_core`: this makes that path name this
+// crate in its own code too (see `gen_server::derive_support`'s test).
+#[allow(unused_extern_crates)]
+extern crate self as otp_core;

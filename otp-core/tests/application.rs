@@ -8,7 +8,6 @@ use tokio::sync::{mpsc, oneshot};
 
 /// A root that reports its `terminate`, and can be told to stop by itself.
 #[derive(GenServer)]
-#[gen_server(crate = "otp_core")]
 struct Root {
     log: mpsc::UnboundedSender<ExitReason>,
 }

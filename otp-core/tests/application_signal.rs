@@ -13,7 +13,6 @@ use tokio::sync::{mpsc, oneshot};
 /// A worker that reports its `terminate` (it traps exits, so the supervisor's `shutdown`
 /// runs it).
 #[derive(GenServer)]
-#[gen_server(crate = "otp_core")]
 struct Worker {
     name: &'static str,
     log: mpsc::UnboundedSender<(&'static str, ExitReason)>,

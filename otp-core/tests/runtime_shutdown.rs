@@ -11,7 +11,6 @@ use otp_telemetry::testing::attach_event_handlers;
 use tracing_subscriber::layer::SubscriberExt;
 
 #[derive(GenServer, Default)]
-#[gen_server(crate = "otp_core")]
 struct Idle;
 
 #[handlers]

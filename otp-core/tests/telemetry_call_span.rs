@@ -11,7 +11,6 @@ use otp_telemetry::testing::{EventCapture, attach_event_handlers};
 use otp_telemetry::{OwnedEvent, OwnedValue, PidValue, SPAN_CONTEXT_KEY};
 
 #[derive(GenServer, Default)]
-#[gen_server(crate = "otp_core")]
 struct Echo;
 
 #[handlers]

@@ -1,13 +1,12 @@
 //! `#[handlers]` on the server's impl block, and `__expand_handlers!`, which the struct's
-//! carrier macro calls with the struct and the block (see `derive`).
+//! carrier macro calls with the struct and the block (see `expand::carrier`).
 
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::parse::{Parse, ParseStream};
 use syn::{DeriveInput, ItemImpl, Type};
 
-use crate::derive::carrier_name;
-use crate::expand::{expand, placeholder};
+use crate::expand::{carrier, expand, placeholder};
 use crate::internals::ast::{Block, Server};
 use crate::internals::attr::Kind;
 use crate::internals::check::check;
@@ -47,8 +46,7 @@ pub fn handlers(args: TokenStream, item: TokenStream) -> TokenStream {
     if cx.has_errors() {
         return failed(cx, &mut item);
     }
-    let carrier = carrier_name(&ident);
-    quote!(#carrier! { #item })
+    carrier::call(&ident, &item)
 }
 
 /// Gives back the block without its handler attributes (so that they are not taken for

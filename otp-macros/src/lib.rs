@@ -5,8 +5,11 @@
 //! example of every kind of handler, is on [`GenServer`](macro@GenServer).
 //!
 //! The crate is laid out as serde_derive is: `internals` parses the input into a model
-//! (`ast`, `attr`), collecting every mistake with its span (`ctxt`) and checking the model as a
-//! whole (`check`); `derive`, `handlers` and `expand` generate code from a checked model.
+//! (`ast`, `attr`, and `runtime`, the path the generated code names the runtime by), collecting
+//! every mistake with its span (`ctxt`) and checking the model as a whole (`check`); `derive`
+//! and `handlers` are the two macros' entry points; `expand` generates a server's code from a
+//! checked model, a module per generated artifact (`messages`, `gen_server_impl`, `client`,
+//! `start`, `child_spec`).
 
 mod derive;
 mod expand;
@@ -67,7 +70,31 @@ use proc_macro::TokenStream;
 /// | `overflow = "drop_oldest"` | what a full bounded mailbox does: `"wait"` (default), `"error"`, `"drop_oldest"`, `"drop_newest"` |
 /// | `restart = "transient"` | the restart type of `child_spec`: `"permanent"` (default), `"transient"`, `"temporary"` |
 /// | `shutdown = 10000` | how a supervisor stops it, in ms (default 5000), or `"brutal_kill"`, `"infinity"` |
-/// | `crate = "otp_core"` | the path the generated code names the runtime by (default `::otp`) |
+/// | `crate = "my_runtime"` | the path the generated code names the runtime by (default: found in `Cargo.toml`, see below) |
+///
+/// ## The runtime's path
+///
+/// The generated code names the crate it uses (`GenServer`, `ServerRef`, `Context`...) by a
+/// path found in the `Cargo.toml` of the crate being compiled: `::otp` if it depends on `otp`,
+/// else `::otp_core` if it depends on `otp-core` (renamed dependencies are followed:
+/// `my_otp = { package = "otp", .. }` gives `::my_otp`), else `::otp`. Dependencies and
+/// dev-dependencies count alike, so a crate that depends on `otp-core`, and on `otp` only for
+/// its tests, says `crate = "otp_core"`. `crate = "..."` names the runtime's path, as here for
+/// a crate that reaches it through a re-export of its own:
+///
+/// ```
+/// mod runtime {
+///     pub use otp::*;
+/// }
+///
+/// #[derive(otp::GenServer, Default)]
+/// #[gen_server(crate = "crate::runtime")]
+/// struct Quiet;
+///
+/// #[otp::handlers]
+/// impl Quiet {}
+/// # fn main() {}
+/// ```
 ///
 /// # The handlers block
 ///
@@ -113,8 +140,8 @@ use proc_macro::TokenStream;
 ///   with `start_link` and a clone of `args` at every start and restart (so they must be
 ///   `Clone + Sync`), with the `restart` and `shutdown` options.
 ///
-/// A handler named like a method of `ServerRef` (`stop`, `call`, `pid`...) or like the start
-/// functions is refused, as its client method would be hidden. Every mistake is a compile
+/// A handler named like a method of `ServerRef` or `WithTimeout` (`stop`, `call`, `pid`,
+/// `timeout`...) or like the start functions is refused, as its client method would be hidden. Every mistake is a compile
 /// error at the offending code, all reported at once.
 #[proc_macro_derive(GenServer, attributes(gen_server))]
 pub fn derive_gen_server(input: TokenStream) -> TokenStream {

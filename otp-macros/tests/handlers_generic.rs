@@ -8,8 +8,8 @@ mod cache {
     use std::fmt::Debug;
     use std::hash::Hash;
 
-    // The runtime named through the facade's `core` re-export, as a crate that depends on
-    // `otp-core` alone would name `otp_core`.
+    // The `crate` option: the runtime named through a re-export (the facade's `core`), as a
+    // crate that reaches it through a re-export of its own would name it.
     use otp::core::{Action, Context, GenServer, ReplyThen, ReplyTo, handlers};
 
     /// A generic key-value cache. It keeps reply handles, which name the server, so the

@@ -12,7 +12,6 @@ use crate::{CrashChild, Server, Supervision};
 
 /// The counter, derived.
 #[derive(GenServer)]
-#[gen_server(crate = "otp_core")]
 pub struct Counter {
     n: u64,
 }
@@ -65,7 +64,6 @@ impl Server for OtpMacroServer {
 /// The crashing child of the `restart` workload, derived: the same as
 /// [`otp::Crasher`](super::otp::Crasher).
 #[derive(GenServer)]
-#[gen_server(crate = "otp_core")]
 pub struct Crasher;
 
 #[otp_core::handlers]

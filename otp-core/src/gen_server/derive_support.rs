@@ -43,3 +43,25 @@ pub fn deferred_reply<S: GenServer, T>(
         None => ReplyTo::detached(wrap),
     }
 }
+
+/// The derive in this crate's own code: its default path, `::otp_core`, names this crate here
+/// too (`extern crate self as otp_core` in `lib.rs`).
+#[cfg(all(test, feature = "macros"))]
+mod tests {
+    #[derive(crate::GenServer, Default)]
+    struct Quiet;
+
+    #[crate::handlers]
+    impl Quiet {
+        #[call]
+        fn ping(&self) -> &'static str {
+            "pong"
+        }
+    }
+
+    #[tokio::test]
+    async fn derived_in_this_crate() {
+        let quiet = Quiet::start().await.unwrap();
+        assert_eq!(quiet.ping().await, Ok("pong"));
+    }
+}

@@ -11,6 +11,7 @@ use syn::{
 
 use super::attr::{Kind, Options};
 use super::ctxt::Ctxt;
+use super::runtime::runtime_path;
 
 /// The struct (or enum) a server is derived on.
 pub struct Server {
@@ -20,6 +21,8 @@ pub struct Server {
     pub vis: Visibility,
     /// Its `#[gen_server(...)]` options.
     pub options: Options,
+    /// The path the generated code names the runtime by (see [`runtime_path`]).
+    pub krate: syn::Path,
 }
 
 impl Server {
@@ -37,10 +40,12 @@ impl Server {
                 "a server owns its state and lives in its own task: it cannot borrow, remove the lifetime parameter",
             );
         }
+        let options = Options::from_attrs(cx, &input.attrs);
         Server {
             ident: input.ident.clone(),
             vis: input.vis.clone(),
-            options: Options::from_attrs(cx, &input.attrs),
+            krate: runtime_path(&options),
+            options,
         }
     }
 }

@@ -8,32 +8,7 @@ use quote::ToTokens;
 use super::ast::{Block, last_segment};
 use super::attr::Kind;
 use super::ctxt::Ctxt;
-
-/// Names the generated code defines on the server type: a handler named so would clash.
-const ON_SERVER: &[&str] = &["start", "start_link", "start_with", "start_link_with"];
-
-/// Methods of `ServerRef` (and of `ServerHandle`, and of the traits every `ServerRef` has) that a
-/// client method of the same name would be hidden by or clash with.
-const ON_SERVER_REF: &[&str] = &[
-    "pid",
-    "from_pid",
-    "whereis",
-    "is_alive",
-    "mailbox_len",
-    "call",
-    "call_timeout",
-    "with_timeout",
-    "cast",
-    "cast_wait",
-    "stop",
-    "stop_timeout",
-    "wait_exit",
-    "clone",
-    "clone_from",
-    "eq",
-    "ne",
-    "fmt",
-];
+use super::reserved::{ON_SERVER, handle_with_method};
 
 /// Checks `block`, recording mistakes in `cx`.
 pub fn check(cx: &Ctxt, block: &Block) {
@@ -79,10 +54,12 @@ pub fn check(cx: &Ctxt, block: &Block) {
                 format!("`{name}` is generated on the server type to start it: give this handler another name"),
             );
         }
-        if matches!(h.kind, Kind::Call | Kind::Cast) && ON_SERVER_REF.contains(&name.as_str()) {
+        if matches!(h.kind, Kind::Call | Kind::Cast)
+            && let Some(handle) = handle_with_method(&name)
+        {
             cx.error_spanned_by(
                 &h.ident,
-                format!("the client method `{name}` would be hidden by `ServerRef::{name}`: give this handler another name"),
+                format!("the client method `{name}` would be hidden by `{handle}::{name}`: give this handler another name"),
             );
         }
     }
