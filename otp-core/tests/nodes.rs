@@ -34,7 +34,6 @@ fn idle() -> Pid {
 }
 
 #[derive(GenServer, Default)]
-#[gen_server(crate = "otp_core")]
 struct Echo;
 
 #[handlers]
