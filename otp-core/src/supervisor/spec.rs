@@ -496,13 +496,6 @@ impl<A> ChildSpec<A> {
     }
 }
 
-impl ChildSpec<()> {
-    /// Calls the start function of a spec that takes no argument.
-    pub(crate) fn start(&self) -> StartFuture {
-        self.start_with(())
-    }
-}
-
 impl<A> ChildSpec<A> {
     /// Checks the spec on its own and against the supervisor's auto-shutdown (SUP-29, SUP-30).
     pub(crate) fn check(&self, auto_shutdown: super::AutoShutdown) -> Result<(), super::SpecError> {

@@ -1,17 +1,15 @@
 //! Starting a [`DynamicSupervisor`], and the typed handle to a running one.
 
 use std::fmt;
-use std::time::Duration;
 
 use super::options::DynamicOptions;
-use super::server::{DynCall, DynReply, DynamicServer};
-use crate::exit::ExitReason;
-use crate::gen_server::{GenServer, RefError, ServerRef, StopError};
-use crate::message::Name;
+use super::server::DynamicServer;
+use crate::gen_server::{GenServer, ServerRef};
 use crate::pid::Pid;
 use crate::supervisor::error::{SupervisorError, SupervisorStartError};
-use crate::supervisor::info::{ChildCounts, ChildInfo};
-use crate::supervisor::spec::{ChildId, ChildSpec, ChildStartError, IntoChildStart};
+use crate::supervisor::management::sealed::Handle;
+use crate::supervisor::management::{Call, SupervisorHandle, ask, inherent_handle_methods};
+use crate::supervisor::spec::{ChildId, ChildSpec};
 
 /// A supervisor of children started at run time (DS-01 to DS-07), as Elixir's `DynamicSupervisor`:
 /// start one with [`DynamicSupervisor::start_link`], add children through the returned
@@ -104,8 +102,12 @@ impl DynamicSupervisor {
 /// A typed handle to a running [`DynamicSupervisor`] whose children take an extra argument of
 /// type `A` (`()` unless set with [`DynamicOptions::extra_arg`]).
 ///
-/// Cheap to clone. The calls wait without a time limit; a call to a supervisor that is not
-/// running returns [`SupervisorError::NoProc`].
+/// Cheap to clone. The calls common to every supervisor — `pid`, `which_children`,
+/// `count_children`, `terminate_child` (by pid), `stop`... — are those of
+/// [`SupervisorHandle`], which it implements (and has as its own methods, so that calling them
+/// needs no import); [`start_child`](Self::start_child) is a dynamic supervisor's own. The
+/// calls wait without a time limit; a call to a supervisor that is not running returns
+/// [`SupervisorError::NoProc`].
 pub struct DynamicSupervisorRef<A: Clone + Send + 'static = ()> {
     server: ServerRef<DynamicServer<A>>,
 }
@@ -120,7 +122,7 @@ impl<A: Clone + Send + 'static> Clone for DynamicSupervisorRef<A> {
 
 impl<A: Clone + Send + 'static> PartialEq for DynamicSupervisorRef<A> {
     fn eq(&self, other: &Self) -> bool {
-        self.pid() == other.pid()
+        self.server == other.server
     }
 }
 
@@ -128,112 +130,40 @@ impl<A: Clone + Send + 'static> Eq for DynamicSupervisorRef<A> {}
 
 impl<A: Clone + Send + 'static> fmt::Debug for DynamicSupervisorRef<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DynamicSupervisorRef{}", self.pid())
+        write!(f, "DynamicSupervisorRef{}", self.server.pid())
     }
 }
 
+impl<A: Clone + Send + 'static> Handle for DynamicSupervisorRef<A> {
+    type Server = DynamicServer<A>;
+
+    fn server(&self) -> &ServerRef<DynamicServer<A>> {
+        &self.server
+    }
+
+    fn from_server(server: ServerRef<DynamicServer<A>>) -> Self {
+        DynamicSupervisorRef { server }
+    }
+}
+
+/// Children are named by pid; `from_pid` also checks the extra argument's type.
+impl<A: Clone + Send + 'static> SupervisorHandle for DynamicSupervisorRef<A> {
+    type Child = Pid;
+}
+
+inherent_handle_methods!(<A> DynamicSupervisorRef<A> where A: Clone + Send + 'static);
+
 impl<A: Clone + Send + 'static> DynamicSupervisorRef<A> {
-    /// The supervisor's pid.
-    pub fn pid(&self) -> Pid {
-        self.server.pid()
-    }
-
-    /// Recovers the handle from a pid, checking that it is a live dynamic supervisor with this
-    /// extra argument type.
-    pub fn from_pid(pid: Pid) -> Result<Self, RefError> {
-        ServerRef::from_pid(pid).map(|server| DynamicSupervisorRef { server })
-    }
-
-    /// The dynamic supervisor registered under a local name, if it is one.
-    pub fn whereis(name: impl Into<Name>) -> Option<Self> {
-        ServerRef::whereis(name).map(|server| DynamicSupervisorRef { server })
-    }
-
-    /// Whether the supervisor is alive.
-    pub fn is_alive(&self) -> bool {
-        self.server.is_alive()
-    }
-
-    async fn call(&self, request: DynCall<A>) -> Result<DynReply, SupervisorError> {
-        Ok(self.server.call_timeout(request, Duration::MAX).await?)
-    }
-
     /// Starts a child from `spec`, its start function given a clone of the supervisor's extra
     /// argument (DS-02, DS-03). `Ok(Some(pid))` once started; `Ok(None)` if the start was
     /// ignored (nothing is kept). The supervisor does nothing else while the child starts.
     ///
     /// Errors: [`MaxChildren`](SupervisorError::MaxChildren),
     /// [`StartFailed`](SupervisorError::StartFailed) (with
-    /// [`ChildStartError::AlreadyStarted`] for a name clash),
-    /// [`InvalidSpec`](SupervisorError::InvalidSpec) (a significant child, a start-once child
-    /// that is not temporary, a bad backoff).
+    /// [`ChildStartError::AlreadyStarted`](crate::supervisor::ChildStartError::AlreadyStarted)
+    /// for a name clash), [`InvalidSpec`](SupervisorError::InvalidSpec) (a significant child, a
+    /// start-once child that is not temporary, a bad backoff).
     pub async fn start_child(&self, spec: ChildSpec<A>) -> Result<Option<Pid>, SupervisorError> {
-        match self.call(DynCall::StartChild(spec)).await? {
-            DynReply::Started(started) => started,
-            _ => unreachable!("the supervisor answers start_child with the start"),
-        }
-    }
-
-    /// Stops the child `pid` per its shutdown spec, waits until it has ended, and forgets it
-    /// (DS-06). A child being restarted is known by its last pid, and stops being restarted.
-    /// Error: [`NotFound`](SupervisorError::NotFound) if `pid` is not a child — also for a pid
-    /// that was a child and has ended, as in Elixir (OTP's `simple_one_for_one` answers `ok`
-    /// for that one).
-    pub async fn terminate_child(&self, pid: Pid) -> Result<(), SupervisorError> {
-        match self.call(DynCall::TerminateChild(pid)).await? {
-            DynReply::Done(done) => done,
-            _ => unreachable!("the supervisor answers terminate_child with its outcome"),
-        }
-    }
-
-    /// The children, in the order they were first started, each running (with its pid) or
-    /// restarting (DS-05).
-    pub async fn which_children(&self) -> Result<Vec<ChildInfo>, SupervisorError> {
-        match self.call(DynCall::WhichChildren).await? {
-            DynReply::Children(children) => Ok(children),
-            _ => unreachable!("the supervisor answers which_children with the children"),
-        }
-    }
-
-    /// How many children there are: `specs` all of them, `active` those running (DS-05).
-    pub async fn count_children(&self) -> Result<ChildCounts, SupervisorError> {
-        match self.call(DynCall::CountChildren).await? {
-            DynReply::Counts(counts) => Ok(counts),
-            _ => unreachable!("the supervisor answers count_children with the counts"),
-        }
-    }
-
-    /// Stops the supervisor with reason `normal`, waiting without a time limit: all children
-    /// are stopped at once first, each per its shutdown spec (DS-07).
-    pub async fn stop(&self) -> Result<(), StopError> {
-        self.server.stop(ExitReason::Normal).await
-    }
-
-    /// Stops the supervisor with `reason`, waiting at most `timeout` until it has ended.
-    pub async fn stop_timeout(
-        &self,
-        reason: ExitReason,
-        timeout: Duration,
-    ) -> Result<(), StopError> {
-        self.server.stop_timeout(reason, timeout).await
-    }
-
-    /// Resolves with the supervisor's exit reason once it has ended.
-    pub async fn wait_exit(&self) -> ExitReason {
-        self.server.wait_exit().await
-    }
-}
-
-impl<A: Clone + Send + 'static> IntoChildStart
-    for Result<DynamicSupervisorRef<A>, SupervisorStartError>
-{
-    fn into_child_start(self) -> Result<Option<Pid>, ChildStartError> {
-        match self {
-            Ok(sup) => Ok(Some(sup.pid())),
-            Err(SupervisorStartError::AlreadyStarted(pid)) => {
-                Err(ChildStartError::AlreadyStarted(pid))
-            }
-            Err(e) => Err(ChildStartError::Failed(e.to_exit_reason())),
-        }
+        ask(&self.server, |answer| Call::StartChild(spec, answer)).await?
     }
 }

@@ -6,9 +6,10 @@ use crate::gen_server::{ServerName, StartOptions};
 use crate::supervisor::error::SpecError;
 use crate::supervisor::flags::{AutoShutdown, Strategy, SupFlags};
 
-/// The options of a [`DynamicSupervisor`](super::DynamicSupervisor) (DS-01): its flags (one-for-one only, intensity 3
-/// restarts in 5 s by default), `max_children` (no limit by default), the extra argument given
-/// to every child's start function (`()` by default), and start options (a name).
+/// The options of a [`DynamicSupervisor`](super::DynamicSupervisor) (DS-01): its flags
+/// (one-for-one only, intensity 3 restarts in 5 s by default), `max_children` (no limit by
+/// default), the extra argument given to every child's start function (`()` by default), and
+/// start options (a name).
 #[derive(Clone, Debug)]
 pub struct DynamicOptions<A = ()> {
     pub(super) flags: SupFlags,
@@ -57,7 +58,8 @@ impl<A> DynamicOptions<A> {
     }
 
     /// Limits how many children may exist at once, those being restarted included (DS-02,
-    /// DS-04): beyond, `start_child` fails with [`SupervisorError::MaxChildren`](crate::supervisor::SupervisorError::MaxChildren).
+    /// DS-04): beyond, `start_child` fails with
+    /// [`SupervisorError::MaxChildren`](crate::supervisor::SupervisorError::MaxChildren).
     pub fn max_children(mut self, max: usize) -> Self {
         self.max_children = Some(max);
         self
@@ -87,6 +89,7 @@ impl<A> DynamicOptions<A> {
         self
     }
 
+    /// Refuses, before anything starts, what a dynamic supervisor does not support.
     pub(super) fn check(&self) -> Result<(), SpecError> {
         if self.flags.strategy != Strategy::OneForOne {
             return Err(SpecError::DynamicStrategy(self.flags.strategy));
