@@ -16,7 +16,7 @@ use std::ops::Bound;
 
 use rustc_hash::FxHashMap;
 
-use super::backoff::{BackoffState, TryAgain};
+use super::backoff::{RestartState, TryAgain};
 use super::error::SupervisorError;
 use super::flags::{AutoShutdown, Strategy, SupFlags};
 use super::info::{ChildCounts, ChildInfo, ChildStatus};
@@ -55,10 +55,9 @@ pub(crate) enum Flow {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
     Running(Pid),
-    /// Waiting for the retry with this token. `last` is the pid it ran with, if it ran just
-    /// before: a dynamic supervisor still knows it by that pid.
+    /// Waiting for a retry (its [`RestartState`] knows which). `last` is the pid it ran with,
+    /// if it ran just before: a dynamic supervisor still knows it by that pid.
     Restarting {
-        token: u64,
         last: Option<Pid>,
     },
     Stopped,
@@ -78,7 +77,7 @@ impl State {
 struct Child<A> {
     spec: ChildSpec<A>,
     state: State,
-    backoff: BackoffState,
+    restarts: RestartState,
 }
 
 impl<A> Child<A> {
@@ -126,7 +125,6 @@ pub(crate) struct Engine<A> {
     by_id: FxHashMap<ChildId, u64>,
     intensity: Intensity,
     next_seq: u64,
-    next_token: u64,
 }
 
 impl<A: Clone + Send + 'static> Engine<A> {
@@ -145,7 +143,6 @@ impl<A: Clone + Send + 'static> Engine<A> {
             by_id,
             intensity: Intensity::new(flags.intensity, flags.period),
             next_seq: 0,
-            next_token: 0,
         }
     }
 
@@ -188,16 +185,16 @@ impl<A: Clone + Send + 'static> Engine<A> {
         if self.kind == Kind::Static {
             self.by_id.insert(spec.id().clone(), seq);
         }
-        let mut backoff = BackoffState::default();
+        let mut restarts = RestartState::default();
         if matches!(state, State::Running(_)) && spec.backoff_policy().is_some() {
-            backoff.started();
+            restarts.started();
         }
         self.children.insert(
             seq,
             Child {
                 spec,
                 state,
-                backoff,
+                restarts,
             },
         );
     }
@@ -226,7 +223,7 @@ impl<A: Clone + Send + 'static> Engine<A> {
         }
         // The start time matters only to a backoff.
         if matches!(state, State::Running(_)) && child.spec.backoff_policy().is_some() {
-            child.backoff.started();
+            child.restarts.started();
         }
         child.state = state;
     }
@@ -567,24 +564,25 @@ impl<A: Clone + Send + 'static> Engine<A> {
     /// Marks a child restarting and schedules the retry: at once (to the end of the mailbox),
     /// or after its backoff delay.
     fn schedule_retry<S: GenServer>(&mut self, ctx: &mut Context<S>, seq: u64) {
-        self.next_token += 1;
-        let token = self.next_token;
         let Some(last) = self.state(seq).map(State::key) else {
             return;
         };
-        self.set_state(seq, State::Restarting { token, last });
+        self.set_state(seq, State::Restarting { last });
         if let Some(child) = self.children.get_mut(&seq) {
-            TryAgain { seq, token }.schedule(ctx, child.spec.backoff_policy(), &mut child.backoff);
+            let policy = child.spec.backoff_policy();
+            child.restarts.schedule_retry(ctx, seq, policy);
         }
     }
 
     /// A retry is due: restart the child if it still waits for this retry.
     async fn try_again<S: GenServer>(&mut self, ctx: &mut Context<S>, again: TryAgain) -> Flow {
-        match self.state(again.seq) {
-            Some(State::Restarting { token, .. }) if token == again.token => {
-                self.restart_now(ctx, again.seq).await
-            }
-            _ => Flow::Continue,
+        let due = self.children.get(&again.seq).is_some_and(|c| {
+            matches!(c.state, State::Restarting { .. }) && c.restarts.is_due(&again)
+        });
+        if due {
+            self.restart_now(ctx, again.seq).await
+        } else {
+            Flow::Continue
         }
     }
 }
