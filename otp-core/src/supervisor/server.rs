@@ -70,25 +70,40 @@ impl SupervisorServer {
         self.engine.find_id(id).ok_or(SupervisorError::NotFound)
     }
 
-    async fn own_call(&mut self, call: OwnCall, ctx: &mut Context<Self>) -> Reply {
-        match call {
-            OwnCall::RestartChild(id, answer) => {
-                let started = match self.seq(&id) {
-                    Ok(seq) => self.engine.restart_child(ctx, seq).await,
-                    Err(e) => Err(e),
-                };
-                answer.reply(started)
-            }
-            OwnCall::DeleteChild(id, answer) => {
-                answer.reply(self.seq(&id).and_then(|seq| self.engine.delete_child(seq)))
-            }
-            OwnCall::GetChildspec(id, answer) => answer.reply(self.seq(&id).and_then(|seq| {
-                self.engine
-                    .spec(seq)
-                    .cloned()
-                    .ok_or(SupervisorError::NotFound)
-            })),
-        }
+    /// Stops a child and keeps its spec, not running, unless it is temporary (SUP-23).
+    async fn terminate_child(
+        &mut self,
+        ctx: &mut Context<Self>,
+        id: &ChildId,
+    ) -> Result<(), SupervisorError> {
+        let seq = self.seq(id)?;
+        self.engine.terminate_child(ctx, seq).await;
+        Ok(())
+    }
+
+    /// Starts a child that is not running (SUP-24).
+    async fn restart_child(
+        &mut self,
+        ctx: &mut Context<Self>,
+        id: &ChildId,
+    ) -> Result<Option<Pid>, SupervisorError> {
+        let seq = self.seq(id)?;
+        self.engine.restart_child(ctx, seq).await
+    }
+
+    /// Removes a child that is not running (SUP-25).
+    fn delete_child(&mut self, id: &ChildId) -> Result<(), SupervisorError> {
+        let seq = self.seq(id)?;
+        self.engine.delete_child(seq)
+    }
+
+    /// A child's spec (SUP-28).
+    fn get_childspec(&self, id: &ChildId) -> Result<ChildSpec, SupervisorError> {
+        let seq = self.seq(id)?;
+        self.engine
+            .spec(seq)
+            .cloned()
+            .ok_or(SupervisorError::NotFound)
     }
 }
 
@@ -137,17 +152,12 @@ impl GenServer for SupervisorServer {
             Call::WhichChildren(answer) => answer.reply(self.engine.which_children()),
             Call::CountChildren(answer) => answer.reply(self.engine.count_children()),
             Call::StartChild(spec, answer) => answer.reply(self.start_child(ctx, spec).await),
-            Call::TerminateChild(id, answer) => {
-                let done = match self.seq(&id) {
-                    Ok(seq) => {
-                        self.engine.terminate_child(ctx, seq).await;
-                        Ok(())
-                    }
-                    Err(e) => Err(e),
-                };
-                answer.reply(done)
+            Call::TerminateChild(id, answer) => answer.reply(self.terminate_child(ctx, &id).await),
+            Call::Own(OwnCall::RestartChild(id, answer)) => {
+                answer.reply(self.restart_child(ctx, &id).await)
             }
-            Call::Own(call) => self.own_call(call, ctx).await,
+            Call::Own(OwnCall::DeleteChild(id, answer)) => answer.reply(self.delete_child(&id)),
+            Call::Own(OwnCall::GetChildspec(id, answer)) => answer.reply(self.get_childspec(&id)),
         };
         CallResult::Reply(reply)
     }
