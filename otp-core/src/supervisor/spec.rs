@@ -184,7 +184,7 @@ impl ChildStartError {
 /// | output | started | ignored (SUP-21) | failed |
 /// |---|---|---|---|
 /// | `Result<ServerRef<S>, StartError>` (what `start_link` of a GenServer returns) | `Ok` | `Err(Ignored)` | other `Err` |
-/// | `Result<SupervisorRef, SupervisorStartError>`, `Result<DynamicSupervisorRef<A>, _>` | `Ok` | — | `Err` |
+/// | `Result<H, SupervisorStartError>` for any supervisor handle `H` ([`SupervisorRef`], [`DynamicSupervisorRef<A>`], a task supervisor's) | `Ok` | — | `Err` |
 /// | `Result<Pid, E>` with `E: Into<ExitReason>` | `Ok` | — | `Err` |
 /// | `Result<Option<Pid>, ChildStartError>` | `Ok(Some)` | `Ok(None)` | `Err` |
 /// | `Pid` | always | — | — |
