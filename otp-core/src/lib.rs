@@ -82,7 +82,7 @@ pub use crate::supervisor::{
     AutoShutdown, Backoff, ChildCounts, ChildId, ChildInfo, ChildSpec, ChildStartError,
     ChildStatus, ChildType, DynamicOptions, DynamicSupervisor, DynamicSupervisorRef,
     IntoChildStart, Restart, Shutdown, SpecError, Strategy, SupFlags, Supervisor, SupervisorError,
-    SupervisorRef, SupervisorStartError,
+    SupervisorHandle, SupervisorRef, SupervisorStartError,
 };
 pub use crate::task::{
     AsyncStream, AsyncStreamError, OnYieldTimeout, StreamExit, Task, TaskError, TaskOptions,

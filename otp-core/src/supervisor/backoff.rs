@@ -1,4 +1,5 @@
-//! The optional restart backoff of a child (beyond OTP): its policy and a child's place in it.
+//! The optional restart backoff of a child (beyond OTP): its policy; and a child's place in
+//! its restarts, with the retries a supervisor sends itself.
 
 use std::time::Duration;
 
@@ -144,41 +145,26 @@ impl Backoff {
 
 /// The message a supervisor sends itself to try a failed or delayed restart again (OTP's
 /// `try_again_restart` cast): it goes to the end of the mailbox, so that calls already queued
-/// are served between attempts (SUP-12). The token tells a current retry from a stale one.
+/// are served between attempts (SUP-12). The token tells the retry a child waits for from a
+/// stale one.
 pub(crate) struct TryAgain {
     pub(crate) seq: u64,
-    pub(crate) token: u64,
+    token: u32,
 }
 
-impl TryAgain {
-    /// Sends this retry to the supervisor `ctx` belongs to: after the child's next backoff
-    /// delay if its spec has a `policy`, else at once.
-    pub(crate) fn schedule<S: GenServer>(
-        self,
-        ctx: &Context<S>,
-        policy: Option<&Backoff>,
-        state: &mut BackoffState,
-    ) {
-        match policy {
-            Some(policy) => {
-                let delay = state.next_delay(policy);
-                ctx.send_after(self, delay);
-            }
-            None => {
-                let _ = crate::send(ctx.pid(), self);
-            }
-        }
-    }
-}
-
-/// A child's place in its backoff: failures in a row, and when it last started.
+/// A child's place in its restarts: the retry it waits for, and where it is in its backoff
+/// (failures in a row, and when it last started).
 #[derive(Debug, Default)]
-pub(crate) struct BackoffState {
+pub(crate) struct RestartState {
+    /// The token of the latest retry scheduled: only that one is due. Counted per child, it
+    /// comes back to a stale retry's value only after four billion more retries of the child,
+    /// far more than any restart intensity allows while a retry is on its way.
+    token: u32,
     failures: u32,
     started_at: Option<Instant>,
 }
 
-impl BackoffState {
+impl RestartState {
     /// The child started now.
     pub(crate) fn started(&mut self) {
         self.started_at = Some(Instant::now());
@@ -196,6 +182,36 @@ impl BackoffState {
         self.failures = self.failures.saturating_add(1);
         delay
     }
+
+    /// Sends the supervisor `ctx` belongs to a retry of its child `seq`, which supersedes any
+    /// retry sent before: after the child's next backoff delay if its spec has a `policy`,
+    /// else at once.
+    pub(crate) fn schedule_retry<S: GenServer>(
+        &mut self,
+        ctx: &Context<S>,
+        seq: u64,
+        policy: Option<&Backoff>,
+    ) {
+        self.token = self.token.wrapping_add(1);
+        let again = TryAgain {
+            seq,
+            token: self.token,
+        };
+        match policy {
+            Some(policy) => {
+                let delay = self.next_delay(policy);
+                ctx.send_after(again, delay);
+            }
+            None => {
+                let _ = crate::send(ctx.pid(), again);
+            }
+        }
+    }
+
+    /// Whether `again` is the retry the child waits for.
+    pub(crate) fn is_due(&self, again: &TryAgain) -> bool {
+        self.token == again.token
+    }
 }
 
 #[cfg(test)]
@@ -209,7 +225,7 @@ mod tests {
     #[test]
     fn delays_grow_to_the_cap() {
         let p = policy();
-        let mut s = BackoffState::default();
+        let mut s = RestartState::default();
         let delays: Vec<_> = (0..6).map(|_| s.next_delay(&p).as_millis()).collect();
         assert_eq!(delays, [100, 200, 400, 800, 1000, 1000]);
     }
@@ -244,7 +260,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_stable_run_starts_the_delays_over() {
         let p = policy().reset_after(Duration::from_secs(10));
-        let mut s = BackoffState::default();
+        let mut s = RestartState::default();
         s.started();
         assert_eq!(s.next_delay(&p), Duration::from_millis(100));
         s.started();

@@ -161,7 +161,8 @@ impl From<CallError> for SupervisorError {
             CallError::NoProc => SupervisorError::NoProc,
             CallError::CallingSelf => SupervisorError::CallingSelf,
             CallError::Exited(reason) => SupervisorError::Exited(reason),
-            // Management calls have no timeout and supervisors no bounded mailbox.
+            // Management calls have no timeout, supervisors no bounded mailbox, and a call is
+            // answered with its own reply type (`WrongReply` cannot happen: see management.rs).
             other => SupervisorError::Exited(ExitReason::error(other)),
         }
     }

@@ -1,17 +1,15 @@
-//! Starting a supervisor, and the typed handle to a running one.
+//! Starting a [`Supervisor`], and the typed handle to a running one.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use super::error::{SpecError, SupervisorError, SupervisorStartError};
 use super::flags::SupFlags;
-use super::info::{ChildCounts, ChildInfo};
-use super::server::{SupArgs, SupCall, SupReply, SupervisorServer};
-use super::spec::{ChildId, ChildSpec, ChildStartError, IntoChildStart};
-use crate::exit::ExitReason;
-use crate::gen_server::{GenServer, RefError, ServerRef, StartOptions, StopError};
-use crate::message::Name;
+use super::management::sealed::Handle;
+use super::management::{Call, SupervisorHandle, ask, inherent_handle_methods};
+use super::server::{OwnCall, SupArgs, SupervisorServer};
+use super::spec::{ChildId, ChildSpec};
+use crate::gen_server::{GenServer, ServerRef, StartOptions};
 use crate::pid::Pid;
 
 /// A supervisor with a fixed list of children: start one with [`Supervisor::start_link`],
@@ -133,8 +131,12 @@ impl Supervisor {
 
 /// A typed handle to a running [`Supervisor`]: its management calls, and a way to stop it.
 ///
-/// Cheap to clone. The management calls wait without a time limit, as Elixir's do (SUP-31); a
-/// call to a supervisor that is not running returns [`SupervisorError::NoProc`].
+/// Cheap to clone. The calls common to every supervisor — `pid`, `which_children`,
+/// `count_children`, `terminate_child` (by id), `stop`... — are those of
+/// [`SupervisorHandle`], which it implements (and has as its own methods, so that calling them
+/// needs no import); the calls below are a static supervisor's own. They wait without a time
+/// limit, as Elixir's do (SUP-31); a call to a supervisor that is not running returns
+/// [`SupervisorError::NoProc`].
 #[derive(Clone, PartialEq, Eq)]
 pub struct SupervisorRef {
     server: ServerRef<SupervisorServer>,
@@ -146,48 +148,26 @@ impl fmt::Debug for SupervisorRef {
     }
 }
 
+impl Handle for SupervisorRef {
+    type Server = SupervisorServer;
+
+    fn server(&self) -> &ServerRef<SupervisorServer> {
+        &self.server
+    }
+
+    fn from_server(server: ServerRef<SupervisorServer>) -> Self {
+        SupervisorRef { server }
+    }
+}
+
+/// Children are named by id.
+impl SupervisorHandle for SupervisorRef {
+    type Child = ChildId;
+}
+
+inherent_handle_methods!(SupervisorRef);
+
 impl SupervisorRef {
-    /// The supervisor's pid, for links, monitors and exit signals.
-    pub fn pid(&self) -> Pid {
-        self.server.pid()
-    }
-
-    /// Recovers the handle from a pid, checking that it is a live supervisor.
-    pub fn from_pid(pid: Pid) -> Result<Self, RefError> {
-        ServerRef::from_pid(pid).map(|server| SupervisorRef { server })
-    }
-
-    /// The supervisor registered under a local name, if it is one.
-    pub fn whereis(name: impl Into<Name>) -> Option<Self> {
-        ServerRef::whereis(name).map(|server| SupervisorRef { server })
-    }
-
-    /// Whether the supervisor is alive.
-    pub fn is_alive(&self) -> bool {
-        self.server.is_alive()
-    }
-
-    async fn call(&self, request: SupCall) -> Result<SupReply, SupervisorError> {
-        Ok(self.server.call_timeout(request, Duration::MAX).await?)
-    }
-
-    /// The children, latest started first (SUP-26), each with its id, its status (a pid,
-    /// restarting, or not running) and its kind.
-    pub async fn which_children(&self) -> Result<Vec<ChildInfo>, SupervisorError> {
-        match self.call(SupCall::WhichChildren).await? {
-            SupReply::Children(children) => Ok(children),
-            _ => unreachable!("the supervisor answers which_children with the children"),
-        }
-    }
-
-    /// How many children there are: all, active, supervisors, workers (SUP-27).
-    pub async fn count_children(&self) -> Result<ChildCounts, SupervisorError> {
-        match self.call(SupCall::CountChildren).await? {
-            SupReply::Counts(counts) => Ok(counts),
-            _ => unreachable!("the supervisor answers count_children with the counts"),
-        }
-    }
-
     /// Adds a child at the end of the start order and starts it (SUP-22). `Ok(Some(pid))`
     /// once started; `Ok(None)` if its start was ignored (the spec is kept, not running,
     /// unless the child is temporary, SUP-21).
@@ -197,21 +177,7 @@ impl SupervisorRef {
     /// [`StartFailed`](SupervisorError::StartFailed) if the start function failed (nothing is
     /// kept), [`InvalidSpec`](SupervisorError::InvalidSpec).
     pub async fn start_child(&self, spec: ChildSpec) -> Result<Option<Pid>, SupervisorError> {
-        match self.call(SupCall::StartChild(spec)).await? {
-            SupReply::Started(started) => started,
-            _ => unreachable!("the supervisor answers start_child with the start"),
-        }
-    }
-
-    /// Stops a child per its shutdown spec and waits until it has ended (SUP-23). Its spec
-    /// is kept, not running, unless it is temporary. A child that is not running is fine; one
-    /// being restarted stops being restarted. Stopping a significant child this way does not
-    /// trigger the auto-shutdown. Error: [`NotFound`](SupervisorError::NotFound).
-    pub async fn terminate_child(&self, id: impl Into<ChildId>) -> Result<(), SupervisorError> {
-        match self.call(SupCall::TerminateChild(id.into())).await? {
-            SupReply::Done(done) => done,
-            _ => unreachable!("the supervisor answers terminate_child with its outcome"),
-        }
+        ask(&self.server, |answer| Call::StartChild(spec, answer)).await?
     }
 
     /// Starts a child that is not running (SUP-24). `Ok(Some(pid))`, or `Ok(None)` if its start
@@ -222,20 +188,22 @@ impl SupervisorRef {
         &self,
         id: impl Into<ChildId>,
     ) -> Result<Option<Pid>, SupervisorError> {
-        match self.call(SupCall::RestartChild(id.into())).await? {
-            SupReply::Started(started) => started,
-            _ => unreachable!("the supervisor answers restart_child with the start"),
-        }
+        let id = id.into();
+        ask(&self.server, |answer| {
+            Call::Own(OwnCall::RestartChild(id, answer))
+        })
+        .await?
     }
 
     /// Removes the spec of a child that is not running (SUP-25). Errors:
     /// [`Running`](SupervisorError::Running), [`Restarting`](SupervisorError::Restarting),
     /// [`NotFound`](SupervisorError::NotFound).
     pub async fn delete_child(&self, id: impl Into<ChildId>) -> Result<(), SupervisorError> {
-        match self.call(SupCall::DeleteChild(id.into())).await? {
-            SupReply::Done(done) => done,
-            _ => unreachable!("the supervisor answers delete_child with its outcome"),
-        }
+        let id = id.into();
+        ask(&self.server, |answer| {
+            Call::Own(OwnCall::DeleteChild(id, answer))
+        })
+        .await?
     }
 
     /// A child's spec, with its defaults filled in (SUP-28). Error:
@@ -244,43 +212,10 @@ impl SupervisorRef {
         &self,
         id: impl Into<ChildId>,
     ) -> Result<ChildSpec, SupervisorError> {
-        match self.call(SupCall::GetChildspec(id.into())).await? {
-            SupReply::Spec(spec) => spec,
-            _ => unreachable!("the supervisor answers get_childspec with the spec"),
-        }
-    }
-
-    /// Stops the supervisor with reason `normal` and waits, without a time limit, until it has
-    /// ended (Elixir's `Supervisor.stop/1`): its children are stopped first, in reverse start
-    /// order, each per its shutdown spec.
-    pub async fn stop(&self) -> Result<(), StopError> {
-        self.server.stop(ExitReason::Normal).await
-    }
-
-    /// Stops the supervisor with `reason`, waiting at most `timeout` (`Duration::MAX`: no
-    /// limit) until it has ended.
-    pub async fn stop_timeout(
-        &self,
-        reason: ExitReason,
-        timeout: Duration,
-    ) -> Result<(), StopError> {
-        self.server.stop_timeout(reason, timeout).await
-    }
-
-    /// Resolves with the supervisor's exit reason once it has ended.
-    pub async fn wait_exit(&self) -> ExitReason {
-        self.server.wait_exit().await
-    }
-}
-
-impl IntoChildStart for Result<SupervisorRef, SupervisorStartError> {
-    fn into_child_start(self) -> Result<Option<Pid>, ChildStartError> {
-        match self {
-            Ok(sup) => Ok(Some(sup.pid())),
-            Err(SupervisorStartError::AlreadyStarted(pid)) => {
-                Err(ChildStartError::AlreadyStarted(pid))
-            }
-            Err(e) => Err(ChildStartError::Failed(e.to_exit_reason())),
-        }
+        let id = id.into();
+        ask(&self.server, |answer| {
+            Call::Own(OwnCall::GetChildspec(id, answer))
+        })
+        .await?
     }
 }

@@ -43,7 +43,13 @@
 //!
 //! A [`DynamicSupervisor`] starts with no children and starts them on demand, one-for-one
 //! only, each known by its pid, with an optional `max_children` and an extra argument given to
-//! every child's start function.
+//! every child's start function. Both kinds run the same restart engine: restart types,
+//! intensity, backoff and shutdowns work alike under both.
+//!
+//! A running supervisor is reached through its handle — [`SupervisorRef`],
+//! [`DynamicSupervisorRef`], or a [`TaskSupervisorRef`](crate::task::TaskSupervisorRef) for a
+//! supervisor of tasks — and every handle implements [`SupervisorHandle`]: its pid, its
+//! children, stopping one of them, stopping it. Its table says where the kinds differ.
 //!
 //! # Example
 //!
@@ -160,11 +166,13 @@
 
 mod backoff;
 mod dynamic;
+mod engine;
 mod error;
 mod flags;
 mod handle;
 mod info;
 mod intensity;
+mod management;
 mod report;
 mod server;
 mod shutdown;
@@ -178,6 +186,8 @@ pub use self::error::{SpecError, SupervisorError, SupervisorStartError};
 pub use self::flags::{AutoShutdown, Strategy, SupFlags};
 pub use self::handle::{Supervisor, SupervisorRef};
 pub use self::info::{ChildCounts, ChildInfo, ChildStatus};
+pub use self::management::SupervisorHandle;
+pub(crate) use self::management::{inherent_handle_methods, sealed::Handle};
 pub use self::spec::{
     ChildId, ChildSpec, ChildStartError, ChildType, DEFAULT_WORKER_SHUTDOWN, IntoChildStart,
     Restart, Shutdown,

@@ -184,7 +184,7 @@ impl ChildStartError {
 /// | output | started | ignored (SUP-21) | failed |
 /// |---|---|---|---|
 /// | `Result<ServerRef<S>, StartError>` (what `start_link` of a GenServer returns) | `Ok` | `Err(Ignored)` | other `Err` |
-/// | `Result<SupervisorRef, SupervisorStartError>`, `Result<DynamicSupervisorRef<A>, _>` | `Ok` | — | `Err` |
+/// | `Result<H, SupervisorStartError>` for any supervisor handle `H` ([`SupervisorRef`], [`DynamicSupervisorRef<A>`], a task supervisor's) | `Ok` | — | `Err` |
 /// | `Result<Pid, E>` with `E: Into<ExitReason>` | `Ok` | — | `Err` |
 /// | `Result<Option<Pid>, ChildStartError>` | `Ok(Some)` | `Ok(None)` | `Err` |
 /// | `Pid` | always | — | — |
@@ -493,13 +493,6 @@ impl<A> ChildSpec<A> {
     /// Calls the start function.
     pub(crate) fn start_with(&self, arg: A) -> StartFuture {
         (self.start)(arg)
-    }
-}
-
-impl ChildSpec<()> {
-    /// Calls the start function of a spec that takes no argument.
-    pub(crate) fn start(&self) -> StartFuture {
-        self.start_with(())
     }
 }
 

@@ -11,14 +11,13 @@ use tokio::sync::oneshot;
 use super::start::{TaskBody, caller};
 use super::{AsyncStream, Task, async_stream, async_stream_from};
 use crate::exit::{ExitReason, IntoExitReason};
-use crate::gen_server::{RefError, ServerName, StartOptions, StopError};
-use crate::message::Name;
+use crate::gen_server::{ServerName, ServerRef, StartOptions};
 use crate::pid::Pid;
 use crate::process::{self, Process};
 use crate::supervisor::{
-    ChildCounts, ChildId, ChildSpec, ChildStartError, ChildStatus, DEFAULT_WORKER_SHUTDOWN,
-    DynamicOptions, DynamicSupervisor, DynamicSupervisorRef, IntoChildStart, Restart, Shutdown,
-    SupervisorError, SupervisorStartError,
+    ChildId, ChildSpec, ChildStartError, ChildStatus, DEFAULT_WORKER_SHUTDOWN, DynamicOptions,
+    DynamicSupervisor, DynamicSupervisorRef, Handle, Restart, Shutdown, SupervisorError,
+    SupervisorHandle, SupervisorStartError, inherent_handle_methods,
 };
 
 /// The id every task has under its supervisor (ids are not used by a dynamic supervisor).
@@ -233,10 +232,15 @@ impl TaskOptions {
 
 /// A handle to a running [`TaskSupervisor`], to start tasks under it.
 ///
-/// Cheap to clone. The calls wait without a time limit; a call to a supervisor that is not
-/// running returns [`SupervisorError::NoProc`]. A task started from inside one of the
-/// supervisor's own start functions cannot be (it would wait for itself:
-/// [`SupervisorError::CallingSelf`]); tasks may start tasks.
+/// Cheap to clone. The calls common to every supervisor — `pid`, `which_children`,
+/// `count_children`, `terminate_child` (by pid), `stop`... — are those of
+/// [`SupervisorHandle`], which it implements (and has as its own methods, so that calling them
+/// needs no import); the task calls below are a task supervisor's own.
+///
+/// The calls wait without a time limit; a call to a supervisor that is not running returns
+/// [`SupervisorError::NoProc`]. A task started from inside one of the supervisor's own start
+/// functions cannot be (it would wait for itself: [`SupervisorError::CallingSelf`]); tasks may
+/// start tasks.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TaskSupervisorRef {
     sup: DynamicSupervisorRef,
@@ -248,28 +252,29 @@ impl fmt::Debug for TaskSupervisorRef {
     }
 }
 
+impl Handle for TaskSupervisorRef {
+    type Server = <DynamicSupervisorRef as Handle>::Server;
+
+    fn server(&self) -> &ServerRef<Self::Server> {
+        self.sup.server()
+    }
+
+    fn from_server(server: ServerRef<Self::Server>) -> Self {
+        TaskSupervisorRef {
+            sup: DynamicSupervisorRef::from_server(server),
+        }
+    }
+}
+
+/// Tasks are named by pid; a task supervisor is a dynamic supervisor without an extra
+/// argument, so `from_pid` and `whereis` find any such supervisor.
+impl SupervisorHandle for TaskSupervisorRef {
+    type Child = Pid;
+}
+
+inherent_handle_methods!(TaskSupervisorRef);
+
 impl TaskSupervisorRef {
-    /// The supervisor's pid.
-    pub fn pid(&self) -> Pid {
-        self.sup.pid()
-    }
-
-    /// Recovers the handle from a pid, checking that it is a live task supervisor (or any
-    /// dynamic supervisor without an extra argument, which is the same process).
-    pub fn from_pid(pid: Pid) -> Result<Self, RefError> {
-        DynamicSupervisorRef::from_pid(pid).map(|sup| TaskSupervisorRef { sup })
-    }
-
-    /// The task supervisor registered under a local name, if it is one.
-    pub fn whereis(name: impl Into<Name>) -> Option<Self> {
-        DynamicSupervisorRef::whereis(name).map(|sup| TaskSupervisorRef { sup })
-    }
-
-    /// Whether the supervisor is alive.
-    pub fn is_alive(&self) -> bool {
-        self.sup.is_alive()
-    }
-
     /// The supervisor as the [`DynamicSupervisor`] it is, for the rest of its API
     /// (`which_children`, children from any [`ChildSpec`]).
     pub fn as_dynamic(&self) -> &DynamicSupervisorRef {
@@ -534,46 +539,6 @@ impl TaskSupervisorRef {
                 _ => None,
             })
             .collect())
-    }
-
-    /// How many tasks there are: `specs` all of them, `active` those running.
-    pub async fn count_children(&self) -> Result<ChildCounts, SupervisorError> {
-        self.sup.count_children().await
-    }
-
-    /// Stops the task `pid` per its shutdown, waits until it has ended, and forgets it (it is
-    /// not restarted, whatever its restart type). Error: [`SupervisorError::NotFound`] if
-    /// `pid` is not one of its tasks (or has ended).
-    pub async fn terminate_child(&self, pid: Pid) -> Result<(), SupervisorError> {
-        self.sup.terminate_child(pid).await
-    }
-
-    /// Stops the supervisor with reason `normal`, waiting without a time limit: all its tasks
-    /// are stopped at once first, each per its shutdown.
-    pub async fn stop(&self) -> Result<(), StopError> {
-        self.sup.stop().await
-    }
-
-    /// Stops the supervisor with `reason`, waiting at most `timeout` until it has ended.
-    pub async fn stop_timeout(
-        &self,
-        reason: ExitReason,
-        timeout: Duration,
-    ) -> Result<(), StopError> {
-        self.sup.stop_timeout(reason, timeout).await
-    }
-
-    /// Resolves with the supervisor's exit reason once it has ended.
-    pub async fn wait_exit(&self) -> ExitReason {
-        self.sup.wait_exit().await
-    }
-}
-
-/// A task supervisor's start, as the output of a child's start function: a
-/// [`TaskSupervisor::start_link`] can be a child of another supervisor.
-impl IntoChildStart for Result<TaskSupervisorRef, SupervisorStartError> {
-    fn into_child_start(self) -> Result<Option<Pid>, ChildStartError> {
-        self.map(|sup| sup.sup).into_child_start()
     }
 }
 
