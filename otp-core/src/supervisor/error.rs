@@ -4,57 +4,8 @@ use crate::exit::ExitReason;
 use crate::gen_server::{CallError, StartError};
 use crate::pid::Pid;
 
-use super::flags::{AutoShutdown, Strategy};
+use super::check::SpecError;
 use super::spec::{ChildId, ChildStartError};
-
-/// A child spec or supervisor flags that a supervisor refuses (SUP-29), naming the problem.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SpecError {
-    /// A child has an empty id (Erlang's `missing_id`).
-    #[error("a child has an empty id")]
-    EmptyId,
-    /// Two children have the same id (Erlang's `{duplicate_child_name, Id}`).
-    #[error("duplicate child id {0}")]
-    DuplicateId(ChildId),
-    /// The period of the restart intensity is zero (Erlang's `{invalid_period, 0}`).
-    #[error("the restart intensity period is zero")]
-    ZeroPeriod,
-    /// A child is significant under a supervisor whose auto-shutdown is `Never` (Erlang's
-    /// `{bad_combination, [{auto_shutdown, never}, {significant, true}]}`).
-    #[error("child {0} is significant, but the supervisor's auto_shutdown is never")]
-    SignificantWithoutAutoShutdown(ChildId),
-    /// A permanent child is significant (Erlang's `{bad_combination, [{restart, permanent},
-    /// {significant, true}]}`): it would never end without being restarted.
-    #[error(
-        "child {0} is significant and permanent; only transient and temporary children can be significant"
-    )]
-    SignificantPermanent(ChildId),
-    /// A child's restart backoff makes no sense.
-    #[error("child {id} has an invalid restart backoff: {problem}")]
-    InvalidBackoff {
-        /// The child.
-        id: ChildId,
-        /// What is wrong.
-        problem: &'static str,
-    },
-    /// A child made with [`ChildSpec::once`](super::ChildSpec::once) is not temporary: its
-    /// start function cannot run again for a restart.
-    #[error("child {0} can only be started once, so it must be temporary")]
-    OnceNotTemporary(ChildId),
-    /// A dynamic supervisor was given another strategy than one-for-one (DS-01).
-    #[error("a dynamic supervisor supports only the one_for_one strategy, not {0:?}")]
-    DynamicStrategy(Strategy),
-    /// A dynamic supervisor was given an auto-shutdown other than `Never` (DS-01).
-    #[error("a dynamic supervisor supports only auto_shutdown never, not {0:?}")]
-    DynamicAutoShutdown(AutoShutdown),
-    /// A dynamic supervisor was given a significant child (DS-01).
-    #[error("child {0} is significant, which a dynamic supervisor does not support")]
-    DynamicSignificant(ChildId),
-    /// A dynamic supervisor was given `max_children` of zero: it could start nothing.
-    #[error("a dynamic supervisor's max_children is zero")]
-    ZeroMaxChildren,
-}
 
 /// Why a supervisor did not start.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

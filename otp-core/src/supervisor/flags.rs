@@ -123,13 +123,3 @@ impl SupFlags {
         self
     }
 }
-
-impl SupFlags {
-    /// Checks the flags (SUP-29).
-    pub(crate) fn check(&self) -> Result<(), super::SpecError> {
-        if self.period.is_zero() {
-            return Err(super::SpecError::ZeroPeriod);
-        }
-        Ok(())
-    }
-}

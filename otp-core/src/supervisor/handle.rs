@@ -3,7 +3,8 @@
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use super::error::{SpecError, SupervisorError, SupervisorStartError};
+use super::check::{SpecError, check_flags, check_spec};
+use super::error::{SupervisorError, SupervisorStartError};
 use super::flags::SupFlags;
 use super::management::sealed::Handle;
 use super::management::{Call, SupervisorHandle, ask, inherent_handle_methods};
@@ -23,11 +24,11 @@ pub struct Supervisor;
 
 /// Checks the flags and specs before anything starts (SUP-29).
 fn check(flags: &SupFlags, children: &[ChildSpec]) -> Result<(), SpecError> {
-    flags.check()?;
+    check_flags(flags)?;
     let mut seen =
         rustc_hash::FxHashSet::with_capacity_and_hasher(children.len(), Default::default());
     for spec in children {
-        spec.check(flags.auto_shutdown)?;
+        check_spec(spec, flags.auto_shutdown)?;
         if !seen.insert(spec.id().clone()) {
             return Err(SpecError::DuplicateId(spec.id().clone()));
         }

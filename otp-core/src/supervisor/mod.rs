@@ -165,9 +165,11 @@
 //!   given static children (its start takes none) — cannot be written.
 
 mod backoff;
+mod check;
 mod dynamic;
 mod engine;
 mod error;
+pub(crate) mod events;
 mod flags;
 mod handle;
 mod info;
@@ -181,8 +183,9 @@ mod spec;
 pub use self::backoff::{
     Backoff, DEFAULT_BACKOFF_FACTOR, DEFAULT_BACKOFF_JITTER, DEFAULT_BACKOFF_RESET,
 };
+pub use self::check::SpecError;
 pub use self::dynamic::{DynamicOptions, DynamicSupervisor, DynamicSupervisorRef};
-pub use self::error::{SpecError, SupervisorError, SupervisorStartError};
+pub use self::error::{SupervisorError, SupervisorStartError};
 pub use self::flags::{AutoShutdown, Strategy, SupFlags};
 pub use self::handle::{Supervisor, SupervisorRef};
 pub use self::info::{ChildCounts, ChildInfo, ChildStatus};

@@ -2,22 +2,21 @@
 //! `shutdown` with `reached_max_restart_intensity`, `shutdown_error`. Through `tracing`; each
 //! report also emits its telemetry event (see [`crate::telemetry`]), as do children started.
 
+use super::events;
 use super::flags::SupFlags;
-use super::shutdown::Stopping;
-use super::spec::{ChildId, ChildStartError, Restart, Shutdown};
+use super::spec::{ChildId, ChildStartError};
 use crate::exit::ExitReason;
 use crate::pid::Pid;
-use crate::telemetry;
 
-/// A child started: emits [`telemetry::CHILD_RESTART`] when the strategy restarted it,
-/// [`telemetry::CHILD_START`] otherwise.
+/// A child started: emits [`CHILD_RESTART`](events::CHILD_RESTART) when the strategy restarted it,
+/// [`CHILD_START`](events::CHILD_START) otherwise.
 pub(crate) fn report_child_started(supervisor: Pid, id: &ChildId, pid: Pid, restart: bool) {
-    telemetry::child_started(supervisor, id.as_str(), pid, restart);
+    events::child_started(supervisor, id.as_str(), pid, restart);
 }
 
 /// Logs a failed start (OTP's `start_error` report).
 pub(crate) fn report_start_error(supervisor: Pid, id: &ChildId, error: &ChildStartError) {
-    telemetry::child_start_error(supervisor, id.as_str(), error);
+    events::child_start_error(supervisor, id.as_str(), error);
     tracing::error!(
         %supervisor,
         child = %id,
@@ -34,7 +33,7 @@ pub(crate) fn report_child_terminated(
     pid: Pid,
     reason: &ExitReason,
 ) {
-    telemetry::child_terminated(supervisor, id.as_str(), pid, reason, false);
+    events::child_terminated(supervisor, id.as_str(), pid, reason, false);
     if reason.is_clean() {
         tracing::debug!(%supervisor, child = %id, %pid, %reason, "supervisor {supervisor}: child {id} ({pid}) ended: {reason}");
     } else {
@@ -52,7 +51,7 @@ pub(crate) fn report_child_terminated(
 /// `reached_max_restart_intensity`.
 pub(crate) fn report_max_intensity(supervisor: Pid, id: &ChildId, flags: &SupFlags) {
     let (intensity, period) = (flags.intensity, flags.period);
-    telemetry::supervisor_gave_up(supervisor, id.as_str(), intensity, period);
+    events::supervisor_gave_up(supervisor, id.as_str(), intensity, period);
     tracing::error!(
         %supervisor,
         child = %id,
@@ -60,30 +59,4 @@ pub(crate) fn report_max_intensity(supervisor: Pid, id: &ChildId, flags: &SupFla
         "supervisor {supervisor}: shutdown: reached_max_restart_intensity \
          (more than {intensity} restarts in {period:?}), last restart of child {id}"
     );
-}
-
-/// Logs a child that ended otherwise than its shutdown asked (OTP's `shutdown_error`):
-/// expected are `killed` for a brutal kill, `shutdown` otherwise, and for a non-permanent
-/// child also `normal` and `{shutdown, _}`.
-pub(crate) fn report_shutdown(supervisor: Pid, child: &Stopping, reason: &ExitReason) {
-    telemetry::child_terminated(supervisor, child.id.as_str(), child.pid, reason, true);
-    let expected = match reason {
-        ExitReason::Killed => child.shutdown == Shutdown::BrutalKill,
-        ExitReason::Shutdown => true,
-        ExitReason::Normal | ExitReason::ShutdownWith(_) => child.restart != Restart::Permanent,
-        // The child had already ended (its exit was flushed with its link).
-        ExitReason::NoProc => true,
-        _ => false,
-    };
-    if !expected {
-        tracing::error!(
-            %supervisor,
-            child = %child.id,
-            pid = %child.pid,
-            reason = %reason,
-            "supervisor {supervisor}: shutdown_error: child {} ({}) ended with {reason}",
-            child.id,
-            child.pid,
-        );
-    }
 }

@@ -4,6 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use super::check::check_spec;
 use super::engine::{Engine, Kind};
 use super::error::{SupervisorError, SupervisorStartError};
 use super::flags::SupFlags;
@@ -46,7 +47,7 @@ impl SupervisorServer {
         ctx: &mut Context<Self>,
         spec: ChildSpec,
     ) -> Result<Option<Pid>, SupervisorError> {
-        spec.check(self.engine.flags().auto_shutdown)
+        check_spec(&spec, self.engine.flags().auto_shutdown)
             .map_err(SupervisorError::InvalidSpec)?;
         if let Some(status) = self
             .engine

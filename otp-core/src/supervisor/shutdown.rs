@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 
-use super::report::report_shutdown;
+use super::events::child_terminated;
 use super::spec::{ChildId, Restart, Shutdown};
 use crate::exit::ExitReason;
 use crate::gen_server::{Context, GenServer};
@@ -87,5 +87,31 @@ pub(crate) async fn stop_concurrently<S: GenServer>(ctx: &mut Context<S>, childr
     let reasons = join_all(stops).await;
     for (child, reason) in children.iter().zip(reasons) {
         report_shutdown(me, child, &reason);
+    }
+}
+
+/// Logs a child that ended otherwise than its shutdown asked (OTP's `shutdown_error`):
+/// expected are `killed` for a brutal kill, `shutdown` otherwise, and for a non-permanent
+/// child also `normal` and `{shutdown, _}`.
+pub(crate) fn report_shutdown(supervisor: Pid, child: &Stopping, reason: &ExitReason) {
+    child_terminated(supervisor, child.id.as_str(), child.pid, reason, true);
+    let expected = match reason {
+        ExitReason::Killed => child.shutdown == Shutdown::BrutalKill,
+        ExitReason::Shutdown => true,
+        ExitReason::Normal | ExitReason::ShutdownWith(_) => child.restart != Restart::Permanent,
+        // The child had already ended (its exit was flushed with its link).
+        ExitReason::NoProc => true,
+        _ => false,
+    };
+    if !expected {
+        tracing::error!(
+            %supervisor,
+            child = %child.id,
+            pid = %child.pid,
+            reason = %reason,
+            "supervisor {supervisor}: shutdown_error: child {} ({}) ended with {reason}",
+            child.id,
+            child.pid,
+        );
     }
 }

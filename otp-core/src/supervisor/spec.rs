@@ -495,31 +495,3 @@ impl<A> ChildSpec<A> {
         (self.start)(arg)
     }
 }
-
-impl<A> ChildSpec<A> {
-    /// Checks the spec on its own and against the supervisor's auto-shutdown (SUP-29, SUP-30).
-    pub(crate) fn check(&self, auto_shutdown: super::AutoShutdown) -> Result<(), super::SpecError> {
-        use super::SpecError;
-        if self.id.as_str().is_empty() {
-            return Err(SpecError::EmptyId);
-        }
-        if self.once && self.restart != Restart::Temporary {
-            return Err(SpecError::OnceNotTemporary(self.id.clone()));
-        }
-        if self.significant {
-            if self.restart == Restart::Permanent {
-                return Err(SpecError::SignificantPermanent(self.id.clone()));
-            }
-            if auto_shutdown == super::AutoShutdown::Never {
-                return Err(SpecError::SignificantWithoutAutoShutdown(self.id.clone()));
-            }
-        }
-        if let Some(problem) = self.backoff.as_ref().and_then(Backoff::problem) {
-            return Err(SpecError::InvalidBackoff {
-                id: self.id.clone(),
-                problem,
-            });
-        }
-        Ok(())
-    }
-}

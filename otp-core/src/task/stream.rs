@@ -497,3 +497,58 @@ fn pass_on_crash<T>(from: Pid, outcome: &Result<T, TaskError>) -> bool {
         _ => false,
     }
 }
+
+impl TaskSupervisorRef {
+    /// Runs `f` on every input, each call's future in a task under the supervisor, as an
+    /// [`AsyncStream`] (Elixir's `Task.Supervisor.async_stream/4`, T-12): the options and
+    /// the behaviour of the plain [`async_stream`](fn@async_stream), a task's crash
+    /// passed on to the consuming process as through a link. See [`AsyncStream`] for a task
+    /// the supervisor refuses. For a stream of inputs, use
+    /// [`async_stream_from`]`(..).`[`supervisor`](AsyncStream::supervisor)`(&sup)`.
+    pub fn async_stream<It, F, Fut>(
+        &self,
+        inputs: It,
+        f: F,
+    ) -> AsyncStream<Iter<It::IntoIter>, It::Item, F, Fut::Output>
+    where
+        It: IntoIterator,
+        F: FnMut(It::Item) -> Fut,
+        Fut: Future + Send + 'static,
+        Fut::Output: Send + 'static,
+    {
+        async_stream(inputs, f).supervisor(self)
+    }
+
+    /// [`async_stream`](Self::async_stream) whose tasks are not linked to the consumer
+    /// (Elixir's `Task.Supervisor.async_stream_nolink/4`, T-12): a task's crash is only an
+    /// `Err` element, never a crash of the consumer.
+    pub fn async_stream_nolink<It, F, Fut>(
+        &self,
+        inputs: It,
+        f: F,
+    ) -> AsyncStream<Iter<It::IntoIter>, It::Item, F, Fut::Output>
+    where
+        It: IntoIterator,
+        F: FnMut(It::Item) -> Fut,
+        Fut: Future + Send + 'static,
+        Fut::Output: Send + 'static,
+    {
+        self.async_stream(inputs, f).link(false)
+    }
+
+    /// [`async_stream_nolink`](Self::async_stream_nolink) over the elements of a stream: an
+    /// input is pulled only when there is room for its task.
+    pub fn async_stream_nolink_from<S, F, Fut>(
+        &self,
+        inputs: S,
+        f: F,
+    ) -> AsyncStream<S, S::Item, F, Fut::Output>
+    where
+        S: Stream,
+        F: FnMut(S::Item) -> Fut,
+        Fut: Future + Send + 'static,
+        Fut::Output: Send + 'static,
+    {
+        async_stream_from(inputs, f).supervisor(self).link(false)
+    }
+}

@@ -5,11 +5,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::stream::{Iter, Stream};
 use tokio::sync::oneshot;
 
+use super::Task;
 use super::start::{TaskBody, caller};
-use super::{AsyncStream, Task, async_stream, async_stream_from};
 use crate::exit::{ExitReason, IntoExitReason};
 use crate::gen_server::{ServerName, ServerRef, StartOptions};
 use crate::pid::Pid;
@@ -45,8 +44,8 @@ const DEFAULT_SHUTDOWN: Shutdown = Shutdown::Timeout(DEFAULT_WORKER_SHUTDOWN);
 /// | `start_child(sup, fun, restart: r, shutdown: s)` | [`start_child_with`](TaskSupervisorRef::start_child_with) | no | the task's pid |
 /// | `async(sup, fun, opts)` | [`spawn`](TaskSupervisorRef::spawn), [`spawn_with`](TaskSupervisorRef::spawn_with) | yes | a [`Task`] |
 /// | `async_nolink(sup, fun, opts)` | [`spawn_nolink`](TaskSupervisorRef::spawn_nolink), [`spawn_nolink_with`](TaskSupervisorRef::spawn_nolink_with) | no | a [`Task`] |
-/// | `async_stream(sup, enum, fun, opts)` | [`async_stream`](TaskSupervisorRef::async_stream) | as through a link | an [`AsyncStream`] |
-/// | `async_stream_nolink(sup, enum, fun, opts)` | [`async_stream_nolink`](TaskSupervisorRef::async_stream_nolink) | no | an [`AsyncStream`] |
+/// | `async_stream(sup, enum, fun, opts)` | [`async_stream`](TaskSupervisorRef::async_stream) | as through a link | an [`AsyncStream`](super::AsyncStream) |
+/// | `async_stream_nolink(sup, enum, fun, opts)` | [`async_stream_nolink`](TaskSupervisorRef::async_stream_nolink) | no | an [`AsyncStream`](super::AsyncStream) |
 /// | `children(sup)` | [`children`](TaskSupervisorRef::children) | | pids |
 /// | `terminate_child(sup, pid)` | [`terminate_child`](TaskSupervisorRef::terminate_child) | | |
 ///
@@ -60,7 +59,7 @@ const DEFAULT_SHUTDOWN: Shutdown = Shutdown::Timeout(DEFAULT_WORKER_SHUTDOWN);
 /// Differences from Elixir, each a Rust idiom:
 ///
 /// - Where Elixir raises (`max_children` reached in `async*`), the calls return
-///   [`SupervisorError::MaxChildren`]; an [`AsyncStream`] yields
+///   [`SupervisorError::MaxChildren`]; an [`AsyncStream`](super::AsyncStream) yields
 ///   [`TaskError::NotStarted`](super::TaskError::NotStarted) and ends.
 /// - A task that may be restarted needs a start function that can run again: `start_child`
 ///   takes a future (run once), [`start_child_with`](TaskSupervisorRef::start_child_with) a
@@ -473,59 +472,6 @@ impl TaskSupervisorRef {
                 SupervisorError::StartFailed(ChildStartError::Failed(ExitReason::NoProc))
             })
         }
-    }
-
-    /// Runs `f` on every input, each call's future in a task under the supervisor, as an
-    /// [`AsyncStream`] (Elixir's `Task.Supervisor.async_stream/4`, T-12): the options and
-    /// the behaviour of the plain [`async_stream`](fn@super::async_stream), a task's crash
-    /// passed on to the consuming process as through a link. See [`AsyncStream`] for a task
-    /// the supervisor refuses. For a stream of inputs, use
-    /// [`async_stream_from`]`(..).`[`supervisor`](AsyncStream::supervisor)`(&sup)`.
-    pub fn async_stream<It, F, Fut>(
-        &self,
-        inputs: It,
-        f: F,
-    ) -> AsyncStream<Iter<It::IntoIter>, It::Item, F, Fut::Output>
-    where
-        It: IntoIterator,
-        F: FnMut(It::Item) -> Fut,
-        Fut: Future + Send + 'static,
-        Fut::Output: Send + 'static,
-    {
-        async_stream(inputs, f).supervisor(self)
-    }
-
-    /// [`async_stream`](Self::async_stream) whose tasks are not linked to the consumer
-    /// (Elixir's `Task.Supervisor.async_stream_nolink/4`, T-12): a task's crash is only an
-    /// `Err` element, never a crash of the consumer.
-    pub fn async_stream_nolink<It, F, Fut>(
-        &self,
-        inputs: It,
-        f: F,
-    ) -> AsyncStream<Iter<It::IntoIter>, It::Item, F, Fut::Output>
-    where
-        It: IntoIterator,
-        F: FnMut(It::Item) -> Fut,
-        Fut: Future + Send + 'static,
-        Fut::Output: Send + 'static,
-    {
-        self.async_stream(inputs, f).link(false)
-    }
-
-    /// [`async_stream_nolink`](Self::async_stream_nolink) over the elements of a stream: an
-    /// input is pulled only when there is room for its task.
-    pub fn async_stream_nolink_from<S, F, Fut>(
-        &self,
-        inputs: S,
-        f: F,
-    ) -> AsyncStream<S, S::Item, F, Fut::Output>
-    where
-        S: Stream,
-        F: FnMut(S::Item) -> Fut,
-        Fut: Future + Send + 'static,
-        Fut::Output: Send + 'static,
-    {
-        async_stream_from(inputs, f).supervisor(self).link(false)
     }
 
     /// The pids of the running tasks, in the order they were first started; tasks being

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::gen_server::{ServerName, StartOptions};
-use crate::supervisor::error::SpecError;
+use crate::supervisor::check::{SpecError, check_flags};
 use crate::supervisor::flags::{AutoShutdown, Strategy, SupFlags};
 
 /// The options of a [`DynamicSupervisor`](super::DynamicSupervisor) (DS-01): its flags
@@ -100,6 +100,6 @@ impl<A> DynamicOptions<A> {
         if self.max_children == Some(0) {
             return Err(SpecError::ZeroMaxChildren);
         }
-        self.flags.check()
+        check_flags(&self.flags)
     }
 }

@@ -8,8 +8,9 @@ use crate::exit::ExitReason;
 use crate::gen_server::{Action, CallResult, Context, GenServer, Init};
 use crate::message::Info;
 use crate::pid::Pid;
+use crate::supervisor::check::{SpecError, check_spec};
 use crate::supervisor::engine::{Engine, Kind};
-use crate::supervisor::error::{SpecError, SupervisorError};
+use crate::supervisor::error::SupervisorError;
 use crate::supervisor::flags::AutoShutdown;
 use crate::supervisor::management::{Call, Reply, sealed::Supervises};
 use crate::supervisor::spec::ChildSpec;
@@ -32,8 +33,7 @@ impl<A: Clone + Send + 'static> DynamicServer<A> {
                 spec.id().clone(),
             )));
         }
-        spec.check(AutoShutdown::Never)
-            .map_err(SupervisorError::InvalidSpec)?;
+        check_spec(&spec, AutoShutdown::Never).map_err(SupervisorError::InvalidSpec)?;
         if self
             .max_children
             .is_some_and(|max| self.engine.len() >= max)
