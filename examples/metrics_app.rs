@@ -44,7 +44,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use otp::AppExit;
+use otp::application::AppExit;
 use otp::core::telemetry as otp_events;
 use otp::prelude::*;
 use otp::supervisor::{SupervisorRef, SupervisorStartError};
@@ -357,7 +357,7 @@ impl MetricsApp {
         let worker = self.worker()?;
         // Set up before the crash, this wait resolves once the worker's exit signal has reached
         // its supervisor: the supervisor answers what it is asked next after the restart.
-        let exited = otp::wait_exit(worker.pid());
+        let exited = otp::process::wait_exit(worker.pid());
         worker.crash().map_err(|_| AppError::NotRunning(WORKER))?;
         exited.await;
         let children = self.root.which_children().await?;

@@ -236,7 +236,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
          other fetches and the aggregator went on. Processes still alive: {}.",
         gauge.most.load(Ordering::SeqCst),
         TIMEOUT.as_millis(),
-        otp::process_count()
+        otp::process::process_count()
     );
     Ok(())
 }

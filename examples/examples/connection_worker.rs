@@ -74,13 +74,13 @@ impl Connection {
         tokio::spawn(async move {
             loop {
                 let delivered = match lines.next_line().await {
-                    Ok(Some(line)) => otp::send(me, TcpLine(line)).is_ok(),
+                    Ok(Some(line)) => otp::name::send(me, TcpLine(line)).is_ok(),
                     Ok(None) => {
-                        let _ = otp::send(me, TcpClosed("closed by the server".into()));
+                        let _ = otp::name::send(me, TcpClosed("closed by the server".into()));
                         return;
                     }
                     Err(e) => {
-                        let _ = otp::send(me, TcpClosed(e.to_string()));
+                        let _ = otp::name::send(me, TcpClosed(e.to_string()));
                         return;
                     }
                 };
@@ -197,7 +197,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
         println!("   The server drops connection #{number}.");
         // The wait starts here, before the worker can end, so it cannot miss its exit reason.
-        let exited = otp::wait_exit(worker.pid());
+        let exited = otp::process::wait_exit(worker.pid());
         drop(conn);
         let reason = exited.await;
 
@@ -231,7 +231,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("\nA clean stop: the worker is told to disconnect, and stops with reason `normal`.");
     // A wait started before the worker ends resolves once its exit signal has reached the
     // supervisor, which answers the calls that follow only after handling it.
-    let exited = otp::wait_exit(worker.pid());
+    let exited = otp::process::wait_exit(worker.pid());
     worker.disconnect()?;
     let reason = exited.await;
     let mut rest = String::new();
@@ -252,7 +252,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     sup.stop().await?;
     println!(
         "\nStopped the supervisor. Processes still alive: {}.",
-        otp::process_count()
+        otp::process::process_count()
     );
     Ok(())
 }

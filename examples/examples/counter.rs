@@ -88,7 +88,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!(
         "The name was released with it: whereis(\"counter\") = {:?}.",
-        otp::whereis("counter")
+        otp::name::whereis("counter")
     );
     match counter.get().await {
         Err(CallError::NoProc) => {

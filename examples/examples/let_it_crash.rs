@@ -176,7 +176,7 @@ async fn crash(name: &str) -> Outcome<String> {
     // Waiting for the worker's end, set up before it crashes, resolves once its exit signal
     // has reached its supervisor: calls made to the supervisor after it are answered once the
     // supervisor has handled the crash.
-    let exited = otp::wait_exit(worker.pid());
+    let exited = otp::process::wait_exit(worker.pid());
     let answer = match worker.split(1, 0).await {
         Ok(value) => format!("it answered {value}"),
         Err(e) => e.to_string(),
@@ -244,7 +244,7 @@ async fn story() -> Outcome {
         );
     }
     // The next crash is one too many: workers gives up and exits, so wait for that too.
-    let workers_exited = otp::wait_exit(workers.pid());
+    let workers_exited = otp::process::wait_exit(workers.pid());
     println!("   flaky crashes once more.");
     crash("flaky").await?;
     let reason = workers_exited.await;

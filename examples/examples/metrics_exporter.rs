@@ -25,7 +25,7 @@
 //!
 //! With `--serve`, Ctrl-C (SIGINT) or SIGTERM (`kill PID`, what a service manager sends) stops
 //! the application's tree cleanly, in reverse start order, and the program exits with status 0,
-//! as [`Application::run`](otp::Application::run) would.
+//! as [`Application::run`](otp::application::Application::run) would.
 //!
 //! Only one instance can serve on the port: a second one, or any program holding the port,
 //! makes this one fail at start with a message naming the address and the cause (`Address
@@ -103,7 +103,7 @@ async fn run(serve: bool) -> Outcome<ExitCode> {
     // With `--serve`, Ctrl-C and SIGTERM are heard from now on: one that comes during the
     // activity stops the application once the figures are printed.
     let stop = if serve {
-        Some(otp::Application::stop_signal()?)
+        Some(otp::application::Application::stop_signal()?)
     } else {
         None
     };

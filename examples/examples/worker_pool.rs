@@ -206,7 +206,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     // Waiting for the worker's end, set up before it crashes, resolves once its exit signal has
     // reached the pool; the pool answers the calls that follow once it has handled it.
-    let exited = otp::wait_exit(worker.pid());
+    let exited = otp::process::wait_exit(worker.pid());
     let failed = worker.run(0).await;
     exited.await;
     let now = workers(&pool).await?;
@@ -230,7 +230,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "\n5. Sent job 0 to {id} {}, the temporary worker:",
         worker.pid()
     );
-    let exited = otp::wait_exit(worker.pid());
+    let exited = otp::process::wait_exit(worker.pid());
     let failed = worker.run(0).await;
     exited.await;
     println!(
@@ -271,7 +271,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "\n8. Stopped the pool: it stopped its workers, all at once (they ended with {}), then \
          itself. Processes still alive: {}.",
         reasons.join(" and "),
-        otp::process_count()
+        otp::process::process_count()
     );
     Ok(())
 }

@@ -13,7 +13,7 @@ use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::time::Duration;
 
-use otp::AppExit;
+use otp::application::AppExit;
 use otp::core::telemetry::CHILD_RESTART;
 use otp::telemetry::metrics::{MetricError, StartCause};
 use otp::telemetry::testing::attach_event_handlers;
@@ -184,7 +184,7 @@ const SERVE_CHILD: &str = "OTP_EXAMPLES_METRICS_SERVE_CHILD";
 const SERVING: &str = "serving on";
 
 /// The child process of [`sigterm_in_serve_mode_stops_with_status_0`]: the `--serve` mode of
-/// the example — the application up, then [`otp::Application::stop_signal`], then a stop — ending
+/// the example — the application up, then [`otp::application::Application::stop_signal`], then a stop — ending
 /// the process with the application's status, as the example's `main` does. Does nothing
 /// unless run as that child.
 #[cfg(unix)]
@@ -197,7 +197,7 @@ async fn serve_until_signalled() {
     let app = MetricsApp::start(free_addr())
         .await
         .expect("the application starts");
-    let stop = otp::Application::stop_signal().expect("listen for signals");
+    let stop = otp::application::Application::stop_signal().expect("listen for signals");
     println!("{SERVING} {}", app.addr());
     stop.await;
     let ending = app.stop().await;

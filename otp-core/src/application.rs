@@ -30,7 +30,8 @@ use crate::process::{Process, SpawnOptions, exit, spawn_opt};
 /// ```no_run
 /// use std::process::ExitCode;
 ///
-/// use otp_core::{Application, GenServer, handlers};
+/// use otp_core::application::Application;
+/// use otp_core::gen_server::{GenServer, handlers};
 ///
 /// /// The root of the tree (a supervisor, in a real program).
 /// #[derive(GenServer, Default)]

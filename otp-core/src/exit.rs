@@ -122,12 +122,12 @@ impl From<&str> for ExitReason {
 /// is `e.into()`.
 ///
 /// A body that never returns (`loop { .. }`, or one that ends in `panic!`) has the type `!`,
-/// which stable Rust cannot give this trait; [`spawn`](crate::spawn) shows the two idioms that
+/// which stable Rust cannot give this trait; [`spawn`](crate::process::spawn) shows the two idioms that
 /// give such a body the type `()`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an exit reason: a process body returns `()`, an `ExitReason` or a `Result` of them",
     label = "the process body's output",
-    note = "a body that never returns (a `loop`, or one that ends in `panic!`) has the type `!`, which stable Rust cannot make an exit reason; write it as `async move |me| -> () {{ .. }}`, or as an `async fn` that returns `()` (see the docs of `otp_core::spawn`)"
+    note = "a body that never returns (a `loop`, or one that ends in `panic!`) has the type `!`, which stable Rust cannot make an exit reason; write it as `async move |me| -> () {{ .. }}`, or as an `async fn` that returns `()` (see the docs of `otp_core::process::spawn`)"
 )]
 pub trait IntoExitReason {
     /// The exit reason.

@@ -1,28 +1,26 @@
 //! # otp-core
 //!
 //! Erlang/OTP's process model for tokio: lightweight isolated processes with mailboxes, links,
-//! monitors and exit signals; local names and an Elixir-style [`Registry`]; timers; the
-//! [`GenServer`] behaviour with typed calls and casts; supervision trees, tasks and
-//! applications.
+//! monitors and exit signals; names and an Elixir-style registry; timers; the `GenServer`
+//! behaviour with typed calls and casts; supervision trees, tasks and applications; nodes.
 //!
-//! - [`process`](mod@crate::process): [`spawn`], [`Process`], [`exit`], links, monitors,
-//!   `trap_exit`, introspection ([`processes`], [`process_info`]).
-//! - [`Pid`] and [`ExitReason`]: who, and why it ended — with Erlang's exit-reason semantics.
-//! - [`register`], [`whereis`], [`send`]: names and untyped messages.
-//! - [`Registry`]: unique and duplicate keys, dispatch, and names for servers (`via`).
-//! - [`send_after`], [`send_interval`], [`cancel_timer`]: timers tied to their destination.
-//! - [`GenServer`], [`ServerRef`], [`Context`]: servers; with the default feature `macros`,
-//!   `#[derive(GenServer)]` and `#[handlers]` write them from a struct and an impl block.
-//! - [`supervisor`](mod@crate::supervisor): [`Supervisor`] (one_for_one, one_for_all,
-//!   rest_for_one, restart intensity, escalation) and [`DynamicSupervisor`], from
-//!   [`ChildSpec`]s.
-//! - [`task`](mod@crate::task): [`Task`] (a future run as a process, awaited with a timeout)
-//!   and [`async_stream`] (bounded concurrency, backpressure).
-//! - [`Application`]: a top-level tree run as a program, stopped cleanly on SIGINT/SIGTERM.
-//! - [`telemetry`](mod@crate::telemetry): the runtime's own events (processes spawned and
-//!   ended, supervisor starts, restarts and give-ups, GenServer call spans, long mailboxes) on
-//!   the `otp-telemetry` bus, and a [`poller`](crate::telemetry::poller) of process counts,
-//!   memory and tokio figures.
+//! Each item has one path, in the module of its concept:
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`process`] | [`Pid`](process::Pid), [`spawn`](process::spawn) and friends, [`Process`](process::Process) and [`Myself`](process::Myself), [`exit`](process::exit), links and monitors, [`ExitReason`](process::ExitReason), the messages a process gets ([`Info`](process::Info)), mailbox bounds, introspection |
+//! | [`node`] | [`Node`](node::Node): a process table, names and an identity; several can live in one program |
+//! | [`name`] | [`register`](name::register), [`whereis`](name::whereis), [`send`](name::send): names and untyped messages |
+//! | [`timer`] | [`send_after`](timer::send_after), [`send_interval`](timer::send_interval), [`cancel_timer`](timer::cancel_timer) |
+//! | [`registry`] | [`Registry`](registry::Registry): unique and duplicate keys, dispatch, `via` names |
+//! | [`gen_server`] | [`GenServer`](gen_server::GenServer) (the trait, and with the default feature `macros` its derive and `#[handlers]`), [`ServerRef`](gen_server::ServerRef), [`Context`](gen_server::Context), [`ServerHandle`](gen_server::ServerHandle) |
+//! | [`supervisor`] | [`Supervisor`](supervisor::Supervisor), [`DynamicSupervisor`](supervisor::DynamicSupervisor), [`ChildSpec`](supervisor::ChildSpec), [`SupervisorHandle`](supervisor::SupervisorHandle) |
+//! | [`task`] | [`Task`](task::Task), [`TaskSupervisor`](task::TaskSupervisor), [`async_stream`](task::async_stream) |
+//! | [`application`] | [`Application`](application::Application): a tree run as a program, stopped on SIGINT/SIGTERM |
+//! | [`telemetry`] | the runtime's own events on the `otp-telemetry` bus, and a poller |
+//!
+//! The facade crate `otp` re-exports these modules and adds a prelude of the names most
+//! programs need.
 //!
 //! Behaviours cite the numbered items of the project's conformance checklist (`P-xx` for
 //! processes, `GS-xx` for GenServer, `REG-xx` for Registry, `SUP-xx` for Supervisor, `DS-xx` for
@@ -30,7 +28,8 @@
 //! with the tests that check it and where this crate differs from Erlang/OTP and Elixir.
 //!
 //! ```
-//! use otp_core::{spawn, send, Info};
+//! use otp_core::name::send;
+//! use otp_core::process::{Info, spawn};
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
 //! let (tx, rx) = tokio::sync::oneshot::channel();
@@ -44,7 +43,7 @@
 //! # }
 //! ```
 
-mod application;
+pub mod application;
 mod exit;
 pub mod gen_server;
 mod message;
@@ -58,42 +57,10 @@ pub mod task;
 pub mod telemetry;
 pub mod timer;
 
-pub use crate::application::{AppExit, Application};
-pub use crate::exit::{ExitReason, IntoExitReason};
-pub use crate::gen_server::{
-    Action, CallError, CallResult, CastError, Context, DEFAULT_CALL_TIMEOUT, GenServer, Init,
-    RefError, ReplyThen, ReplyTo, ServerHandle, ServerName, ServerRef, StartError, StartOptions,
-    StopError, ViaName, WithTimeout,
-};
-pub use crate::message::{
-    Down, ExitSignal, IdleTimeout, Info, Message, MonitorRef, Monitored, Name,
-};
-pub use crate::name::{
-    Dest, RegisterError, SendError, register, registered, send, unregister, whereis,
-};
-pub use crate::pid::Pid;
-pub use crate::process::{
-    LinkError, MailboxBound, Myself, Overflow, Process, ProcessInfo, ProcessKind, ProcessStatus,
-    SpawnError, SpawnOptions, current_pid, exit, is_alive, process_count, process_info, processes,
-    spawn, spawn_link, spawn_link_opt, spawn_opt, try_spawn, try_spawn_opt, wait_exit,
-};
-pub use crate::registry::{Keys, Registry, RegistryError};
-pub use crate::supervisor::{
-    AutoShutdown, Backoff, ChildCounts, ChildId, ChildInfo, ChildSpec, ChildStartError,
-    ChildStatus, ChildType, DynamicOptions, DynamicSupervisor, DynamicSupervisorRef,
-    IntoChildStart, Restart, Shutdown, SpecError, Strategy, SupFlags, Supervisor, SupervisorError,
-    SupervisorHandle, SupervisorRef, SupervisorStartError,
-};
-pub use crate::task::{
-    AsyncStream, AsyncStreamError, OnYieldTimeout, StreamExit, Task, TaskError, TaskOptions,
-    TaskSupervisor, TaskSupervisorOptions, TaskSupervisorRef, YieldManyOptions, async_stream,
-    async_stream_from, await_many, yield_many,
-};
-pub use crate::timer::{TimerRef, cancel_timer, send_after, send_interval};
+// The macros generate a call to this one, with the runtime's path.
 #[cfg(feature = "macros")]
-pub use otp_macros::{
-    __expand_handlers, GenServer, call, cast, handle_continue, handlers, info, init, terminate,
-};
+#[doc(hidden)]
+pub use otp_macros::__expand_handlers;
 
 // The code `#[derive(GenServer)]` generates in this package (in its tests, doctests and
 // examples, and in this lib) names the runtime `::otp_core`: this makes that path name this

@@ -1,7 +1,7 @@
 //! What a process receives: [`Info`].
 //!
 //! A process's mailbox holds, besides a GenServer's typed calls and casts, *info* messages: the
-//! untyped messages sent with [`send`](crate::send) (dispatched by their Rust type), exit signals
+//! untyped messages sent with [`send`](crate::name::send) (dispatched by their Rust type), exit signals
 //! turned into messages by `trap_exit`, `Down` notifications of monitors, and the idle timeout of a
 //! GenServer.
 
@@ -226,7 +226,7 @@ pub enum Info {
     Down(Down),
     /// A GenServer's idle timeout passed with no message.
     Timeout,
-    /// A user message sent with [`send`](crate::send) or a timer.
+    /// A user message sent with [`send`](crate::name::send) or a timer.
     Message(Message),
 }
 

@@ -6,7 +6,8 @@
 
 use std::any::Any;
 
-use crate::message::{Message, Name};
+use crate::message::Message;
+pub use crate::message::Name;
 use crate::node::Node;
 use crate::pid::Pid;
 use crate::process::{Myself, PushError};
@@ -149,7 +150,7 @@ pub enum SendError {
 }
 
 /// Sends `msg` to a process as an info message; a GenServer receives it in `handle_info`,
-/// a plain process as [`Info::Message`](crate::Info::Message).
+/// a plain process as [`Info::Message`](crate::process::Info::Message).
 ///
 /// As in Erlang, sending to a pid that has ended (or lives on a node that cannot be reached)
 /// silently drops the message, while sending to a name nobody holds is an error.

@@ -5,10 +5,11 @@
 //! process registers itself ([`register`](Registry::register) acts for the calling process) and
 //! its entries are removed when it ends — at once, before its links and monitors are told, so a
 //! lookup never returns a process that ended. A unique registry also names servers:
-//! [`via`](Registry::via) gives a [`ServerName`] for [`StartOptions::name`](crate::StartOptions::name).
+//! [`via`](Registry::via) gives a [`ServerName`] for [`StartOptions::name`](crate::gen_server::StartOptions::name).
 //!
 //! ```
-//! use otp_core::{Keys, Registry, spawn};
+//! use otp_core::process::spawn;
+//! use otp_core::registry::{Keys, Registry};
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
 //! let topics: Registry<&'static str, u32> = Registry::new(Keys::Duplicate);
@@ -324,7 +325,7 @@ where
         Ok(Some((new, old)))
     }
 
-    /// A server name in this registry, for [`StartOptions::name`](crate::StartOptions::name),
+    /// A server name in this registry, for [`StartOptions::name`](crate::gen_server::StartOptions::name),
     /// with `V::default()` as the value (REG-07). Only for unique registries.
     pub fn via(&self, key: K) -> Result<ServerName, RegistryError>
     where

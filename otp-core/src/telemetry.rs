@@ -5,11 +5,13 @@
 //! metadata is neither gathered nor formatted. Attach handlers with [`otp_telemetry::attach`]
 //! (or define metrics over them with [`otp_telemetry::metrics`]).
 //!
-//! Pids are [`Value::Pid`]s; a `Pid` converts into a
-//! [`PidValue`] with `PidValue::from(pid)`. Names are strings. Exit reasons are given twice: as
-//! `reason_kind`, the short tag of [`ExitReason::kind`] (`"normal"`, `"shutdown"`, `"killed"`,
-//! `"panic"`, `"error"`, ...), fit for a metric tag, and as `reason`, the printed reason (a
-//! [`Value::Display`], formatted only if a handler reads it).
+//! Pids are [`Value::Pid`](otp_telemetry::Value::Pid)s; a `Pid` converts into a
+//! [`PidValue`](otp_telemetry::PidValue) with `PidValue::from(pid)`. Names are strings. Exit
+//! reasons are given twice: as `reason_kind`, the short tag of
+//! [`ExitReason::kind`](crate::process::ExitReason::kind) (`"normal"`, `"shutdown"`,
+//! `"killed"`, `"panic"`, `"error"`, ...), fit for a metric tag, and as `reason`, the printed
+//! reason (a [`Value::Display`](otp_telemetry::Value::Display), formatted only if a handler
+//! reads it).
 //!
 //! # Processes
 //!
@@ -32,7 +34,7 @@
 //!
 //! # Supervisors
 //!
-//! For [`Supervisor`](crate::Supervisor)s, [`DynamicSupervisor`](crate::DynamicSupervisor)s
+//! For [`Supervisor`](crate::supervisor::Supervisor)s, [`DynamicSupervisor`](crate::supervisor::DynamicSupervisor)s
 //! and the task supervisors built on them. `supervisor` is the supervisor's pid,
 //! `supervisor_name` its registered name (when it has one), `child_id` the spec's id.
 //!
@@ -61,7 +63,7 @@
 //! | event | measurements | metadata |
 //! |---|---|---|
 //! | `["otp", "gen_server", "call", "start"]` | `system_time`, `monotonic_time` | `server`, `server_type`; `server_name` (when registered); `telemetry_span_context` |
-//! | `["otp", "gen_server", "call", "stop"]` | `duration`, `monotonic_time` | the start metadata and `result`: `"ok"`, or the [`CallError`] kind (`"timeout"`, `"noproc"`, `"exited"`, `"mailbox_full"`, `"calling_self"`, `"wrong_reply"`) |
+//! | `["otp", "gen_server", "call", "stop"]` | `duration`, `monotonic_time` | the start metadata and `result`: `"ok"`, or the [`CallError`](crate::gen_server::CallError) kind (`"timeout"`, `"noproc"`, `"exited"`, `"mailbox_full"`, `"calling_self"`, `"wrong_reply"`) |
 //! | `["otp", "gen_server", "call", "exception"]` | `duration`, `monotonic_time` | the start metadata, `kind` (`"cancelled"`), `reason`: the caller dropped the call before the reply came |
 //!
 //! Times are nanoseconds (see [`otp_telemetry::span`](mod@otp_telemetry::span)).
@@ -84,8 +86,8 @@
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
 //! let events = attach_event_handlers(&[telemetry::PROCESS_EXIT]).unwrap();
-//! let pid = otp_core::spawn(|_me| async {});
-//! otp_core::wait_exit(pid).await;
+//! let pid = otp_core::process::spawn(|_me| async {});
+//! otp_core::process::wait_exit(pid).await;
 //! let exit = events.try_recv().unwrap();
 //! assert_eq!(exit.meta("reason_kind").unwrap().to_string(), "normal");
 //! # }

@@ -3,7 +3,9 @@
 mod common;
 
 use common::{quiet_panics, within};
-use otp_core::{AppExit, Application, ExitReason, GenServer, handlers};
+use otp_core::application::{AppExit, Application};
+use otp_core::gen_server::{GenServer, handlers};
+use otp_core::process::ExitReason;
 use tokio::sync::{mpsc, oneshot};
 
 /// A root that reports its `terminate`, and can be told to stop by itself.
@@ -15,15 +17,18 @@ struct Root {
 #[handlers]
 impl Root {
     #[init]
-    fn init(log: mpsc::UnboundedSender<ExitReason>, ctx: &mut otp_core::Context<Self>) -> Self {
+    fn init(
+        log: mpsc::UnboundedSender<ExitReason>,
+        ctx: &mut otp_core::gen_server::Context<Self>,
+    ) -> Self {
         // Trapping, so that the master's `shutdown` runs `terminate` (GS-16, GS-17).
         ctx.trap_exit(true);
         Root { log }
     }
 
     #[cast]
-    fn fail(&mut self, reason: ExitReason) -> otp_core::Action<Self> {
-        otp_core::Action::Stop(reason)
+    fn fail(&mut self, reason: ExitReason) -> otp_core::gen_server::Action<Self> {
+        otp_core::gen_server::Action::Stop(reason)
     }
 
     #[cast]
@@ -44,13 +49,16 @@ impl Root {
 async fn run_root(
     log: mpsc::UnboundedSender<ExitReason>,
     stop: impl Future<Output = ()> + Send + 'static,
-) -> (tokio::task::JoinHandle<AppExit>, otp_core::ServerRef<Root>) {
+) -> (
+    tokio::task::JoinHandle<AppExit>,
+    otp_core::gen_server::ServerRef<Root>,
+) {
     let (started, root) = oneshot::channel();
     let app = tokio::spawn(Application::new("test").run_until(
         move || async move {
             let r = Root::start_link(log).await?;
             let _ = started.send(r.clone());
-            Ok::<_, otp_core::StartError>(r.pid())
+            Ok::<_, otp_core::gen_server::StartError>(r.pid())
         },
         stop,
     ));
@@ -94,7 +102,7 @@ async fn root_ending_by_itself_ends_the_application_non_zero() {
 async fn start_failure_is_status_2() {
     let ended = Application::new("test")
         .run_until(
-            || async { Err::<otp_core::Pid, _>("no database") },
+            || async { Err::<otp_core::process::Pid, _>("no database") },
             std::future::pending(),
         )
         .await;
@@ -125,11 +133,14 @@ async fn stop_that_fails_is_non_zero() {
 /// either hangs forever or fails as `then` says.
 async fn start_then<E: std::fmt::Display>(
     log: mpsc::UnboundedSender<ExitReason>,
-    started: oneshot::Sender<(otp_core::ServerRef<Root>, otp_core::Pid)>,
+    started: oneshot::Sender<(
+        otp_core::gen_server::ServerRef<Root>,
+        otp_core::process::Pid,
+    )>,
     then: impl Future<Output = E>,
-) -> Result<otp_core::Pid, E> {
+) -> Result<otp_core::process::Pid, E> {
     let root = Root::start_link(log).await.expect("the root starts");
-    let master = otp_core::current_pid().expect("start runs in the master");
+    let master = otp_core::process::current_pid().expect("start runs in the master");
     let _ = started.send((root, master));
     Err(then.await)
 }
@@ -149,7 +160,7 @@ async fn stop_during_a_hanging_start_cancels_it() {
         },
     ));
     let (root, master) = within("the start", up).await.unwrap();
-    let master_exit = otp_core::wait_exit(master);
+    let master_exit = otp_core::process::wait_exit(master);
     stop.send(()).unwrap();
     let ended = within("the application", app).await.unwrap();
     assert_eq!(ended, AppExit::StartCancelled);
@@ -170,7 +181,7 @@ async fn dropping_the_application_during_start_stops_everything() {
         std::future::pending(),
     ));
     let (root, master) = within("the start", up).await.unwrap();
-    let master_exit = otp_core::wait_exit(master);
+    let master_exit = otp_core::process::wait_exit(master);
     app.abort();
     assert!(app.await.unwrap_err().is_cancelled());
     assert_eq!(within("the master", master_exit).await, ExitReason::Normal);
@@ -230,7 +241,9 @@ async fn start_function_that_panics_at_once_is_a_failed_start() {
     quiet_panics();
     let ended = Application::new("test")
         .run_until(
-            || -> std::future::Ready<Result<otp_core::Pid, String>> { panic!("bad config") },
+            || -> std::future::Ready<Result<otp_core::process::Pid, String>> {
+                panic!("bad config")
+            },
             std::future::pending(),
         )
         .await;

@@ -6,8 +6,10 @@
 mod common;
 
 use common::within;
+use otp_core::application::{AppExit, Application};
+use otp_core::gen_server::{GenServer, handlers};
+use otp_core::process::ExitReason;
 use otp_core::supervisor::{ChildSpec, SupFlags, Supervisor};
-use otp_core::{AppExit, Application, ExitReason, GenServer, handlers};
 use tokio::sync::{mpsc, oneshot};
 
 /// A worker that reports its `terminate` (it traps exits, so the supervisor's `shutdown`
@@ -24,7 +26,7 @@ impl Worker {
     fn init(
         name: &'static str,
         log: mpsc::UnboundedSender<(&'static str, ExitReason)>,
-        ctx: &mut otp_core::Context<Self>,
+        ctx: &mut otp_core::gen_server::Context<Self>,
     ) -> Self {
         ctx.trap_exit(true);
         Worker { name, log }
@@ -62,7 +64,7 @@ async fn sigterm_stops_the_tree_in_reverse_order() {
         });
         let sup = Supervisor::start_link(children, SupFlags::one_for_one()).await?;
         let _ = started.send(());
-        Ok::<_, otp_core::SupervisorStartError>(sup.pid())
+        Ok::<_, otp_core::supervisor::SupervisorStartError>(sup.pid())
     }));
     within("the tree", up).await.expect("the tree started");
     // `run` installed its signal handlers before the start ran: one SIGTERM is enough.
@@ -99,7 +101,7 @@ async fn sigterm_during_a_hanging_start_stops_cleanly() {
             .expect("the supervisor starts");
         let _ = started.send(());
         // A start that hangs: waiting on a dependency that never answers.
-        std::future::pending::<Result<otp_core::Pid, String>>().await
+        std::future::pending::<Result<otp_core::process::Pid, String>>().await
     }));
     within("the supervisor", up)
         .await

@@ -8,12 +8,13 @@ mod supervision;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use otp_core::gen_server::{Context, GenServer, Init, StartOptions};
+use otp_core::process::{ExitReason, exit, is_alive, spawn};
 use otp_core::supervisor::{
     AutoShutdown, ChildSpec, ChildStartError, ChildStatus, ChildType, DynamicOptions,
     DynamicSupervisor, DynamicSupervisorRef, Restart, Shutdown, SpecError, SupFlags,
     SupervisorError, SupervisorStartError,
 };
-use otp_core::{Context, ExitReason, GenServer, Init, StartOptions, exit, is_alive, spawn};
 use tokio::time::{Instant, sleep};
 
 use common::{quiet_panics, watch_exit};
@@ -598,7 +599,9 @@ async fn sup_start_ignore_child_start_child_simple() {
 #[tokio::test(start_paused = true)]
 async fn sup_start_child_returns_error_simple() {
     let sup = start(opts()).await;
-    let failing = ChildSpec::new("child1", || async { Err::<otp_core::Pid, &str>("reason") });
+    let failing = ChildSpec::new("child1", || async {
+        Err::<otp_core::process::Pid, &str>("reason")
+    });
     assert_eq!(
         sup.start_child(failing).await,
         Err(SupervisorError::StartFailed(ChildStartError::Failed(

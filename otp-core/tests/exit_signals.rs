@@ -8,8 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::*;
-use otp_core::{
-    ExitReason, Info, SpawnOptions, exit, is_alive, process_info, send, spawn, spawn_opt,
+use otp_core::name::send;
+use otp_core::process::{
+    ExitReason, Info, SpawnOptions, exit, is_alive, process_info, spawn, spawn_opt,
 };
 use tokio::sync::{Notify, oneshot};
 

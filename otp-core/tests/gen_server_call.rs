@@ -6,10 +6,11 @@
 use std::num::NonZeroUsize;
 use std::time::Duration;
 
-use otp_core::{
-    Action, CallError, CallResult, Context, DEFAULT_CALL_TIMEOUT, ExitReason, GenServer, Init,
-    MailboxBound, Overflow, ReplyTo, ServerRef, StartOptions, exit,
+use otp_core::gen_server::{
+    Action, CallError, CallResult, Context, DEFAULT_CALL_TIMEOUT, GenServer, Init, ReplyTo,
+    ServerRef, StartOptions,
 };
+use otp_core::process::{ExitReason, MailboxBound, Overflow, exit};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
@@ -438,7 +439,7 @@ async fn call_to_a_full_mailbox_with_overflow_error() {
     server.cast(Cast::Noop).unwrap();
     assert!(matches!(
         server.cast(Cast::Noop),
-        Err(otp_core::CastError::MailboxFull(Cast::Noop))
+        Err(otp_core::gen_server::CastError::MailboxFull(Cast::Noop))
     ));
     assert_eq!(server.call(Req::Echo(1)).await, Err(CallError::MailboxFull));
     gate_tx.send(()).unwrap();

@@ -8,9 +8,12 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use otp_core::{
-    Action, CallResult, Context, ExitReason, GenServer, Info, Init, Pid, ProcessStatus, ServerRef,
-    StartOptions, StopError, exit, is_alive, process_info, send, spawn, wait_exit,
+use otp_core::gen_server::{
+    Action, CallResult, Context, GenServer, Init, ServerRef, StartOptions, StopError,
+};
+use otp_core::name::send;
+use otp_core::process::{
+    ExitReason, Info, Pid, ProcessStatus, exit, is_alive, process_info, spawn, wait_exit,
 };
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -912,7 +915,7 @@ async fn gs22_default_handle_call_crashes_naming_the_server() {
     common::quiet_panics();
     let server = Bare::start(false).await.unwrap();
     let message = match server.call(()).await {
-        Err(otp_core::CallError::Exited(ExitReason::Panic(m))) => m,
+        Err(otp_core::gen_server::CallError::Exited(ExitReason::Panic(m))) => m,
         other => panic!("expected Exited(Panic), got {other:?}"),
     };
     assert!(message.contains("attempted to call GenServer"), "{message}");

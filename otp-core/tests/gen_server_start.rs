@@ -7,9 +7,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use otp_core::{
-    Action, CallResult, Context, ExitReason, GenServer, Info, Init, Pid, RefError, ServerRef,
-    StartError, StartOptions, exit, is_alive, process_info, spawn, spawn_opt, wait_exit, whereis,
+use otp_core::gen_server::{
+    Action, CallResult, Context, GenServer, Init, RefError, ServerRef, StartError, StartOptions,
+};
+use otp_core::name::whereis;
+use otp_core::process::{
+    ExitReason, Info, Pid, exit, is_alive, process_info, spawn, spawn_opt, wait_exit,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -301,7 +304,7 @@ async fn gs02_init_panic_is_a_stopped_start() {
 async fn gs03_start_timeout_leaves_nothing_behind() {
     let (done_tx, done_rx) = oneshot::channel();
     let caller = spawn_opt(
-        otp_core::SpawnOptions::new().trap_exit(true),
+        otp_core::process::SpawnOptions::new().trap_exit(true),
         move |mut me| async move {
             let (tx, mut rx) = channel();
             let options = StartOptions::new()
@@ -470,7 +473,7 @@ async fn gs23_from_pid_is_checked() {
         ServerRef::<Other>::from_pid(pid).unwrap_err(),
         RefError::WrongType {
             pid,
-            actual: otp_core::ProcessKind::Server(std::any::type_name::<Probe>()),
+            actual: otp_core::process::ProcessKind::Server(std::any::type_name::<Probe>()),
             expected: std::any::type_name::<Other>(),
         }
     );
@@ -506,7 +509,7 @@ async fn gs01_init_runs_as_the_new_server() {
         type Cast = ();
         type Continue = ();
         async fn init(tx: Self::Args, ctx: &mut Context<Self>) -> Init<Self> {
-            let _ = tx.send((ctx.pid(), otp_core::current_pid()));
+            let _ = tx.send((ctx.pid(), otp_core::process::current_pid()));
             Init::Ok(Me)
         }
     }

@@ -4,9 +4,10 @@
 mod common;
 
 use common::*;
-use otp_core::{
-    Action, Context, ExitReason, GenServer, Init, Name, ProcessStatus, SpawnOptions, exit,
-    process_info, processes, register, send, spawn, spawn_opt,
+use otp_core::gen_server::{Action, Context, GenServer, Init};
+use otp_core::name::{Name, register, send};
+use otp_core::process::{
+    ExitReason, ProcessStatus, SpawnOptions, exit, process_info, processes, spawn, spawn_opt,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -23,7 +24,7 @@ async fn process_info_of_a_fresh_process() {
     let info = process_info(pid).unwrap();
     assert_eq!(info.pid, pid);
     assert_eq!(info.name, None);
-    assert_eq!(info.kind, otp_core::ProcessKind::Plain);
+    assert_eq!(info.kind, otp_core::process::ProcessKind::Plain);
     assert_eq!(info.parent, None);
     assert!(info.links.is_empty());
     assert!(info.monitors.is_empty());
@@ -207,7 +208,7 @@ async fn gen_server_kind_and_status() {
     let pid = server.pid();
     assert_eq!(
         process_info(pid).unwrap().kind,
-        otp_core::ProcessKind::Server(std::any::type_name::<Idle>())
+        otp_core::process::ProcessKind::Server(std::any::type_name::<Idle>())
     );
 
     server.cast(true).unwrap();
@@ -225,9 +226,9 @@ async fn gen_server_kind_and_status() {
 /// Options given to spawn_opt show: the mailbox bound and the trap_exit flag.
 #[tokio::test]
 async fn spawn_opt_options_are_shown() {
-    let bound = otp_core::MailboxBound::new(
+    let bound = otp_core::process::MailboxBound::new(
         std::num::NonZeroUsize::new(4).unwrap(),
-        otp_core::Overflow::DropNewest,
+        otp_core::process::Overflow::DropNewest,
     );
     let pid = spawn_opt(
         SpawnOptions::new().mailbox(bound).trap_exit(true),
@@ -242,16 +243,20 @@ async fn spawn_opt_options_are_shown() {
 /// that draw the tree ask for children; a server is a `Server`, a plain process `Plain`.
 #[tokio::test]
 async fn kinds_tell_supervisors_servers_and_plain_processes_apart() {
-    let sup = otp_core::Supervisor::start(Vec::new(), otp_core::SupFlags::one_for_one())
-        .await
-        .unwrap();
-    let dynamic = otp_core::DynamicSupervisor::start(otp_core::DynamicOptions::new())
-        .await
-        .unwrap();
+    let sup = otp_core::supervisor::Supervisor::start(
+        Vec::new(),
+        otp_core::supervisor::SupFlags::one_for_one(),
+    )
+    .await
+    .unwrap();
+    let dynamic =
+        otp_core::supervisor::DynamicSupervisor::start(otp_core::supervisor::DynamicOptions::new())
+            .await
+            .unwrap();
     for pid in [sup.pid(), dynamic.pid()] {
         let kind = process_info(pid).unwrap().kind;
         assert!(
-            matches!(kind, otp_core::ProcessKind::Supervisor(_)) && kind.is_server(),
+            matches!(kind, otp_core::process::ProcessKind::Supervisor(_)) && kind.is_server(),
             "{kind:?}"
         );
     }

@@ -4,9 +4,9 @@
 mod common;
 
 use common::*;
-use otp_core::{
-    ExitReason, LinkError, Pid, SpawnOptions, exit, process_info, register, send, spawn, spawn_opt,
-    whereis,
+use otp_core::name::{register, send, whereis};
+use otp_core::process::{
+    ExitReason, LinkError, Pid, SpawnOptions, exit, process_info, spawn, spawn_opt,
 };
 use tokio::sync::oneshot;
 
@@ -311,7 +311,10 @@ async fn p09_exit_self_normal_ends_the_caller() {
 
     // The free function, from inside the process, does the same.
     let pid = spawn(|_| async {
-        exit(otp_core::current_pid().unwrap(), ExitReason::Normal);
+        exit(
+            otp_core::process::current_pid().unwrap(),
+            ExitReason::Normal,
+        );
         std::future::pending::<()>().await;
     });
     assert_eq!(exit_reason(pid).await, ExitReason::Normal);
@@ -449,7 +452,7 @@ async fn p14_unlinked_process_is_not_affected() {
 /// Links a trapping process to a process that then dies with `x`, and once the EXIT is queued
 /// (not yet received), unlinks (with or without flush). Returns how many messages the flush
 /// removed and the next queued message.
-async fn unlink_after_queued_exit(flush: bool) -> (Pid, usize, Option<otp_core::Info>) {
+async fn unlink_after_queued_exit(flush: bool) -> (Pid, usize, Option<otp_core::process::Info>) {
     let x = spawn_exit_on_message(error("x"));
     let (linked_tx, linked_rx) = oneshot::channel();
     let (go_tx, go_rx) = oneshot::channel::<()>();

@@ -8,10 +8,13 @@ use std::sync::Arc;
 
 use common::*;
 use futures_util::FutureExt;
-use otp_core::{
-    Action, CallError, CallResult, CastError, Context, ExitReason, GenServer, Info, Init,
-    MailboxBound, Overflow, Pid, SendError, ServerRef, SpawnOptions, StartOptions, exit,
-    process_info, send, spawn, spawn_opt,
+use otp_core::gen_server::{
+    Action, CallError, CallResult, CastError, Context, GenServer, Init, ServerRef, StartOptions,
+};
+use otp_core::name::{SendError, send};
+use otp_core::process::{
+    ExitReason, Info, MailboxBound, Overflow, Pid, SpawnOptions, exit, process_info, spawn,
+    spawn_opt,
 };
 use tokio::sync::{Notify, mpsc, oneshot};
 

@@ -3,10 +3,8 @@
 mod common;
 
 use common::*;
-use otp_core::{
-    ExitReason, Info, MonitorRef, Monitored, Name, Pid, exit, process_info, register, send, spawn,
-    unregister,
-};
+use otp_core::name::{Name, register, send, unregister};
+use otp_core::process::{ExitReason, Info, MonitorRef, Monitored, Pid, exit, process_info, spawn};
 use tokio::sync::oneshot;
 
 fn error(s: &str) -> ExitReason {

@@ -6,12 +6,12 @@
 mod common;
 
 use common::*;
-use otp_core::{
-    Dest, ExitReason, Name, RegisterError, SendError, exit, process_info, register, registered,
-    send, spawn, unregister, whereis,
+use otp_core::name::{
+    Dest, Name, RegisterError, SendError, register, registered, send, unregister, whereis,
 };
+use otp_core::process::{ExitReason, exit, process_info, spawn};
 
-fn name_of(pid: otp_core::Pid) -> Option<Name> {
+fn name_of(pid: otp_core::process::Pid) -> Option<Name> {
     process_info(pid).expect("alive").name
 }
 

@@ -20,11 +20,16 @@ mod common;
 
 use std::time::Duration;
 
-use otp_core::{
-    Action, CallError, CallResult, Context, ExitReason, GenServer, Info, Init, Keys, Pid, Process,
-    Registry, ServerRef, SpawnOptions, StartError, StartOptions, exit, process_count, process_info,
-    processes, register, registered, send, send_after, spawn, spawn_opt, wait_exit,
+use otp_core::gen_server::{
+    Action, CallError, CallResult, Context, GenServer, Init, ServerRef, StartError, StartOptions,
 };
+use otp_core::name::{register, registered, send};
+use otp_core::process::{
+    ExitReason, Info, Pid, Process, SpawnOptions, exit, process_count, process_info, processes,
+    spawn, spawn_opt, wait_exit,
+};
+use otp_core::registry::{Keys, Registry};
+use otp_core::timer::send_after;
 use tokio::sync::oneshot;
 
 /// How many processes must have spawned and ended, at least.

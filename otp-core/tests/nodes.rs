@@ -4,11 +4,13 @@
 mod common;
 
 use common::within;
+use otp_core::gen_server::{GenServer, ServerRef, handlers};
+use otp_core::name::{register, registered, send, whereis};
 use otp_core::node::Node;
-use otp_core::{
-    ExitReason, GenServer, Keys, Pid, Registry, RegistryError, ServerRef, handlers, is_alive,
-    process_count, process_info, processes, register, registered, send, spawn, wait_exit, whereis,
+use otp_core::process::{
+    ExitReason, Pid, is_alive, process_count, process_info, processes, spawn, wait_exit,
 };
+use otp_core::registry::{Keys, Registry, RegistryError};
 use tokio::runtime::Runtime;
 
 /// A node and its runtime (one worker: a host of its own).
@@ -39,7 +41,7 @@ struct Echo;
 #[handlers]
 impl Echo {
     #[call]
-    fn node_name(&self, ctx: &mut otp_core::Context<Self>) -> String {
+    fn node_name(&self, ctx: &mut otp_core::gen_server::Context<Self>) -> String {
         ctx.node().name().to_owned()
     }
 }

@@ -7,8 +7,10 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use common::*;
+use otp_core::gen_server::ServerRef;
+use otp_core::name::send;
+use otp_core::process::{ExitReason, Pid, is_alive, process_info, wait_exit};
 use otp_core::telemetry::PROCESS_EXIT;
-use otp_core::{ExitReason, Pid, ServerRef, is_alive, process_info, send, wait_exit};
 use otp_telemetry::{PidValue, attach, detach};
 use tokio::sync::mpsc;
 
@@ -76,14 +78,17 @@ async fn an_ending_process_is_not_alive() {
 /// A server type for `from_pid`, never started.
 struct NoServer;
 
-impl otp_core::GenServer for NoServer {
+impl otp_core::gen_server::GenServer for NoServer {
     type Args = ();
     type Call = ();
     type Reply = ();
     type Cast = ();
     type Continue = ();
 
-    async fn init((): (), _ctx: &mut otp_core::Context<Self>) -> otp_core::Init<Self> {
-        otp_core::Init::Ok(NoServer)
+    async fn init(
+        (): (),
+        _ctx: &mut otp_core::gen_server::Context<Self>,
+    ) -> otp_core::gen_server::Init<Self> {
+        otp_core::gen_server::Init::Ok(NoServer)
     }
 }

@@ -17,8 +17,9 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use otp_core::{
-    ExitReason, Info, Pid, Process, SpawnOptions, exit, is_alive, process_info, send, spawn_opt,
+use otp_core::name::send;
+use otp_core::process::{
+    ExitReason, Info, Pid, Process, SpawnOptions, exit, is_alive, process_info, spawn_opt,
     wait_exit,
 };
 use rand::rngs::StdRng;

@@ -5,10 +5,12 @@
 mod common;
 
 use common::Probe;
-use otp_core::{
-    CallResult, Context, ExitReason, GenServer, Init, Keys, Pid, Registry, RegistryError,
-    ServerRef, StartError, StartOptions, exit, send, wait_exit,
+use otp_core::gen_server::{
+    CallResult, Context, GenServer, Init, ServerRef, StartError, StartOptions,
 };
+use otp_core::name::send;
+use otp_core::process::{ExitReason, Pid, exit, wait_exit};
+use otp_core::registry::{Keys, Registry, RegistryError};
 
 type Reg = Registry<&'static str, u32>;
 

@@ -5,8 +5,9 @@
 
 use std::sync::{Arc, Mutex};
 
+use otp_core::gen_server::{GenServer, handlers};
+use otp_core::process::spawn;
 use otp_core::telemetry::PROCESS_EXIT;
-use otp_core::{GenServer, handlers, spawn};
 use otp_telemetry::testing::attach_event_handlers;
 use tracing_subscriber::layer::SubscriberExt;
 

@@ -1,5 +1,6 @@
 //! Quick end-to-end checks of the basic paths.
-use otp_core::*;
+use otp_core::gen_server::*;
+use otp_core::process::*;
 use std::time::Duration;
 
 struct Counter(u64);

@@ -5,7 +5,8 @@
 use std::panic::{self, Location};
 use std::sync::{Arc, Mutex};
 
-use otp_core::{SpawnError, SpawnOptions, Task, spawn, spawn_link, try_spawn, try_spawn_opt};
+use otp_core::process::{SpawnError, SpawnOptions, spawn, spawn_link, try_spawn, try_spawn_opt};
+use otp_core::task::Task;
 
 /// Runs `f`, which must panic; returns the panic's message and location.
 fn panic_of(f: impl FnOnce() + panic::UnwindSafe) -> (String, String) {
@@ -36,7 +37,7 @@ fn here(line: u32) -> String {
 #[test]
 fn spawning_outside_a_runtime() {
     // try_spawn: a typed error, and no process left behind.
-    let before = otp_core::process_count();
+    let before = otp_core::process::process_count();
     assert_eq!(
         try_spawn(|_me| async {}),
         Err(SpawnError::NoRuntime),
@@ -46,7 +47,7 @@ fn spawning_outside_a_runtime() {
         try_spawn_opt(SpawnOptions::new().trap_exit(true), |_me| async {}),
         Err(SpawnError::NoRuntime)
     );
-    assert_eq!(otp_core::process_count(), before);
+    assert_eq!(otp_core::process::process_count(), before);
 
     // spawn, spawn_link and Task::spawn: a panic that names the problem, at the caller's line.
     let (message, location) = panic_of(|| {
@@ -66,5 +67,5 @@ fn spawning_outside_a_runtime() {
     });
     assert!(message.contains("outside a tokio runtime"), "{message}");
     assert_eq!(location, here(line!() - 3));
-    assert_eq!(otp_core::process_count(), before);
+    assert_eq!(otp_core::process::process_count(), before);
 }

@@ -11,14 +11,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use otp_core::gen_server::{Action, CallResult, Context, GenServer, Init, StartOptions};
 use otp_core::process::spawn_link;
+use otp_core::process::{ExitReason, Info, Pid, SpawnOptions, exit, is_alive, spawn_opt};
 use otp_core::supervisor::{
     AutoShutdown, Backoff, ChildSpec, ChildStartError, ChildStatus, ChildType, Restart, Shutdown,
     SpecError, SupFlags, Supervisor, SupervisorError, SupervisorRef, SupervisorStartError,
-};
-use otp_core::{
-    Action, CallResult, Context, ExitReason, GenServer, Info, Init, Pid, SpawnOptions,
-    StartOptions, exit, is_alive, spawn_opt,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -93,10 +91,10 @@ async fn genserver_children_start_with_start_link() {
     let spec = ChildSpec::new("counter", || Counter::start_link(CounterInit::Ok(41)));
     let sup = Supervisor::start_link([spec], flags()).await.unwrap();
     let pid = pid_of(&sup, "counter").await;
-    let counter = otp_core::ServerRef::<Counter>::from_pid(pid).unwrap();
+    let counter = otp_core::gen_server::ServerRef::<Counter>::from_pid(pid).unwrap();
     counter.cast(1).unwrap();
     assert_eq!(counter.call(()).await.unwrap(), 42);
-    let info = otp_core::process_info(pid).unwrap();
+    let info = otp_core::process::process_info(pid).unwrap();
     assert_eq!(info.parent, Some(sup.pid()));
     assert_eq!(info.links, vec![sup.pid()]);
     // Crashed, it is restarted from its spec.
@@ -104,7 +102,8 @@ async fn genserver_children_start_with_start_link() {
     exit(pid, ExitReason::Kill);
     assert_eq!(ended.await, ExitReason::Killed);
     settle(&sup).await;
-    let again = otp_core::ServerRef::<Counter>::from_pid(pid_of(&sup, "counter").await).unwrap();
+    let again = otp_core::gen_server::ServerRef::<Counter>::from_pid(pid_of(&sup, "counter").await)
+        .unwrap();
     assert_eq!(again.call(()).await.unwrap(), 41);
 }
 

@@ -4,8 +4,8 @@
 mod common;
 mod supervision;
 
+use otp_core::process::{ExitReason, exit};
 use otp_core::supervisor::{AutoShutdown, ChildStatus, Restart, SupFlags, Supervisor};
-use otp_core::{ExitReason, exit};
 
 use common::watch_exit;
 use supervision::*;

@@ -7,7 +7,7 @@ mod supervision;
 
 use std::time::Duration;
 
-use otp_core::ExitReason;
+use otp_core::process::ExitReason;
 use otp_core::supervisor::{
     Backoff, ChildStatus, DynamicOptions, DynamicSupervisor, SupFlags, Supervisor,
 };

@@ -20,10 +20,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use otp_core::process::spawn_link;
+use otp_core::process::{ExitReason, Info, Pid};
 use otp_core::supervisor::{
     ChildSpec, ChildStatus, Restart, Shutdown, SupFlags, Supervisor, SupervisorRef,
 };
-use otp_core::{ExitReason, Info, Pid};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tokio::time::{Instant, sleep};
@@ -233,7 +233,7 @@ async fn run(seed: u64) {
         let status = tree.worker_status(w).await;
         if worker_up[w] {
             assert!(
-                matches!(status, ChildStatus::Running(p) if otp_core::is_alive(p)),
+                matches!(status, ChildStatus::Running(p) if otp_core::process::is_alive(p)),
                 "seed {seed}: w{w} should run, is {status:?}"
             );
         } else {

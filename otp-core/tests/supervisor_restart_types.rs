@@ -6,8 +6,8 @@ mod supervision;
 
 use std::time::Duration;
 
+use otp_core::process::{ExitReason, exit};
 use otp_core::supervisor::{ChildStatus, Restart, SupFlags, Supervisor, SupervisorRef};
-use otp_core::{ExitReason, exit};
 
 use common::watch_exit;
 use supervision::*;

@@ -8,8 +8,8 @@ mod supervision;
 use std::time::Duration;
 
 use otp_core::process::spawn_link_opt;
+use otp_core::process::{ExitReason, Pid, SpawnOptions, is_alive, spawn};
 use otp_core::supervisor::{ChildSpec, ChildType, Shutdown, SupFlags, Supervisor};
-use otp_core::{ExitReason, Pid, SpawnOptions, is_alive, spawn};
 use tokio::sync::oneshot;
 
 use common::watch_exit;
@@ -84,7 +84,7 @@ fn naughty_child() -> ChildSpec {
     ChildSpec::new("naughty_child", || async {
         let (ready_tx, ready) = oneshot::channel();
         let pid = spawn_link_opt(SpawnOptions::new().trap_exit(true), move |me| async move {
-            if let Some(parent) = otp_core::process_info(me.pid()).and_then(|i| i.parent) {
+            if let Some(parent) = otp_core::process::process_info(me.pid()).and_then(|i| i.parent) {
                 me.unlink(parent);
             }
             let _ = ready_tx.send(());
@@ -105,18 +105,28 @@ async fn child_unlink() {
         .await
         .unwrap();
     let child = sup.start_child(naughty_child()).await.unwrap().unwrap();
-    assert!(otp_core::process_info(child).unwrap().links.is_empty());
+    assert!(
+        otp_core::process::process_info(child)
+            .unwrap()
+            .links
+            .is_empty()
+    );
     let ended = watch_exit(child);
     let terminating = tokio::spawn({
         let sup = sup.clone();
         async move { sup.terminate_child("naughty_child").await }
     });
-    otp_core::send(sup.pid(), "foo").unwrap();
+    otp_core::name::send(sup.pid(), "foo").unwrap();
     terminating.await.unwrap().unwrap();
     assert_eq!(ended.await, ExitReason::Killed);
     // It did not hang: it has served the message sent meanwhile.
     settle(&sup).await;
-    assert_eq!(otp_core::process_info(sup.pid()).unwrap().mailbox_len, 0);
+    assert_eq!(
+        otp_core::process::process_info(sup.pid())
+            .unwrap()
+            .mailbox_len,
+        0
+    );
 }
 
 /// supervisor_SUITE: sup_stop_infinity — shutdown infinity, allowed for supervisors and
@@ -232,7 +242,7 @@ async fn parent_exit_stops_the_tree() {
     let sup = rx.await.unwrap();
     let a = pid_of(&sup, "a").await;
     let ended = watch_exit(sup.pid());
-    otp_core::send(parent, ()).unwrap();
+    otp_core::name::send(parent, ()).unwrap();
     assert_eq!(ended.await, ExitReason::Shutdown);
     assert_eq!(log.stopping(), ["b", "a"]);
     assert!(!is_alive(a));
@@ -251,7 +261,7 @@ async fn killed_supervisor_takes_its_children() {
     .unwrap();
     let a = watch_exit(pid_of(&sup, "a").await);
     let b = watch_exit(pid_of(&sup, "b").await);
-    otp_core::exit(sup.pid(), ExitReason::Kill);
+    otp_core::process::exit(sup.pid(), ExitReason::Kill);
     assert_eq!(sup.wait_exit().await, ExitReason::Killed);
     assert_eq!(a.await, ExitReason::Killed);
     assert_eq!(b.await, ExitReason::Killed);

@@ -8,8 +8,8 @@ mod supervision;
 
 use std::time::Duration;
 
+use otp_core::process::{ExitReason, is_alive};
 use otp_core::supervisor::{ChildStatus, Restart, SupFlags, Supervisor};
-use otp_core::{ExitReason, is_alive};
 
 use common::watch_exit;
 use supervision::*;

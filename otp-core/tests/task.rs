@@ -13,11 +13,12 @@ use std::future::{IntoFuture, pending};
 use std::time::Duration;
 
 use common::*;
-use otp_core::task::{DEFAULT_TIMEOUT, Task, TaskError};
-use otp_core::{
-    ExitReason, Info, Pid, SpawnOptions, current_pid, exit, is_alive, process_info, send, spawn,
+use otp_core::name::send;
+use otp_core::process::{
+    ExitReason, Info, Pid, SpawnOptions, current_pid, exit, is_alive, process_info, spawn,
     spawn_opt,
 };
+use otp_core::task::{DEFAULT_TIMEOUT, Task, TaskError};
 use tokio::sync::oneshot;
 use tokio::time::sleep;
 

@@ -8,10 +8,10 @@ use std::future::pending;
 use std::time::Duration;
 
 use common::*;
+use otp_core::process::{ExitReason, is_alive};
 use otp_core::task::{
     DEFAULT_TIMEOUT, OnYieldTimeout, Task, TaskError, YieldManyOptions, await_many, yield_many,
 };
-use otp_core::{ExitReason, is_alive};
 use tokio::time::{Instant, sleep};
 
 const MS: Duration = Duration::from_millis(1);

@@ -16,10 +16,10 @@ use std::time::Duration;
 use common::*;
 use futures_util::StreamExt;
 use futures_util::stream::FusedStream;
+use otp_core::process::{ExitReason, Info, Pid, SpawnOptions, current_pid, spawn_opt, wait_exit};
 use otp_core::task::{
     AsyncStreamError, OnTimeout, StreamExit, TaskError, async_stream, async_stream_from,
 };
-use otp_core::{ExitReason, Info, Pid, SpawnOptions, current_pid, spawn_opt, wait_exit};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::sleep;
 
@@ -42,7 +42,7 @@ async fn sleep_ms(ms: u64) -> u64 {
 /// Elixir's `&exit/1`: the task ends with an error reason named after its input.
 async fn exit_with(n: u64) -> u64 {
     let me = current_pid().expect("a task runs in a process");
-    otp_core::exit(me, reason(n));
+    otp_core::process::exit(me, reason(n));
     pending().await
 }
 
@@ -471,7 +471,7 @@ async fn t08_exits_are_elements_for_a_trapping_consumer() {
 async fn t08_a_crash_ends_a_non_trapping_consumer() {
     let (started_tx, mut started) = mpsc::unbounded_channel();
     let (seen_tx, mut seen) = mpsc::unbounded_channel();
-    let consumer = otp_core::spawn(move |_| async move {
+    let consumer = otp_core::process::spawn(move |_| async move {
         let s = async_stream([10, 20, FOREVER], move |ms| {
             let started_tx = started_tx.clone();
             async move {
@@ -507,7 +507,7 @@ async fn t08_a_crash_ends_a_non_trapping_consumer() {
 #[tokio::test]
 async fn t12_nolink_crashes_are_only_elements() {
     let (tx, rx) = oneshot::channel();
-    let consumer = otp_core::spawn(move |_| async move {
+    let consumer = otp_core::process::spawn(move |_| async move {
         let s = async_stream(1..=3, exit_with).link(false);
         let _ = tx.send(s.collect::<Vec<_>>().await);
     });
@@ -549,7 +549,7 @@ async fn t08_dropping_the_stream_kills_its_tasks() {
             let first = s.take(1).collect::<Vec<_>>().await;
             sleep(10 * MS).await;
             let mailbox: Vec<Info> = std::iter::from_fn(|| me.try_recv()).collect();
-            let links = otp_core::process_info(me.pid()).map(|i| i.links);
+            let links = otp_core::process::process_info(me.pid()).map(|i| i.links);
             let _ = tx.send((first, mailbox.len(), links));
         });
         let consumer_ended = watch_exit(consumer);
@@ -572,7 +572,7 @@ async fn t08_dropping_the_stream_kills_its_tasks() {
 #[tokio::test(start_paused = true)]
 async fn t08_a_consumer_ending_takes_the_tasks_down() {
     let (started_tx, mut started) = mpsc::unbounded_channel();
-    let consumer = otp_core::spawn(move |_| async move {
+    let consumer = otp_core::process::spawn(move |_| async move {
         let s = async_stream([FOREVER, FOREVER], move |ms| {
             let started_tx = started_tx.clone();
             async move {

@@ -19,6 +19,10 @@ use std::time::Duration;
 use common::*;
 use futures_util::future::{BoxFuture, poll_immediate};
 use futures_util::{FutureExt, StreamExt};
+use otp_core::process::{
+    ExitReason, Info, Pid, Process, SpawnOptions, current_pid, exit, is_alive, process_info,
+    spawn_opt,
+};
 use otp_core::supervisor::{
     ChildStatus, Restart, Shutdown, SpecError, SupFlags, Supervisor, SupervisorError,
     SupervisorStartError,
@@ -26,10 +30,6 @@ use otp_core::supervisor::{
 use otp_core::task::{
     OnTimeout, StreamExit, Task, TaskError, TaskOptions, TaskSupervisor, TaskSupervisorOptions,
     TaskSupervisorRef,
-};
-use otp_core::{
-    ExitReason, Info, Pid, Process, SpawnOptions, current_pid, exit, is_alive, process_info,
-    spawn_opt,
 };
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, sleep};

@@ -5,8 +5,10 @@
 
 use std::time::Duration;
 
+use otp_core::gen_server::{CallError, GenServer, ServerRef, handlers};
+use otp_core::name::register;
+use otp_core::process::ExitReason;
 use otp_core::telemetry::{GEN_SERVER_CALL, call_spans, set_call_spans};
-use otp_core::{CallError, ExitReason, GenServer, ServerRef, handlers, register};
 use otp_telemetry::testing::{EventCapture, attach_event_handlers};
 use otp_telemetry::{OwnedEvent, OwnedValue, PidValue, SPAN_CONTEXT_KEY};
 

@@ -10,6 +10,8 @@ mod supervision;
 
 use std::time::Duration;
 
+use otp_core::name::register;
+use otp_core::process::{ExitReason, Info, Pid, spawn, wait_exit};
 use otp_core::supervisor::{
     DynamicOptions, DynamicSupervisor, SupFlags, Supervisor, SupervisorError,
 };
@@ -17,7 +19,6 @@ use otp_core::telemetry::{
     CHILD_RESTART, CHILD_START, CHILD_START_ERROR, CHILD_TERMINATE, PROCESS_EXIT, PROCESS_SPAWN,
     SUPERVISOR_GIVE_UP,
 };
-use otp_core::{ExitReason, Info, Pid, register, spawn, wait_exit};
 use otp_telemetry::testing::{EventCapture, attach_event_handlers};
 use otp_telemetry::{OwnedEvent, OwnedValue, PidValue};
 
@@ -82,7 +83,7 @@ async fn spawn_and_exit_events_carry_pid_kind_parent_and_reason() {
     });
     let child = rx.await.unwrap();
     let ended = wait_exit(child);
-    otp_core::send(child, ()).unwrap();
+    otp_core::name::send(child, ()).unwrap();
     assert_eq!(ended.await, ExitReason::error("boom"));
     wait_exit(parent).await;
 
@@ -110,7 +111,7 @@ async fn exit_event_precedes_the_exit_being_seen_and_names_the_process() {
     });
     register("telemetry_events_named", worker).unwrap();
     let ended = wait_exit(worker);
-    otp_core::send(worker, ()).unwrap();
+    otp_core::name::send(worker, ()).unwrap();
     assert_eq!(ended.await, ExitReason::Shutdown);
     let events = about(&capture, "pid", &pid(worker));
     assert_eq!(events.len(), 1, "{events:?}");
@@ -129,7 +130,7 @@ async fn panic_exit_reports_reason_kind_panic() {
         }
     });
     let ended = wait_exit(worker);
-    otp_core::send(worker, ()).unwrap();
+    otp_core::name::send(worker, ()).unwrap();
     assert!(matches!(ended.await, ExitReason::Panic(_)));
     let events = about(&capture, "pid", &pid(worker));
     assert_eq!(text(&events[0], "reason_kind"), "panic");

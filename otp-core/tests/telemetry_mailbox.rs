@@ -3,11 +3,12 @@
 
 use std::num::NonZeroUsize;
 
+use otp_core::name::{register, send};
+use otp_core::process::{Pid, spawn, wait_exit};
 use otp_core::telemetry::{
     DEFAULT_MAILBOX_THRESHOLD, MAILBOX_OVER_THRESHOLD, VM_PROCESSES, emit_process_counts,
     mailbox_threshold, poller, set_mailbox_threshold,
 };
-use otp_core::{Pid, register, send, spawn, wait_exit};
 use otp_telemetry::testing::attach_event_handlers;
 use otp_telemetry::{OwnedValue, PidValue};
 use tokio::sync::oneshot;
@@ -110,8 +111,8 @@ async fn mailbox_over_threshold_once_per_crossing_and_process_counts() {
             .iter()
             .all(|e| e.meta("pid") != Some(&me_pid(other)))
     );
-    otp_core::exit(other, otp_core::ExitReason::Kill);
-    otp_core::exit(slow, otp_core::ExitReason::Kill);
+    otp_core::process::exit(other, otp_core::process::ExitReason::Kill);
+    otp_core::process::exit(slow, otp_core::process::ExitReason::Kill);
     wait_exit(slow).await;
     set_mailbox_threshold(NonZeroUsize::new(DEFAULT_MAILBOX_THRESHOLD));
 }

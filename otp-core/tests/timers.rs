@@ -6,7 +6,8 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use otp_core::{ExitReason, cancel_timer, exit, send_after, send_interval, spawn};
+use otp_core::process::{ExitReason, exit, spawn};
+use otp_core::timer::{cancel_timer, send_after, send_interval};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, advance};
 

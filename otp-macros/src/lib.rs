@@ -87,11 +87,11 @@ use proc_macro::TokenStream;
 ///     pub use otp::*;
 /// }
 ///
-/// #[derive(otp::GenServer, Default)]
+/// #[derive(otp::gen_server::GenServer, Default)]
 /// #[gen_server(crate = "crate::runtime")]
 /// struct Quiet;
 ///
-/// #[otp::handlers]
+/// #[otp::gen_server::handlers]
 /// impl Quiet {}
 /// # fn main() {}
 /// ```
@@ -114,7 +114,7 @@ use proc_macro::TokenStream;
 ///   a `ReplyTo<Self, T>`: the handler returns nothing (or an `Action`) and answers with
 ///   `reply.reply(value)` when it can, from anywhere.
 /// - `#[cast]` takes `&mut self` (or `&self`) and returns nothing or an `Action<Self>`.
-/// - `#[info]` takes one message; a message sent with `otp::send` reaches the first `#[info]`
+/// - `#[info]` takes one message; a message sent with `otp::name::send` reaches the first `#[info]`
 ///   handler whose type matches. The type may also be `ExitSignal` (trapped exits), `Down`
 ///   (monitors), `IdleTimeout` (after `Action::Timeout`) or `Info` (anything not handled
 ///   above it). Messages no handler takes are logged and dropped. Returns nothing or an

@@ -10,7 +10,7 @@ mod cache {
 
     // The `crate` option: the runtime named through a re-export (the facade's `core`), as a
     // crate that reaches it through a re-export of its own would name it.
-    use otp::core::{Action, Context, GenServer, ReplyThen, ReplyTo, handlers};
+    use otp::core::gen_server::{Action, Context, GenServer, ReplyThen, ReplyTo, handlers};
 
     /// A generic key-value cache. It keeps reply handles, which name the server, so the
     /// struct carries the bounds its `GenServer` impl needs.
@@ -89,7 +89,7 @@ mod cache {
         fn clear_and_stop(&mut self) -> ReplyThen<usize, Self> {
             let n = self.map.len();
             self.map.clear();
-            ReplyThen(n, Action::Stop(otp::ExitReason::Normal))
+            ReplyThen(n, Action::Stop(otp::process::ExitReason::Normal))
         }
     }
 }

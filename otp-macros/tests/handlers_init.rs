@@ -5,8 +5,9 @@
 
 use std::time::Duration;
 
+use otp::gen_server::StartError;
 use otp::prelude::*;
-use otp::{MailboxBound, Overflow, StartError};
+use otp::process::{MailboxBound, Overflow};
 
 #[derive(GenServer)]
 struct Pair {
@@ -19,7 +20,7 @@ impl Pair {
     /// Fails on an empty left; sleeps first if asked.
     #[init]
     async fn init(left: String, right: u32, ctx: &mut Context<Self>) -> Result<Self, ExitReason> {
-        assert_eq!(otp::current_pid(), Some(ctx.pid()));
+        assert_eq!(otp::process::current_pid(), Some(ctx.pid()));
         if right == 999 {
             tokio::time::sleep(Duration::from_secs(10)).await;
         }
@@ -114,7 +115,10 @@ async fn struct_options_name_call_timeout_mailbox() {
     assert_eq!(Registered::CALL_TIMEOUT, Duration::from_millis(50));
     let server = Registered::start().await.unwrap();
     // The name.
-    assert_eq!(otp::whereis("macro_tests_registered"), Some(server.pid()));
+    assert_eq!(
+        otp::name::whereis("macro_tests_registered"),
+        Some(server.pid())
+    );
     assert_eq!(
         ServerRef::<Registered>::whereis("macro_tests_registered"),
         Some(server.clone())
@@ -136,7 +140,7 @@ async fn struct_options_name_call_timeout_mailbox() {
     server.block(1).unwrap();
     server.block(2).unwrap();
     match server.block(3) {
-        Err(otp::CastError::MailboxFull(m)) => {
+        Err(otp::gen_server::CastError::MailboxFull(m)) => {
             assert_eq!(format!("{m:?}"), "RegisteredCast::Block(..)")
         }
         other => panic!("expected a full mailbox, got {other:?}"),
@@ -147,7 +151,7 @@ async fn struct_options_name_call_timeout_mailbox() {
     ))
     .await
     .unwrap();
-    assert_eq!(otp::whereis("macro_tests_other"), Some(other.pid()));
+    assert_eq!(otp::name::whereis("macro_tests_other"), Some(other.pid()));
 }
 
 #[derive(GenServer, Default)]
@@ -170,6 +174,6 @@ async fn infinite_call_timeout_and_hibernate_after() {
     let p = Patient::start_link().await.unwrap();
     assert_eq!(p.wait(3_600).await, Ok(3_600));
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let info = otp::process_info(p.pid()).unwrap();
-    assert_eq!(info.status, otp::ProcessStatus::Hibernating);
+    let info = otp::process::process_info(p.pid()).unwrap();
+    assert_eq!(info.status, otp::process::ProcessStatus::Hibernating);
 }

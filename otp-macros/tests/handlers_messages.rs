@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use otp::prelude::*;
-use otp::{Down, ExitSignal};
+use otp::process::{Down, ExitSignal};
 use tokio::sync::mpsc;
 
-/// A tick, sent untyped with `otp::send`.
+/// A tick, sent untyped with `otp::name::send`.
 #[derive(Debug)]
 struct Tick(u32);
 
@@ -157,10 +157,10 @@ async fn casts_sync_and_async_in_order() {
 #[tokio::test]
 async fn info_dispatched_by_type() {
     let (w, mut rx) = start(false).await;
-    otp::send(w.pid(), Tick(7)).unwrap();
-    otp::send(w.pid(), Label("hello")).unwrap();
-    otp::send(w.pid(), 42u8).unwrap();
-    otp::send(w.pid(), Tick(8)).unwrap();
+    otp::name::send(w.pid(), Tick(7)).unwrap();
+    otp::name::send(w.pid(), Label("hello")).unwrap();
+    otp::name::send(w.pid(), 42u8).unwrap();
+    otp::name::send(w.pid(), Tick(8)).unwrap();
     assert_eq!(rx.recv().await, Some(Seen::Tick(7)));
     assert_eq!(rx.recv().await, Some(Seen::Label("hello")));
     assert_eq!(rx.recv().await, Some(Seen::Other("u8".into())));
@@ -172,7 +172,7 @@ async fn info_dispatched_by_type() {
 async fn exit_signals_and_downs_reach_their_handlers() {
     let (w, mut rx) = start(true).await;
     let target = w.pid();
-    otp::exit(target, ExitReason::shutdown_with("bye"));
+    otp::process::exit(target, ExitReason::shutdown_with("bye"));
     assert_eq!(
         rx.recv().await,
         Some(Seen::Exit(ExitReason::shutdown_with("bye")))
@@ -184,7 +184,7 @@ async fn exit_signals_and_downs_reach_their_handlers() {
     #[handlers]
     impl Short {}
     let short = Short::start().await.unwrap();
-    otp::send(target, MonitorThis(short.pid())).unwrap();
+    otp::name::send(target, MonitorThis(short.pid())).unwrap();
     // The monitor is set once the message is handled: a cast behind it is handled after.
     w.record(0).unwrap();
     assert_eq!(rx.recv().await, Some(Seen::Cast(0)));

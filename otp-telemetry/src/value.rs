@@ -3,14 +3,14 @@
 //! Metadata is passed as a borrowed slice of `(&str, Value<'_>)` pairs, so an emitter builds it on
 //! the stack and pays nothing (no allocation, no formatting) when no handler listens.
 //!
-//! This crate depends on nothing of ours, so it cannot name `otp_core::Pid`. Pids are carried as a
-//! [`PidValue`] with the same three parts as `otp_core::Pid` (node, serial, creation), which
+//! This crate depends on nothing of ours, so it cannot name `otp_core::process::Pid`. Pids are carried as a
+//! [`PidValue`] with the same three parts as `otp_core::process::Pid` (node, serial, creation), which
 //! otp-core converts into. Any other value (an exit reason, an address) goes through
 //! [`Value::Display`], a borrowed `Display` formatted only if a handler asks for it.
 
 use std::fmt;
 
-/// A pid as seen by telemetry: the parts of `otp_core::Pid`, printed the same way, `<node.serial.creation>`.
+/// A pid as seen by telemetry: the parts of `otp_core::process::Pid`, printed the same way, `<node.serial.creation>`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
 pub struct PidValue {
     /// The node number (0 for the local node).

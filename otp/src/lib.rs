@@ -7,12 +7,12 @@
 //! |---|---|
 //! | [`otp-core`](otp_core) | processes, links, monitors, names, `Registry`, timers, `GenServer`, supervisors, tasks, applications |
 //! | [`otp-telemetry`](telemetry) | the event bus, metrics, the poller, the `tracing` bridge (feature `telemetry`, on by default; its Prometheus endpoint with feature `prometheus`); the runtime's own events are listed in [`core::telemetry`] |
-//! | `otp-macros` | [`#[derive(GenServer)]`](macro@GenServer) and [`#[handlers]`](macro@handlers), re-exported through `otp-core` |
+//! | `otp-macros` | [`#[derive(GenServer)]`](macro@gen_server::GenServer) and [`#[handlers]`](macro@gen_server::handlers), re-exported through `otp-core` |
 //!
 //! A server is a struct for its state and an impl block of handlers; the macros generate its
 //! message types, its `GenServer` impl, its start functions and a typed client (the trait
 //! `GreeterClient` here, implemented for `ServerRef<Greeter>`). The guide is on
-//! [`#[derive(GenServer)]`](macro@GenServer).
+//! [`#[derive(GenServer)]`](macro@gen_server::GenServer).
 //!
 //! ```
 //! use otp::prelude::*;
@@ -41,9 +41,14 @@
 //! # }
 //! ```
 //!
-//! Beneath the macros is the trait [`GenServer`](trait@GenServer), which you can implement by
-//! hand for full control: your own message types, and each callback's [`Init`], [`CallResult`]
-//! or [`Action`] result. The [`gen_server`] module shows the hand-written form.
+//! Beneath the macros is the trait [`GenServer`](trait@gen_server::GenServer), which you can
+//! implement by hand for full control: your own message types, and each callback's
+//! [`Init`](gen_server::Init), [`CallResult`](gen_server::CallResult) or
+//! [`Action`](gen_server::Action) result. The [`gen_server`] module shows the hand-written form.
+//!
+//! Every item has one path, in the module of its concept ([`process`], [`node`], [`name`],
+//! [`timer`], [`registry`], [`gen_server`], [`supervisor`], [`task`], [`application`]), as in
+//! `otp-core`; [`prelude`] gathers the names most programs need.
 
 pub use otp_core as core;
 pub use otp_core::*;
@@ -53,10 +58,18 @@ pub use otp_telemetry as telemetry;
 
 /// The names most programs need, in one import.
 pub mod prelude {
-    pub use otp_core::{
-        Action, Application, CallError, CallResult, ChildSpec, Context, DynamicOptions,
-        DynamicSupervisor, ExitReason, GenServer, IdleTimeout, Info, Init, Pid, Process, ReplyThen,
-        ReplyTo, Restart, ServerRef, Shutdown, StartOptions, SupFlags, Supervisor, Task, call,
-        cast, exit, handle_continue, handlers, info, init, send, spawn, spawn_link, terminate,
+    pub use otp_core::application::Application;
+    pub use otp_core::gen_server::{
+        Action, CallError, CallResult, Context, GenServer, IdleTimeout, Init, ReplyThen, ReplyTo,
+        ServerRef, StartOptions, call, cast, handle_continue, handlers, info, init, terminate,
     };
+    pub use otp_core::name::send;
+    pub use otp_core::process::{
+        ExitReason, Info, Pid, Process, exit, spawn, spawn_link, wait_exit,
+    };
+    pub use otp_core::supervisor::{
+        ChildSpec, DynamicOptions, DynamicSupervisor, Restart, Shutdown, SupFlags, Supervisor,
+        SupervisorHandle, SupervisorRef,
+    };
+    pub use otp_core::task::Task;
 }

@@ -1,7 +1,8 @@
 //! Our otp-core `GenServer`, and our `Supervisor` for the supervision workloads.
 
+use otp_core::gen_server::{Action, CallResult, Context, GenServer, Init, ServerRef};
+use otp_core::process::ExitReason;
 use otp_core::supervisor::{ChildSpec, SupFlags, Supervisor, SupervisorRef};
-use otp_core::{Action, CallResult, Context, ExitReason, GenServer, Init, ServerRef};
 use tokio::sync::mpsc;
 
 use crate::harness::crash;

@@ -2,8 +2,9 @@
 //! counter as [`otp`](super::otp), to show what the macros cost (nothing, they should). Under
 //! the supervisor, the derived servers' generated `child_spec` describes the children.
 
+use otp_core::gen_server::{Context, GenServer, ServerRef};
+use otp_core::process::ExitReason;
 use otp_core::supervisor::{ChildSpec, Supervisor, SupervisorRef};
-use otp_core::{Context, ExitReason, GenServer, ServerRef};
 use tokio::sync::mpsc;
 
 use super::otp::sup_flags;
@@ -16,7 +17,7 @@ pub struct Counter {
     n: u64,
 }
 
-#[otp_core::handlers]
+#[otp_core::gen_server::handlers]
 impl Counter {
     #[init]
     fn init(n: u64) -> Self {
@@ -66,7 +67,7 @@ impl Server for OtpMacroServer {
 #[derive(GenServer)]
 pub struct Crasher;
 
-#[otp_core::handlers]
+#[otp_core::gen_server::handlers]
 impl Crasher {
     /// Sends the new child's handle on `running`.
     #[init]

@@ -48,10 +48,10 @@ pub fn deferred_reply<S: GenServer, T>(
 /// too (`extern crate self as otp_core` in `lib.rs`).
 #[cfg(all(test, feature = "macros"))]
 mod tests {
-    #[derive(crate::GenServer, Default)]
+    #[derive(crate::gen_server::GenServer, Default)]
     struct Quiet;
 
-    #[crate::handlers]
+    #[crate::gen_server::handlers]
     impl Quiet {
         #[call]
         fn ping(&self) -> &'static str {

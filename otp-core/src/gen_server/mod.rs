@@ -3,7 +3,7 @@
 //! Implement [`GenServer`] on your state type, then start it with [`GenServer::start`] or
 //! [`GenServer::start_link`] and talk to it through the typed [`ServerRef`]: `call` waits for a
 //! reply (5 s by default), `cast` returns at once. Untyped messages sent with
-//! [`send`](crate::send), timer messages, trapped exit signals and monitor notifications arrive in
+//! [`send`](crate::name::send), timer messages, trapped exit signals and monitor notifications arrive in
 //! [`handle_info`](GenServer::handle_info).
 //!
 //! The callbacks follow Erlang's `gen_server`: `init` may start the server, ignore the start or
@@ -20,7 +20,7 @@
 //! full control.
 //!
 //! ```
-//! use otp_core::{Action, CallResult, Context, GenServer, Init};
+//! use otp_core::gen_server::{Action, CallResult, Context, GenServer, Init};
 //!
 //! struct Counter(u64);
 //!
@@ -71,7 +71,10 @@ pub use self::request::ReplyTo;
 pub use self::server_ref::{ServerRef, WithTimeout};
 pub use self::start::{ServerName, StartError, StartOptions, ViaName};
 use crate::exit::ExitReason;
+pub use crate::message::IdleTimeout;
 use crate::message::Info;
+#[cfg(feature = "macros")]
+pub use otp_macros::{GenServer, call, cast, handle_continue, handlers, info, init, terminate};
 
 /// The default timeout of [`ServerRef::call`]: 5 seconds, as in Erlang and Elixir.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -203,7 +206,7 @@ pub trait GenServer: Sized + Send + 'static {
     }
 
     /// Serves any other message: untyped messages (dispatch them by type with
-    /// [`Message::downcast`](crate::Message::downcast)), timers, trapped exits, `Down`s, and the
+    /// [`Message::downcast`](crate::process::Message::downcast)), timers, trapped exits, `Down`s, and the
     /// idle timeout.
     fn handle_info(
         &mut self,
@@ -274,7 +277,7 @@ pub trait GenServer: Sized + Send + 'static {
 }
 
 /// Logs a message a server did not handle, as Elixir's default `handle_info/2` does.
-pub fn unexpected_info<S>(pid: crate::Pid, info: &Info) {
+pub fn unexpected_info<S>(pid: crate::process::Pid, info: &Info) {
     let what = match info {
         Info::Message(m) => m.type_name().to_owned(),
         other => format!("{other:?}"),

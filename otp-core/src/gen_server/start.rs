@@ -19,7 +19,7 @@ use crate::process::{
 };
 
 /// A name service a server can be registered in, as Erlang's `{via, Module, Name}`: one name in
-/// it, bound to this value. [`Registry::via`](crate::Registry::via) returns one.
+/// it, bound to this value. [`Registry::via`](crate::registry::Registry::via) returns one.
 pub trait ViaName: Send + Sync + 'static {
     /// Registers `pid` under this name; on conflict, returns the pid holding it. The name must
     /// be released when `pid` ends.
@@ -33,9 +33,9 @@ pub trait ViaName: Send + Sync + 'static {
 /// The name a server is registered under when it starts.
 #[derive(Clone)]
 pub enum ServerName {
-    /// A local name (see [`register`](crate::register)).
+    /// A local name (see [`register`](crate::name::register)).
     Local(Name),
-    /// A name in another name service, such as a [`Registry`](crate::Registry).
+    /// A name in another name service, such as a [`Registry`](crate::registry::Registry).
     Via(Arc<dyn ViaName>),
 }
 
@@ -43,14 +43,14 @@ impl ServerName {
     /// The process registered under this name, if any.
     pub fn whereis(&self) -> Option<Pid> {
         match self {
-            ServerName::Local(n) => crate::whereis(n),
+            ServerName::Local(n) => crate::name::whereis(n),
             ServerName::Via(v) => v.whereis_name(),
         }
     }
 
     fn register(&self, pid: Pid) -> Result<(), StartError> {
         match self {
-            ServerName::Local(n) => match crate::register(n, pid) {
+            ServerName::Local(n) => match crate::name::register(n, pid) {
                 Ok(()) => Ok(()),
                 Err(RegisterError::Taken { holder, .. }) => Err(StartError::AlreadyStarted(holder)),
                 Err(e) => Err(StartError::Stopped(ExitReason::error(e))),

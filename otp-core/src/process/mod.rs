@@ -17,7 +17,7 @@
 //! [`Info::Down`] with the monitor's reference, the pid and the reason (`NoProc` at once if it
 //! was already gone).
 //!
-//! Every process belongs to a [`Node`](crate::node::Node): its pid says which, and the
+//! Every process belongs to a [`Node`]: its pid says which, and the
 //! operations that find a process by its pid look in the node of the code that calls them.
 //!
 //! ```

@@ -203,7 +203,7 @@ impl RestartState {
                 ctx.send_after(again, delay);
             }
             None => {
-                let _ = crate::send(ctx.pid(), again);
+                let _ = crate::name::send(ctx.pid(), again);
             }
         }
     }

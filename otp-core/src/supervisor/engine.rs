@@ -334,7 +334,7 @@ impl<A: Clone + Send + 'static> Engine<A> {
     pub(crate) fn count_children(&self) -> ChildCounts {
         let mut counts = ChildCounts::default();
         for c in self.children.values() {
-            let active = matches!(c.state, State::Running(pid) if crate::is_alive(pid));
+            let active = matches!(c.state, State::Running(pid) if crate::process::is_alive(pid));
             counts.add(c.spec.child_type(), active);
         }
         counts

@@ -59,7 +59,8 @@
 //! ```
 //! use otp_core::process::spawn_link;
 //! use otp_core::supervisor::{ChildSpec, ChildStatus, Restart, SupFlags, Supervisor};
-//! use otp_core::{Context, ExitReason, GenServer, Init, Pid, exit, wait_exit};
+//! use otp_core::gen_server::{Context, GenServer, Init};
+//! use otp_core::process::{ExitReason, Pid, exit, wait_exit};
 //!
 //! struct Counter(u64);
 //!
@@ -112,10 +113,10 @@
 //! (SUP-01). So a child whose start never returns — an `init` waiting for a database that never
 //! answers — blocks the supervisor's own start, and `Supervisor::start_link` with it; on a
 //! restart, it blocks the running supervisor (no calls answered, no exits handled). Bound such
-//! a start with a start timeout: for a GenServer, [`StartOptions::timeout`](crate::StartOptions::timeout)
+//! a start with a start timeout: for a GenServer, [`StartOptions::timeout`](crate::gen_server::StartOptions::timeout)
 //! (given to `start_link_with`, or returned by the server's
-//! [`start_options`](crate::GenServer::start_options)). The start then fails with
-//! [`StartError::Timeout`](crate::StartError::Timeout) and leaves no process, name or link
+//! [`start_options`](crate::gen_server::GenServer::start_options)). The start then fails with
+//! [`StartError::Timeout`](crate::gen_server::StartError::Timeout) and leaves no process, name or link
 //! behind, and the supervisor treats it as any failed start: its own start fails naming the
 //! child (SUP-19), a failed restart is retried and counts toward the intensity (SUP-12).
 //!
@@ -123,7 +124,7 @@
 //! use std::time::Duration;
 //!
 //! use otp_core::supervisor::{ChildSpec, SupFlags, Supervisor, SupervisorStartError};
-//! use otp_core::{Context, GenServer, Init, StartOptions};
+//! use otp_core::gen_server::{Context, GenServer, Init, StartOptions};
 //!
 //! /// A server whose `init` waits for a dependency that never answers.
 //! struct Stuck;

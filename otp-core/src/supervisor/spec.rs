@@ -270,7 +270,7 @@ where
 /// ```
 /// use std::time::Duration;
 /// use otp_core::supervisor::{ChildSpec, Restart, Shutdown};
-/// # use otp_core::{Action, CallResult, Context, GenServer, Init};
+/// # use otp_core::gen_server::{Context, GenServer, Init};
 /// # struct Counter(u64);
 /// # impl GenServer for Counter {
 /// #     type Args = u64; type Call = (); type Reply = u64; type Cast = (); type Continue = ();

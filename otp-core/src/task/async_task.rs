@@ -78,7 +78,7 @@ impl<T: Send + 'static> Task<T> {
     /// Runs `future` as a new process and returns its handle. From inside a process, the task is
     /// linked to it (T-01); see the [type docs](Task).
     ///
-    /// The future runs inside the task's process, so [`current_pid`](crate::current_pid) and
+    /// The future runs inside the task's process, so [`current_pid`](crate::process::current_pid) and
     /// nested tasks work there; a panic in it is caught and becomes the task's exit reason
     /// ([`ExitReason::Panic`]).
     ///

@@ -4,7 +4,7 @@
 //! A [`Task`] is an ordinary process: [`Task::spawn`] runs a future in a new process and
 //! returns a handle to wait for its value. The process fails alone: a panic in the future is
 //! caught at the process boundary and becomes the task's exit reason
-//! ([`ExitReason::Panic`](crate::ExitReason::Panic)), never the caller's panic. Spawned from
+//! ([`ExitReason::Panic`](crate::process::ExitReason::Panic)), never the caller's panic. Spawned from
 //! inside a process, the task is **linked** to it (T-01), with the exit-reason matrix's usual
 //! effects: a task that crashes brings down a caller that does not trap exits, and a caller
 //! that crashes brings down its task. The handle **monitors** the task: it gives the value, or
@@ -29,7 +29,7 @@
 //!
 //! ```
 //! use otp_core::task::{TaskError, TaskSupervisor, TaskSupervisorOptions};
-//! use otp_core::ExitReason;
+//! use otp_core::process::ExitReason;
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
 //! let sup = TaskSupervisor::start_link(TaskSupervisorOptions::new()).await.unwrap();
@@ -44,7 +44,7 @@
 //! Where Elixir *exits the caller* (a task that failed or timed out under `await`, a stream
 //! element that timed out under `on_timeout: :exit`), these return a typed error and the caller
 //! decides; `?` in a process body returning `Result<_, ExitReason>` gives Elixir's behaviour
-//! back (a [`TaskError`] converts into the [`ExitReason`](crate::ExitReason) the caller ends
+//! back (a [`TaskError`] converts into the [`ExitReason`](crate::process::ExitReason) the caller ends
 //! with). Other differences, each a Rust idiom:
 //!
 //! - Dropping a [`Task`] while it runs shuts the task down (unlinked, then an exit signal
@@ -53,7 +53,7 @@
 //! - Any holder of the handle may await it (Elixir: only the owner).
 //! - The reply and the `:DOWN` are read by the handle, not from the caller's mailbox; a caller
 //!   that traps exits still gets the link's exit message when the task ends, as in Elixir.
-//! - `$callers` (T-13) is not kept; a task's [`parent`](crate::ProcessInfo::parent) is the
+//! - `$callers` (T-13) is not kept; a task's [`parent`](crate::process::ProcessInfo::parent) is the
 //!   process that spawned it.
 //!
 //! All timeouts take `Duration::MAX` for Elixir's `:infinity`. Time is tokio's, so tests drive
@@ -62,7 +62,7 @@
 //! ```
 //! use std::time::Duration;
 //! use otp_core::task::{Task, TaskError, await_many};
-//! use otp_core::ExitReason;
+//! use otp_core::process::ExitReason;
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
 //! // A value, within the default 5 s.

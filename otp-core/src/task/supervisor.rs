@@ -71,7 +71,7 @@ const DEFAULT_SHUTDOWN: Shutdown = Shutdown::Timeout(DEFAULT_WORKER_SHUTDOWN);
 /// - `$callers` (T-13) is not kept; a task's parent is the supervisor.
 ///
 /// ```
-/// use otp_core::ExitReason;
+/// use otp_core::process::ExitReason;
 /// use otp_core::task::{TaskError, TaskSupervisor, TaskSupervisorOptions};
 /// use otp_core::supervisor::SupervisorError;
 ///
@@ -96,7 +96,7 @@ const DEFAULT_SHUTDOWN: Shutdown = Shutdown::Timeout(DEFAULT_WORKER_SHUTDOWN);
 ///
 /// // Stopping the supervisor stops its tasks.
 /// sup.stop().await.unwrap();
-/// assert!(!otp_core::is_alive(a) && !otp_core::is_alive(b));
+/// assert!(!otp_core::process::is_alive(a) && !otp_core::process::is_alive(b));
 /// # }
 /// ```
 #[derive(Debug)]

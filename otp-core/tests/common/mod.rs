@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 use futures_util::future::Shared;
-use otp_core::{ExitReason, Info, Pid, Process, SpawnOptions, spawn, spawn_opt, wait_exit};
+use otp_core::process::{
+    ExitReason, Info, Pid, Process, SpawnOptions, spawn, spawn_opt, wait_exit,
+};
 use tokio::sync::{mpsc, oneshot};
 
 /// How long a test waits for something that must happen before failing instead of hanging.
@@ -23,7 +25,7 @@ pub fn quiet_panics() {
     ONCE.call_once(|| {
         let default = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if otp_core::current_pid().is_none() {
+            if otp_core::process::current_pid().is_none() {
                 default(info);
             }
         }));
@@ -226,7 +228,7 @@ pub fn expect_exit(info: Info) -> (Option<Pid>, ExitReason) {
 }
 
 /// The `Down` inside an [`Info`], failing the test for anything else.
-pub fn expect_down(info: Info) -> otp_core::Down {
+pub fn expect_down(info: Info) -> otp_core::process::Down {
     match info {
         Info::Down(d) => d,
         other => panic!("expected a Down message, got {other:?}"),

@@ -7,11 +7,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use otp_core::name::send;
 use otp_core::process::spawn_link_opt;
+use otp_core::process::{ExitReason, Info, Pid, SpawnOptions, wait_exit};
 use otp_core::supervisor::{
     ChildInfo, ChildSpec, ChildStartError, ChildStatus, DynamicSupervisorRef, SupervisorRef,
 };
-use otp_core::{ExitReason, Info, Pid, SpawnOptions, send, wait_exit};
 
 use tokio::sync::{mpsc, oneshot};
 

@@ -50,13 +50,13 @@ impl<'a> Gen<'a> {
                         #default_doc
                         #[doc = ""]
                         #[doc = "Fails with a `CallError` if the server is gone, exits during the call, or does not reply within the call timeout (the server's own, or the one given with `with_timeout`)."]
-                        fn #ident(&self, #(#names: #types),*) -> impl ::core::future::Future<Output = ::core::result::Result<#reply, #krate::CallError>> + ::core::marker::Send {
-                            let call = #krate::ServerHandle::call(self, #call_enum::#request);
+                        fn #ident(&self, #(#names: #types),*) -> impl ::core::future::Future<Output = ::core::result::Result<#reply, #krate::gen_server::CallError>> + ::core::marker::Send {
+                            let call = #krate::gen_server::ServerHandle::call(self, #call_enum::#request);
                             async move {
                                 #[allow(unreachable_patterns)]
                                 match call.await {
                                     ::core::result::Result::Ok(#reply_enum::#v(reply)) => ::core::result::Result::Ok(reply),
-                                    ::core::result::Result::Ok(_) => ::core::result::Result::Err(#krate::CallError::WrongReply),
+                                    ::core::result::Result::Ok(_) => ::core::result::Result::Err(#krate::gen_server::CallError::WrongReply),
                                     ::core::result::Result::Err(e) => ::core::result::Result::Err(e),
                                 }
                             }
@@ -72,8 +72,8 @@ impl<'a> Gen<'a> {
                         #default_doc
                         #[doc = ""]
                         #[doc = "Returns at once. Fails only if the server's mailbox is bounded and full, handing the message back."]
-                        fn #ident(&self, #(#names: #types),*) -> ::core::result::Result<(), #krate::CastError<#cast_enum #args>> {
-                            #krate::ServerHandle::cast(self, #cast_enum::#request)
+                        fn #ident(&self, #(#names: #types),*) -> ::core::result::Result<(), #krate::gen_server::CastError<#cast_enum #args>> {
+                            #krate::gen_server::ServerHandle::cast(self, #cast_enum::#request)
                         }
                     }
                 }
@@ -86,14 +86,14 @@ impl<'a> Gen<'a> {
             g.params.push(syn::parse_quote!(__E));
             g.make_where_clause()
                 .predicates
-                .push(syn::parse_quote!(__E: #krate::ServerHandle<Server = #self_ty>));
+                .push(syn::parse_quote!(__E: #krate::gen_server::ServerHandle<Server = #self_ty>));
             g
         };
         let (endpoint_impl, _, endpoint_where) = endpoint_generics.split_for_impl();
         quote! {
             #[doc = #doc]
             #[allow(dead_code)]
-            #vis trait #client<#params>: #krate::ServerHandle<Server = #self_ty> #where_clause {
+            #vis trait #client<#params>: #krate::gen_server::ServerHandle<Server = #self_ty> #where_clause {
                 #(#methods)*
             }
 

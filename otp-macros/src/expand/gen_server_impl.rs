@@ -44,11 +44,11 @@ impl<'a> Gen<'a> {
                         quote!(#krate::gen_server::derive_support::init_result(#call))
                     }
                     Output::Init => call,
-                    _ => quote!(#krate::Init::Ok(#call)),
+                    _ => quote!(#krate::gen_server::Init::Ok(#call)),
                 };
                 quote! {
                     type Args = #args_ty;
-                    async fn init(args: Self::Args, ctx: &mut #krate::Context<Self>) -> #krate::Init<Self> {
+                    async fn init(args: Self::Args, ctx: &mut #krate::gen_server::Context<Self>) -> #krate::gen_server::Init<Self> {
                         #unpack
                         #result
                     }
@@ -60,8 +60,8 @@ impl<'a> Gen<'a> {
                 };
                 quote! {
                     type Args = ();
-                    async fn init(_args: (), _ctx: &mut #krate::Context<Self>) -> #krate::Init<Self> {
-                        #krate::Init::Ok(#from_default)
+                    async fn init(_args: (), _ctx: &mut #krate::gen_server::Context<Self>) -> #krate::gen_server::Init<Self> {
+                        #krate::gen_server::Init::Ok(#from_default)
                     }
                 }
             }
@@ -77,22 +77,22 @@ impl<'a> Gen<'a> {
                 let action = self.to_action(h, call);
                 quote! {{
                     let __reply = #krate::gen_server::derive_support::deferred_reply(ctx, #reply_enum::#v);
-                    #krate::CallResult::NoReply(#action)
+                    #krate::gen_server::CallResult::NoReply(#action)
                 }}
             } else {
                 match h.output {
                     Output::ReplyThen(_) => quote! {{
-                        let #krate::ReplyThen(reply, then) = #call;
-                        #krate::CallResult::ReplyThen(#reply_enum::#v(reply), then)
+                        let #krate::gen_server::ReplyThen(reply, then) = #call;
+                        #krate::gen_server::CallResult::ReplyThen(#reply_enum::#v(reply), then)
                     }},
-                    _ => quote!(#krate::CallResult::Reply(#reply_enum::#v(#call))),
+                    _ => quote!(#krate::gen_server::CallResult::Reply(#reply_enum::#v(#call))),
                 }
             };
             quote!(#pat => #body,)
         });
         let call_phantom = phantom_of(call_enum);
         let handle_call = quote! {
-            async fn handle_call(&mut self, request: Self::Call, ctx: &mut #krate::Context<Self>) -> #krate::CallResult<Self> {
+            async fn handle_call(&mut self, request: Self::Call, ctx: &mut #krate::gen_server::Context<Self>) -> #krate::gen_server::CallResult<Self> {
                 match request {
                     #(#call_arms)*
                     #call_phantom
@@ -113,7 +113,7 @@ impl<'a> Gen<'a> {
             });
             let phantom = phantom_of(enum_);
             quote! {
-                async fn #callback(&mut self, message: Self::#arg, ctx: &mut #krate::Context<Self>) -> #krate::Action<Self> {
+                async fn #callback(&mut self, message: Self::#arg, ctx: &mut #krate::gen_server::Context<Self>) -> #krate::gen_server::Action<Self> {
                     match message {
                         #(#arms)*
                         #phantom
@@ -136,17 +136,17 @@ impl<'a> Gen<'a> {
                 let fields = [format_ident!("__m0")];
                 let body = self.to_action(h, self.invoke(h, true, &fields));
                 quote! {
-                    let info = match #krate::Info::take::<#ty>(info) {
+                    let info = match #krate::process::Info::take::<#ty>(info) {
                         ::core::result::Result::Ok(__m0) => return #body,
                         ::core::result::Result::Err(info) => info,
                     };
                 }
             });
             quote! {
-                async fn handle_info(&mut self, info: #krate::Info, ctx: &mut #krate::Context<Self>) -> #krate::Action<Self> {
+                async fn handle_info(&mut self, info: #krate::process::Info, ctx: &mut #krate::gen_server::Context<Self>) -> #krate::gen_server::Action<Self> {
                     #(#tries)*
                     #krate::gen_server::unexpected_info::<Self>(ctx.pid(), &info);
-                    #krate::Action::NoReply
+                    #krate::gen_server::Action::NoReply
                 }
             }
         });
@@ -154,7 +154,7 @@ impl<'a> Gen<'a> {
         let terminate = self.of(Kind::Terminate).next().map(|h| {
             let call = self.invoke(h, true, &[]);
             quote! {
-                async fn terminate(&mut self, reason: &#krate::ExitReason, ctx: &mut #krate::Context<Self>) {
+                async fn terminate(&mut self, reason: &#krate::process::ExitReason, ctx: &mut #krate::gen_server::Context<Self>) {
                     #call;
                 }
             }
@@ -164,7 +164,7 @@ impl<'a> Gen<'a> {
         quote! {
             #[automatically_derived]
             #[allow(unused_variables, clippy::unused_unit, clippy::let_unit_value)]
-            impl #impl_generics #krate::GenServer for #self_ty #where_clause {
+            impl #impl_generics #krate::gen_server::GenServer for #self_ty #where_clause {
                 type Call = #call_enum #args;
                 type Reply = #reply_enum #args;
                 type Cast = #cast_enum #args;
@@ -211,16 +211,16 @@ impl<'a> Gen<'a> {
                 Span::call_site(),
             );
             steps.push(quote! {
-                .mailbox(#krate::MailboxBound::new(
+                .mailbox(#krate::process::MailboxBound::new(
                     ::core::num::NonZeroUsize::MIN.saturating_add(#capacity),
-                    #krate::Overflow::#policy,
+                    #krate::process::Overflow::#policy,
                 ))
             });
         }
         let start_options = (!steps.is_empty()).then(|| {
             quote! {
-                fn start_options() -> #krate::StartOptions {
-                    #krate::StartOptions::new() #(#steps)*
+                fn start_options() -> #krate::gen_server::StartOptions {
+                    #krate::gen_server::StartOptions::new() #(#steps)*
                 }
             }
         });
@@ -266,7 +266,7 @@ impl<'a> Gen<'a> {
         let krate = &self.server.krate;
         match h.output {
             Output::Action => out,
-            _ => quote!({ #out; #krate::Action::NoReply }),
+            _ => quote!({ #out; #krate::gen_server::Action::NoReply }),
         }
     }
 

@@ -213,8 +213,8 @@ mod tests {
             quote!({ #[gen_server(crate = "my::rt", restart = "transient")] struct Counter; } #block),
         );
         for item in [
-            "my :: rt :: GenServer for Counter",
-            "my :: rt :: ServerHandle :: call",
+            "my :: rt :: gen_server :: GenServer for Counter",
+            "my :: rt :: gen_server :: ServerHandle :: call",
             "my :: rt :: supervisor :: ChildSpec",
         ] {
             assert!(out.contains(item), "no `{item}` in {out}");
@@ -232,7 +232,10 @@ mod tests {
         );
 
         let out = expand(quote!({ struct Counter; } #block));
-        assert!(out.contains(":: otp :: GenServer for Counter"), "{out}");
+        assert!(
+            out.contains(":: otp :: gen_server :: GenServer for Counter"),
+            "{out}"
+        );
     }
 
     /// Mistakes give errors (and the block back), not generated code.

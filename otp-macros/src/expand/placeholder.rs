@@ -25,13 +25,13 @@ pub fn placeholder(server: &Server, block: &Block) -> TokenStream {
         #item
 
         #[automatically_derived]
-        impl #impl_generics #krate::GenServer for #self_ty #where_clause {
+        impl #impl_generics #krate::gen_server::GenServer for #self_ty #where_clause {
             type Args = ();
             type Call = ();
             type Reply = ();
             type Cast = ();
             type Continue = ();
-            async fn init(_args: (), _ctx: &mut #krate::Context<Self>) -> #krate::Init<Self> {
+            async fn init(_args: (), _ctx: &mut #krate::gen_server::Context<Self>) -> #krate::gen_server::Init<Self> {
                 ::core::unreachable!("a server with compile errors")
             }
         }

@@ -30,7 +30,7 @@ impl<'a> Gen<'a> {
         } else {
             format_ident!("options")
         };
-        let ret = quote!(impl ::core::future::Future<Output = ::core::result::Result<#krate::ServerRef<Self>, #krate::StartError>> + ::core::marker::Send);
+        let ret = quote!(impl ::core::future::Future<Output = ::core::result::Result<#krate::gen_server::ServerRef<Self>, #krate::gen_server::StartError>> + ::core::marker::Send);
         let child_spec = self.child_spec(&names, &types);
         let doc_start = format!(
             "Starts a [`{name}`], not linked, with the options of its `#[gen_server(...)]` attribute; returns once `init` has returned."
@@ -50,19 +50,19 @@ impl<'a> Gen<'a> {
             impl #impl_generics #self_ty #where_clause {
                 #[doc = #doc_start]
                 #vis fn start(#(#names: #types),*) -> #ret {
-                    <Self as #krate::GenServer>::start(#args)
+                    <Self as #krate::gen_server::GenServer>::start(#args)
                 }
                 #[doc = #doc_link]
                 #vis fn start_link(#(#names: #types),*) -> #ret {
-                    <Self as #krate::GenServer>::start_link(#args)
+                    <Self as #krate::gen_server::GenServer>::start_link(#args)
                 }
                 #[doc = #doc_with]
-                #vis fn start_with(#(#names: #types,)* #options: #krate::StartOptions) -> #ret {
-                    <Self as #krate::GenServer>::start_with(#args, #options)
+                #vis fn start_with(#(#names: #types,)* #options: #krate::gen_server::StartOptions) -> #ret {
+                    <Self as #krate::gen_server::GenServer>::start_with(#args, #options)
                 }
                 #[doc = #doc_link_with]
-                #vis fn start_link_with(#(#names: #types,)* #options: #krate::StartOptions) -> #ret {
-                    <Self as #krate::GenServer>::start_link_with(#args, #options)
+                #vis fn start_link_with(#(#names: #types,)* #options: #krate::gen_server::StartOptions) -> #ret {
+                    <Self as #krate::gen_server::GenServer>::start_link_with(#args, #options)
                 }
                 #child_spec
             }

@@ -505,7 +505,7 @@ fn init_return_error(cx: &Ctxt, t: &Type) {
     );
 }
 
-/// The last segment of a type's path (`Context` in `&mut otp::Context<Self>` is not: that is a
+/// The last segment of a type's path (`Context` in `&mut otp::gen_server::Context<Self>` is not: that is a
 /// reference), looking through parentheses and groups.
 pub fn last_segment(ty: &Type) -> Option<&PathSegment> {
     match ty {

@@ -85,7 +85,7 @@ pub enum Overflow {
 }
 
 impl Overflow {
-    /// The variant of `otp::Overflow`.
+    /// The variant of `otp::process::Overflow`.
     pub fn variant(self) -> &'static str {
         match self {
             Overflow::Wait => "Wait",
@@ -290,7 +290,7 @@ impl Kind {
         }
     }
 
-    /// The handler attribute `attr` is, if it is one: `#[call]`, or `#[otp::call]` and the
+    /// The handler attribute `attr` is, if it is one: `#[call]`, or `#[otp::gen_server::call]` and the
     /// like.
     pub fn of(attr: &Attribute) -> Option<Kind> {
         let path = attr.path();

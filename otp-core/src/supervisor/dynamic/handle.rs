@@ -33,7 +33,7 @@ use crate::supervisor::spec::{ChildId, ChildSpec};
 /// ```
 /// use otp_core::process::spawn_link;
 /// use otp_core::supervisor::{ChildSpec, DynamicOptions, DynamicSupervisor};
-/// use otp_core::{ExitReason, Pid};
+/// use otp_core::process::{ExitReason, Pid};
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// // Every worker of this pool gets the pool's name.
