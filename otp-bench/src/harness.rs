@@ -1,9 +1,10 @@
 //! The workloads, written once and generic over [`Server`] (or, for the supervision workloads,
 //! [`Supervision`]).
 //!
-//! Each runs inside the framework's runtime ([`Server::block_on`]; the supervisors on
-//! [`tokio_two_workers`]) and returns its metrics. None of them prints; the `compare` binary
-//! does.
+//! Each runs inside the framework's runtime ([`Server::block_on`]; the supervisors on tokio's
+//! [`runtime::block_on`]) and returns its metrics. Each workload also has an untimed form
+//! ([`Mode::Counted`]): its operations alone, `n` of them, for an instruction count. None of
+//! them prints; the `compare` binary does.
 
 use std::hint::black_box;
 use std::mem::size_of;
@@ -13,18 +14,38 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use crate::frameworks::tokio_two_workers;
 use crate::proc_stats::{peak_rss_bytes, rss_bytes};
-use crate::{CrashChild, Metric, Server, Supervision, Workload};
+use crate::runtime::{self, Driver, Runtime};
+use crate::{CrashChild, Metric, Mode, Server, Supervision, Workload};
 
 /// How long the memory workloads wait before reading the resident set, so that every freshly
 /// spawned server has been polled at least once and is parked idle.
 pub const SETTLE: Duration = Duration::from_millis(200);
 
-/// Runs `workload` with `n` iterations (or servers) on `S`'s runtime.
-pub fn run<S: Server>(workload: Workload, n: u64) -> Vec<(Metric, f64)> {
+/// Runs `workload` with `n` iterations (or servers) on `S`'s runtime of kind `runtime`, timed
+/// or counted (which returns no metrics).
+pub fn run<S: Server>(
+    workload: Workload,
+    n: u64,
+    runtime: Runtime,
+    mode: Mode,
+) -> Vec<(Metric, f64)> {
     assert!(n > 0, "a workload needs at least one iteration");
-    S::block_on(async move {
+    if mode == Mode::Counted {
+        S::block_on(runtime, count::<S>(workload, n));
+        return Vec::new();
+    }
+    if workload == Workload::MillionMain {
+        // Not through `S::block_on`: this one is about where tokio's `block_on` runs.
+        return runtime::block_on(runtime, Driver::MainThread, async move {
+            let all = spawn_and_stop_all::<S>(n).await;
+            vec![
+                (Metric::MillionMainSpawnNs, all.spawn.as_nanos() as f64),
+                (Metric::MillionMainStopNs, all.stop.as_nanos() as f64),
+            ]
+        });
+    }
+    S::block_on(runtime, async move {
         match workload {
             Workload::SpawnStop => vec![(Metric::SpawnStopNs, spawn_stop::<S>(n).await)],
             Workload::Memory => vec![(Metric::MemBytes, memory::<S>(n).await)],
@@ -34,6 +55,7 @@ pub fn run<S: Server>(workload: Workload, n: u64) -> Vec<(Metric, f64)> {
                 vec![(Metric::CallMedianNs, median), (Metric::CallP99Ns, p99)]
             }
             Workload::Million => million::<S>(n).await,
+            Workload::MillionMain => unreachable!("handled above"),
             Workload::Restart | Workload::SupStart => {
                 panic!("{workload} is a supervision workload: see run_supervision")
             }
@@ -41,11 +63,51 @@ pub fn run<S: Server>(workload: Workload, n: u64) -> Vec<(Metric, f64)> {
     })
 }
 
+/// The untimed form of a server workload: its `n` operations and nothing else.
+async fn count<S: Server>(workload: Workload, n: u64) {
+    match workload {
+        Workload::SpawnStop => {
+            for _ in 0..n {
+                S::start(0).await.stop().await;
+            }
+        }
+        Workload::Cast => {
+            let server = S::start(0).await;
+            for _ in 0..n {
+                server.cast(1);
+            }
+            assert_eq!(server.call(0).await, n, "casts lost");
+            server.stop().await;
+        }
+        Workload::Call => {
+            let server = S::start(0).await;
+            for i in 0..n {
+                assert_eq!(server.call(black_box(i)).await, i, "wrong reply");
+            }
+            server.stop().await;
+        }
+        other => panic!("{other} has no untimed form for a server"),
+    }
+}
+
 /// Runs the supervision workload `workload` with `n` crashes (or children) on the supervisor
-/// `S`, on [`tokio_two_workers`].
-pub fn run_supervision<S: Supervision>(workload: Workload, n: u64) -> Vec<(Metric, f64)> {
+/// `S`, on tokio's runtime of kind `runtime`, timed or counted (which returns no metrics).
+pub fn run_supervision<S: Supervision>(
+    workload: Workload,
+    n: u64,
+    runtime: Runtime,
+    mode: Mode,
+) -> Vec<(Metric, f64)> {
     assert!(n > 0, "a workload needs at least one iteration");
-    tokio_two_workers(async move {
+    if mode == Mode::Counted {
+        runtime::block_on(
+            runtime,
+            Driver::SpawnedTask,
+            count_supervision::<S>(workload, n),
+        );
+        return Vec::new();
+    }
+    runtime::block_on(runtime, Driver::SpawnedTask, async move {
         match workload {
             Workload::Restart => {
                 let (median, p99) = restart::<S>(n).await;
@@ -58,6 +120,23 @@ pub fn run_supervision<S: Supervision>(workload: Workload, n: u64) -> Vec<(Metri
             other => panic!("{other} is not a supervision workload: see run"),
         }
     })
+}
+
+/// The untimed form of a supervision workload: `n` restarts, or a supervisor of `n` children
+/// started and stopped, and nothing else.
+async fn count_supervision<S: Supervision>(workload: Workload, n: u64) {
+    match workload {
+        Workload::Restart => {
+            let mut crashing = Crashing::<S>::start().await;
+            for i in 0..n {
+                let reply = crashing.crash_then_call(black_box(i)).await;
+                assert_eq!(reply, i, "the replacement answered wrong");
+            }
+            crashing.stop().await;
+        }
+        Workload::SupStart => S::start_children(S::children(n)).await.stop().await,
+        other => panic!("{other} has no untimed form for a supervisor"),
+    }
 }
 
 /// Untimed iterations before a timed loop: a tenth of the timed count.
@@ -143,18 +222,38 @@ pub async fn call<S: Server>(n: u64) -> (f64, f64) {
     (percentile(&samples, 0.5), percentile(&samples, 0.99))
 }
 
+/// What [`spawn_and_stop_all`] measured.
+struct AllServers {
+    /// The time to start all of them.
+    spawn: Duration,
+    /// The time to stop all of them.
+    stop: Duration,
+    /// Resident bytes per server with all of them alive.
+    per_server: f64,
+}
+
 /// Spawns `n` idle servers, then stops them all, one after the other.
-pub async fn million<S: Server>(n: u64) -> Vec<(Metric, f64)> {
-    let (servers, spawn_time, per_server) = start_idle::<S>(n).await;
+async fn spawn_and_stop_all<S: Server>(n: u64) -> AllServers {
+    let (servers, spawn, per_server) = start_idle::<S>(n).await;
     let started = Instant::now();
     for server in servers {
         server.stop().await;
     }
-    let stop_time = started.elapsed();
+    AllServers {
+        spawn,
+        stop: started.elapsed(),
+        per_server,
+    }
+}
+
+/// Spawns `n` idle servers, then stops them all, one after the other: the times, the memory
+/// per server and the process's peak resident memory.
+pub async fn million<S: Server>(n: u64) -> Vec<(Metric, f64)> {
+    let all = spawn_and_stop_all::<S>(n).await;
     vec![
-        (Metric::MillionSpawnNs, spawn_time.as_nanos() as f64),
-        (Metric::MillionStopNs, stop_time.as_nanos() as f64),
-        (Metric::MillionMemBytes, per_server),
+        (Metric::MillionSpawnNs, all.spawn.as_nanos() as f64),
+        (Metric::MillionStopNs, all.stop.as_nanos() as f64),
+        (Metric::MillionMemBytes, all.per_server),
         (Metric::MillionPeakRssBytes, peak_rss_bytes() as f64),
     ]
 }
@@ -183,43 +282,75 @@ pub fn silence_crashes() {
     });
 }
 
+/// A supervisor of one crashing child, for the `restart` workload: its current child, and the
+/// channel on which every incarnation of the child reports once it runs.
+struct Crashing<S: Supervision> {
+    supervisor: S,
+    child: S::Child,
+    started: mpsc::UnboundedReceiver<S::Child>,
+}
+
+impl<S: Supervision> Crashing<S> {
+    /// Starts the supervisor and waits for its first child.
+    async fn start() -> Self {
+        silence_crashes();
+        let (running, mut started) = mpsc::unbounded_channel();
+        let supervisor = S::start_restarting(running).await;
+        let child = started
+            .recv()
+            .await
+            .expect("the supervisor did not start its child");
+        Crashing {
+            supervisor,
+            child,
+            started,
+        }
+    }
+
+    /// Crashes the child, waits for its replacement, and calls it with `request`.
+    async fn crash_then_call(&mut self, request: u64) -> u64 {
+        self.child.crash();
+        self.child = self
+            .started
+            .recv()
+            .await
+            .expect("the supervisor stopped restarting its child");
+        self.child.call(request).await
+    }
+
+    /// Stops the supervisor; no child may have started that did not replace a crashed one.
+    async fn stop(self) {
+        let Crashing {
+            supervisor,
+            child,
+            mut started,
+        } = self;
+        drop(child);
+        supervisor.stop().await;
+        assert!(
+            started.try_recv().is_err(),
+            "a child was started that did not replace a crashed one"
+        );
+    }
+}
+
 /// Median and 99th percentile, in nanoseconds, of `n` restarts of a crashing child: for each,
 /// the time from telling the child to crash until its replacement (whose handle its supervisor
 /// sends once it runs) answered a call. `n / 10` untimed restarts come first.
 pub async fn restart<S: Supervision>(n: u64) -> (f64, f64) {
-    silence_crashes();
-    let (running, mut started) = mpsc::unbounded_channel();
-    let supervisor = S::start_restarting(running).await;
-    let mut child = started
-        .recv()
-        .await
-        .expect("the supervisor did not start its child");
+    let mut crashing = Crashing::<S>::start().await;
     for _ in 0..warmup(n) {
-        child.crash();
-        child = started
-            .recv()
-            .await
-            .expect("the supervisor stopped restarting its child");
-        assert_eq!(child.call(1).await, 1, "the replacement answered wrong");
+        let reply = crashing.crash_then_call(1).await;
+        assert_eq!(reply, 1, "the replacement answered wrong");
     }
     let mut samples = Vec::with_capacity(n as usize);
     for i in 0..n {
         let t0 = Instant::now();
-        child.crash();
-        child = started
-            .recv()
-            .await
-            .expect("the supervisor stopped restarting its child");
-        let reply = child.call(black_box(i)).await;
+        let reply = crashing.crash_then_call(black_box(i)).await;
         samples.push(t0.elapsed().as_nanos() as u64);
         assert_eq!(reply, i, "the replacement answered wrong");
     }
-    drop(child);
-    supervisor.stop().await;
-    assert!(
-        started.try_recv().is_err(),
-        "a child was started that did not replace a crashed one"
-    );
+    crashing.stop().await;
     samples.sort_unstable();
     (percentile(&samples, 0.5), percentile(&samples, 0.99))
 }

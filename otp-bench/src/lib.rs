@@ -5,7 +5,8 @@
 //! workloads need a supervisor as well ([`Supervision`]): one that restarts a crashing child
 //! ([`CrashChild`]), and one that starts many counters. The workloads in [`harness`] are written
 //! once, generic over these traits, and the `compare` binary runs each (framework, workload) pair
-//! in a fresh child process. See `BENCHMARKS.md` at the workspace root for the method.
+//! in a fresh child process, on each [`Runtime`]. See `BENCHMARKS.md` at the workspace root for
+//! the method.
 
 use std::fmt;
 use std::future::Future;
@@ -13,10 +14,18 @@ use std::str::FromStr;
 
 use tokio::sync::mpsc;
 
+pub mod budget;
+pub mod child;
 pub mod frameworks;
 pub mod harness;
+pub mod instructions;
+pub mod options;
 pub mod proc_stats;
 pub mod report;
+pub mod results;
+pub mod runtime;
+
+pub use runtime::Runtime;
 
 /// The counter server every framework implements, seen from its client.
 ///
@@ -35,16 +44,17 @@ pub trait Server: Sized + Send + Sync + 'static {
     /// Stops the server, waiting until it is gone where the framework offers a way to wait.
     fn stop(self) -> impl Future<Output = ()> + Send;
 
-    /// Runs `future` to completion on this framework's runtime.
+    /// Runs `future` to completion on a fresh runtime of kind `runtime`.
     ///
-    /// The default is tokio's multi-thread runtime with exactly two worker threads; `future` is
-    /// spawned onto it, so that the benchmark itself runs on a worker and not on a third thread.
-    fn block_on<F>(future: F) -> F::Output
+    /// The default is tokio's runtime ([`runtime::block_on`]); on the multi-thread one,
+    /// `future` is spawned, so that the benchmark itself runs on a worker and not on a third
+    /// thread.
+    fn block_on<F>(runtime: Runtime, future: F) -> F::Output
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        frameworks::tokio_two_workers(future)
+        runtime::block_on(runtime, runtime::Driver::SpawnedTask, future)
     }
 }
 
@@ -65,7 +75,7 @@ pub trait CrashChild: Send + Sync + 'static {
 /// A supervisor as each framework writes one: with its built-in supervision where it has one
 /// (otp, kameo), by hand where it has not (raw tokio, ractor).
 ///
-/// Supervisors run on the tokio runtime of [`frameworks::tokio_two_workers`].
+/// Supervisors run on tokio's runtimes ([`runtime::block_on`]).
 pub trait Supervision: Sized + Send + 'static {
     /// The handle to the child of the `restart` workload.
     type Child: CrashChild;
@@ -142,60 +152,89 @@ impl Framework {
     /// differs from raw tokio in its calls only, so it is measured on calls only; actix has no
     /// supervisor that restarts an actor whose handler panicked (its `Supervisor` restarts an
     /// actor that stopped itself, and a panic is not caught), so it sits out the supervision
-    /// workloads.
+    /// workloads; the million-servers runs are for raw tokio and otp only.
     pub fn measures(self, workload: Workload) -> bool {
         match workload {
             Workload::Call => true,
             Workload::Restart | Workload::SupStart => {
                 !matches!(self, Framework::TokioTimeout | Framework::Actix)
             }
+            Workload::Million | Workload::MillionMain => {
+                matches!(self, Framework::Tokio | Framework::Otp)
+            }
             _ => self != Framework::TokioTimeout,
         }
     }
 
-    /// Runs `workload` with `n` iterations (or servers, or children) on this framework, in this
-    /// process. Fails if the framework does not take part in the workload
-    /// ([`measures`](Framework::measures)).
-    pub fn run(self, workload: Workload, n: u64) -> Result<Vec<(Metric, f64)>, String> {
-        if !self.measures(workload) {
-            return Err(format!("{self} does not take part in {workload}"));
+    /// Whether this framework runs on `runtime`: actix runs on its own actix-rt `System`, a
+    /// current-thread runtime, and on nothing else; its figures are compared with raw tokio's
+    /// on the current-thread runtime. Every other framework runs on both.
+    pub fn runs_on(self, runtime: Runtime) -> bool {
+        self != Framework::Actix || runtime == Runtime::CurrentThread
+    }
+
+    /// Whether (this framework, `workload`, `runtime`) is a measurement that exists.
+    pub fn takes_part(self, workload: Workload, runtime: Runtime) -> bool {
+        self.measures(workload) && self.runs_on(runtime)
+    }
+
+    /// Runs `workload` with `n` iterations (or servers, or children) on this framework, on
+    /// `runtime`, in this process, timed ([`Mode::Timed`]: its metrics) or not
+    /// ([`Mode::Counted`]: no metrics, only the operations, for an instruction count). Fails
+    /// if the framework does not take part ([`takes_part`](Framework::takes_part)) or the
+    /// workload cannot be counted.
+    pub fn run(
+        self,
+        workload: Workload,
+        n: u64,
+        runtime: Runtime,
+        mode: Mode,
+    ) -> Result<Vec<(Metric, f64)>, String> {
+        if !self.takes_part(workload, runtime) {
+            return Err(format!(
+                "{self} does not take part in {workload} on the {runtime} runtime"
+            ));
+        }
+        if mode == Mode::Counted && !workload.counted() {
+            return Err(format!("{workload} has no instruction count"));
         }
         if workload.is_supervision() {
-            return match self {
-                Framework::Tokio => {
-                    Ok(harness::run_supervision::<frameworks::tokio::TokioSupervisor>(workload, n))
-                }
-                Framework::Otp => Ok(harness::run_supervision::<frameworks::otp::OtpSupervisor>(
-                    workload, n,
-                )),
-                Framework::OtpMacro => Ok(harness::run_supervision::<
-                    frameworks::otp_macro::OtpMacroSupervisor,
-                >(workload, n)),
-                Framework::Ractor => Ok(harness::run_supervision::<
-                    frameworks::ractor::RactorSupervisor,
-                >(workload, n)),
-                Framework::Kameo => {
-                    Ok(harness::run_supervision::<frameworks::kameo::KameoSupervisor>(workload, n))
-                }
+            use frameworks::{kameo, otp, otp_macro, ractor, tokio};
+            let run = match self {
+                Framework::Tokio => harness::run_supervision::<tokio::TokioSupervisor>,
+                Framework::Otp => harness::run_supervision::<otp::OtpSupervisor>,
+                Framework::OtpMacro => harness::run_supervision::<otp_macro::OtpMacroSupervisor>,
+                Framework::Ractor => harness::run_supervision::<ractor::RactorSupervisor>,
+                Framework::Kameo => harness::run_supervision::<kameo::KameoSupervisor>,
                 Framework::TokioTimeout | Framework::Actix => {
-                    Err(format!("{self} does not take part in {workload}"))
+                    return Err(format!("{self} does not take part in {workload}"));
                 }
             };
+            return Ok(run(workload, n, runtime, mode));
         }
-        Ok(match self {
-            Framework::Tokio => harness::run::<frameworks::tokio::TokioServer>(workload, n),
-            Framework::TokioTimeout => {
-                harness::run::<frameworks::tokio::TokioTimeoutServer>(workload, n)
-            }
-            Framework::Otp => harness::run::<frameworks::otp::OtpServer>(workload, n),
-            Framework::OtpMacro => {
-                harness::run::<frameworks::otp_macro::OtpMacroServer>(workload, n)
-            }
-            Framework::Ractor => harness::run::<frameworks::ractor::RactorServer>(workload, n),
-            Framework::Kameo => harness::run::<frameworks::kameo::KameoServer>(workload, n),
-            Framework::Actix => harness::run::<frameworks::actix::ActixServer>(workload, n),
-        })
+        use frameworks::{actix, kameo, otp, otp_macro, ractor, tokio};
+        let run = match self {
+            Framework::Tokio => harness::run::<tokio::TokioServer>,
+            Framework::TokioTimeout => harness::run::<tokio::TokioTimeoutServer>,
+            Framework::Otp => harness::run::<otp::OtpServer>,
+            Framework::OtpMacro => harness::run::<otp_macro::OtpMacroServer>,
+            Framework::Ractor => harness::run::<ractor::RactorServer>,
+            Framework::Kameo => harness::run::<kameo::KameoServer>,
+            Framework::Actix => harness::run::<actix::ActixServer>,
+        };
+        Ok(run(workload, n, runtime, mode))
     }
+}
+
+/// Whether a child run measures time or only performs the operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The workload as the wall-clock tables measure it: warm-up, clocks, samples.
+    Timed,
+    /// The workload's `n` operations alone, without warm-up, clocks or samples: what an
+    /// instruction count runs, so that it counts the frameworks and not the harness (reading a
+    /// clock, sorting samples whose order changes from run to run).
+    Counted,
 }
 
 impl fmt::Display for Framework {
@@ -220,7 +259,7 @@ impl FromStr for Framework {
 }
 
 /// One workload, run in one child process; it yields one or more [`Metric`]s.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Workload {
     /// Spawn then stop one server, `n` times in sequence.
     SpawnStop,
@@ -235,13 +274,17 @@ pub enum Workload {
     Restart,
     /// Start a supervisor of `n` idle children, then stop it.
     SupStart,
-    /// Spawn `n` (a million) idle servers, then stop them all.
+    /// Spawn `n` (a million) idle servers, then stop them all, from a task spawned onto the
+    /// runtime.
     Million,
+    /// The same, from `Runtime::block_on` on the main thread, as in the body of
+    /// `#[tokio::main]`.
+    MillionMain,
 }
 
 impl Workload {
     /// All workloads, in the order the parent runs them.
-    pub const ALL: [Workload; 7] = [
+    pub const ALL: [Workload; 8] = [
         Workload::SpawnStop,
         Workload::Memory,
         Workload::Cast,
@@ -249,6 +292,16 @@ impl Workload {
         Workload::Restart,
         Workload::SupStart,
         Workload::Million,
+        Workload::MillionMain,
+    ];
+
+    /// The workloads whose instructions per operation `compare --instructions` counts.
+    pub const COUNTED: [Workload; 5] = [
+        Workload::Call,
+        Workload::Cast,
+        Workload::SpawnStop,
+        Workload::Restart,
+        Workload::SupStart,
     ];
 
     /// The name used on the child's command line.
@@ -261,6 +314,29 @@ impl Workload {
             Workload::Restart => "restart",
             Workload::SupStart => "sup_start",
             Workload::Million => "million",
+            Workload::MillionMain => "million_main",
+        }
+    }
+
+    /// Whether this workload is one of the million-servers runs.
+    pub fn is_million(self) -> bool {
+        matches!(self, Workload::Million | Workload::MillionMain)
+    }
+
+    /// Whether this workload can be run for an instruction count ([`Mode::Counted`]).
+    pub fn counted(self) -> bool {
+        Workload::COUNTED.contains(&self)
+    }
+
+    /// The two operation counts `(n1, n2)` of an instruction count: big enough that the
+    /// difference dwarfs the noise of a run's start and end, small enough to take seconds
+    /// under valgrind. `None` for a workload that is not counted.
+    pub fn instruction_counts(self) -> Option<(u64, u64)> {
+        match self {
+            Workload::Call | Workload::SpawnStop => Some((20_000, 60_000)),
+            Workload::Cast => Some((100_000, 300_000)),
+            Workload::Restart | Workload::SupStart => Some((2_000, 6_000)),
+            _ => None,
         }
     }
 
@@ -274,7 +350,7 @@ impl Workload {
         match self {
             Workload::Restart | Workload::SupStart => 10_000,
             Workload::SpawnStop | Workload::Memory | Workload::Call => 100_000,
-            Workload::Cast | Workload::Million => 1_000_000,
+            Workload::Cast | Workload::Million | Workload::MillionMain => 1_000_000,
         }
     }
 
@@ -304,6 +380,7 @@ impl Workload {
                 Metric::MillionMemBytes,
                 Metric::MillionPeakRssBytes,
             ],
+            Workload::MillionMain => &[Metric::MillionMainSpawnNs, Metric::MillionMainStopNs],
         }
     }
 }
@@ -323,7 +400,7 @@ impl FromStr for Workload {
             .find(|w| w.name() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown workload `{s}` (expected one of spawn_stop, mem, cast, call, restart, sup_start, million)"
+                    "unknown workload `{s}` (expected one of spawn_stop, mem, cast, call, restart, sup_start, million, million_main)"
                 )
             })
     }
@@ -365,11 +442,15 @@ pub enum Metric {
     MillionMemBytes,
     /// Peak resident memory of the whole process (`VmHWM`), bytes.
     MillionPeakRssBytes,
+    /// Nanoseconds to spawn a million idle servers from the main thread, in total.
+    MillionMainSpawnNs,
+    /// Nanoseconds to stop a million idle servers from the main thread, in total.
+    MillionMainStopNs,
 }
 
 impl Metric {
     /// All metrics, in table order.
-    pub const ALL: [Metric; 16] = [
+    pub const ALL: [Metric; 18] = [
         Metric::SpawnStopNs,
         Metric::MemBytes,
         Metric::CastPerS,
@@ -386,6 +467,8 @@ impl Metric {
         Metric::MillionStopNs,
         Metric::MillionMemBytes,
         Metric::MillionPeakRssBytes,
+        Metric::MillionMainSpawnNs,
+        Metric::MillionMainStopNs,
     ];
 
     /// The name used in the child's output line and in the JSON output.
@@ -407,6 +490,8 @@ impl Metric {
             Metric::MillionStopNs => "million_stop_ns",
             Metric::MillionMemBytes => "million_mem_bytes",
             Metric::MillionPeakRssBytes => "million_peak_rss_bytes",
+            Metric::MillionMainSpawnNs => "million_main_spawn_ns",
+            Metric::MillionMainStopNs => "million_main_stop_ns",
         }
     }
 
@@ -419,5 +504,46 @@ impl Metric {
 impl fmt::Display for Metric {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn who_runs_where() {
+        // actix runs on its one-thread System only, and sits out the supervision workloads.
+        assert!(Framework::Actix.takes_part(Workload::Call, Runtime::CurrentThread));
+        assert!(!Framework::Actix.takes_part(Workload::Call, Runtime::MultiThread));
+        assert!(!Framework::Actix.takes_part(Workload::Restart, Runtime::CurrentThread));
+        // The timeout reference is measured on calls only.
+        assert!(Framework::TokioTimeout.takes_part(Workload::Call, Runtime::MultiThread));
+        assert!(!Framework::TokioTimeout.takes_part(Workload::Cast, Runtime::CurrentThread));
+        // The million runs are for raw tokio and otp, on both runtimes.
+        for runtime in Runtime::ALL {
+            for workload in [Workload::Million, Workload::MillionMain] {
+                assert!(Framework::Otp.takes_part(workload, runtime));
+                assert!(Framework::Tokio.takes_part(workload, runtime));
+                assert!(!Framework::Ractor.takes_part(workload, runtime));
+            }
+        }
+    }
+
+    #[test]
+    fn counted_workloads_have_two_counts() {
+        for workload in Workload::ALL {
+            match workload.instruction_counts() {
+                Some((n1, n2)) => {
+                    assert!(workload.counted() && n1 < n2, "{workload}");
+                }
+                None => assert!(!workload.counted(), "{workload}"),
+            }
+            assert_eq!(workload.name().parse::<Workload>(), Ok(workload));
+        }
+        assert_eq!(
+            Framework::Otp.run(Workload::Memory, 1, Runtime::CurrentThread, Mode::Counted),
+            Err("mem has no instruction count".to_owned())
+        );
     }
 }

@@ -1,12 +1,16 @@
-//! Collecting the rounds' results, the tables, the budget verdicts and the JSON output.
+//! The tables: wall-clock medians with their spread, per runtime; instruction counts; the
+//! budgets and their verdicts; the derived server against the hand-written one.
+//!
+//! Every table is Markdown, aligned for a terminal. A wall-clock cell reads
+//! `330 ns (0.97x; 301–420 ns)`: the median across rounds, the median of the per-round ratios
+//! to raw tokio on the same runtime, and the range (lowest–highest) of the rounds' values.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde_json::{Value, json};
-
-use crate::harness::median;
-use crate::{Framework, Metric};
+use crate::budget::{BUDGETS, Budget};
+use crate::instructions::InstructionResults;
+use crate::results::{Results, Spread};
+use crate::{Framework, Metric, Runtime, Workload};
 
 /// The metrics of the main table, in row order.
 pub const MAIN_METRICS: [Metric; 5] = [
@@ -18,9 +22,11 @@ pub const MAIN_METRICS: [Metric; 5] = [
 ];
 
 /// The metrics of the one-million-servers table, in row order.
-pub const MILLION_METRICS: [Metric; 4] = [
+pub const MILLION_METRICS: [Metric; 6] = [
     Metric::MillionSpawnNs,
     Metric::MillionStopNs,
+    Metric::MillionMainSpawnNs,
+    Metric::MillionMainStopNs,
     Metric::MillionMemBytes,
     Metric::MillionPeakRssBytes,
 ];
@@ -36,201 +42,234 @@ pub const SUPERVISION_METRICS: [Metric; 7] = [
     Metric::SupMemBytes,
 ];
 
-/// The frameworks the million-servers measurement runs for.
-pub const MILLION_FRAMEWORKS: [Framework; 2] = [Framework::Tokio, Framework::Otp];
-
-/// Every round's value of every (framework, metric) measured so far.
-#[derive(Clone, Debug, Default)]
-pub struct Results {
-    samples: BTreeMap<(Framework, Metric), Vec<f64>>,
+/// One column of a wall-clock table: a framework on a runtime, and its header.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Column {
+    /// The framework.
+    pub framework: Framework,
+    /// The runtime.
+    pub runtime: Runtime,
+    /// The header text.
+    pub header: String,
 }
 
-impl Results {
-    /// An empty set of results.
-    pub fn new() -> Self {
-        Self::default()
+impl Column {
+    /// The column of `framework` on `runtime`, headed with the framework's name alone.
+    pub fn named(framework: Framework, runtime: Runtime) -> Column {
+        Column {
+            framework,
+            runtime,
+            header: framework.name().to_owned(),
+        }
     }
 
-    /// Records one round's `value` of `metric` for `framework`.
-    pub fn add(&mut self, framework: Framework, metric: Metric, value: f64) {
-        self.samples
-            .entry((framework, metric))
-            .or_default()
-            .push(value);
+    /// The column of `framework` on `runtime`, headed with both.
+    pub fn qualified(framework: Framework, runtime: Runtime) -> Column {
+        let runtime_name = match runtime {
+            Runtime::CurrentThread => "current-thread",
+            Runtime::MultiThread => "2 workers",
+        };
+        Column {
+            framework,
+            runtime,
+            header: format!("{framework}, {runtime_name}"),
+        }
     }
+}
 
-    /// Every round's value of `metric` for `framework`, in the order they were recorded.
-    pub fn samples(&self, framework: Framework, metric: Metric) -> &[f64] {
-        self.samples
-            .get(&(framework, metric))
-            .map_or(&[], Vec::as_slice)
-    }
-
-    /// The median across rounds, if any round produced a value.
-    pub fn median(&self, framework: Framework, metric: Metric) -> Option<f64> {
-        let samples = self.samples(framework, metric);
-        (!samples.is_empty()).then(|| median(samples))
-    }
-
-    /// `framework`'s median divided by raw tokio's, if both were measured.
-    pub fn ratio(&self, framework: Framework, metric: Metric) -> Option<f64> {
-        let baseline = self.median(Framework::Tokio, metric)?;
-        let value = self.median(framework, metric)?;
-        (baseline != 0.0).then(|| value / baseline)
-    }
-
-    /// The JSON output: one object per measured (framework, metric) with its median `value`,
-    /// plus the per-round `samples`.
-    pub fn to_json(&self) -> Value {
-        Value::Array(
-            self.samples
+/// How a budget is judged for otp, its wall-clock figures beside: a table with one row per
+/// budget. `runtimes` are the runtimes whose wall-clock figures are shown.
+pub fn budget_table(
+    instructions: &InstructionResults,
+    results: &Results,
+    runtimes: &[Runtime],
+) -> String {
+    let mut header = vec![
+        "budget".to_owned(),
+        "limit".to_owned(),
+        "otp, deciding figure".to_owned(),
+        "verdict".to_owned(),
+    ];
+    header.extend(runtimes.iter().map(|r| match r {
+        Runtime::CurrentThread => "wall clock, current-thread".to_owned(),
+        Runtime::MultiThread => "wall clock, 2 workers".to_owned(),
+    }));
+    let mut rows = vec![header];
+    for budget in BUDGETS {
+        let deciding = match budget.counted {
+            Some(workload) => match budget.instruction_ratio(instructions) {
+                Some(ratio) => {
+                    let per_op = |f| {
+                        instructions
+                            .per_operation(f, workload)
+                            .map_or_else(|| "-".to_owned(), |v| thousands(v.round() as u64))
+                    };
+                    format!(
+                        "{ratio:.2}x instructions (otp {} / tokio {})",
+                        per_op(Framework::Otp),
+                        per_op(Framework::Tokio)
+                    )
+                }
+                None => "no instruction count (--instructions)".to_owned(),
+            },
+            None => {
+                let values: Vec<f64> = Runtime::ALL
+                    .into_iter()
+                    .flat_map(|rt| results.samples(Framework::Otp, rt, budget.metric))
+                    .map(|s| s.value)
+                    .collect();
+                match Spread::of(&values) {
+                    Some(s) => format!(
+                        "{} RSS ({})",
+                        format_value(budget.metric, s.median),
+                        format_range(budget.metric, s.min, s.max)
+                    ),
+                    None => "-".to_owned(),
+                }
+            }
+        };
+        let mut row = vec![
+            metric_label(budget.metric).to_owned(),
+            budget.describe(),
+            deciding,
+            budget.decide(instructions, results).decision().to_owned(),
+        ];
+        row.extend(
+            runtimes
                 .iter()
-                .map(|(&(framework, metric), samples)| {
-                    json!({
-                        "framework": framework.name(),
-                        "metric": metric.name(),
-                        "value": median(samples),
-                        "samples": samples,
-                    })
-                })
-                .collect(),
+                .map(|&rt| wall_clock_beside(&budget, results, rt)),
+        );
+        rows.push(row);
+    }
+    render(&rows)
+}
+
+/// otp's wall-clock figure for `budget` on `runtime`, with its range and where the range lies:
+/// `0.97x (0.91–1.41x) straddles`.
+pub fn wall_clock_beside(budget: &Budget, results: &Results, runtime: Runtime) -> String {
+    let Some(spread) = budget.wall_clock(results, runtime) else {
+        return "-".to_owned();
+    };
+    let position = budget.judge_spread(&spread).position();
+    if budget.absolute {
+        format!(
+            "{} ({}) {position}",
+            format_value(budget.metric, spread.median),
+            format_range(budget.metric, spread.min, spread.max)
+        )
+    } else {
+        format!(
+            "{:.2}x ({}) {position}",
+            spread.median,
+            format_ratio_range(spread.min, spread.max)
         )
     }
 }
 
-/// One performance budget of the otp column, from `DESIGN.md`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Budget {
-    /// The metric it applies to.
-    pub metric: Metric,
-    /// The limit, a ratio to raw tokio or, where `absolute`, a value in the metric's unit.
-    pub limit: f64,
-    /// Whether `limit` is an absolute value rather than a ratio to tokio.
-    pub absolute: bool,
-    /// Whether higher is better (the value must be at least the limit) rather than lower.
-    pub at_least: bool,
-}
-
-/// The budgets of `DESIGN.md`, "Performance budgets".
-pub const BUDGETS: [Budget; 4] = [
-    Budget {
-        metric: Metric::SpawnStopNs,
-        limit: 2.0,
-        absolute: false,
-        at_least: false,
-    },
-    Budget {
-        metric: Metric::MemBytes,
-        limit: 2600.0,
-        absolute: true,
-        at_least: false,
-    },
-    Budget {
-        metric: Metric::CastPerS,
-        limit: 0.6,
-        absolute: false,
-        at_least: true,
-    },
-    Budget {
-        metric: Metric::CallMedianNs,
-        limit: 1.3,
-        absolute: false,
-        at_least: false,
-    },
-];
-
-impl Budget {
-    /// The budget that applies to `metric`, if any.
-    pub fn for_metric(metric: Metric) -> Option<Budget> {
-        BUDGETS.into_iter().find(|b| b.metric == metric)
-    }
-
-    /// Whether otp met this budget in `results`; `None` if a needed value is missing.
-    pub fn passes(&self, results: &Results) -> Option<bool> {
-        let measured = if self.absolute {
-            results.median(Framework::Otp, self.metric)?
-        } else {
-            results.ratio(Framework::Otp, self.metric)?
-        };
-        Some(if self.at_least {
-            measured >= self.limit
-        } else {
-            measured <= self.limit
-        })
-    }
-
-    /// The limit as printed, e.g. `<= 2.0x` or `<= 2,600 B`.
-    pub fn describe(&self) -> String {
-        let op = if self.at_least { ">=" } else { "<=" };
-        if self.absolute {
-            format!("{op} {}", format_value(self.metric, self.limit))
-        } else {
-            format!("{op} {:.1}x", self.limit)
-        }
-    }
-
-    /// The budget cell of the otp column: `PASS (<= 2.0x)`, `FAIL (...)` or `n/a (...)`.
-    pub fn verdict(&self, results: &Results) -> String {
-        let verdict = match self.passes(results) {
-            Some(true) => "PASS",
-            Some(false) => "FAIL",
-            None => "n/a",
-        };
-        format!("{verdict} ({})", self.describe())
+/// The label of a counted workload's row in the instruction table.
+pub fn instruction_label(workload: Workload) -> &'static str {
+    match workload {
+        Workload::Call => "call round trip",
+        Workload::Cast => "cast",
+        Workload::SpawnStop => "spawn + stop",
+        Workload::Restart => "restart: crash → replacement answered",
+        Workload::SupStart => "supervised child: start + stop",
+        _ => "-",
     }
 }
 
-/// How far a server written with the macros may be from the hand-written one: 5 % on casts/s
-/// and on the call median (issue 3).
+/// Instructions per operation (current-thread runtime): one row per counted workload, one
+/// column per framework, each cell with its ratio to raw tokio; the last columns give the
+/// largest difference between two counts of the same operation count in the row (in
+/// instructions, and per operation) and otp's budget verdict where one applies.
+pub fn instruction_table(
+    instructions: &InstructionResults,
+    frameworks: &[Framework],
+    workloads: &[Workload],
+) -> String {
+    let mut header = vec!["per operation".to_owned()];
+    header.extend(frameworks.iter().map(|f| f.name().to_owned()));
+    header.push("same count twice".to_owned());
+    header.push("otp budget".to_owned());
+    let mut rows = vec![header];
+    for &workload in workloads {
+        let mut row = vec![instruction_label(workload).to_owned()];
+        row.extend(frameworks.iter().map(|&f| {
+            match (
+                instructions.per_operation(f, workload),
+                instructions.ratio(f, workload),
+            ) {
+                (Some(v), Some(r)) => format!("{} ({r:.2}x)", thousands(v.round() as u64)),
+                (Some(v), None) => thousands(v.round() as u64),
+                _ => "-".to_owned(),
+            }
+        }));
+        let counts: Vec<_> = frameworks
+            .iter()
+            .filter_map(|&f| instructions.counts(f, workload))
+            .collect();
+        let repeat = counts.iter().filter_map(|c| c.repeat_difference()).max();
+        let per_op = counts
+            .iter()
+            .filter_map(|c| c.per_operation_difference())
+            .fold(None, |acc: Option<f64>, d| {
+                Some(acc.map_or(d, |a| a.max(d)))
+            });
+        row.push(match (repeat, per_op) {
+            (Some(d), Some(p)) => format!("Δ ≤ {} ({p:.2}/op)", thousands(d)),
+            _ => "-".to_owned(),
+        });
+        let budget = BUDGETS.into_iter().find(|b| b.counted == Some(workload));
+        row.push(match budget {
+            Some(b) => match b.instruction_ratio(instructions) {
+                Some(ratio) => format!("{} ({ratio:.2}x, {})", b.judge(ratio), b.describe()),
+                None => format!("n/a ({})", b.describe()),
+            },
+            None => String::new(),
+        });
+        rows.push(row);
+    }
+    render(&rows)
+}
+
+/// How far a server written with the macros may be from the hand-written one: 5 % (issue 3),
+/// judged on instructions per operation.
 pub const MACRO_MARGIN: f64 = 0.05;
 
-/// The metrics on which the derived server is held to [`MACRO_MARGIN`].
-pub const MACRO_METRICS: [Metric; 2] = [Metric::CastPerS, Metric::CallMedianNs];
-
-/// The derived server against the hand-written one: each metric's medians, their ratio and, for
-/// [`MACRO_METRICS`], the verdict. `None` if either was not measured.
-pub fn macro_table(results: &Results, metrics: &[Metric]) -> Option<String> {
+/// The derived server against the hand-written one, by instructions per operation: each
+/// counted workload's figures, their ratio and whether it is within [`MACRO_MARGIN`]. `None`
+/// if neither was counted.
+pub fn macro_table(instructions: &InstructionResults, workloads: &[Workload]) -> Option<String> {
     let mut rows = vec![vec![
-        "metric".to_owned(),
+        "per operation".to_owned(),
         "otp".to_owned(),
         "otp-macro".to_owned(),
         "otp-macro / otp".to_owned(),
         "within 5%".to_owned(),
     ]];
-    for &metric in metrics {
+    for &workload in workloads {
         let (Some(hand), Some(derived)) = (
-            results.median(Framework::Otp, metric),
-            results.median(Framework::OtpMacro, metric),
+            instructions.per_operation(Framework::Otp, workload),
+            instructions.per_operation(Framework::OtpMacro, workload),
         ) else {
             continue;
         };
         let ratio = derived / hand;
-        let verdict = if !MACRO_METRICS.contains(&metric) {
-            String::new()
-        } else if macro_passes(metric, ratio) {
-            "PASS".to_owned()
-        } else {
-            "FAIL".to_owned()
-        };
         rows.push(vec![
-            metric_label(metric).to_owned(),
-            format_value(metric, hand),
-            format_value(metric, derived),
+            instruction_label(workload).to_owned(),
+            thousands(hand.round() as u64),
+            thousands(derived.round() as u64),
             format!("{ratio:.3}"),
-            verdict,
+            if macro_passes(ratio) { "PASS" } else { "FAIL" }.to_owned(),
         ]);
     }
     (rows.len() > 1).then(|| render(&rows))
 }
 
-/// Whether `ratio` (derived / hand-written) of `metric` is within [`MACRO_MARGIN`], in the
-/// direction that matters: a rate may not fall by more, a time may not grow by more.
-pub fn macro_passes(metric: Metric, ratio: f64) -> bool {
-    if metric == Metric::CastPerS {
-        ratio >= 1.0 - MACRO_MARGIN
-    } else {
-        ratio <= 1.0 + MACRO_MARGIN
-    }
+/// Whether `ratio` (derived / hand-written instructions per operation) is within
+/// [`MACRO_MARGIN`].
+pub fn macro_passes(ratio: f64) -> bool {
+    ratio <= 1.0 + MACRO_MARGIN
 }
 
 /// A human label for a metric's row.
@@ -241,8 +280,10 @@ pub fn metric_label(metric: Metric) -> &'static str {
         Metric::CastPerS => "casts/s, one sender",
         Metric::CallMedianNs => "call round trip, median",
         Metric::CallP99Ns => "call round trip, p99",
-        Metric::MillionSpawnNs => "spawn all, total",
-        Metric::MillionStopNs => "stop all, total",
+        Metric::MillionSpawnNs => "spawn all, from a spawned task",
+        Metric::MillionStopNs => "stop all, from a spawned task",
+        Metric::MillionMainSpawnNs => "spawn all, from block_on (main thread)",
+        Metric::MillionMainStopNs => "stop all, from block_on (main thread)",
         Metric::MillionMemBytes => "memory per idle process",
         Metric::MillionPeakRssBytes => "peak RSS (VmHWM)",
         Metric::RestartMedianNs => "crash → replacement answers, median",
@@ -253,6 +294,63 @@ pub fn metric_label(metric: Metric) -> &'static str {
         Metric::SupStopNs => "supervisor stop, total",
         Metric::SupMemBytes => "memory per child",
     }
+}
+
+/// A range of values of `metric`, the unit written once where both ends share it:
+/// `301–420 ns`, `980 ns–1.02 µs`.
+pub fn format_range(metric: Metric, min: f64, max: f64) -> String {
+    let (low, high) = (format_value(metric, min), format_value(metric, max));
+    match (low.rsplit_once(' '), high.rsplit_once(' ')) {
+        (Some((low_number, low_unit)), Some((_, high_unit))) if low_unit == high_unit => {
+            format!("{low_number}–{high}")
+        }
+        _ => format!("{low}–{high}"),
+    }
+}
+
+/// A range of ratios: `0.91–1.41x`.
+pub fn format_ratio_range(min: f64, max: f64) -> String {
+    format!("{min:.2}–{max:.2}x")
+}
+
+/// One wall-clock cell: the median, the median per-round ratio to raw tokio on the same
+/// runtime, and the range of the rounds' values, e.g. `330 ns (0.97x; 301–420 ns)`; without
+/// the range for a single round, without the ratio where there is no baseline; `-` if not
+/// measured.
+pub fn cell(results: &Results, framework: Framework, runtime: Runtime, metric: Metric) -> String {
+    let Some(spread) = results.spread(framework, runtime, metric) else {
+        return "-".to_owned();
+    };
+    let mut parts = Vec::new();
+    if let Some(ratio) = results.ratio(framework, runtime, metric) {
+        parts.push(format!("{ratio:.2}x"));
+    }
+    if spread.count > 1 {
+        parts.push(format_range(metric, spread.min, spread.max));
+    }
+    let value = format_value(metric, spread.median);
+    if parts.is_empty() {
+        value
+    } else {
+        format!("{value} ({})", parts.join("; "))
+    }
+}
+
+/// A Markdown table with `metrics` as rows and `columns` as columns.
+pub fn table(results: &Results, metrics: &[Metric], columns: &[Column]) -> String {
+    let mut header = vec!["metric".to_owned()];
+    header.extend(columns.iter().map(|c| c.header.clone()));
+    let mut rows = vec![header];
+    for &metric in metrics {
+        let mut row = vec![metric_label(metric).to_owned()];
+        row.extend(
+            columns
+                .iter()
+                .map(|c| cell(results, c.framework, c.runtime, metric)),
+        );
+        rows.push(row);
+    }
+    render(&rows)
 }
 
 /// Formats `value` in `metric`'s unit for a human: `272 ns`, `2.71 µs`, `1,810 B`, `13.9 M/s`.
@@ -266,6 +364,8 @@ pub fn format_value(metric: Metric, value: f64) -> String {
         | Metric::CallP99Ns
         | Metric::MillionSpawnNs
         | Metric::MillionStopNs
+        | Metric::MillionMainSpawnNs
+        | Metric::MillionMainStopNs
         | Metric::RestartMedianNs
         | Metric::RestartP99Ns
         | Metric::SupStartPerChildNs
@@ -361,46 +461,6 @@ pub fn supervision_heading(restart_n: Option<u64>, sup_start_n: Option<u64>) -> 
     format!("supervision ({})", parts.join("; "))
 }
 
-/// One cell: the median and its ratio to tokio, e.g. `2.71 µs (1.04x)`; `-` if not measured.
-pub fn cell(results: &Results, framework: Framework, metric: Metric) -> String {
-    match results.median(framework, metric) {
-        None => "-".to_owned(),
-        Some(value) => match results.ratio(framework, metric) {
-            Some(ratio) => format!("{} ({ratio:.2}x)", format_value(metric, value)),
-            None => format_value(metric, value),
-        },
-    }
-}
-
-/// A Markdown table with `metrics` as rows and `frameworks` as columns; with `budgets`, a last
-/// column gives otp's verdict against each budget.
-pub fn table(
-    results: &Results,
-    metrics: &[Metric],
-    frameworks: &[Framework],
-    budgets: bool,
-) -> String {
-    let mut header = vec!["metric".to_owned()];
-    header.extend(frameworks.iter().map(|f| f.name().to_owned()));
-    if budgets {
-        header.push("otp budget".to_owned());
-    }
-    let mut rows = vec![header];
-    for &metric in metrics {
-        let mut row = vec![metric_label(metric).to_owned()];
-        row.extend(frameworks.iter().map(|&f| cell(results, f, metric)));
-        if budgets {
-            row.push(
-                Budget::for_metric(metric)
-                    .map(|b| b.verdict(results))
-                    .unwrap_or_default(),
-            );
-        }
-        rows.push(row);
-    }
-    render(&rows)
-}
-
 /// Renders `rows` (the first is the header) as an aligned Markdown table: the first column
 /// left-aligned, the others right-aligned.
 fn render(rows: &[Vec<String>]) -> String {
@@ -446,22 +506,10 @@ fn render(rows: &[Vec<String>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::budget::Verdict;
 
-    #[test]
-    fn macro_margin_applies_in_the_direction_that_matters() {
-        assert!(macro_passes(Metric::CastPerS, 0.96));
-        assert!(macro_passes(Metric::CastPerS, 1.30));
-        assert!(!macro_passes(Metric::CastPerS, 0.94));
-        assert!(macro_passes(Metric::CallMedianNs, 1.04));
-        assert!(macro_passes(Metric::CallMedianNs, 0.80));
-        assert!(!macro_passes(Metric::CallMedianNs, 1.06));
-        let mut r = Results::new();
-        r.add(Framework::Otp, Metric::CallMedianNs, 400.0);
-        r.add(Framework::OtpMacro, Metric::CallMedianNs, 430.0);
-        let table = macro_table(&r, &[Metric::CallMedianNs]).unwrap();
-        assert!(table.contains("1.075") && table.contains("FAIL"), "{table}");
-        assert!(macro_table(&r, &[Metric::CastPerS]).is_none());
-    }
+    const CT: Runtime = Runtime::CurrentThread;
+    const MT: Runtime = Runtime::MultiThread;
 
     #[test]
     fn formats_units() {
@@ -478,73 +526,84 @@ mod tests {
         );
         assert_eq!(format_value(Metric::CastPerS, 13_900_000.0), "13.9 M/s");
         assert_eq!(format_value(Metric::CastPerS, 850_000.0), "850 k/s");
+        assert_eq!(format_value(Metric::MillionMainStopNs, 13.7e9), "13.7 s");
+        assert_eq!(format_value(Metric::CallMedianNs, f64::NAN), "n/a");
+        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 
     #[test]
-    fn medians_ratios_and_budgets() {
+    fn formats_spreads() {
+        assert_eq!(
+            format_range(Metric::CallMedianNs, 301.0, 420.0),
+            "301–420 ns"
+        );
+        assert_eq!(
+            format_range(Metric::CallMedianNs, 980.0, 1_020.0),
+            "980 ns–1.02 µs"
+        );
+        assert_eq!(
+            format_range(Metric::CastPerS, 7.2e6, 9.0e6),
+            "7.20–9.00 M/s"
+        );
+        assert_eq!(
+            format_range(Metric::MemBytes, 1_264.0, 1_270.0),
+            "1,264–1,270 B"
+        );
+        assert_eq!(format_ratio_range(0.912, 1.405), "0.91–1.41x");
         let mut r = Results::new();
-        for v in [3.0, 1.0, 2.0] {
-            r.add(Framework::Tokio, Metric::SpawnStopNs, v * 1000.0);
+        for (round, tokio, otp) in [(1, 300.0, 330.0), (2, 250.0, 350.0), (3, 400.0, 380.0)] {
+            r.add(Framework::Tokio, MT, Metric::CallMedianNs, round, tokio);
+            r.add(Framework::Otp, MT, Metric::CallMedianNs, round, otp);
         }
-        r.add(Framework::Otp, Metric::SpawnStopNs, 5000.0);
-        r.add(Framework::Otp, Metric::MemBytes, 925.0);
-        r.add(Framework::Tokio, Metric::CastPerS, 10e6);
-        r.add(Framework::Otp, Metric::CastPerS, 5e6);
+        // Median 350 ns; per-round ratios 1.10, 1.40, 0.95: median 1.10.
         assert_eq!(
-            r.median(Framework::Tokio, Metric::SpawnStopNs),
-            Some(2000.0)
+            cell(&r, Framework::Otp, MT, Metric::CallMedianNs),
+            "350 ns (1.10x; 330–380 ns)"
         );
-        assert_eq!(r.ratio(Framework::Otp, Metric::SpawnStopNs), Some(2.5));
-        let budget = |m| Budget::for_metric(m).unwrap();
-        assert_eq!(budget(Metric::SpawnStopNs).passes(&r), Some(false));
-        assert_eq!(budget(Metric::MemBytes).passes(&r), Some(true));
-        assert_eq!(budget(Metric::CastPerS).passes(&r), Some(false));
-        assert_eq!(budget(Metric::CallMedianNs).passes(&r), None);
         assert_eq!(
-            cell(&r, Framework::Otp, Metric::SpawnStopNs),
-            "5.00 µs (2.50x)"
+            cell(&r, Framework::Tokio, MT, Metric::CallMedianNs),
+            "300 ns (1.00x; 250–400 ns)"
         );
-        assert_eq!(cell(&r, Framework::Kameo, Metric::SpawnStopNs), "-");
+        assert_eq!(cell(&r, Framework::Otp, CT, Metric::CallMedianNs), "-");
+        // One round: no range; no baseline: no ratio.
+        r.add(Framework::Actix, CT, Metric::CallMedianNs, 1, 1_040.0);
+        assert_eq!(
+            cell(&r, Framework::Actix, CT, Metric::CallMedianNs),
+            "1.04 µs"
+        );
+        let budget = Budget::for_metric(Metric::CallMedianNs).unwrap();
+        assert_eq!(
+            wall_clock_beside(&budget, &r, MT),
+            "1.10x (0.95–1.40x) straddles"
+        );
+        assert_eq!(wall_clock_beside(&budget, &r, CT), "-");
     }
 
     #[test]
-    fn formats_supervision_metrics() {
-        assert_eq!(format_value(Metric::RestartMedianNs, 4_321.0), "4.32 µs");
-        assert_eq!(format_value(Metric::RestartP99Ns, 27_450.0), "27.4 µs");
-        assert_eq!(format_value(Metric::SupStartPerChildNs, 812.0), "812 ns");
-        assert_eq!(format_value(Metric::SupStartNs, 8_120_000.0), "8.12 ms");
-        assert_eq!(format_value(Metric::SupStopNs, 1_500_000_000.0), "1.50 s");
-        assert_eq!(format_value(Metric::SupMemBytes, 1_433.4), "1,433 B");
-        assert_eq!(
-            metric_label(Metric::RestartMedianNs),
-            "crash → replacement answers, median"
-        );
-        for metric in SUPERVISION_METRICS {
-            assert!(
-                !MAIN_METRICS.contains(&metric) && Budget::for_metric(metric).is_none(),
-                "{metric} belongs to the supervision table only"
-            );
-        }
-    }
-
-    #[test]
-    fn supervision_table_and_heading() {
+    fn tables_by_runtime_align() {
         let mut r = Results::new();
-        r.add(Framework::Tokio, Metric::RestartMedianNs, 4_000.0);
-        r.add(Framework::Otp, Metric::RestartMedianNs, 6_000.0);
-        r.add(Framework::Tokio, Metric::SupMemBytes, 2_000.0);
+        r.add(Framework::Tokio, CT, Metric::RestartMedianNs, 1, 4_000.0);
+        r.add(Framework::Otp, CT, Metric::RestartMedianNs, 1, 6_000.0);
+        r.add(Framework::Tokio, MT, Metric::SupMemBytes, 1, 2_000.0);
         let t = table(
             &r,
             &[Metric::RestartMedianNs, Metric::SupMemBytes],
-            &[Framework::Tokio, Framework::Otp, Framework::Kameo],
-            false,
+            &[
+                Column::named(Framework::Tokio, CT),
+                Column::named(Framework::Otp, CT),
+                Column::qualified(Framework::Tokio, MT),
+            ],
         );
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines.len(), 4, "{t}");
-        assert!(!lines[0].contains("budget"), "{t}");
+        assert!(lines[0].contains("tokio, 2 workers"), "{t}");
+        assert!(lines[1].starts_with("| ---"));
         assert!(lines[2].starts_with("| crash → replacement answers, median"));
         assert!(lines[2].contains("4.00 µs (1.00x)") && lines[2].contains("6.00 µs (1.50x)"));
-        assert!(lines[3].contains("2,000 B (1.00x)") && lines[3].trim_end().ends_with("- |"));
+        assert!(
+            lines[3].contains("2,000 B (1.00x)") && lines[3].contains(" - |"),
+            "{t}"
+        );
         // The columns line up although the label holds multi-byte characters.
         let width = |line: &str| line.chars().count();
         assert!(lines.iter().all(|l| width(l) == width(lines[0])), "{t}");
@@ -554,32 +613,69 @@ mod tests {
              replacement answered a call; sup_start: a supervisor of 1,000 idle children \
              started, then stopped)"
         );
-        assert_eq!(
-            supervision_heading(None, Some(10_000)),
-            "supervision (sup_start: a supervisor of 10,000 idle children started, then stopped)"
-        );
+    }
+
+    fn counted(r: &mut InstructionResults, f: Framework, w: Workload, per_op: u64) {
+        r.add(f, w, 10, 20, 10, 5_000);
+        r.add(f, w, 10, 20, 20, 5_000 + 10 * per_op);
     }
 
     #[test]
-    fn renders_a_markdown_table() {
-        let mut r = Results::new();
-        r.add(Framework::Tokio, Metric::CallMedianNs, 272.0);
-        r.add(Framework::Otp, Metric::CallMedianNs, 300.0);
-        let t = table(
-            &r,
-            &[Metric::CallMedianNs],
+    fn instruction_and_budget_tables() {
+        let mut counts = InstructionResults::new();
+        counted(&mut counts, Framework::Tokio, Workload::Call, 1_500);
+        counted(&mut counts, Framework::Otp, Workload::Call, 2_100);
+        counted(&mut counts, Framework::OtpMacro, Workload::Call, 2_110);
+        counted(&mut counts, Framework::Tokio, Workload::Restart, 50_000);
+        counted(&mut counts, Framework::Otp, Workload::Restart, 40_000);
+        let t = instruction_table(
+            &counts,
             &[Framework::Tokio, Framework::Otp],
-            true,
+            &[Workload::Call, Workload::Restart],
         );
-        let lines: Vec<&str> = t.lines().collect();
-        assert_eq!(lines.len(), 3);
-        assert!(lines[1].starts_with("| ---"));
-        assert!(lines[2].contains("272 ns (1.00x)"));
-        assert!(lines[2].contains("300 ns (1.10x)"));
-        assert!(lines[2].contains("PASS (<= 1.3x)"));
-        let json = r.to_json();
-        assert_eq!(json[0]["framework"], "tokio");
-        assert_eq!(json[0]["metric"], "call_median_ns");
-        assert_eq!(json[0]["value"], 272.0);
+        assert!(
+            t.contains("1,500 (1.00x)") && t.contains("2,100 (1.40x)"),
+            "{t}"
+        );
+        assert!(t.contains("FAIL (1.40x, <= 1.3x)"), "{t}");
+        assert!(t.contains("40,000 (0.80x)"), "{t}");
+        let m = macro_table(&counts, &[Workload::Call, Workload::Cast]).unwrap();
+        assert!(
+            m.contains("1.005") && m.contains("PASS") && !m.contains("cast"),
+            "{m}"
+        );
+        assert!(macro_table(&counts, &[Workload::Cast]).is_none());
+        assert!(macro_passes(1.05) && !macro_passes(1.06));
+
+        let mut wall = Results::new();
+        for (round, tokio, otp) in [(1, 300.0, 330.0), (2, 250.0, 350.0)] {
+            wall.add(Framework::Tokio, MT, Metric::CallMedianNs, round, tokio);
+            wall.add(Framework::Otp, MT, Metric::CallMedianNs, round, otp);
+        }
+        wall.add(Framework::Otp, CT, Metric::MemBytes, 1, 1_266.0);
+        let b = budget_table(&counts, &wall, &[CT, MT]);
+        let row = |label: &str| b.lines().find(|l| l.contains(label)).unwrap().to_owned();
+        let call = row("call round trip, median");
+        assert!(
+            call.contains("1.40x instructions (otp 2,100 / tokio 1,500)"),
+            "{b}"
+        );
+        assert!(
+            call.contains("FAIL") && call.contains("1.25x (1.10–1.40x) straddles"),
+            "{b}"
+        );
+        let mem = row("memory per idle process");
+        assert!(mem.contains("1,266 B RSS") && mem.contains("PASS"), "{b}");
+        let cast = row("casts/s");
+        assert!(
+            cast.contains("no instruction count") && cast.contains("n/a"),
+            "{b}"
+        );
+        assert_eq!(
+            Budget::for_metric(Metric::CallMedianNs)
+                .unwrap()
+                .decide(&counts, &wall),
+            Verdict::Fail
+        );
     }
 }

@@ -1,62 +1,38 @@
 //! `compare`: otp-core against raw tokio, ractor, kameo and actix, side by side, in one run.
 //!
-//! Every (framework, workload) pair runs in a fresh child process (this binary re-executed as
-//! `compare --child <framework> <workload> [--n N]`), several rounds each; the table shows the
-//! median across rounds and its ratio to raw tokio. See `BENCHMARKS.md` for the method.
+//! Every (framework, workload, runtime) runs in a fresh child process (this binary re-executed
+//! as `compare --child <framework> <workload> --n N --runtime R`), several rounds each; the
+//! tables show the median across rounds, its range and its ratio to raw tokio on the same
+//! runtime. With `--instructions`, each counted workload also runs untimed under valgrind on
+//! the current-thread runtime, at two operation counts, for its instructions per operation;
+//! those decide the budget verdicts. See `BENCHMARKS.md` for the method.
 
-use std::io::{self, Read, Write};
-use std::path::PathBuf;
-use std::process::{Command, ExitCode, Stdio};
+use std::io::{self, Write};
+use std::path::Path;
+use std::process::{Command, ExitCode};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use otp_bench::report::{
-    self, MAIN_METRICS, MILLION_FRAMEWORKS, MILLION_METRICS, Results, SUPERVISION_METRICS,
-};
-use otp_bench::{Framework, Metric, Workload, frameworks};
-
-/// The prefix of the one line a child prints with its result.
-const RESULT_PREFIX: &str = "RESULT ";
-
-const USAGE: &str = "\
-usage: compare [OPTIONS]
-       compare --child <framework> <workload> [--n N]
-
-Runs each (framework, workload) pair in a fresh child process, several rounds, and prints the
-median of each metric with its ratio to raw tokio.
-
-options:
-  --rounds N            child runs per (framework, workload) for the main table [5; --quick: 1]
-  --million-rounds N    child runs per framework of the one-million-servers run [3; --quick: 1]
-  --quick               a tenth of the iterations and one round: a smoke test
-  --only LIST           comma-separated frameworks to run (tokio, tokio+timeout, otp, otp-macro,
-                        ractor, kameo, actix); tokio is always added, as the baseline of every
-                        ratio
-  --workloads LIST      comma-separated workloads (spawn_stop, mem, cast, call, restart,
-                        sup_start, million)
-  --no-million          skip the one-million-servers run
-  --json FILE           also write [{\"framework\", \"metric\", \"value\", \"samples\"}, ...] to FILE
-  --timeout SECS        kill a child that runs longer than this [600]
-  -h, --help            this text
-";
-
-/// The parent's options.
-struct Options {
-    rounds: usize,
-    million_rounds: usize,
-    quick: bool,
-    frameworks: Vec<Framework>,
-    workloads: Vec<Workload>,
-    json: Option<PathBuf>,
-    timeout: Duration,
-}
+use otp_bench::budget::BUDGETS;
+use otp_bench::child::{self, OPERATIONS};
+use otp_bench::instructions::{self, InstructionResults};
+use otp_bench::options::{self, ChildOptions, Invocation, Options, USAGE};
+use otp_bench::report::{self, Column, MAIN_METRICS, MILLION_METRICS, SUPERVISION_METRICS};
+use otp_bench::results::{Results, Spread};
+use otp_bench::runtime::WORKER_THREADS;
+use otp_bench::{Framework, Metric, Mode, Runtime, Workload};
+use serde_json::json;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = if args.first().map(String::as_str) == Some("--child") {
-        child(&args[1..])
-    } else {
-        parse_options(&args).and_then(|options| parent(&options))
+    let result = match options::parse(&args) {
+        Ok(Invocation::Help) => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Ok(Invocation::Child(options)) => child(&options),
+        Ok(Invocation::Parent(options)) => parent(&options),
+        Err(message) => Err(message),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -67,128 +43,134 @@ fn main() -> ExitCode {
     }
 }
 
-/// Child mode: runs one workload and prints `RESULT {"<metric>": value, ...}`.
-fn child(args: &[String]) -> Result<(), String> {
-    let [framework, workload, rest @ ..] = args else {
-        return Err(format!("--child needs <framework> <workload>\n\n{USAGE}"));
+/// Child mode: runs one workload and prints its result line.
+fn child(options: &ChildOptions) -> Result<(), String> {
+    let metrics =
+        options
+            .framework
+            .run(options.workload, options.n, options.runtime, options.mode)?;
+    let line = match options.mode {
+        Mode::Timed => child::result_line(metrics.iter().map(|&(m, v)| (m.name(), v))),
+        Mode::Counted => child::result_line([(OPERATIONS, options.n as f64)]),
     };
-    let framework: Framework = framework.parse()?;
-    let workload: Workload = workload.parse()?;
-    let n = match rest {
-        [] => workload.default_n(),
-        [flag, n] if flag == "--n" => n.parse().map_err(|_| format!("bad --n `{n}`"))?,
-        _ => return Err(format!("unexpected child arguments {rest:?}")),
-    };
-    let metrics = framework.run(workload, n)?;
-    let object: serde_json::Map<String, serde_json::Value> = metrics
-        .into_iter()
-        .map(|(metric, value)| (metric.name().to_owned(), value.into()))
-        .collect();
     let mut stdout = io::stdout().lock();
-    writeln!(
-        stdout,
-        "{RESULT_PREFIX}{}",
-        serde_json::Value::Object(object)
-    )
-    .and_then(|()| stdout.flush())
-    .map_err(|e| format!("cannot write the result: {e}"))
+    writeln!(stdout, "{line}")
+        .and_then(|()| stdout.flush())
+        .map_err(|e| format!("cannot write the result: {e}"))
 }
 
-fn parse_options(args: &[String]) -> Result<Options, String> {
-    let mut rounds = None;
-    let mut million_rounds = None;
-    let mut quick = false;
-    let mut frameworks = Framework::ALL.to_vec();
-    let mut workloads = Workload::ALL.to_vec();
-    let mut no_million = false;
-    let mut json = None;
-    let mut timeout = Duration::from_secs(600);
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let mut value = |name: &str| {
-            args.next()
-                .cloned()
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        match arg.as_str() {
-            "--rounds" => rounds = Some(parse_count(&value("--rounds")?)?),
-            "--million-rounds" => million_rounds = Some(parse_count(&value("--million-rounds")?)?),
-            "--quick" => quick = true,
-            "--only" => {
-                let mut chosen: Vec<Framework> = parse_list(&value("--only")?)?;
-                chosen.push(Framework::Tokio);
-                chosen.sort();
-                chosen.dedup();
-                frameworks = chosen;
-            }
-            "--workloads" => workloads = parse_list(&value("--workloads")?)?,
-            "--no-million" => no_million = true,
-            "--json" => json = Some(PathBuf::from(value("--json")?)),
-            "--timeout" => timeout = Duration::from_secs(parse_count(&value("--timeout")?)? as u64),
-            "-h" | "--help" => {
-                print!("{USAGE}");
-                std::process::exit(0);
-            }
-            other => return Err(format!("unknown option `{other}`\n\n{USAGE}")),
-        }
-    }
-    if no_million {
-        workloads.retain(|&w| w != Workload::Million);
-    }
-    Ok(Options {
-        rounds: rounds.unwrap_or(if quick { 1 } else { 5 }),
-        million_rounds: million_rounds.unwrap_or(if quick { 1 } else { 3 }),
-        quick,
-        frameworks,
-        workloads,
-        json,
-        timeout,
-    })
-}
-
-fn parse_count(s: &str) -> Result<usize, String> {
-    match s.parse() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(format!("expected a positive number, got `{s}`")),
-    }
-}
-
-fn parse_list<T: std::str::FromStr<Err = String>>(s: &str) -> Result<Vec<T>, String> {
-    s.split(',')
-        .filter(|item| !item.is_empty())
-        .map(str::parse)
-        .collect()
+/// What a run collected.
+#[derive(Default)]
+struct Run {
+    results: Results,
+    instructions: InstructionResults,
+    failures: Vec<String>,
+    /// The one-minute load average before each wall-clock round and after the last.
+    loads: Vec<f64>,
+    wall_clock_secs: f64,
+    instruction_secs: f64,
 }
 
 /// Parent mode: runs every child, prints the tables, writes the JSON.
 fn parent(options: &Options) -> Result<(), String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find own executable: {e}"))?;
-    let n_of = |w: Workload| {
-        if options.quick {
-            w.quick_n()
-        } else {
-            w.default_n()
-        }
+    let valgrind = if options.instructions {
+        Some(instructions::check_valgrind()?)
+    } else {
+        None
     };
+    if options.frameworks.contains(&Framework::Actix)
+        && !options.runtimes.contains(&Runtime::CurrentThread)
+        && options.wall_clock
+    {
+        eprintln!(
+            "note: actix runs on its one-thread System and is compared with tokio on the \
+             current-thread runtime, which --runtime multi leaves out: no wall-clock actix figures"
+        );
+    }
+    let started_at = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut run = Run::default();
+    if options.wall_clock {
+        let started = Instant::now();
+        wall_clock(options, &exe, &mut run);
+        run.wall_clock_secs = started.elapsed().as_secs_f64();
+    }
+    if options.instructions {
+        let started = Instant::now();
+        count_instructions(options, &exe, &mut run);
+        run.instruction_secs = started.elapsed().as_secs_f64();
+    }
+    print_report(options, &run, valgrind.as_deref());
+    if let Some(path) = &options.json {
+        let document = json!({
+            "started_unix_secs": started_at,
+            "command": std::env::args().collect::<Vec<_>>(),
+            "machine": machine_description(),
+            "valgrind": valgrind,
+            "rounds": options.rounds,
+            "million_rounds": options.million_rounds,
+            "quick": options.quick,
+            "worker_threads": WORKER_THREADS,
+            "load_average_1min": run.loads,
+            "wall_clock_secs": run.wall_clock_secs,
+            "instruction_secs": run.instruction_secs,
+            "wall_clock": run.results.to_json(),
+            "instructions": run.instructions.to_json(),
+            "budgets": budgets_json(options, &run),
+            "failures": run.failures,
+        });
+        let text = serde_json::to_string_pretty(&document)
+            .map_err(|e| format!("cannot encode the JSON: {e}"))?;
+        std::fs::write(path, text + "\n")
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!("JSON written to {}", path.display());
+    }
+    if run.failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} child run(s) failed:\n  {}",
+            run.failures.len(),
+            run.failures.join("\n  ")
+        ))
+    }
+}
+
+/// The wall-clock rounds: rounds outermost (round 1 of every runtime, workload and framework,
+/// then round 2, ...), so that a slow drift of the machine spreads over all alike; then the
+/// million-servers rounds.
+fn wall_clock(options: &Options, exe: &Path, run: &mut Run) {
     let main_workloads: Vec<Workload> = options
         .workloads
         .iter()
         .copied()
-        .filter(|&w| w != Workload::Million)
+        .filter(|w| !w.is_million())
         .collect();
-    let million_frameworks: Vec<Framework> = MILLION_FRAMEWORKS
-        .into_iter()
-        .filter(|f| options.frameworks.contains(f))
+    let million_workloads: Vec<Workload> = options
+        .workloads
+        .iter()
+        .copied()
+        .filter(|w| w.is_million())
         .collect();
-    let run_million = options.workloads.contains(&Workload::Million);
-
-    let started = Instant::now();
-    let mut results = Results::new();
-    let mut failures = Vec::new();
-    let mut run = |framework: Framework, workload: Workload, round: String| {
-        let n = n_of(workload);
-        eprint!("[{round}] {framework} {workload} (n = {n}) ... ");
-        match run_child(&exe, framework, workload, n, options.timeout) {
+    let timed = |run: &mut Run, framework, workload, runtime, round, label: String| {
+        let child = ChildOptions {
+            framework,
+            workload,
+            n: options.n(workload),
+            runtime,
+            mode: Mode::Timed,
+        };
+        eprint!(
+            "[{label}] {framework} {workload} on {runtime} (n = {}) ... ",
+            child.n
+        );
+        let mut command = Command::new(exe);
+        command.args(child.to_args());
+        match child::run(command, options.timeout, false)
+            .and_then(|out| child::parse_metrics(&out.stdout))
+        {
             Ok(values) => {
                 let shown: Vec<String> = values
                     .iter()
@@ -196,223 +178,331 @@ fn parent(options: &Options) -> Result<(), String> {
                     .collect();
                 eprintln!("{}", shown.join(", "));
                 for (metric, value) in values {
-                    results.add(framework, metric, value);
+                    run.results.add(framework, runtime, metric, round, value);
                 }
             }
             Err(error) => {
                 eprintln!("FAILED: {error}");
-                failures.push(format!("{framework} {workload} [{round}]: {error}"));
+                run.failures.push(format!(
+                    "{framework} {workload} on {runtime} [{label}]: {error}"
+                ));
             }
         }
     };
-    // Rounds outermost, so that a slow drift of the machine spreads over all frameworks alike.
     for round in 1..=options.rounds {
-        for &workload in &main_workloads {
-            for &framework in &options.frameworks {
-                if !framework.measures(workload) {
-                    continue;
+        run.loads.extend(load_average());
+        for &runtime in &options.runtimes {
+            for &workload in &main_workloads {
+                for &framework in &options.frameworks {
+                    if framework.takes_part(workload, runtime) {
+                        let label = format!("round {round}/{}", options.rounds);
+                        timed(run, framework, workload, runtime, round, label);
+                    }
                 }
-                run(
-                    framework,
-                    workload,
-                    format!("round {round}/{}", options.rounds),
-                );
             }
         }
     }
-    if run_million {
+    if !million_workloads.is_empty() {
         for round in 1..=options.million_rounds {
-            for &framework in &million_frameworks {
-                run(
-                    framework,
-                    Workload::Million,
-                    format!("million {round}/{}", options.million_rounds),
-                );
+            run.loads.extend(load_average());
+            for &runtime in &options.runtimes {
+                for &workload in &million_workloads {
+                    for &framework in &options.frameworks {
+                        if framework.takes_part(workload, runtime) {
+                            let label = format!("million {round}/{}", options.million_rounds);
+                            timed(run, framework, workload, runtime, round, label);
+                        }
+                    }
+                }
             }
         }
     }
-    let elapsed = started.elapsed();
+    run.loads.extend(load_average());
+}
 
+/// The instruction counts: for each counted workload and framework, `--instruction-runs`
+/// times, the untimed child under valgrind at both operation counts.
+fn count_instructions(options: &Options, exe: &Path, run: &mut Run) {
+    let runtime = Runtime::CurrentThread;
+    for workload in Workload::COUNTED {
+        if !options.workloads.contains(&workload) {
+            continue;
+        }
+        let Some((n1, n2)) = workload.instruction_counts() else {
+            continue;
+        };
+        let (n1, n2) = if options.quick {
+            (n1 / 10, n2 / 10)
+        } else {
+            (n1, n2)
+        };
+        for &framework in &options.frameworks {
+            if !framework.takes_part(workload, runtime) {
+                continue;
+            }
+            for count in 1..=options.instruction_runs {
+                for n in [n1, n2] {
+                    let child = ChildOptions {
+                        framework,
+                        workload,
+                        n,
+                        runtime,
+                        mode: Mode::Counted,
+                    };
+                    eprint!(
+                        "[instructions {count}/{}] {framework} {workload} (n = {n}) ... ",
+                        options.instruction_runs
+                    );
+                    let counted = child::run(
+                        instructions::valgrind_command(exe, &child.to_args()),
+                        options.timeout,
+                        true,
+                    )
+                    .and_then(|out| {
+                        let operations = child::parse_operations(&out.stdout)?;
+                        if operations != n {
+                            return Err(format!("the child made {operations} operations, not {n}"));
+                        }
+                        instructions::parse_instructions(&out.stderr)
+                            .ok_or_else(|| "no instruction count in valgrind's report".to_owned())
+                    });
+                    match counted {
+                        Ok(count) => {
+                            eprintln!("{} instructions", report::thousands(count));
+                            run.instructions.add(framework, workload, n1, n2, n, count);
+                        }
+                        Err(error) => {
+                            eprintln!("FAILED: {error}");
+                            run.failures.push(format!(
+                                "instructions of {framework} {workload} (n = {n}): {error}"
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Prints every table.
+fn print_report(options: &Options, run: &Run, valgrind: Option<&str>) {
+    let results = &run.results;
     println!();
     println!(
-        "otp-bench compare: {} rounds (million: {}), {}tokio multi-thread runtime with {} workers \
-         (actix: actix-rt System, 1 thread), medians across rounds, ratio to tokio in brackets",
-        options.rounds,
-        if run_million {
-            options.million_rounds.to_string()
-        } else {
-            "skipped".to_owned()
-        },
-        if options.quick { "QUICK, " } else { "" },
-        frameworks::WORKER_THREADS,
+        "otp-bench compare{}: machine: {}",
+        if options.quick { " (QUICK)" } else { "" },
+        machine_description()
     );
-    println!("machine: {}", machine_description());
+    if let Some(load) = Spread::of(&run.loads) {
+        println!(
+            "load average (1 min) during the wall-clock rounds: {:.2}–{:.2}",
+            load.min, load.max
+        );
+    }
     println!();
-    let selected = |metrics: &[Metric]| -> Vec<Metric> {
-        metrics
+    let has = |workloads: &[Workload], metric: Metric| {
+        workloads.iter().any(|w| w.metrics().contains(&metric))
+    };
+    if options.wall_clock {
+        for &runtime in &options.runtimes {
+            let columns_for = |metrics: &[Metric]| -> Vec<Column> {
+                options
+                    .frameworks
+                    .iter()
+                    .copied()
+                    .filter(|&f| {
+                        options.workloads.iter().any(|&w| {
+                            f.takes_part(w, runtime)
+                                && metrics.iter().any(|m| w.metrics().contains(m))
+                        })
+                    })
+                    .map(|f| Column::named(f, runtime))
+                    .collect()
+            };
+            let main: Vec<Metric> = MAIN_METRICS
+                .into_iter()
+                .filter(|&m| has(&options.workloads, m))
+                .collect();
+            let actix = if runtime == Runtime::CurrentThread {
+                " (actix: its actix-rt System, one thread)"
+            } else {
+                ""
+            };
+            if !main.is_empty() {
+                println!(
+                    "wall clock, {}{actix}: median of {} rounds (median ratio to tokio on this \
+                     runtime; range of the rounds):",
+                    runtime.label(),
+                    options.rounds
+                );
+                println!();
+                print!("{}", report::table(results, &main, &columns_for(&main)));
+                println!();
+            }
+            let supervision: Vec<Metric> = SUPERVISION_METRICS
+                .into_iter()
+                .filter(|&m| has(&options.workloads, m))
+                .collect();
+            if !supervision.is_empty() {
+                println!(
+                    "wall clock, {}: {}:",
+                    runtime.label(),
+                    report::supervision_heading(
+                        options
+                            .workloads
+                            .contains(&Workload::Restart)
+                            .then(|| options.n(Workload::Restart)),
+                        options
+                            .workloads
+                            .contains(&Workload::SupStart)
+                            .then(|| options.n(Workload::SupStart)),
+                    )
+                );
+                println!();
+                print!(
+                    "{}",
+                    report::table(results, &supervision, &columns_for(&supervision))
+                );
+                println!();
+            }
+        }
+        let million: Vec<Metric> = MILLION_METRICS
+            .into_iter()
+            .filter(|&m| has(&options.workloads, m))
+            .collect();
+        if !million.is_empty() {
+            let columns: Vec<Column> = options
+                .runtimes
+                .iter()
+                .flat_map(|&rt| {
+                    [Framework::Tokio, Framework::Otp]
+                        .into_iter()
+                        .filter(|f| options.frameworks.contains(f))
+                        .map(move |f| Column::qualified(f, rt))
+                })
+                .collect();
+            println!(
+                "{} idle servers, spawned then stopped one after the other ({} rounds):",
+                report::thousands(options.n(Workload::Million)),
+                options.million_rounds
+            );
+            println!();
+            print!("{}", report::table(results, &million, &columns));
+            println!();
+        }
+    }
+    let counted: Vec<Workload> = Workload::COUNTED
+        .into_iter()
+        .filter(|w| options.workloads.contains(w))
+        .collect();
+    if options.instructions && !counted.is_empty() {
+        let frameworks: Vec<Framework> = options
+            .frameworks
             .iter()
             .copied()
-            .filter(|m| main_workloads.iter().any(|w| w.metrics().contains(m)))
-            .collect()
-    };
-    let metrics = selected(&MAIN_METRICS);
-    if !metrics.is_empty() {
-        print!(
-            "{}",
-            report::table(&results, &metrics, &options.frameworks, true)
-        );
-        println!();
-    }
-    let supervision_metrics = selected(&SUPERVISION_METRICS);
-    let supervision_frameworks: Vec<Framework> = options
-        .frameworks
-        .iter()
-        .copied()
-        .filter(|&f| {
-            main_workloads
-                .iter()
-                .any(|&w| w.is_supervision() && f.measures(w))
-        })
-        .collect();
-    if !supervision_metrics.is_empty() {
+            .filter(|&f| {
+                counted
+                    .iter()
+                    .any(|&w| f.takes_part(w, Runtime::CurrentThread))
+            })
+            .collect();
         println!(
-            "{}:",
-            report::supervision_heading(
-                options
-                    .workloads
-                    .contains(&Workload::Restart)
-                    .then(|| n_of(Workload::Restart)),
-                options
-                    .workloads
-                    .contains(&Workload::SupStart)
-                    .then(|| n_of(Workload::SupStart)),
-            )
+            "instructions per operation, current-thread runtime ({}; (I(n2) − I(n1)) / (n2 − n1), \
+             median of {} counts; ratio to tokio in brackets):",
+            valgrind.unwrap_or("valgrind"),
+            options.instruction_runs
         );
         println!();
         print!(
             "{}",
-            report::table(
-                &results,
-                &supervision_metrics,
-                &supervision_frameworks,
-                false
-            )
+            report::instruction_table(&run.instructions, &frameworks, &counted)
         );
         println!();
-    }
-    let macro_metrics: Vec<Metric> = metrics
-        .iter()
-        .chain(&supervision_metrics)
-        .copied()
-        .collect();
-    if let Some(table) = report::macro_table(&results, &macro_metrics) {
-        println!("the derived server (otp-macro) against the hand-written one (otp):");
-        println!();
-        print!("{table}");
-        println!();
-    }
-    if run_million && !million_frameworks.is_empty() {
-        println!(
-            "{} idle servers, spawned then stopped one after the other:",
-            report::thousands(n_of(Workload::Million))
-        );
-        println!();
-        print!(
-            "{}",
-            report::table(&results, &MILLION_METRICS, &million_frameworks, false)
-        );
-        println!();
-    }
-    println!("total time: {:.1} s", elapsed.as_secs_f64());
-    if let Some(path) = &options.json {
-        let text = serde_json::to_string_pretty(&results.to_json())
-            .map_err(|e| format!("cannot encode the JSON: {e}"))?;
-        std::fs::write(path, text + "\n")
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        println!("JSON written to {}", path.display());
-    }
-    if failures.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{} child run(s) failed:\n  {}",
-            failures.len(),
-            failures.join("\n  ")
-        ))
-    }
-}
-
-/// Runs one child and parses its result line.
-fn run_child(
-    exe: &PathBuf,
-    framework: Framework,
-    workload: Workload,
-    n: u64,
-    timeout: Duration,
-) -> Result<Vec<(Metric, f64)>, String> {
-    let mut child = Command::new(exe)
-        .args([
-            "--child",
-            framework.name(),
-            workload.name(),
-            "--n",
-            &n.to_string(),
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| format!("cannot start the child: {e}"))?;
-    let mut stdout = child.stdout.take().expect("piped stdout");
-    let reader = thread::spawn(move || {
-        let mut text = String::new();
-        stdout.read_to_string(&mut text).map(|_| text)
-    });
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("timed out after {} s", timeout.as_secs()));
-            }
-            Ok(None) => thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(format!("cannot wait for the child: {e}")),
+        if let Some((framework, workload, difference)) = run.instructions.worst_repeat() {
+            println!(
+                "repeatability: the same count made {} times differed by at most {} \
+                 instructions ({framework} {workload})",
+                options.instruction_runs,
+                report::thousands(difference)
+            );
+            println!();
         }
-    };
-    let output = reader
-        .join()
-        .map_err(|_| "stdout reader panicked".to_owned())?
-        .map_err(|e| format!("cannot read the child's output: {e}"))?;
-    if !status.success() {
-        return Err(format!("child exited with {status}"));
+        if let Some(table) = report::macro_table(&run.instructions, &counted) {
+            println!(
+                "the derived server (otp-macro) against the hand-written one (otp), instructions:"
+            );
+            println!();
+            print!("{table}");
+            println!();
+        }
     }
-    parse_result(&output)
+    if BUDGETS.iter().any(|b| has(&options.workloads, b.metric)) {
+        println!(
+            "otp's budgets (DESIGN.md): ratio budgets decided by instruction counts, memory by \
+             RSS; wall-clock medians beside, with the range of the per-round ratios:"
+        );
+        println!();
+        let runtimes: Vec<Runtime> = if options.wall_clock {
+            options.runtimes.clone()
+        } else {
+            Vec::new()
+        };
+        print!(
+            "{}",
+            report::budget_table(&run.instructions, results, &runtimes)
+        );
+        println!();
+    }
+    println!(
+        "time: wall clock {:.1} s, instructions {:.1} s",
+        run.wall_clock_secs, run.instruction_secs
+    );
 }
 
-/// Finds the `RESULT {...}` line in a child's output and decodes its metrics.
-fn parse_result(output: &str) -> Result<Vec<(Metric, f64)>, String> {
-    let line = output
-        .lines()
-        .find_map(|line| line.strip_prefix(RESULT_PREFIX))
-        .ok_or_else(|| format!("no result line in the child's output: {output:?}"))?;
-    let value: serde_json::Value =
-        serde_json::from_str(line).map_err(|e| format!("bad result line {line:?}: {e}"))?;
-    let object = value
-        .as_object()
-        .ok_or_else(|| format!("result is not an object: {line}"))?;
-    object
+/// The budgets, their verdicts and the figures beside them, for the JSON output.
+fn budgets_json(options: &Options, run: &Run) -> serde_json::Value {
+    BUDGETS
         .iter()
-        .map(|(name, value)| {
-            let metric =
-                Metric::from_name(name).ok_or_else(|| format!("unknown metric `{name}`"))?;
-            let value = value
-                .as_f64()
-                .ok_or_else(|| format!("metric `{name}` is not a number"))?;
-            Ok((metric, value))
+        .map(|budget| {
+            let wall: serde_json::Map<String, serde_json::Value> = options
+                .runtimes
+                .iter()
+                .filter_map(|&rt| {
+                    let spread = budget.wall_clock(&run.results, rt)?;
+                    Some((
+                        rt.name().to_owned(),
+                        json!({
+                            "median": spread.median,
+                            "min": spread.min,
+                            "max": spread.max,
+                            "rounds": spread.count,
+                            "position": budget.judge_spread(&spread).position(),
+                        }),
+                    ))
+                })
+                .collect();
+            json!({
+                "metric": budget.metric.name(),
+                "limit": budget.limit,
+                "absolute": budget.absolute,
+                "at_least": budget.at_least,
+                "instruction_workload": budget.counted.map(Workload::name),
+                "instruction_ratio": budget.instruction_ratio(&run.instructions),
+                "verdict": budget.decide(&run.instructions, &run.results).decision(),
+                "wall_clock": wall,
+            })
         })
         .collect()
+}
+
+/// The one-minute load average, from `/proc/loadavg` where it exists.
+fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// CPU model and count, from `/proc/cpuinfo` where it exists.

@@ -12,7 +12,7 @@ use std::future::Future;
 
 use actix::{Actor, ActorContext, Addr, Context, Handler, Message};
 
-use crate::Server;
+use crate::{Runtime, Server};
 
 /// The counter as an actix actor.
 pub struct Counter {
@@ -91,12 +91,25 @@ impl Server for ActixServer {
         self.0.send(Stop).await.expect("actix stop failed");
     }
 
-    /// Runs `future` on a fresh actix-rt `System` (one thread).
-    fn block_on<F>(future: F) -> F::Output
+    /// Runs `future` on a fresh actix-rt `System`: a tokio current-thread runtime with a
+    /// `LocalSet`, so [`Runtime::CurrentThread`] is the only runtime actix runs on
+    /// ([`Framework::runs_on`](crate::Framework::runs_on)). As on tokio's runtimes, `future`
+    /// is spawned (onto the `LocalSet`), so that the benchmark runs as a task beside the
+    /// actors, not as the future `block_on` drives.
+    fn block_on<F>(runtime: Runtime, future: F) -> F::Output
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        actix_rt::System::new().block_on(future)
+        assert_eq!(
+            runtime,
+            Runtime::CurrentThread,
+            "actix runs on its own one-thread System"
+        );
+        actix_rt::System::new().block_on(async move {
+            actix_rt::spawn(future)
+                .await
+                .expect("the benchmark task panicked")
+        })
     }
 }

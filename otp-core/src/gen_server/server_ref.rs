@@ -52,6 +52,16 @@ impl<'a, S: GenServer> WithTimeout<'a, S> {
 ///
 /// Cheap to clone. It keeps no server alive: once the server ends, calls return
 /// [`CallError::NoProc`] and casts are dropped.
+///
+/// # Waiting from the main thread
+///
+/// The body of `#[tokio::main]` (multi-thread flavor) runs in `Runtime::block_on` on the main
+/// thread, which is not one of tokio's workers. Each `call`, `stop` or `wait_exit` awaited there
+/// wakes the server on a worker through tokio's injection queue, then parks the main thread until
+/// that worker unparks it: two cross-thread wake-ups, where a task on a worker wakes the server
+/// in its own LIFO slot with no system call. Raw tokio pays the same. In a loop over many
+/// processes (stopping a million servers: 16–20 s against 1–2 s on 2 cores), run the loop in a
+/// spawned task (`tokio::spawn(async move { .. }).await`) or use `flavor = "current_thread"`.
 pub struct ServerRef<S: GenServer> {
     pcb: Arc<Pcb<Request<S>>>,
 }
