@@ -23,6 +23,7 @@ pin_project! {
 impl<F: Future> Future for Guarded<F> {
     type Output = Result<F::Output, ExitReason>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let callback = self.project().callback;
         match catch_unwind(AssertUnwindSafe(|| callback.poll(cx))) {
@@ -45,6 +46,7 @@ pin_project! {
 impl<F: Future> Future for Nudging<'_, F> {
     type Output = F::Output;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         let polled = this.callback.poll(cx);
