@@ -5,7 +5,6 @@
 //! `supervisor_SUITE`.
 
 mod common;
-mod supervision;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,8 +19,8 @@ use otp_core::supervisor::{
 };
 use tokio::sync::{mpsc, oneshot};
 
+use common::supervision::*;
 use common::{quiet_panics, watch_exit};
-use supervision::*;
 
 /// OTP's test flags `{one_for_one, 2, 3600}`.
 fn flags() -> SupFlags {

@@ -6,7 +6,6 @@
 //! events of the processes and supervisors it started.
 
 mod common;
-mod supervision;
 
 use std::time::Duration;
 
@@ -22,7 +21,7 @@ use otp_core::telemetry::{
 use otp_telemetry::testing::{EventCapture, attach_event_handlers};
 use otp_telemetry::{OwnedEvent, OwnedValue, PidValue};
 
-use supervision::*;
+use common::supervision::*;
 
 fn pid(p: Pid) -> OwnedValue {
     OwnedValue::Pid(PidValue::from(p))
@@ -310,7 +309,7 @@ async fn ds04_dynamic_supervisor_events() {
         .await
         .unwrap()
         .unwrap();
-    crash_dyn(&sup, child, ExitReason::error("crash")).await;
+    crash(&sup, child, ExitReason::error("crash")).await;
     let events = about(&capture, "supervisor", &pid(sup.pid()));
     let want: Vec<(String, String)> = [("start", "d"), ("terminate", "d"), ("restart", "d")]
         .iter()
