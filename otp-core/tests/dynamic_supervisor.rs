@@ -11,7 +11,7 @@ use otp_core::gen_server::{Context, GenServer, Init, StartOptions};
 use otp_core::process::{ExitReason, exit, is_alive, spawn};
 use otp_core::supervisor::{
     AutoShutdown, ChildSpec, ChildStartError, ChildStatus, ChildType, DynamicOptions,
-    DynamicSupervisor, DynamicSupervisorRef, Restart, Shutdown, SpecError, SupFlags,
+    DynamicSupervisor, DynamicSupervisorRef, Restart, Shutdown, SpecError, Strategy, SupFlags,
     SupervisorError, SupervisorStartError,
 };
 use tokio::time::{Instant, sleep};
@@ -21,9 +21,7 @@ use common::{quiet_panics, watch_exit};
 
 /// OTP's test flags `{simple_one_for_one, 2, 3600}`.
 fn opts() -> DynamicOptions {
-    DynamicOptions::new()
-        .intensity(2)
-        .period(Duration::from_secs(3600))
+    DynamicOptions::new().flags(otp_flags(Strategy::OneForOne, 2, 3600))
 }
 
 async fn start(options: DynamicOptions) -> DynamicSupervisorRef {
@@ -37,11 +35,11 @@ async fn ds01_options() {
     for (flags, error) in [
         (
             SupFlags::one_for_all(),
-            SpecError::DynamicStrategy(otp_core::supervisor::Strategy::OneForAll),
+            SpecError::DynamicStrategy(Strategy::OneForAll),
         ),
         (
             SupFlags::rest_for_one(),
-            SpecError::DynamicStrategy(otp_core::supervisor::Strategy::RestForOne),
+            SpecError::DynamicStrategy(Strategy::RestForOne),
         ),
         (
             SupFlags::default().auto_shutdown(AutoShutdown::AnySignificant),
@@ -206,8 +204,7 @@ async fn ds04_failed_restart_retried() {
     let log = Log::new();
     let sup = start(
         DynamicOptions::new()
-            .intensity(10)
-            .period(Duration::from_secs(60))
+            .flags(otp_flags(Strategy::OneForOne, 10, 60))
             .max_children(1),
     )
     .await;
@@ -472,12 +469,7 @@ async fn count_children() {
 #[tokio::test(start_paused = true)]
 async fn count_restarting_children() {
     let log = Log::new();
-    let sup = start(
-        DynamicOptions::new()
-            .intensity(20)
-            .period(Duration::from_secs(10)),
-    )
-    .await;
+    let sup = start(DynamicOptions::new().flags(otp_flags(Strategy::OneForOne, 20, 10))).await;
     let w = Worker::new("child", &log);
     let spec = w.spec().shutdown(Shutdown::BrutalKill);
     assert_eq!(counts(&sup).await, [0, 0, 0, 0]);
@@ -518,12 +510,7 @@ async fn count_restarting_children() {
 #[tokio::test(start_paused = true)]
 async fn hanging_restart_loop_simple() {
     let log = Log::new();
-    let sup = start(
-        DynamicOptions::new()
-            .intensity(8)
-            .period(Duration::from_secs(10)),
-    )
-    .await;
+    let sup = start(DynamicOptions::new().flags(otp_flags(Strategy::OneForOne, 8, 10))).await;
     let w = Worker::new("child1", &log);
     let spec = w.spec().shutdown(Shutdown::BrutalKill);
     let c1 = sup.start_child(spec.clone()).await.unwrap().unwrap();

@@ -42,9 +42,7 @@ async fn sup04_fourth_restart_within_the_period_gives_up() {
 #[tokio::test(start_paused = true)]
 async fn sup04_window_slides() {
     let log = Log::new();
-    let flags = SupFlags::one_for_one()
-        .intensity(3)
-        .period(Duration::from_secs(5));
+    let flags = otp_flags(Strategy::OneForOne, 3, 5);
     let sup = Supervisor::start_link([Worker::new("w", &log).spec()], flags)
         .await
         .unwrap();
@@ -134,9 +132,7 @@ async fn sup05_escalation_to_the_parent() {
 async fn sup12_failed_restart_is_retried_and_counted() {
     let log = Log::new();
     let w = Worker::new("w", &log);
-    let flags = SupFlags::one_for_one()
-        .intensity(5)
-        .period(Duration::from_secs(3600));
+    let flags = otp_flags(Strategy::OneForOne, 5, 3600);
     let sup = Supervisor::start_link([w.spec()], flags).await.unwrap();
     w.plan(Plan::SlowFail(Duration::from_secs(1)));
     let pid = pid_of(&sup, "w").await;
@@ -162,9 +158,7 @@ async fn multiple_restarts() {
     let child = Worker::new("child1", &log)
         .spec()
         .shutdown(Shutdown::BrutalKill);
-    let flags = SupFlags::one_for_one()
-        .intensity(1)
-        .period(Duration::from_secs(1));
+    let flags = otp_flags(Strategy::OneForOne, 1, 1);
     let sup = Supervisor::start_link([child], flags).await.unwrap();
     crash_id(&sup, "child1").await;
     for _ in 0..3 {
@@ -199,9 +193,7 @@ async fn escalates<K: Kind>(strategy: Strategy, cannot_restart: &str) {
     let workers = ["child1", "child2"].map(|id| Worker::new(id, &log));
     let failing = &workers[usize::from(cannot_restart == "child2")];
     failing.plan(Plan::FailAfterFirst);
-    let flags = SupFlags::new(strategy)
-        .intensity(4)
-        .period(Duration::from_secs(3600));
+    let flags = otp_flags(strategy, 4, 3600);
     let sup = K::start_with(flags, workers.iter().map(Worker::spec).collect()).await;
     let child2_ended = watch_exit(pid_of(&sup, "child2").await);
     assert_shuts_down(&sup, pid_of(&sup, "child1").await, abnormal()).await;
@@ -267,9 +259,7 @@ async fn shape(sup: &SupervisorRef, first: &[(String, ChildStatus)]) -> Vec<(Str
 /// one, makes `hanging` hang in its restart loop, and checks the supervisor shows `expected`.
 async fn hangs(strategy: Strategy, hanging: &'static str, expected: &[(&str, Status)]) {
     let log = Log::new();
-    let flags = SupFlags::new(strategy)
-        .intensity(8)
-        .period(Duration::from_secs(10));
+    let flags = otp_flags(strategy, 8, 10);
     let sup = Supervisor::start_link([], flags).await.unwrap();
     let brutal = |w: &Worker| w.spec().shutdown(Shutdown::BrutalKill);
     let w = Worker::new(hanging, &log);
@@ -337,9 +327,7 @@ async fn hangs(strategy: Strategy, hanging: &'static str, expected: &[(&str, Sta
 #[tokio::test(start_paused = true)]
 async fn tree() {
     let log = Log::new();
-    let flags = SupFlags::one_for_one()
-        .intensity(4)
-        .period(Duration::from_secs(3600));
+    let flags = otp_flags(Strategy::OneForOne, 4, 3600);
     let child1 = Worker::new("child1", &log).spec();
     let child2 = Worker::new("child2", &log).spec();
     let w3 = Worker::new("child3", &log);

@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use otp_core::process::{ExitReason, exit};
 use otp_core::supervisor::{
     ChildStatus, DynamicSupervisorRef, Restart, Strategy, SupFlags, Supervisor, SupervisorError,
@@ -17,9 +15,7 @@ use common::watch_exit;
 
 /// OTP's test flags `{one_for_one, 2, 3600}`.
 fn flags() -> SupFlags {
-    SupFlags::one_for_one()
-        .intensity(2)
-        .period(Duration::from_secs(3600))
+    otp_flags(Strategy::OneForOne, 2, 3600)
 }
 
 /// How the child is made to end.

@@ -18,9 +18,7 @@ use common::watch_exit;
 
 /// OTP's test flags `{Strategy, 2, 3600}`.
 fn flags(strategy: Strategy) -> SupFlags {
-    SupFlags::new(strategy)
-        .intensity(2)
-        .period(Duration::from_secs(3600))
+    otp_flags(strategy, 2, 3600)
 }
 
 /// SUP-06, SUP-07, SUP-08, supervisor_SUITE: one_for_one, one_for_all, rest_for_one,
@@ -202,9 +200,7 @@ async fn sup06_concurrent_crashes_on_the_multi_thread_runtime() {
     let workers: Vec<_> = (0..50)
         .map(|i| Worker::new(Box::leak(format!("w{i}").into_boxed_str()), &log))
         .collect();
-    let flags = SupFlags::one_for_one()
-        .intensity(100)
-        .period(Duration::from_secs(60));
+    let flags = otp_flags(Strategy::OneForOne, 100, 60);
     let sup = Supervisor::start_link(workers.iter().map(Worker::spec), flags)
         .await
         .unwrap();

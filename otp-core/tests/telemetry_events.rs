@@ -7,12 +7,10 @@
 
 mod common;
 
-use std::time::Duration;
-
 use otp_core::name::register;
 use otp_core::process::{ExitReason, Info, Pid, spawn, wait_exit};
 use otp_core::supervisor::{
-    DynamicOptions, DynamicSupervisor, SupFlags, Supervisor, SupervisorError,
+    DynamicOptions, DynamicSupervisor, Strategy, SupFlags, Supervisor, SupervisorError,
 };
 use otp_core::telemetry::{
     CHILD_RESTART, CHILD_START, CHILD_START_ERROR, CHILD_TERMINATE, PROCESS_EXIT, PROCESS_SPAWN,
@@ -234,9 +232,7 @@ async fn sup07_one_for_all_restarts_every_child_with_an_event() {
 async fn sup05_give_up_event_when_intensity_is_exceeded() {
     let capture = supervisor_events();
     let log = Log::new();
-    let flags = SupFlags::one_for_one()
-        .intensity(2)
-        .period(Duration::from_secs(10));
+    let flags = otp_flags(Strategy::OneForOne, 2, 10);
     let sup = Supervisor::start_link([Worker::new("w", &log).spec()], flags)
         .await
         .unwrap();

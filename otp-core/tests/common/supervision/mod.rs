@@ -6,14 +6,17 @@
 //! - [`log`]: [`Log`], what the test children report, in order;
 //! - [`handle`]: crash a child and let the supervisor act on it, count and list its children,
 //!   see it give up — for any [`SupervisorHandle`](otp_core::supervisor::SupervisorHandle);
+//! - [`flags`]: [`otp_flags`], supervisor flags written as OTP's suites write them;
 //! - [`kind`]: [`Kind`], starting a static or a dynamic supervisor with test children, so that a
 //!   test of what holds for every kind is written once.
 
+pub mod flags;
 pub mod handle;
 pub mod kind;
 pub mod log;
 pub mod worker;
 
+pub use flags::*;
 pub use handle::*;
 pub use kind::*;
 pub use log::*;
