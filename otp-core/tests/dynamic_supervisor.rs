@@ -7,7 +7,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use otp_core::gen_server::{Context, GenServer, Init, StartOptions};
+use otp_core::gen_server::{GenServer, StartOptions, handlers};
 use otp_core::process::{ExitReason, exit, is_alive, spawn};
 use otp_core::supervisor::{
     AutoShutdown, ChildSpec, ChildStartError, ChildStatus, ChildType, DynamicOptions,
@@ -96,19 +96,11 @@ async fn ds01_significant_children_refused() {
 }
 
 /// A server with a fixed name, for the name clash of DS-02.
+#[derive(GenServer, Default)]
 struct Named;
 
-impl GenServer for Named {
-    type Args = ();
-    type Call = ();
-    type Reply = ();
-    type Cast = ();
-    type Continue = ();
-
-    async fn init(_: (), _: &mut Context<Self>) -> Init<Self> {
-        Init::Ok(Named)
-    }
-}
+#[handlers]
+impl Named {}
 
 /// DS-02, Elixir: "with different returns", "with throw/error/exit", "with registered process"
 /// — started, ignored (nothing kept), failed (error or panic, nothing kept), a name clash.
@@ -142,7 +134,7 @@ async fn ds02_start_child_returns() {
     // A name clash.
     let name = "ds02_named_server";
     let named = ChildSpec::new("named", move || {
-        Named::start_link_with((), StartOptions::new().name(name))
+        Named::start_link_with(StartOptions::new().name(name))
     });
     let holder = sup.start_child(named.clone()).await.unwrap().unwrap();
     assert_eq!(

@@ -19,9 +19,7 @@ use std::time::Duration;
 use common::*;
 use futures_util::StreamExt;
 use futures_util::future::poll_immediate;
-use otp_core::process::{
-    ExitReason, Info, Pid, Process, current_pid, exit, is_alive, process_info,
-};
+use otp_core::process::{ExitReason, Info, Process, current_pid, exit, is_alive, process_info};
 use otp_core::supervisor::{
     ChildStatus, Restart, Shutdown, SpecError, SupFlags, Supervisor, SupervisorError,
     SupervisorStartError,
@@ -45,13 +43,6 @@ async fn start(options: TaskSupervisorOptions) -> TaskSupervisorRef {
 
 async fn start_default() -> TaskSupervisorRef {
     start(TaskSupervisorOptions::new()).await
-}
-
-fn links_of(pid: Pid) -> Vec<Pid> {
-    match process_info(pid) {
-        Some(info) => info.links,
-        None => panic!("{pid} is not alive"),
-    }
 }
 
 /// Waits until every task the supervisor has is gone and the supervisor has seen them go.

@@ -3,7 +3,8 @@
 //! - [`wait`]: waiting for what must happen (a future, a process's end) without hanging;
 //! - [`panics`]: keeping the panics that tests provoke inside processes quiet;
 //! - [`probe`]: [`Probe`], a process the test drives and whose mailbox it reads;
-//! - [`processes`]: small test processes and pids (idle, ending on a message, dead, remote);
+//! - [`processes`]: small test processes and pids (idle, ending on a message, dead, remote),
+//!   and the links of a process;
 //! - [`expect`]: taking a message apart, failing the test on anything else;
 //! - [`supervision`]: test children for the supervisor tests, and what every test does to a
 //!   supervisor of any kind (crash a child and let it act, count, list).

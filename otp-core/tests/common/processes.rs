@@ -1,4 +1,5 @@
-//! Small test processes, and pids of processes that are gone or out of reach.
+//! Small test processes, pids of processes that are gone or out of reach, and what a process is
+//! linked to.
 
 use otp_core::process::{ExitReason, Pid, Process, spawn};
 
@@ -38,4 +39,12 @@ pub async fn dead_pid() -> Pid {
 /// A pid on another node, which this node cannot reach.
 pub fn remote_pid() -> Pid {
     Pid::from_parts(7, 42, 1)
+}
+
+/// The processes `pid` is linked to, failing the test if it is not alive.
+pub fn links_of(pid: Pid) -> Vec<Pid> {
+    match otp_core::process::process_info(pid) {
+        Some(info) => info.links,
+        None => panic!("{pid} is not alive"),
+    }
 }
