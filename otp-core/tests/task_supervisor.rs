@@ -626,33 +626,47 @@ async fn t10_async_links_the_task_to_the_caller_both_ways() {
     assert!(sup.is_alive());
 }
 
-/// T-10, supervisor_test.exs "async/1 with custom shutdown": a trapping caller; the task
-/// traps exits too, but with a brutal-kill shutdown the supervisor's stop kills it at once.
-/// The caller gets the task's `killed` through the link, as a message.
+/// T-10, T-11, supervisor_test.exs "async/1 with custom shutdown" and "async_nolink/1 with
+/// custom shutdown": a trapping caller; the task traps exits too, but with a brutal-kill
+/// shutdown the supervisor's stop kills it at once, and the handle gives `killed`. The caller
+/// of `async` gets the task's `killed` through the link, as a message; that of `async_nolink`
+/// gets nothing.
 #[tokio::test(start_paused = true)]
-async fn t10_async_with_custom_shutdown() {
-    let sup = start_default().await;
-    let mut caller = Probe::trapping();
-    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel();
-    let s = sup.clone();
-    let task = caller
-        .run(move || s.spawn_with(Shutdown::BrutalKill, move |me| stubborn(me, ready_tx)))
-        .await
-        .unwrap();
-    within("the task to trap exits", ready_rx.recv())
-        .await
-        .unwrap();
-    let pid = task.pid();
-    sup.stop_timeout(ExitReason::Shutdown, Duration::MAX)
-        .await
-        .unwrap();
-    assert_eq!(task.await, Err(TaskError::Exited(ExitReason::Killed)));
-    let messages = caller.flush().await;
-    assert_eq!(messages.len(), 1, "{messages:?}");
-    assert_eq!(
-        expect_exit(messages.into_iter().next().unwrap()),
-        (Some(pid), ExitReason::Killed)
-    );
+async fn t10_t11_async_and_async_nolink_with_custom_shutdown() {
+    for linked in [true, false] {
+        let sup = start_default().await;
+        let mut caller = Probe::trapping();
+        let (ready_tx, mut ready_rx) = mpsc::unbounded_channel();
+        let s = sup.clone();
+        let task = caller
+            .run(move || async move {
+                let task = move |me| stubborn(me, ready_tx);
+                if linked {
+                    s.spawn_with(Shutdown::BrutalKill, task).await
+                } else {
+                    s.spawn_nolink_with(Shutdown::BrutalKill, task).await
+                }
+            })
+            .await
+            .unwrap();
+        within("the task to trap exits", ready_rx.recv())
+            .await
+            .unwrap();
+        let pid = task.pid();
+        let began = Instant::now();
+        sup.stop_timeout(ExitReason::Shutdown, Duration::MAX)
+            .await
+            .unwrap();
+        assert_eq!(began.elapsed(), Duration::ZERO);
+        assert_eq!(task.await, Err(TaskError::Exited(ExitReason::Killed)));
+        let messages: Vec<_> = caller.flush().await.into_iter().map(expect_exit).collect();
+        let expected = if linked {
+            vec![(Some(pid), ExitReason::Killed)]
+        } else {
+            vec![]
+        };
+        assert_eq!(messages, expected, "linked: {linked}");
+    }
 }
 
 /// T-10, supervisor_test.exs "await/1 exits on task error / on task exit / on task throw": the
@@ -784,34 +798,6 @@ async fn t11_a_crash_under_async_nolink_is_a_value() {
     assert!(caller.flush().await.is_empty());
     no_tasks_left(&sup).await;
     assert!(sup.is_alive());
-}
-
-/// T-11, supervisor_test.exs "async_nolink/1 with custom shutdown": a brutal-kill task that
-/// traps exits is killed at once when the supervisor stops; the handle gives `killed`, and the
-/// caller, trapping exits, gets no message.
-#[tokio::test(start_paused = true)]
-async fn t11_async_nolink_with_custom_shutdown() {
-    let sup = start_default().await;
-    let mut caller = Probe::trapping();
-    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel();
-    let s = sup.clone();
-    let task = caller
-        .run(move || async move {
-            s.spawn_nolink_with(Shutdown::BrutalKill, move |me| stubborn(me, ready_tx))
-                .await
-        })
-        .await
-        .unwrap();
-    within("the task to trap exits", ready_rx.recv())
-        .await
-        .unwrap();
-    let began = Instant::now();
-    sup.stop_timeout(ExitReason::Shutdown, Duration::MAX)
-        .await
-        .unwrap();
-    assert_eq!(began.elapsed(), Duration::ZERO);
-    assert_eq!(task.await, Err(TaskError::Exited(ExitReason::Killed)));
-    assert!(caller.flush().await.is_empty());
 }
 
 /// T-11: as any `Task`, dropping the handle shuts the task down, and `ignore` lets it run on,
