@@ -3,32 +3,25 @@
 //! `dynamic_supervisor_test.exs`.
 
 mod common;
-mod supervision;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use otp_core::gen_server::{Context, GenServer, Init, StartOptions};
+use otp_core::gen_server::{GenServer, StartOptions, handlers};
 use otp_core::process::{ExitReason, exit, is_alive, spawn};
 use otp_core::supervisor::{
     AutoShutdown, ChildSpec, ChildStartError, ChildStatus, ChildType, DynamicOptions,
-    DynamicSupervisor, DynamicSupervisorRef, Restart, Shutdown, SpecError, SupFlags,
+    DynamicSupervisor, DynamicSupervisorRef, Restart, Shutdown, SpecError, Strategy, SupFlags,
     SupervisorError, SupervisorStartError,
 };
 use tokio::time::{Instant, sleep};
 
+use common::supervision::*;
 use common::{quiet_panics, watch_exit};
-use supervision::*;
-
-fn abnormal() -> ExitReason {
-    ExitReason::Error("died".into())
-}
 
 /// OTP's test flags `{simple_one_for_one, 2, 3600}`.
 fn opts() -> DynamicOptions {
-    DynamicOptions::new()
-        .intensity(2)
-        .period(Duration::from_secs(3600))
+    DynamicOptions::new().flags(otp_flags(Strategy::OneForOne, 2, 3600))
 }
 
 async fn start(options: DynamicOptions) -> DynamicSupervisorRef {
@@ -42,11 +35,11 @@ async fn ds01_options() {
     for (flags, error) in [
         (
             SupFlags::one_for_all(),
-            SpecError::DynamicStrategy(otp_core::supervisor::Strategy::OneForAll),
+            SpecError::DynamicStrategy(Strategy::OneForAll),
         ),
         (
             SupFlags::rest_for_one(),
-            SpecError::DynamicStrategy(otp_core::supervisor::Strategy::RestForOne),
+            SpecError::DynamicStrategy(Strategy::RestForOne),
         ),
         (
             SupFlags::default().auto_shutdown(AutoShutdown::AnySignificant),
@@ -79,12 +72,10 @@ async fn ds01_options() {
         .unwrap()
         .unwrap();
     for _ in 0..3 {
-        crash_dyn(&sup, pid, abnormal()).await;
-        pid = sup.which_children().await.unwrap()[0].pid().unwrap();
+        crash(&sup, pid, abnormal()).await;
+        pid = running(&sup).await[0];
     }
-    let ended = watch_exit(sup.pid());
-    kill_child(pid, abnormal()).await;
-    assert_eq!(ended.await, ExitReason::Shutdown);
+    assert_shuts_down(&sup, pid, abnormal()).await;
 }
 
 /// DS-01: a significant child is refused.
@@ -105,19 +96,11 @@ async fn ds01_significant_children_refused() {
 }
 
 /// A server with a fixed name, for the name clash of DS-02.
+#[derive(GenServer, Default)]
 struct Named;
 
-impl GenServer for Named {
-    type Args = ();
-    type Call = ();
-    type Reply = ();
-    type Cast = ();
-    type Continue = ();
-
-    async fn init(_: (), _: &mut Context<Self>) -> Init<Self> {
-        Init::Ok(Named)
-    }
-}
+#[handlers]
+impl Named {}
 
 /// DS-02, Elixir: "with different returns", "with throw/error/exit", "with registered process"
 /// — started, ignored (nothing kept), failed (error or panic, nothing kept), a name clash.
@@ -151,7 +134,7 @@ async fn ds02_start_child_returns() {
     // A name clash.
     let name = "ds02_named_server";
     let named = ChildSpec::new("named", move || {
-        Named::start_link_with((), StartOptions::new().name(name))
+        Named::start_link_with(StartOptions::new().name(name))
     });
     let holder = sup.start_child(named.clone()).await.unwrap().unwrap();
     assert_eq!(
@@ -160,7 +143,7 @@ async fn ds02_start_child_returns() {
             ChildStartError::AlreadyStarted(holder)
         ))
     );
-    assert_eq!(counts_dyn(&sup).await, [3, 3, 0, 3]);
+    assert_eq!(counts(&sup).await, [3, 3, 0, 3]);
 }
 
 /// DS-02, Elixir: "with max_children" — beyond `max_children`, `start_child` fails; once a
@@ -200,49 +183,9 @@ async fn ds03_extra_argument() {
         })
     };
     let pid = sup.start_child(spec).await.unwrap().unwrap();
-    crash_dyn(&sup, pid, abnormal()).await;
+    crash(&sup, pid, abnormal()).await;
     assert_eq!(*seen.lock().unwrap(), ["pool-a", "pool-a"]);
     assert_eq!(sup.count_children().await.unwrap().active, 1);
-}
-
-/// DS-04, Elixir: "temporary child is not restarted regardless of reason", "transient child is
-/// restarted unless normal/shutdown/{shutdown, _}", "permanent child is restarted regardless of
-/// reason".
-#[tokio::test(start_paused = true)]
-async fn ds04_restart_types() {
-    let reasons = [
-        (ExitReason::Normal, true),
-        (ExitReason::Shutdown, true),
-        (ExitReason::shutdown_with("x"), true),
-        (ExitReason::Error("oops".into()), false),
-        (ExitReason::Kill, false),
-    ];
-    for (reason, clean) in reasons {
-        for restart in [Restart::Permanent, Restart::Transient, Restart::Temporary] {
-            let log = Log::new();
-            let sup = start(DynamicOptions::new().intensity(10)).await;
-            let spec = Worker::new("w", &log).spec().restart(restart);
-            let pid = sup.start_child(spec).await.unwrap().unwrap();
-            crash_dyn(&sup, pid, reason.clone()).await;
-            let expected = match restart {
-                Restart::Permanent => 1,
-                Restart::Transient if !clean => 1,
-                _ => 0,
-            };
-            assert_eq!(
-                counts_dyn(&sup).await,
-                [expected, expected, 0, expected],
-                "{restart:?} {reason:?}"
-            );
-            // A child not restarted is forgotten.
-            if expected == 0 {
-                assert_eq!(
-                    sup.terminate_child(pid).await,
-                    Err(SupervisorError::NotFound)
-                );
-            }
-        }
-    }
 }
 
 /// DS-04, Elixir: "child is restarted when trying again", "restarting on init children counted
@@ -253,8 +196,7 @@ async fn ds04_failed_restart_retried() {
     let log = Log::new();
     let sup = start(
         DynamicOptions::new()
-            .intensity(10)
-            .period(Duration::from_secs(60))
+            .flags(otp_flags(Strategy::OneForOne, 10, 60))
             .max_children(1),
     )
     .await;
@@ -263,43 +205,16 @@ async fn ds04_failed_restart_retried() {
     w.plan(Plan::SlowFail(Duration::from_secs(1)));
     kill_child(pid, abnormal()).await;
     sleep(Duration::from_millis(1500)).await;
-    let children = sup.which_children().await.unwrap();
-    assert_eq!(children.len(), 1);
-    assert_eq!(children[0].status, ChildStatus::Restarting);
-    assert_eq!(counts_dyn(&sup).await, [1, 0, 0, 1]);
+    assert_eq!(statuses(&sup).await, [ChildStatus::Restarting]);
+    assert_eq!(counts(&sup).await, [1, 0, 0, 1]);
     assert_eq!(
         sup.start_child(Worker::new("x", &log).spec()).await,
         Err(SupervisorError::MaxChildren)
     );
     w.plan(Plan::Ok);
     sleep(Duration::from_secs(2)).await;
-    settle_dyn(&sup).await;
-    assert!(matches!(
-        sup.which_children().await.unwrap()[0].status,
-        ChildStatus::Running(p) if p != pid
-    ));
-}
-
-/// DS-04, Elixir: "child triggers maximum intensity when trying again" — each failed attempt
-/// counts; the supervisor gives up with `shutdown`.
-#[tokio::test(start_paused = true)]
-async fn ds04_failed_restarts_escalate() {
-    let log = Log::new();
-    let sup = start(DynamicOptions::new().intensity(3)).await;
-    let w = Worker::new("w", &log);
-    w.plan(Plan::FailAfterFirst);
-    let pid = sup.start_child(w.spec()).await.unwrap().unwrap();
-    let other = sup
-        .start_child(Worker::new("other", &log).spec())
-        .await
-        .unwrap()
-        .unwrap();
-    let other_ended = watch_exit(other);
-    let ended = watch_exit(sup.pid());
-    kill_child(pid, abnormal()).await;
-    assert_eq!(ended.await, ExitReason::Shutdown);
-    assert_eq!(other_ended.await, ExitReason::Shutdown);
-    assert_eq!(w.starts(), 1 + 3);
+    settle(&sup).await;
+    assert!(matches!(statuses(&sup).await[..], [ChildStatus::Running(p)] if p != pid));
 }
 
 /// DS-05: `which_children` lists running and restarting children with their kind;
@@ -326,7 +241,7 @@ async fn ds05_introspection() {
             (ChildStatus::Running(p2), ChildType::Supervisor),
         ]
     );
-    assert_eq!(counts_dyn(&sup).await, [2, 2, 1, 1]);
+    assert_eq!(counts(&sup).await, [2, 2, 1, 1]);
 }
 
 /// DS-06, supervisor_SUITE: child_adm_simple — children are terminated by pid; a pid that is
@@ -336,14 +251,14 @@ async fn child_adm_simple() {
     let log = Log::new();
     let sup = start(opts()).await;
     assert!(sup.which_children().await.unwrap().is_empty());
-    assert_eq!(counts_dyn(&sup).await, [0, 0, 0, 0]);
+    assert_eq!(counts(&sup).await, [0, 0, 0, 0]);
     let w = Worker::new("child", &log);
     let c1 = sup.start_child(w.spec()).await.unwrap().unwrap();
     assert_eq!(
         sup.which_children().await.unwrap()[0].status,
         ChildStatus::Running(c1)
     );
-    assert_eq!(counts_dyn(&sup).await, [1, 1, 0, 1]);
+    assert_eq!(counts(&sup).await, [1, 1, 0, 1]);
     let c2 = sup.start_child(w.spec()).await.unwrap().unwrap();
     let pids: Vec<_> = sup
         .which_children()
@@ -353,14 +268,14 @@ async fn child_adm_simple() {
         .filter_map(|c| c.pid())
         .collect();
     assert_eq!(pids, [c1, c2]);
-    assert_eq!(counts_dyn(&sup).await, [2, 2, 0, 2]);
+    assert_eq!(counts(&sup).await, [2, 2, 0, 2]);
 
     let ended = watch_exit(c1);
     sup.terminate_child(c1).await.unwrap();
     // Synchronous: the child has ended when the call returns.
     assert!(!is_alive(c1));
     assert_eq!(ended.await, ExitReason::Shutdown);
-    assert_eq!(counts_dyn(&sup).await, [1, 1, 0, 1]);
+    assert_eq!(counts(&sup).await, [1, 1, 0, 1]);
     assert_eq!(
         sup.terminate_child(c1).await,
         Err(SupervisorError::NotFound)
@@ -413,96 +328,6 @@ async fn simple_one_for_one_shutdown() {
     assert_eq!(e3.await, ExitReason::Killed);
 }
 
-/// DS-07, Elixir: "terminates children with brutal kill / infinity / integer / expired integer
-/// shutdown" (and supervisor_SUITE: sup_stop_timeout_dynamic, sup_stop_brutal_kill_dynamic).
-#[tokio::test(start_paused = true)]
-async fn ds07_shutdown_per_child() {
-    let log = Log::new();
-    let sup = start(opts()).await;
-    let linger = Duration::from_secs(10);
-    let brutal = sup
-        .start_child(
-            Worker::trapping("brutal", &log, linger)
-                .spec()
-                .shutdown(Shutdown::BrutalKill),
-        )
-        .await
-        .unwrap()
-        .unwrap();
-    let infinity = sup
-        .start_child(
-            Worker::trapping("infinity", &log, linger)
-                .spec()
-                .shutdown(Shutdown::Infinity),
-        )
-        .await
-        .unwrap()
-        .unwrap();
-    let integer = sup
-        .start_child(
-            Worker::trapping("integer", &log, Duration::from_secs(1))
-                .spec()
-                .shutdown(Shutdown::Timeout(Duration::from_secs(5))),
-        )
-        .await
-        .unwrap()
-        .unwrap();
-    let expired = sup
-        .start_child(
-            Worker::trapping("expired", &log, linger)
-                .spec()
-                .shutdown(Shutdown::Timeout(Duration::from_secs(1))),
-        )
-        .await
-        .unwrap()
-        .unwrap();
-    let plain = sup
-        .start_child(Worker::new("plain", &log).spec())
-        .await
-        .unwrap()
-        .unwrap();
-    let exits: Vec<_> = [brutal, infinity, integer, expired, plain]
-        .into_iter()
-        .map(watch_exit)
-        .collect();
-    sup.stop().await.unwrap();
-    let mut reasons = Vec::new();
-    for e in exits {
-        reasons.push(e.await);
-    }
-    assert_eq!(
-        reasons,
-        [
-            ExitReason::Killed,
-            ExitReason::Shutdown,
-            ExitReason::Shutdown,
-            ExitReason::Killed,
-            ExitReason::Shutdown,
-        ]
-    );
-}
-
-/// supervisor_SUITE: simple_one_for_one — the other child keeps running; counts; then the
-/// restart intensity (2) is exceeded.
-#[tokio::test(start_paused = true)]
-async fn simple_one_for_one() {
-    let log = Log::new();
-    let sup = start(opts()).await;
-    let w = Worker::new("child", &log);
-    let c1 = sup.start_child(w.spec()).await.unwrap().unwrap();
-    let c2 = sup.start_child(w.spec()).await.unwrap().unwrap();
-    crash_dyn(&sup, c1, abnormal()).await;
-    let children = sup.which_children().await.unwrap();
-    assert_eq!(children.len(), 2);
-    assert!(children.iter().any(|c| c.pid() == Some(c2)));
-    assert_eq!(counts_dyn(&sup).await, [2, 2, 0, 2]);
-    crash_dyn(&sup, c2, abnormal()).await;
-    let p4 = sup.which_children().await.unwrap()[0].pid().unwrap();
-    let ended = watch_exit(sup.pid());
-    kill_child(p4, abnormal()).await;
-    assert_eq!(ended.await, ExitReason::Shutdown);
-}
-
 /// supervisor_SUITE: simple_one_for_one_extra — a restarted child gets the same extra
 /// argument, and the other children are untouched.
 #[tokio::test(start_paused = true)]
@@ -523,31 +348,11 @@ async fn simple_one_for_one_extra() {
     };
     let c1 = sup.start_child(spec.clone()).await.unwrap().unwrap();
     let c2 = sup.start_child(spec).await.unwrap().unwrap();
-    crash_dyn(&sup, c1, abnormal()).await;
+    crash(&sup, c1, abnormal()).await;
     let children = sup.which_children().await.unwrap();
     assert_eq!(children.len(), 2);
     assert!(children.iter().any(|c| c.pid() == Some(c2)));
     assert_eq!(*got.lock().unwrap(), [7, 7, 7]);
-}
-
-/// supervisor_SUITE: simple_one_for_one_escalation — a child that cannot be restarted makes
-/// the supervisor give up; the other child is stopped.
-#[tokio::test(start_paused = true)]
-async fn simple_one_for_one_escalation() {
-    let log = Log::new();
-    let sup = start(DynamicOptions::new().intensity(4)).await;
-    let failing = Worker::new("child", &log);
-    failing.plan(Plan::FailAfterFirst);
-    let c1 = sup.start_child(failing.spec()).await.unwrap().unwrap();
-    let c2 = sup
-        .start_child(Worker::new("child", &log).spec())
-        .await
-        .unwrap()
-        .unwrap();
-    let (ended, c2_ended) = (watch_exit(sup.pid()), watch_exit(c2));
-    kill_child(c1, abnormal()).await;
-    assert_eq!(ended.await, ExitReason::Shutdown);
-    assert_eq!(c2_ended.await, ExitReason::Shutdown);
 }
 
 /// SUP-21, supervisor_SUITE: simple_one_for_one_restart_ignore — a child whose restart is
@@ -559,9 +364,9 @@ async fn simple_one_for_one_restart_ignore() {
     let w = Worker::new("child", &log);
     let pid = sup.start_child(w.spec()).await.unwrap().unwrap();
     w.plan(Plan::Ignore);
-    crash_dyn(&sup, pid, abnormal()).await;
+    crash(&sup, pid, abnormal()).await;
     assert!(sup.which_children().await.unwrap().is_empty());
-    assert_eq!(counts_dyn(&sup).await, [0, 0, 0, 0]);
+    assert_eq!(counts(&sup).await, [0, 0, 0, 0]);
 }
 
 /// supervisor_SUITE: sup_start_ignore_temporary_child_start_child_simple and
@@ -587,7 +392,7 @@ async fn sup_start_ignore_child_start_child_simple() {
             sup.which_children().await.unwrap()[0].status,
             ChildStatus::Running(cpid2)
         );
-        assert_eq!(counts_dyn(&sup).await, [1, 1, 0, 1]);
+        assert_eq!(counts(&sup).await, [1, 1, 0, 1]);
         sup.stop_timeout(ExitReason::Shutdown, Duration::MAX)
             .await
             .unwrap();
@@ -625,29 +430,28 @@ async fn count_children() {
         for _ in 0..1000 {
             sup.start_child(spec.clone()).await.unwrap();
         }
-        let children = sup.which_children().await.unwrap();
-        let counts = counts_dyn(&sup).await;
+        let children = running(&sup).await;
+        let counts1 = counts(&sup).await;
         for _ in 0..1000 {
             sup.start_child(spec.clone()).await.unwrap();
         }
-        let counts2 = counts_dyn(&sup).await;
-        let children2 = sup.which_children().await.unwrap();
+        let counts2 = counts(&sup).await;
+        let children2 = running(&sup).await;
         assert_eq!(children.len(), 1000);
         assert_eq!(children2.len(), 2000);
         let (sups, workers) = match kind {
             ChildType::Worker => (0, 1),
             ChildType::Supervisor => (1, 0),
         };
-        assert_eq!(counts, [1000, 1000, 1000 * sups, 1000 * workers]);
+        assert_eq!(counts1, [1000, 1000, 1000 * sups, 1000 * workers]);
         assert_eq!(counts2, [2000, 2000, 2000 * sups, 2000 * workers]);
-        for c in children2 {
-            let pid = c.pid().unwrap();
+        for pid in children2 {
             let ended = watch_exit(pid);
             exit(pid, ExitReason::Kill);
             ended.await;
         }
-        settle_dyn(&sup).await;
-        assert_eq!(counts_dyn(&sup).await, [0, 0, 0, 0]);
+        settle(&sup).await;
+        assert_eq!(counts(&sup).await, [0, 0, 0, 0]);
     }
 }
 
@@ -657,56 +461,39 @@ async fn count_children() {
 #[tokio::test(start_paused = true)]
 async fn count_restarting_children() {
     let log = Log::new();
-    let sup = start(
-        DynamicOptions::new()
-            .intensity(20)
-            .period(Duration::from_secs(10)),
-    )
-    .await;
+    let sup = start(DynamicOptions::new().flags(otp_flags(Strategy::OneForOne, 20, 10))).await;
     let w = Worker::new("child", &log);
     let spec = w.spec().shutdown(Shutdown::BrutalKill);
-    assert_eq!(counts_dyn(&sup).await, [0, 0, 0, 0]);
+    assert_eq!(counts(&sup).await, [0, 0, 0, 0]);
     let mut pids = Vec::new();
     for n in 1..=3 {
         pids.push(sup.start_child(spec.clone()).await.unwrap().unwrap());
-        assert_eq!(counts_dyn(&sup).await, [n, n, 0, n]);
+        assert_eq!(counts(&sup).await, [n, n, 0, n]);
     }
     for pid in pids {
-        crash_dyn(&sup, pid, abnormal()).await;
+        crash(&sup, pid, abnormal()).await;
     }
-    assert_eq!(counts_dyn(&sup).await, [3, 3, 0, 3]);
-    let ch2: Vec<_> = sup
-        .which_children()
-        .await
-        .unwrap()
-        .iter()
-        .map(|c| c.pid().unwrap())
-        .collect();
+    assert_eq!(counts(&sup).await, [3, 3, 0, 3]);
+    let ch2 = running(&sup).await;
 
     w.plan(Plan::SlowFail(Duration::from_secs(2)));
     kill_child(ch2[0], abnormal()).await;
     kill_child(ch2[1], abnormal()).await;
     sleep(Duration::from_secs(4)).await;
-    assert_eq!(counts_dyn(&sup).await, [3, 1, 0, 3]);
+    assert_eq!(counts(&sup).await, [3, 1, 0, 3]);
 
     w.plan(Plan::Ok);
     sleep(Duration::from_secs(4)).await;
-    settle_dyn(&sup).await;
-    assert_eq!(counts_dyn(&sup).await, [3, 3, 0, 3]);
+    settle(&sup).await;
+    assert_eq!(counts(&sup).await, [3, 3, 0, 3]);
 
     sup.terminate_child(ch2[2]).await.unwrap();
-    assert_eq!(counts_dyn(&sup).await, [2, 2, 0, 2]);
-    let ch3: Vec<_> = sup
-        .which_children()
-        .await
-        .unwrap()
-        .iter()
-        .map(|c| c.pid().unwrap())
-        .collect();
+    assert_eq!(counts(&sup).await, [2, 2, 0, 2]);
+    let ch3 = running(&sup).await;
     sup.terminate_child(ch3[0]).await.unwrap();
-    assert_eq!(counts_dyn(&sup).await, [1, 1, 0, 1]);
+    assert_eq!(counts(&sup).await, [1, 1, 0, 1]);
     sup.terminate_child(ch3[1]).await.unwrap();
-    assert_eq!(counts_dyn(&sup).await, [0, 0, 0, 0]);
+    assert_eq!(counts(&sup).await, [0, 0, 0, 0]);
 }
 
 /// DS-06, supervisor_SUITE: hanging_restart_loop_simple; Elixir: "terminates restarting child"
@@ -715,30 +502,19 @@ async fn count_restarting_children() {
 #[tokio::test(start_paused = true)]
 async fn hanging_restart_loop_simple() {
     let log = Log::new();
-    let sup = start(
-        DynamicOptions::new()
-            .intensity(8)
-            .period(Duration::from_secs(10)),
-    )
-    .await;
+    let sup = start(DynamicOptions::new().flags(otp_flags(Strategy::OneForOne, 8, 10))).await;
     let w = Worker::new("child1", &log);
     let spec = w.spec().shutdown(Shutdown::BrutalKill);
     let c1 = sup.start_child(spec.clone()).await.unwrap().unwrap();
-    w.plan(Plan::SlowFail(Duration::from_secs(2)));
-    kill_child(c1, ExitReason::Error("error".into())).await;
-    sleep(Duration::from_secs(2)).await;
-    let children = sup.which_children().await.unwrap();
-    assert_eq!(children.len(), 1);
-    assert_eq!(children[0].status, ChildStatus::Restarting);
-    assert_eq!(counts_dyn(&sup).await, [1, 0, 0, 1]);
+    hang_restarts(&w, c1).await;
+    assert_eq!(statuses(&sup).await, [ChildStatus::Restarting]);
+    assert_eq!(counts(&sup).await, [1, 0, 0, 1]);
     sup.terminate_child(c1).await.unwrap();
-    assert!(sup.which_children().await.unwrap().is_empty());
+    assert!(which(&sup).await.is_empty());
 
     w.plan(Plan::Ok);
     let c2 = sup.start_child(spec).await.unwrap().unwrap();
-    w.plan(Plan::SlowFail(Duration::from_secs(2)));
-    kill_child(c2, ExitReason::Error("error".into())).await;
-    sleep(Duration::from_secs(2)).await;
+    hang_restarts(&w, c2).await;
     sup.stop_timeout(ExitReason::Shutdown, Duration::MAX)
         .await
         .unwrap();
@@ -760,7 +536,7 @@ async fn simple_one_for_one_scale_many_temporary_children() {
     for pid in pids {
         sup.terminate_child(pid).await.unwrap();
     }
-    assert_eq!(counts_dyn(&sup).await, [0, 0, 0, 0]);
+    assert_eq!(counts(&sup).await, [0, 0, 0, 0]);
 }
 
 /// A dynamic supervisor nests under a static one, as a supervisor child.

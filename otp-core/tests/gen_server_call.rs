@@ -429,55 +429,73 @@ fn bound(capacity: usize, overflow: Overflow) -> StartOptions {
     ))
 }
 
+/// A server whose mailbox holds one message, with this overflow policy, blocked on a gate with
+/// its mailbox full (of a `Noop` cast).
+struct Full {
+    server: ServerRef<Server>,
+    events: mpsc::UnboundedReceiver<Event>,
+    gate: oneshot::Sender<()>,
+}
+
+impl Full {
+    async fn start(overflow: Overflow) -> Full {
+        let (server, mut events) = start_with(bound(1, overflow)).await;
+        let (gate, gate_rx) = oneshot::channel();
+        server.cast(Cast::Block(gate_rx)).unwrap();
+        assert_eq!(events.recv().await, Some(Event::Blocked));
+        server.cast(Cast::Noop).unwrap();
+        Full {
+            server,
+            events,
+            gate,
+        }
+    }
+
+    /// Opens the gate, and checks that the server handles the queued cast and answers again.
+    async fn goes_on(mut self) {
+        self.gate.send(()).unwrap();
+        assert_eq!(self.events.recv().await, Some(Event::Noop));
+        assert_eq!(self.server.call(Req::Echo(2)).await, Ok(Ok(2)));
+    }
+}
+
 /// A call to a full bounded mailbox with policy `Error` → `MailboxFull`; the server goes on.
 #[tokio::test]
 async fn call_to_a_full_mailbox_with_overflow_error() {
-    let (server, mut rx) = start_with(bound(1, Overflow::Error)).await;
-    let (gate_tx, gate_rx) = oneshot::channel();
-    server.cast(Cast::Block(gate_rx)).unwrap();
-    assert_eq!(rx.recv().await, Some(Event::Blocked));
-    server.cast(Cast::Noop).unwrap();
+    let full = Full::start(Overflow::Error).await;
     assert!(matches!(
-        server.cast(Cast::Noop),
+        full.server.cast(Cast::Noop),
         Err(otp_core::gen_server::CastError::MailboxFull(Cast::Noop))
     ));
-    assert_eq!(server.call(Req::Echo(1)).await, Err(CallError::MailboxFull));
-    gate_tx.send(()).unwrap();
-    assert_eq!(rx.recv().await, Some(Event::Noop));
-    assert_eq!(server.call(Req::Echo(2)).await, Ok(Ok(2)));
+    assert_eq!(
+        full.server.call(Req::Echo(1)).await,
+        Err(CallError::MailboxFull)
+    );
+    full.goes_on().await;
 }
 
 /// A call to a full bounded mailbox with policy `DropNewest` is refused, not dropped.
 #[tokio::test]
 async fn call_to_a_full_mailbox_with_overflow_drop_newest() {
-    let (server, mut rx) = start_with(bound(1, Overflow::DropNewest)).await;
-    let (gate_tx, gate_rx) = oneshot::channel();
-    server.cast(Cast::Block(gate_rx)).unwrap();
-    assert_eq!(rx.recv().await, Some(Event::Blocked));
-    server.cast(Cast::Noop).unwrap();
-    assert_eq!(server.call(Req::Echo(1)).await, Err(CallError::MailboxFull));
-    gate_tx.send(()).unwrap();
-    assert_eq!(rx.recv().await, Some(Event::Noop));
-    assert_eq!(server.call(Req::Echo(2)).await, Ok(Ok(2)));
+    let full = Full::start(Overflow::DropNewest).await;
+    assert_eq!(
+        full.server.call(Req::Echo(1)).await,
+        Err(CallError::MailboxFull)
+    );
+    full.goes_on().await;
 }
 
 /// With policy `Wait`, the wait for room counts against the call timeout.
 #[tokio::test(start_paused = true)]
 async fn call_to_a_full_mailbox_with_overflow_wait_times_out() {
-    let (server, mut rx) = start_with(bound(1, Overflow::Wait)).await;
-    let (gate_tx, gate_rx) = oneshot::channel();
-    server.cast(Cast::Block(gate_rx)).unwrap();
-    assert_eq!(rx.recv().await, Some(Event::Blocked));
-    server.cast(Cast::Noop).unwrap();
+    let full = Full::start(Overflow::Wait).await;
     let t0 = Instant::now();
     assert_eq!(
-        server
+        full.server
             .call_timeout(Req::Echo(1), Duration::from_secs(1))
             .await,
         Err(CallError::Timeout)
     );
     assert!(t0.elapsed() >= Duration::from_secs(1));
-    gate_tx.send(()).unwrap();
-    assert_eq!(rx.recv().await, Some(Event::Noop));
-    assert_eq!(server.call(Req::Echo(2)).await, Ok(Ok(2)));
+    full.goes_on().await;
 }

@@ -551,16 +551,23 @@ async fn gs16_other_exit_goes_to_handle_info() {
     assert_eq!(rx.recv().await, Some(Event::Terminate(ExitReason::Normal)));
 }
 
-/// GS-16: `exit(pid, Kill)` ends a trapping server without `terminate`.
+/// GS-16: an exit signal ends the server without `terminate` when it is `kill` (even for a
+/// server that traps exits), or when the server does not trap exits (a non-normal reason sent
+/// with `exit`).
 #[tokio::test]
-async fn gs16_no_terminate_on_kill() {
-    let (args, mut rx) = term_args(true);
-    let server = Term::start(args).await.unwrap();
-    exit(server.pid(), ExitReason::Kill);
-    assert_eq!(server.wait_exit().await, ExitReason::Killed);
-    assert_eq!(rx.recv().await, Some(Event::Init(server.pid())));
-    // The state (holding the only sender) is gone, without a Terminate.
-    assert_eq!(rx.recv().await, None);
+async fn gs16_no_terminate_on_kill_or_when_not_trapping() {
+    for (trap, signal, ends) in [
+        (true, ExitReason::Kill, ExitReason::Killed),
+        (false, ExitReason::Shutdown, ExitReason::Shutdown),
+    ] {
+        let (args, mut rx) = term_args(trap);
+        let server = Term::start(args).await.unwrap();
+        exit(server.pid(), signal);
+        assert_eq!(server.wait_exit().await, ends);
+        assert_eq!(rx.recv().await, Some(Event::Init(server.pid())));
+        // The state (holding the only sender) is gone, without a Terminate.
+        assert_eq!(rx.recv().await, None, "trapping: {trap}");
+    }
 }
 
 /// GS-16: a non-normal exit signal through a link ends a non-trapping server without
@@ -576,18 +583,6 @@ async fn gs16_no_terminate_on_link_exit_when_not_trapping() {
     go_tx.send(()).unwrap();
     assert_eq!(wait_exit(parent).await, ExitReason::error("parent died"));
     assert_eq!(server.wait_exit().await, ExitReason::error("parent died"));
-    assert_eq!(rx.recv().await, None);
-}
-
-/// GS-16: a non-normal exit signal sent with `exit` ends a non-trapping server without
-/// `terminate`.
-#[tokio::test]
-async fn gs16_no_terminate_on_exit_signal_when_not_trapping() {
-    let (args, mut rx) = term_args(false);
-    let server = Term::start(args).await.unwrap();
-    exit(server.pid(), ExitReason::Shutdown);
-    assert_eq!(server.wait_exit().await, ExitReason::Shutdown);
-    assert_eq!(rx.recv().await, Some(Event::Init(server.pid())));
     assert_eq!(rx.recv().await, None);
 }
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use otp_core::gen_server::{
     Action, CallResult, Context, GenServer, Init, RefError, ServerRef, StartError, StartOptions,
+    handlers,
 };
 use otp_core::name::whereis;
 use otp_core::process::{
@@ -81,19 +82,11 @@ impl GenServer for Probe {
 }
 
 /// Another server type, for the type checks of GS-23.
+#[derive(GenServer, Default)]
 struct Other;
 
-impl GenServer for Other {
-    type Args = ();
-    type Call = ();
-    type Reply = ();
-    type Cast = ();
-    type Continue = ();
-
-    async fn init(_: (), _: &mut Context<Self>) -> Init<Self> {
-        Init::Ok(Other)
-    }
-}
+#[handlers]
+impl Other {}
 
 fn channel() -> (mpsc::UnboundedSender<Event>, mpsc::UnboundedReceiver<Event>) {
     mpsc::unbounded_channel()
@@ -129,41 +122,36 @@ async fn gs01_start_returns_after_init() {
     assert!(server.is_alive());
 }
 
-/// GS-01: `start_link` from a process links the server and the caller both ways, and the
-/// caller is the server's parent.
+/// GS-01: from a process, `start_link` links the server and the caller both ways, `start`
+/// does not link; either way the caller is the server's parent.
 #[tokio::test]
-async fn gs01_start_link_links_to_the_calling_process() {
-    let (done_tx, done_rx) = oneshot::channel();
-    spawn(move |me| async move {
-        let (tx, _rx) = channel();
-        let server = Probe::start_link((Plan::Ok, tx)).await.unwrap();
-        let mine = process_info(me.pid()).unwrap().links;
-        let theirs = process_info(server.pid()).unwrap().links;
-        let parent = server.call(()).await.unwrap();
-        let _ = done_tx.send((me.pid(), server.pid(), mine, theirs, parent));
-    });
-    let (me, server, mine, theirs, parent) = done_rx.await.unwrap();
-    assert_eq!(mine, vec![server]);
-    assert_eq!(theirs, vec![me]);
-    assert_eq!(parent, Some(me));
-}
-
-/// GS-01: `start` from a process does not link (the caller is still the parent).
-#[tokio::test]
-async fn gs01_start_does_not_link() {
-    let (done_tx, done_rx) = oneshot::channel();
-    spawn(move |me| async move {
-        let (tx, _rx) = channel();
-        let server = Probe::start((Plan::Ok, tx)).await.unwrap();
-        let mine = process_info(me.pid()).unwrap().links;
-        let theirs = process_info(server.pid()).unwrap().links;
-        let parent = server.call(()).await.unwrap();
-        let _ = done_tx.send((me.pid(), mine, theirs, parent));
-    });
-    let (me, mine, theirs, parent) = done_rx.await.unwrap();
-    assert!(mine.is_empty(), "{mine:?}");
-    assert!(theirs.is_empty(), "{theirs:?}");
-    assert_eq!(parent, Some(me));
+async fn gs01_start_link_links_to_the_calling_process_and_start_does_not() {
+    for link in [true, false] {
+        let (done_tx, done_rx) = oneshot::channel();
+        spawn(move |me| async move {
+            let (tx, _rx) = channel();
+            let args = (Plan::Ok, tx);
+            let started = if link {
+                Probe::start_link(args).await
+            } else {
+                Probe::start(args).await
+            };
+            let server = started.unwrap();
+            let mine = process_info(me.pid()).unwrap().links;
+            let theirs = process_info(server.pid()).unwrap().links;
+            let parent = server.call(()).await.unwrap();
+            let _ = done_tx.send((me.pid(), server.pid(), mine, theirs, parent));
+        });
+        let (me, server, mine, theirs, parent) = done_rx.await.unwrap();
+        let (my_links, its_links) = if link {
+            (vec![server], vec![me])
+        } else {
+            (vec![], vec![])
+        };
+        assert_eq!(mine, my_links, "link: {link}");
+        assert_eq!(theirs, its_links, "link: {link}");
+        assert_eq!(parent, Some(me));
+    }
 }
 
 /// GS-01: started outside any process, a server has no parent and no links.

@@ -14,13 +14,6 @@ fn error(s: &str) -> ExitReason {
     ExitReason::error(s)
 }
 
-fn links_of(pid: Pid) -> Vec<Pid> {
-    match process_info(pid) {
-        Some(info) => info.links,
-        None => panic!("{pid} is not alive"),
-    }
-}
-
 /// P-03: a link set by one side shows on both, and carries exit signals both ways.
 #[tokio::test]
 async fn p03_link_is_bidirectional() {

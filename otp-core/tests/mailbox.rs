@@ -172,30 +172,23 @@ async fn bounded_mailbox_error_hands_the_message_back() {
     assert_eq!(holder.contents().await, (vec![1, 2, 3], 0));
 }
 
-/// Overflow::DropNewest: sends succeed, the messages that do not fit are dropped and counted.
+/// Overflow::DropNewest and Overflow::DropOldest: sends succeed; the messages that do not fit
+/// (the newest), or the oldest ones that make room for them, are dropped and counted.
 #[tokio::test]
-async fn bounded_mailbox_drop_newest_keeps_the_first() {
-    let (holder, _) = spawn_holder(bound(3, Overflow::DropNewest), None);
-    for i in 1..=5u32 {
-        send(holder.pid, i).unwrap();
+async fn bounded_mailbox_drops_by_its_overflow_policy() {
+    for (overflow, kept) in [
+        (Overflow::DropNewest, [1, 2, 3]),
+        (Overflow::DropOldest, [3, 4, 5]),
+    ] {
+        let (holder, _) = spawn_holder(bound(3, overflow), None);
+        for i in 1..=5u32 {
+            send(holder.pid, i).unwrap();
+        }
+        let info = process_info(holder.pid).unwrap();
+        assert_eq!(info.mailbox_len, 3, "{overflow:?}");
+        assert_eq!(info.mailbox_dropped, 2, "{overflow:?}");
+        assert_eq!(holder.contents().await, (kept.to_vec(), 0), "{overflow:?}");
     }
-    let info = process_info(holder.pid).unwrap();
-    assert_eq!(info.mailbox_len, 3);
-    assert_eq!(info.mailbox_dropped, 2);
-    assert_eq!(holder.contents().await, (vec![1, 2, 3], 0));
-}
-
-/// Overflow::DropOldest: sends succeed, the oldest messages make room and are counted.
-#[tokio::test]
-async fn bounded_mailbox_drop_oldest_keeps_the_last() {
-    let (holder, _) = spawn_holder(bound(3, Overflow::DropOldest), None);
-    for i in 1..=5u32 {
-        send(holder.pid, i).unwrap();
-    }
-    let info = process_info(holder.pid).unwrap();
-    assert_eq!(info.mailbox_len, 3);
-    assert_eq!(info.mailbox_dropped, 2);
-    assert_eq!(holder.contents().await, (vec![3, 4, 5], 0));
 }
 
 /// Overflow::Wait: a plain `send` cannot wait, so it fails with MailboxFull and the message

@@ -5,7 +5,6 @@
 //! `supervisor_SUITE`.
 
 mod common;
-mod supervision;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,18 +15,17 @@ use otp_core::process::spawn_link;
 use otp_core::process::{ExitReason, Info, Pid, SpawnOptions, exit, is_alive, spawn_opt};
 use otp_core::supervisor::{
     AutoShutdown, Backoff, ChildSpec, ChildStartError, ChildStatus, ChildType, Restart, Shutdown,
-    SpecError, SupFlags, Supervisor, SupervisorError, SupervisorRef, SupervisorStartError,
+    SpecError, Strategy, SupFlags, Supervisor, SupervisorError, SupervisorRef,
+    SupervisorStartError,
 };
 use tokio::sync::{mpsc, oneshot};
 
+use common::supervision::*;
 use common::{quiet_panics, watch_exit};
-use supervision::*;
 
 /// OTP's test flags `{one_for_one, 2, 3600}`.
 fn flags() -> SupFlags {
-    SupFlags::one_for_one()
-        .intensity(2)
-        .period(Duration::from_secs(3600))
+    otp_flags(Strategy::OneForOne, 2, 3600)
 }
 
 /// A GenServer child: a counter whose `init` does what it is told, and which reports
@@ -826,7 +824,7 @@ async fn scale_start_stop_many_children() {
 #[test]
 fn sup03_defaults() {
     let flags = SupFlags::default();
-    assert_eq!(flags.strategy, otp_core::supervisor::Strategy::OneForOne);
+    assert_eq!(flags.strategy, Strategy::OneForOne);
     assert_eq!(flags.intensity, 3);
     assert_eq!(flags.period, Duration::from_secs(5));
     assert_eq!(flags.auto_shutdown, AutoShutdown::Never);

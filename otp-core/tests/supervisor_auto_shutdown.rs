@@ -2,13 +2,14 @@
 //! `supervisor_SUITE`.
 
 mod common;
-mod supervision;
 
 use otp_core::process::{ExitReason, exit};
-use otp_core::supervisor::{AutoShutdown, ChildStatus, Restart, SupFlags, Supervisor};
+use otp_core::supervisor::{
+    AutoShutdown, ChildStatus, Restart, SupFlags, Supervisor, SupervisorRef,
+};
 
+use common::supervision::*;
 use common::watch_exit;
-use supervision::*;
 
 fn any() -> SupFlags {
     SupFlags::one_for_one().auto_shutdown(AutoShutdown::AnySignificant)
@@ -18,68 +19,73 @@ fn all() -> SupFlags {
     SupFlags::one_for_one().auto_shutdown(AutoShutdown::AllSignificant)
 }
 
+/// A significant child of this restart type.
+fn significant(id: &'static str, restart: Restart, log: &Log) -> otp_core::supervisor::ChildSpec {
+    Worker::new(id, log)
+        .spec()
+        .restart(restart)
+        .significant(true)
+}
+
+/// Starts an `AnySignificant` supervisor with a significant child `sig` of this restart type
+/// (and a bystander), ends `sig` with `reason` (sent as an exit signal if `by_signal`), and
+/// tells whether the supervisor shut down (with `shutdown`), or else restarted `sig`.
+async fn shuts_down(restart: Restart, reason: ExitReason, by_signal: bool) -> bool {
+    let log = Log::new();
+    let other = Worker::new("other", &log).spec();
+    let sup = Supervisor::start_link([other, significant("sig", restart, &log)], any())
+        .await
+        .unwrap();
+    let ended = watch_exit(sup.pid());
+    let pid = pid_of(&sup, "sig").await;
+    if by_signal {
+        let sig_ended = watch_exit(pid);
+        exit(pid, reason);
+        sig_ended.await;
+    } else {
+        kill_child(pid, reason).await;
+    }
+    settle(&sup).await;
+    if sup.is_alive() {
+        assert!(matches!(which(&sup).await[0].1, ChildStatus::Running(p) if p != pid));
+        sup.stop().await.unwrap();
+        false
+    } else {
+        assert_eq!(ended.await, ExitReason::Shutdown);
+        true
+    }
+}
+
 /// SUP-30, supervisor_SUITE: significant_temporary — with `AnySignificant`, a significant
 /// temporary child ending (with any reason) shuts the supervisor down with `shutdown`; with
 /// `AllSignificant`, only the last one does.
 #[tokio::test(start_paused = true)]
 async fn significant_temporary() {
     for reason in [ExitReason::Normal, ExitReason::Error("died".into())] {
-        let log = Log::new();
-        let sig = Worker::new("sig", &log)
-            .spec()
-            .restart(Restart::Temporary)
-            .significant(true);
-        let other = Worker::new("other", &log).spec();
-        let sup = Supervisor::start_link([other, sig], any()).await.unwrap();
-        let ended = watch_exit(sup.pid());
-        kill_child(pid_of(&sup, "sig").await, reason).await;
-        assert_eq!(ended.await, ExitReason::Shutdown);
+        assert!(shuts_down(Restart::Temporary, reason, false).await);
     }
 
     let log = Log::new();
-    let sig = |id| {
-        Worker::new(id, &log)
-            .spec()
-            .restart(Restart::Temporary)
-            .significant(true)
-    };
+    let sig = |id| significant(id, Restart::Temporary, &log);
     let sup = Supervisor::start_link([sig("s1"), sig("s2")], all())
         .await
         .unwrap();
     crash(&sup, pid_of(&sup, "s1").await, ExitReason::Normal).await;
     assert!(sup.is_alive());
-    let ended = watch_exit(sup.pid());
-    kill_child(pid_of(&sup, "s2").await, ExitReason::Normal).await;
-    assert_eq!(ended.await, ExitReason::Shutdown);
+    assert_shuts_down(&sup, pid_of(&sup, "s2").await, ExitReason::Normal).await;
 }
 
 /// SUP-30, supervisor_SUITE: significant_transient — a significant transient child that ends
 /// cleanly shuts the supervisor down; one that is killed is restarted and nothing shuts down.
 #[tokio::test(start_paused = true)]
 async fn significant_transient() {
-    let log = Log::new();
-    let sig = Worker::new("sig", &log)
-        .spec()
-        .restart(Restart::Transient)
-        .significant(true);
-    let sup = Supervisor::start_link([sig.clone()], any()).await.unwrap();
-    let pid = pid_of(&sup, "sig").await;
-    let ended = watch_exit(pid);
-    exit(pid, ExitReason::Kill);
-    assert_eq!(ended.await, ExitReason::Killed);
-    settle(&sup).await;
-    assert!(sup.is_alive());
-    assert!(matches!(which(&sup).await[0].1, ChildStatus::Running(p) if p != pid));
-
+    assert!(!shuts_down(Restart::Transient, ExitReason::Kill, true).await);
     for reason in [
         ExitReason::Normal,
         ExitReason::Shutdown,
         ExitReason::shutdown_with("done"),
     ] {
-        let sup = Supervisor::start_link([sig.clone()], any()).await.unwrap();
-        let ended = watch_exit(sup.pid());
-        kill_child(pid_of(&sup, "sig").await, reason).await;
-        assert_eq!(ended.await, ExitReason::Shutdown);
+        assert!(shuts_down(Restart::Transient, reason, false).await);
     }
 }
 
@@ -88,11 +94,9 @@ async fn significant_transient() {
 #[tokio::test(start_paused = true)]
 async fn sup30_terminate_child_does_not_trigger() {
     let log = Log::new();
-    let sig = Worker::new("sig", &log)
-        .spec()
-        .restart(Restart::Transient)
-        .significant(true);
-    let sup = Supervisor::start_link([sig], any()).await.unwrap();
+    let sup = Supervisor::start_link([significant("sig", Restart::Transient, &log)], any())
+        .await
+        .unwrap();
     sup.terminate_child("sig").await.unwrap();
     settle(&sup).await;
     assert!(sup.is_alive());
@@ -108,18 +112,10 @@ async fn sup30_terminate_child_does_not_trigger() {
 async fn significant_bystander() {
     let log = Log::new();
     let worker = Worker::new("worker", &log).spec();
-    let sig = Worker::new("sig", &log)
-        .spec()
-        .restart(Restart::Temporary)
-        .significant(true);
+    let sig = significant("sig", Restart::Temporary, &log);
     let flags = SupFlags::one_for_all().auto_shutdown(AutoShutdown::AnySignificant);
     let sup = Supervisor::start_link([worker, sig], flags).await.unwrap();
-    crash(
-        &sup,
-        pid_of(&sup, "worker").await,
-        ExitReason::Error("died".into()),
-    )
-    .await;
+    crash(&sup, pid_of(&sup, "worker").await, abnormal()).await;
     assert!(sup.is_alive());
     let which = which(&sup).await;
     assert_eq!(which.len(), 1);
@@ -132,17 +128,14 @@ async fn significant_bystander() {
 #[tokio::test(start_paused = true)]
 async fn significant_escalation() {
     let log = Log::new();
-    let sig = Worker::new("sig", &log)
-        .spec()
-        .restart(Restart::Transient)
-        .significant(true);
+    let sig = significant("sig", Restart::Transient, &log);
     let inner = Supervisor::child_spec("inner", [sig], any())
         .restart(Restart::Transient)
         .significant(true);
     let top = Supervisor::start_link([Worker::new("other", &log).spec(), inner], any())
         .await
         .unwrap();
-    let inner = otp_core::supervisor::SupervisorRef::from_pid(pid_of(&top, "inner").await).unwrap();
+    let inner = SupervisorRef::from_pid(pid_of(&top, "inner").await).unwrap();
     let other = watch_exit(pid_of(&top, "other").await);
     let inner_ended = watch_exit(inner.pid());
     let top_ended = watch_exit(top.pid());

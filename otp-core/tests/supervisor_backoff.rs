@@ -3,22 +3,15 @@
 //! in milliseconds, and how a low cap still lets the supervisor give up. Paused clock.
 
 mod common;
-mod supervision;
 
 use std::time::Duration;
 
-use otp_core::process::ExitReason;
 use otp_core::supervisor::{
     Backoff, ChildStatus, DynamicOptions, DynamicSupervisor, SupFlags, Supervisor,
 };
 use tokio::time::{Instant, sleep};
 
-use common::watch_exit;
-use supervision::*;
-
-fn abnormal() -> ExitReason {
-    ExitReason::Error("died".into())
-}
+use common::supervision::*;
 
 fn backoff(initial_ms: u64, max_ms: u64) -> Backoff {
     Backoff::new(
@@ -83,10 +76,8 @@ async fn backoff_spares_the_intensity() {
         .await
         .unwrap();
     w.plan(Plan::Fail);
-    let ended = watch_exit(sup.pid());
     let began = Instant::now();
-    kill_child(pid_of(&sup, "db_client").await, abnormal()).await;
-    assert_eq!(ended.await, ExitReason::Shutdown);
+    assert_shuts_down(&sup, pid_of(&sup, "db_client").await, abnormal()).await;
     assert_eq!(began.elapsed(), Duration::ZERO);
 
     // With backoff: retried at 1, 3, 7, 15, 23, 31… s, never more than 3 within 5 s.
@@ -121,10 +112,8 @@ async fn a_low_cap_still_escalates() {
         .await
         .unwrap();
     w.plan(Plan::Fail);
-    let ended = watch_exit(sup.pid());
     let began = Instant::now();
-    kill_child(pid_of(&sup, "w").await, abnormal()).await;
-    assert_eq!(ended.await, ExitReason::Shutdown);
+    assert_shuts_down(&sup, pid_of(&sup, "w").await, abnormal()).await;
     // Restarts at 0.1, 0.3, 0.7, 1.1 s: the fourth within 5 s gives up.
     assert_eq!(began.elapsed(), Duration::from_millis(1100));
     assert_eq!(w.starts(), 1 + 3);
@@ -192,16 +181,13 @@ async fn dynamic_children_backoff() {
         .unwrap();
     let spec = Worker::new("w", &log).spec().backoff(backoff(1000, 1000));
     let pid = sup.start_child(spec.clone()).await.unwrap().unwrap();
-    crash_dyn(&sup, pid, abnormal()).await;
-    assert_eq!(
-        sup.which_children().await.unwrap()[0].status,
-        ChildStatus::Restarting
-    );
+    crash(&sup, pid, abnormal()).await;
+    assert_eq!(statuses(&sup).await, [ChildStatus::Restarting]);
     sleep(Duration::from_secs(1)).await;
-    settle_dyn(&sup).await;
-    let new = sup.which_children().await.unwrap()[0].pid().unwrap();
+    settle(&sup).await;
+    let new = running(&sup).await[0];
     assert_ne!(new, pid);
-    crash_dyn(&sup, new, abnormal()).await;
+    crash(&sup, new, abnormal()).await;
     sup.terminate_child(new).await.unwrap();
     sleep(Duration::from_secs(5)).await;
     assert!(sup.which_children().await.unwrap().is_empty());

@@ -3,27 +3,22 @@
 //! `supervisor_SUITE`. Time is tokio's paused clock.
 
 mod common;
-mod supervision;
 
 use std::time::Duration;
 
 use otp_core::process::ExitReason;
 use otp_core::supervisor::{
-    ChildStatus, Restart, Shutdown, SupFlags, Supervisor, SupervisorError, SupervisorRef,
+    ChildStatus, DynamicSupervisorRef, Restart, Shutdown, Strategy, SupFlags, Supervisor,
+    SupervisorError, SupervisorRef,
 };
 use tokio::time::sleep;
 
+use common::supervision::*;
 use common::watch_exit;
-use supervision::*;
-
-fn abnormal() -> ExitReason {
-    ExitReason::Error("died".into())
-}
 
 /// Crashes the running child `id` of `sup`.
 async fn crash_id(sup: &SupervisorRef, id: &str) {
-    let pid = pid_of(sup, id).await;
-    crash(sup, pid, abnormal()).await;
+    crash(sup, pid_of(sup, id).await, abnormal()).await;
 }
 
 /// SUP-03, SUP-04: with the default flags, 3 restarts in 5 s, three crashes within the window
@@ -39,10 +34,7 @@ async fn sup04_fourth_restart_within_the_period_gives_up() {
         sleep(Duration::from_secs(1)).await;
     }
     assert!(sup.is_alive());
-    let ended = watch_exit(sup.pid());
-    let pid = pid_of(&sup, "w").await;
-    kill_child(pid, abnormal()).await;
-    assert_eq!(ended.await, ExitReason::Shutdown);
+    assert_shuts_down(&sup, pid_of(&sup, "w").await, abnormal()).await;
 }
 
 /// SUP-04: the window slides: restarts older than the period no longer count, and one exactly
@@ -50,9 +42,7 @@ async fn sup04_fourth_restart_within_the_period_gives_up() {
 #[tokio::test(start_paused = true)]
 async fn sup04_window_slides() {
     let log = Log::new();
-    let flags = SupFlags::one_for_one()
-        .intensity(3)
-        .period(Duration::from_secs(5));
+    let flags = otp_flags(Strategy::OneForOne, 3, 5);
     let sup = Supervisor::start_link([Worker::new("w", &log).spec()], flags)
         .await
         .unwrap();
@@ -68,10 +58,7 @@ async fn sup04_window_slides() {
     assert!(sup.is_alive());
     // t = 6: the restart at 1 is exactly one period old and still counts: [1, 2, 5.5, 6].
     sleep(Duration::from_millis(500)).await;
-    let ended = watch_exit(sup.pid());
-    let pid = pid_of(&sup, "w").await;
-    kill_child(pid, abnormal()).await;
-    assert_eq!(ended.await, ExitReason::Shutdown);
+    assert_shuts_down(&sup, pid_of(&sup, "w").await, abnormal()).await;
 }
 
 /// SUP-04: with intensity 0 the first restart gives up.
@@ -84,10 +71,7 @@ async fn sup04_intensity_zero_gives_up_at_first_restart() {
     )
     .await
     .unwrap();
-    let ended = watch_exit(sup.pid());
-    let pid = pid_of(&sup, "w").await;
-    kill_child(pid, abnormal()).await;
-    assert_eq!(ended.await, ExitReason::Shutdown);
+    assert_shuts_down(&sup, pid_of(&sup, "w").await, abnormal()).await;
 }
 
 /// SUP-05: giving up stops the remaining children in reverse start order, and the supervisor
@@ -101,10 +85,7 @@ async fn sup05_giving_up_stops_the_rest_in_reverse_order() {
     let sup = Supervisor::start_link(children, SupFlags::one_for_one().intensity(0))
         .await
         .unwrap();
-    let ended = watch_exit(sup.pid());
-    let b = pid_of(&sup, "b").await;
-    kill_child(b, abnormal()).await;
-    assert_eq!(ended.await, ExitReason::Shutdown);
+    assert_shuts_down(&sup, pid_of(&sup, "b").await, abnormal()).await;
     assert_eq!(log.stopping(), ["d", "c", "a"]);
 }
 
@@ -151,9 +132,7 @@ async fn sup05_escalation_to_the_parent() {
 async fn sup12_failed_restart_is_retried_and_counted() {
     let log = Log::new();
     let w = Worker::new("w", &log);
-    let flags = SupFlags::one_for_one()
-        .intensity(5)
-        .period(Duration::from_secs(3600));
+    let flags = otp_flags(Strategy::OneForOne, 5, 3600);
     let sup = Supervisor::start_link([w.spec()], flags).await.unwrap();
     w.plan(Plan::SlowFail(Duration::from_secs(1)));
     let pid = pid_of(&sup, "w").await;
@@ -179,9 +158,7 @@ async fn multiple_restarts() {
     let child = Worker::new("child1", &log)
         .spec()
         .shutdown(Shutdown::BrutalKill);
-    let flags = SupFlags::one_for_one()
-        .intensity(1)
-        .period(Duration::from_secs(1));
+    let flags = otp_flags(Strategy::OneForOne, 1, 1);
     let sup = Supervisor::start_link([child], flags).await.unwrap();
     crash_id(&sup, "child1").await;
     for _ in 0..3 {
@@ -194,181 +171,151 @@ async fn multiple_restarts() {
     sup.stop().await.unwrap();
 }
 
-/// supervisor_SUITE: one_for_one_escalation — child1 cannot be restarted; the supervisor
-/// gives up, and child2 is stopped with it.
+/// SUP-05, SUP-12, DS-04, supervisor_SUITE: one_for_one_escalation, one_for_all_escalation,
+/// rest_for_one_escalation, simple_one_for_one_escalation; Elixir: "child triggers maximum
+/// intensity when trying again" — after child1 crashes, one child cannot be started again:
+/// every failed attempt counts toward the intensity, the supervisor gives up with `shutdown`,
+/// and child2 (restarted or bystander) is stopped with `shutdown`.
 #[tokio::test(start_paused = true)]
-async fn one_for_one_escalation() {
-    let log = Log::new();
-    let w1 = Worker::new("child1", &log);
-    w1.plan(Plan::FailAfterFirst);
-    let flags = SupFlags::one_for_one()
-        .intensity(4)
-        .period(Duration::from_secs(3600));
-    let sup = Supervisor::start_link([w1.spec(), Worker::new("child2", &log).spec()], flags)
-        .await
-        .unwrap();
-    let c1 = pid_of(&sup, "child1").await;
-    let c2_ended = watch_exit(pid_of(&sup, "child2").await);
-    let ended = watch_exit(sup.pid());
-    kill_child(c1, abnormal()).await;
-    assert_eq!(ended.await, ExitReason::Shutdown);
-    assert_eq!(c2_ended.await, ExitReason::Shutdown);
+async fn escalation_when_a_child_cannot_be_restarted() {
+    //                      kind                   strategy         cannot be restarted
+    escalates::<SupervisorRef>(Strategy::OneForOne, "child1").await;
+    escalates::<SupervisorRef>(Strategy::OneForAll, "child2").await;
+    escalates::<SupervisorRef>(Strategy::RestForOne, "child2").await;
+    escalates::<DynamicSupervisorRef>(Strategy::OneForOne, "child1").await;
 }
 
-/// supervisor_SUITE: one_for_all_escalation — child2 cannot be restarted in the group
-/// restart; the supervisor gives up.
-#[tokio::test(start_paused = true)]
-async fn one_for_all_escalation() {
+/// A `K` with this strategy and intensity 4, children child1 and child2, of which
+/// `cannot_restart` starts only once; child1 crashes.
+async fn escalates<K: Kind>(strategy: Strategy, cannot_restart: &str) {
+    let row = format!("{} {strategy:?}", K::NAME);
     let log = Log::new();
-    let w2 = Worker::new("child2", &log);
-    w2.plan(Plan::FailAfterFirst);
-    let flags = SupFlags::one_for_all()
-        .intensity(4)
-        .period(Duration::from_secs(3600));
-    let sup = Supervisor::start_link([Worker::new("child1", &log).spec(), w2.spec()], flags)
-        .await
-        .unwrap();
-    let c1 = pid_of(&sup, "child1").await;
-    let c2_ended = watch_exit(pid_of(&sup, "child2").await);
-    let ended = watch_exit(sup.pid());
-    kill_child(c1, abnormal()).await;
-    assert_eq!(c2_ended.await, ExitReason::Shutdown);
-    assert_eq!(ended.await, ExitReason::Shutdown);
+    let workers = ["child1", "child2"].map(|id| Worker::new(id, &log));
+    let failing = &workers[usize::from(cannot_restart == "child2")];
+    failing.plan(Plan::FailAfterFirst);
+    let flags = otp_flags(strategy, 4, 3600);
+    let sup = K::start_with(flags, workers.iter().map(Worker::spec).collect()).await;
+    let child2_ended = watch_exit(pid_of(&sup, "child2").await);
+    assert_shuts_down(&sup, pid_of(&sup, "child1").await, abnormal()).await;
+    assert_eq!(child2_ended.await, ExitReason::Shutdown, "{row}");
+    // The first start, then four failed attempts; the fifth would exceed the intensity.
+    assert_eq!(failing.starts(), 1 + 4, "{row}");
 }
 
-/// supervisor_SUITE: rest_for_one_escalation — child2 cannot be restarted; the supervisor
-/// gives up.
-#[tokio::test(start_paused = true)]
-async fn rest_for_one_escalation() {
-    let log = Log::new();
-    let w2 = Worker::new("child2", &log);
-    w2.plan(Plan::FailAfterFirst);
-    let flags = SupFlags::rest_for_one()
-        .intensity(4)
-        .period(Duration::from_secs(3600));
-    let sup = Supervisor::start_link([Worker::new("child1", &log).spec(), w2.spec()], flags)
-        .await
-        .unwrap();
-    let c1 = pid_of(&sup, "child1").await;
-    let c2_ended = watch_exit(pid_of(&sup, "child2").await);
-    let ended = watch_exit(sup.pid());
-    kill_child(c1, abnormal()).await;
-    assert_eq!(c2_ended.await, ExitReason::Shutdown);
-    assert_eq!(ended.await, ExitReason::Shutdown);
-}
-
-/// SUP-12, supervisor_SUITE: hanging_restart_loop — while a child's restarts keep failing
-/// (each attempt taking 2 s), the supervisor answers calls with `already_present` and
-/// `restarting`, terminates the restarting child, and can be shut down.
+/// SUP-12, SUP-13, supervisor_SUITE: hanging_restart_loop and
+/// hanging_restart_loop_rest_for_one — while a child's restarts keep failing (each attempt
+/// taking 2 s), the supervisor answers calls: `start_child` of its spec is `already_present`,
+/// `restart_child` and `delete_child` are `restarting`; under rest_for_one the children after
+/// it are not running and those before it run on. The restarting child can be terminated, and
+/// restarted by hand; a supervisor shut down while a child hangs in its restart loop does not
+/// hang.
 #[tokio::test(start_paused = true)]
 async fn hanging_restart_loop() {
-    let log = Log::new();
-    let w = Worker::new("child1", &log);
-    let spec = w.spec().shutdown(Shutdown::BrutalKill);
-    let flags = SupFlags::one_for_one()
-        .intensity(8)
-        .period(Duration::from_secs(10));
-    let sup = Supervisor::start_link([], flags).await.unwrap();
-    let c1 = sup.start_child(spec.clone()).await.unwrap().unwrap();
-    w.plan(Plan::SlowFail(Duration::from_secs(2)));
-    kill_child(c1, ExitReason::Error("error".into())).await;
-    sleep(Duration::from_secs(2)).await;
-
-    assert_eq!(
-        sup.start_child(spec.clone()).await,
-        Err(SupervisorError::AlreadyPresent)
-    );
-    assert_eq!(
-        sup.restart_child("child1").await,
-        Err(SupervisorError::Restarting)
-    );
-    assert_eq!(
-        sup.delete_child("child1").await,
-        Err(SupervisorError::Restarting)
-    );
-    assert_eq!(
-        which(&sup).await,
-        [("child1".to_owned(), ChildStatus::Restarting)]
-    );
-    assert_eq!(counts(&sup).await, [1, 0, 0, 1]);
-
-    sup.terminate_child("child1").await.unwrap();
-    assert_eq!(
-        which(&sup).await,
-        [("child1".to_owned(), ChildStatus::NotRunning)]
-    );
-
-    w.plan(Plan::Ok);
-    let c2 = sup.restart_child("child1").await.unwrap().unwrap();
-    w.plan(Plan::SlowFail(Duration::from_secs(2)));
-    kill_child(c2, ExitReason::Error("error".into())).await;
-    sleep(Duration::from_secs(2)).await;
-
-    // Shutting down while it hangs in the restart loop does not hang.
-    sup.stop_timeout(ExitReason::Shutdown, Duration::MAX)
-        .await
-        .unwrap();
+    use Status::{NotRunning as Stopped, Restarting, Running};
+    //            strategy              children, latest first, while child... hangs
+    hangs(Strategy::OneForOne, "child1", &[("child1", Restarting)]).await;
+    hangs(
+        Strategy::RestForOne,
+        "child2",
+        &[
+            ("child3", Stopped),
+            ("child2", Restarting),
+            ("child1", Running),
+        ],
+    )
+    .await;
 }
 
-/// SUP-12, SUP-13, supervisor_SUITE: hanging_restart_loop_rest_for_one — the same under
-/// rest_for_one: the child after the restarting one is not running, the one before runs.
-#[tokio::test(start_paused = true)]
-async fn hanging_restart_loop_rest_for_one() {
-    let log = Log::new();
-    let w1 = Worker::new("child1", &log);
-    let w2 = Worker::new("child2", &log);
-    let w3 = Worker::new("child3", &log);
-    let brutal = |w: &Worker| w.spec().shutdown(Shutdown::BrutalKill);
-    let flags = SupFlags::rest_for_one()
-        .intensity(8)
-        .period(Duration::from_secs(10));
-    let sup = Supervisor::start_link([], flags).await.unwrap();
-    let c1 = sup.start_child(brutal(&w1)).await.unwrap().unwrap();
-    let c2 = sup.start_child(brutal(&w2)).await.unwrap().unwrap();
-    sup.start_child(brutal(&w3)).await.unwrap().unwrap();
+/// A child's status, its pid aside.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    Running,
+    Restarting,
+    NotRunning,
+}
 
-    w2.plan(Plan::SlowFail(Duration::from_secs(2)));
-    kill_child(c2, ExitReason::Error("error".into())).await;
-    sleep(Duration::from_secs(2)).await;
+/// The children of `sup`, latest first, with their status; a running child must run with the
+/// pid it had in `first`.
+async fn shape(sup: &SupervisorRef, first: &[(String, ChildStatus)]) -> Vec<(String, Status)> {
+    let mut shape = Vec::new();
+    for (id, status) in which(sup).await {
+        let status = match status {
+            ChildStatus::Running(pid) => {
+                assert!(
+                    first.contains(&(id.clone(), ChildStatus::Running(pid))),
+                    "{id} restarted"
+                );
+                Status::Running
+            }
+            ChildStatus::Restarting => Status::Restarting,
+            ChildStatus::NotRunning => Status::NotRunning,
+        };
+        shape.push((id, status));
+    }
+    shape
+}
+
+/// Starts the children of `hanging` (`child1` to `child3`, as many as `expected` lists) one by
+/// one, makes `hanging` hang in its restart loop, and checks the supervisor shows `expected`.
+async fn hangs(strategy: Strategy, hanging: &'static str, expected: &[(&str, Status)]) {
+    let log = Log::new();
+    let flags = otp_flags(strategy, 8, 10);
+    let sup = Supervisor::start_link([], flags).await.unwrap();
+    let brutal = |w: &Worker| w.spec().shutdown(Shutdown::BrutalKill);
+    let w = Worker::new(hanging, &log);
+    for id in ["child1", "child2", "child3"]
+        .into_iter()
+        .take(expected.len())
+    {
+        let spec = if id == hanging {
+            brutal(&w)
+        } else {
+            brutal(&Worker::new(id, &log))
+        };
+        sup.start_child(spec).await.unwrap().unwrap();
+    }
+    let first = which(&sup).await;
+    hang_restarts(&w, pid_of(&sup, hanging).await).await;
 
     assert_eq!(
-        sup.start_child(brutal(&w2)).await,
+        sup.start_child(brutal(&w)).await,
         Err(SupervisorError::AlreadyPresent)
     );
     assert_eq!(
-        sup.restart_child("child2").await,
+        sup.restart_child(hanging).await,
         Err(SupervisorError::Restarting)
     );
     assert_eq!(
-        sup.delete_child("child2").await,
+        sup.delete_child(hanging).await,
         Err(SupervisorError::Restarting)
     );
+    let expected: Vec<_> = expected
+        .iter()
+        .map(|(id, s)| ((*id).to_owned(), *s))
+        .collect();
+    assert_eq!(shape(&sup, &first).await, expected, "{strategy:?}");
+    let active = expected
+        .iter()
+        .filter(|(_, s)| *s == Status::Running)
+        .count();
     assert_eq!(
-        which(&sup).await,
-        [
-            ("child3".to_owned(), ChildStatus::NotRunning),
-            ("child2".to_owned(), ChildStatus::Restarting),
-            ("child1".to_owned(), ChildStatus::Running(c1)),
-        ]
-    );
-    assert_eq!(counts(&sup).await, [3, 1, 0, 3]);
-
-    sup.terminate_child("child2").await.unwrap();
-    assert_eq!(
-        which(&sup).await,
-        [
-            ("child3".to_owned(), ChildStatus::NotRunning),
-            ("child2".to_owned(), ChildStatus::NotRunning),
-            ("child1".to_owned(), ChildStatus::Running(c1)),
-        ]
+        counts(&sup).await,
+        [expected.len(), active, 0, expected.len()]
     );
 
-    w2.plan(Plan::Ok);
-    let c22 = sup.restart_child("child2").await.unwrap().unwrap();
-    w2.plan(Plan::SlowFail(Duration::from_secs(2)));
-    kill_child(c22, ExitReason::Error("error".into())).await;
-    sleep(Duration::from_secs(2)).await;
+    sup.terminate_child(hanging).await.unwrap();
+    let terminated: Vec<_> = expected
+        .iter()
+        .map(|(id, s)| match s {
+            Status::Restarting => (id.clone(), Status::NotRunning),
+            _ => (id.clone(), *s),
+        })
+        .collect();
+    assert_eq!(shape(&sup, &first).await, terminated, "{strategy:?}");
 
+    w.plan(Plan::Ok);
+    let again = sup.restart_child(hanging).await.unwrap().unwrap();
+    hang_restarts(&w, again).await;
     sup.stop_timeout(ExitReason::Shutdown, Duration::MAX)
         .await
         .unwrap();
@@ -380,9 +327,7 @@ async fn hanging_restart_loop_rest_for_one() {
 #[tokio::test(start_paused = true)]
 async fn tree() {
     let log = Log::new();
-    let flags = SupFlags::one_for_one()
-        .intensity(4)
-        .period(Duration::from_secs(3600));
+    let flags = otp_flags(Strategy::OneForOne, 4, 3600);
     let child1 = Worker::new("child1", &log).spec();
     let child2 = Worker::new("child2", &log).spec();
     let w3 = Worker::new("child3", &log);

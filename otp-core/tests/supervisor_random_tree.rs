@@ -12,7 +12,6 @@
 //! Every assertion names the seed; rerun a seed with its test.
 
 mod common;
-mod supervision;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -28,7 +27,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tokio::time::{Instant, sleep};
 
-use supervision::{Die, kill_child, settle};
+use common::supervision::{Die, counts, kill_child, pid_of, settle};
 
 const MIDDLES: usize = 10;
 const LEAVES_PER_MIDDLE: usize = 10;
@@ -117,7 +116,7 @@ struct Tree {
 impl Tree {
     async fn leaf(&self, leaf: usize) -> SupervisorRef {
         let middle = &self.middles[leaf / LEAVES_PER_MIDDLE];
-        let pid = supervision::pid_of(middle, &format!("leaf{leaf}")).await;
+        let pid = pid_of(middle, &format!("leaf{leaf}")).await;
         SupervisorRef::from_pid(pid).unwrap()
     }
 
@@ -159,7 +158,7 @@ async fn run(seed: u64) {
         middles: Vec::new(),
     };
     for m in 0..MIDDLES {
-        let pid = supervision::pid_of(&top, &format!("middle{m}")).await;
+        let pid = pid_of(&top, &format!("middle{m}")).await;
         tree.middles.push(SupervisorRef::from_pid(pid).unwrap());
     }
 
@@ -249,7 +248,7 @@ async fn run(seed: u64) {
         );
     }
     assert_eq!(
-        supervision::counts(&top).await,
+        counts(&top).await,
         [MIDDLES, MIDDLES, MIDDLES, 0],
         "seed {seed}"
     );

@@ -1,81 +1,131 @@
-//! Stopping children: `brutal_kill` (SUP-14), a timeout (SUP-15), infinity (SUP-16), waiting for
-//! the end rather than the link (SUP-17); a supervisor stopped by its parent; with the
-//! `sup_stop_*` and `child_unlink` cases of OTP's `supervisor_SUITE`.
+//! Stopping children: `brutal_kill` (SUP-14), a timeout (SUP-15), infinity (SUP-16), by
+//! `terminate_child` or with the supervisor, under a static and a dynamic supervisor (DS-07);
+//! waiting for the end rather than the link (SUP-17); a supervisor stopped by its parent; with
+//! the `sup_stop_*` and `child_unlink` cases of OTP's `supervisor_SUITE`.
 
 mod common;
-mod supervision;
 
 use std::time::Duration;
 
 use otp_core::process::spawn_link_opt;
 use otp_core::process::{ExitReason, Pid, SpawnOptions, is_alive, spawn};
-use otp_core::supervisor::{ChildSpec, ChildType, Shutdown, SupFlags, Supervisor};
+use otp_core::supervisor::{
+    ChildSpec, ChildType, DynamicSupervisorRef, Shutdown, SupFlags, Supervisor, SupervisorRef,
+};
 use tokio::sync::oneshot;
 
+use common::supervision::*;
 use common::watch_exit;
-use supervision::*;
 
 const HOUR: Duration = Duration::from_secs(3600);
 
-/// SUP-14: `BrutalKill` kills the child at once, even if it traps exits: it ends `killed`.
-#[tokio::test(start_paused = true)]
-async fn sup14_brutal_kill() {
-    let log = Log::new();
-    let spec = Worker::trapping("c", &log, HOUR)
-        .spec()
-        .shutdown(Shutdown::BrutalKill);
-    let sup = Supervisor::start_link([spec], SupFlags::default())
-        .await
-        .unwrap();
-    let ended = watch_exit(pid_of(&sup, "c").await);
-    sup.terminate_child("c").await.unwrap();
-    assert_eq!(ended.await, ExitReason::Killed);
-    assert!(log.stopping().is_empty());
+/// A test child of the shutdown table.
+struct Case {
+    id: &'static str,
+    shutdown: Shutdown,
+    /// `None`: it does not trap exits; `Some(linger)`: it traps them and takes `linger` to end.
+    linger: Option<Duration>,
+    kind: ChildType,
+    /// How it ends when it is stopped.
+    ends: ExitReason,
 }
 
-/// SUP-15: a timeout sends `shutdown`: a child that does not trap exits ends `shutdown`; one
-/// that traps exits and ends in time ends `shutdown`; one that does not end in time is killed.
+/// The table: a shutdown time, how long the child takes to end on `shutdown`, how it ends.
+fn cases() -> Vec<Case> {
+    let case = |id, shutdown, linger, ends| Case {
+        id,
+        shutdown,
+        linger,
+        kind: ChildType::Worker,
+        ends,
+    };
+    let (killed, shutdown) = (ExitReason::Killed, ExitReason::Shutdown);
+    let (second, t) = (
+        Duration::from_secs(1),
+        Shutdown::Timeout(Duration::from_secs(1)),
+    );
+    vec![
+        // SUP-14: killed at once, even if it traps exits.
+        case("brutal", Shutdown::BrutalKill, None, killed.clone()),
+        case(
+            "brutal_trapping",
+            Shutdown::BrutalKill,
+            Some(HOUR),
+            killed.clone(),
+        ),
+        // SUP-15: sent `shutdown`, killed if it has not ended in time.
+        case("plain", t, None, shutdown.clone()),
+        case("quick", t, Some(second / 2), shutdown.clone()),
+        case("slow", t, Some(Duration::from_secs(200)), killed.clone()),
+        case(
+            "in_time",
+            Shutdown::Timeout(5 * second),
+            Some(second),
+            shutdown.clone(),
+        ),
+        // SUP-16: waited for as long as it takes, a worker or a supervisor.
+        case("infinity", Shutdown::Infinity, Some(HOUR), shutdown.clone()),
+        Case {
+            kind: ChildType::Supervisor,
+            ..case("infinity_sup", Shutdown::Infinity, None, shutdown.clone())
+        },
+        // The default for a worker: 5 s.
+        case("default", Shutdown::Timeout(5 * second), None, shutdown),
+    ]
+}
+
+/// SUP-14, SUP-15, SUP-16, DS-07, supervisor_SUITE: sup_stop_infinity, sup_stop_timeout,
+/// sup_stop_brutal_kill, sup_stop_timeout_dynamic, sup_stop_brutal_kill_dynamic; Elixir:
+/// "terminates children with brutal kill / infinity / integer / expired integer shutdown" —
+/// each child ends as its shutdown says (the table of [`cases`]), whether it is stopped by
+/// `terminate_child` or with its supervisor, static or dynamic; a brutally killed child is not
+/// even sent `shutdown`.
 #[tokio::test(start_paused = true)]
-async fn sup15_timeout() {
-    let log = Log::new();
-    let t = Shutdown::Timeout(Duration::from_secs(1));
-    let sup = Supervisor::start_link(
-        [
-            Worker::new("plain", &log).spec().shutdown(t),
-            Worker::trapping("quick", &log, Duration::from_millis(500))
-                .spec()
-                .shutdown(t),
-            Worker::trapping("slow", &log, HOUR).spec().shutdown(t),
-        ],
-        SupFlags::default(),
-    )
-    .await
-    .unwrap();
-    for (id, expected) in [
-        ("plain", ExitReason::Shutdown),
-        ("quick", ExitReason::Shutdown),
-        ("slow", ExitReason::Killed),
-    ] {
-        let ended = watch_exit(pid_of(&sup, id).await);
-        sup.terminate_child(id).await.unwrap();
-        assert_eq!(ended.await, expected, "{id}");
+async fn each_child_is_stopped_as_its_shutdown_says() {
+    stops_as_its_shutdown_says::<SupervisorRef>().await;
+    stops_as_its_shutdown_says::<DynamicSupervisorRef>().await;
+}
+
+async fn stops_as_its_shutdown_says<K: Kind>() {
+    for by_terminate_child in [true, false] {
+        let way = format!(
+            "{}, {}",
+            K::NAME,
+            if by_terminate_child {
+                "terminate_child"
+            } else {
+                "stop"
+            }
+        );
+        let log = Log::new();
+        let specs = cases()
+            .iter()
+            .map(|c| {
+                let w = match c.linger {
+                    None => Worker::new(c.id, &log),
+                    Some(linger) => Worker::trapping(c.id, &log, linger),
+                };
+                w.spec().shutdown(c.shutdown).kind(c.kind)
+            })
+            .collect();
+        let sup = K::start_with(SupFlags::default(), specs).await;
+        let mut ends = Vec::new();
+        for c in cases() {
+            let pid = pid_of(&sup, c.id).await;
+            ends.push((c, pid, watch_exit(pid)));
+        }
+        if !by_terminate_child {
+            sup.stop().await.unwrap();
+        }
+        for (c, pid, ended) in ends {
+            if by_terminate_child {
+                sup.terminate_child(K::child(c.id, pid)).await.unwrap();
+            }
+            assert_eq!(ended.await, c.ends, "{way}: {}", c.id);
+            let trapped = c.linger.is_some() && c.shutdown != Shutdown::BrutalKill;
+            assert_eq!(log.stopping().contains(&c.id), trapped, "{way}: {}", c.id);
+        }
     }
-    assert_eq!(log.stopping(), ["quick", "slow"]);
-}
-
-/// SUP-16: `Infinity` waits as long as the child takes; it ends `shutdown`.
-#[tokio::test(start_paused = true)]
-async fn sup16_infinity() {
-    let log = Log::new();
-    let spec = Worker::trapping("c", &log, HOUR)
-        .spec()
-        .shutdown(Shutdown::Infinity);
-    let sup = Supervisor::start_link([spec], SupFlags::default())
-        .await
-        .unwrap();
-    let ended = watch_exit(pid_of(&sup, "c").await);
-    sup.terminate_child("c").await.unwrap();
-    assert_eq!(ended.await, ExitReason::Shutdown);
 }
 
 /// A child that unlinks itself from its supervisor and ignores `shutdown` (OTP's
@@ -127,97 +177,6 @@ async fn child_unlink() {
             .mailbox_len,
         0
     );
-}
-
-/// supervisor_SUITE: sup_stop_infinity — shutdown infinity, allowed for supervisors and
-/// workers: both end `shutdown` when the supervisor stops.
-#[tokio::test(start_paused = true)]
-async fn sup_stop_infinity() {
-    let log = Log::new();
-    let sup = Supervisor::start_link([], SupFlags::default().intensity(2))
-        .await
-        .unwrap();
-    let c1 = Worker::new("child1", &log)
-        .spec()
-        .shutdown(Shutdown::Infinity)
-        .kind(ChildType::Supervisor);
-    let c2 = Worker::new("child2", &log)
-        .spec()
-        .shutdown(Shutdown::Infinity);
-    let p1 = sup.start_child(c1).await.unwrap().unwrap();
-    let p2 = sup.start_child(c2).await.unwrap().unwrap();
-    let (e1, e2) = (watch_exit(p1), watch_exit(p2));
-    sup.stop_timeout(ExitReason::Shutdown, Duration::MAX)
-        .await
-        .unwrap();
-    assert_eq!(e1.await, ExitReason::Shutdown);
-    assert_eq!(e2.await, ExitReason::Shutdown);
-}
-
-/// supervisor_SUITE: sup_stop_timeout — the child that does not end within its shutdown time is
-/// killed; the other ends `shutdown`.
-#[tokio::test(start_paused = true)]
-async fn sup_stop_timeout() {
-    let log = Log::new();
-    let sup = Supervisor::start_link([], SupFlags::default().intensity(2))
-        .await
-        .unwrap();
-    let t = Shutdown::Timeout(Duration::from_secs(1));
-    let p1 = sup
-        .start_child(Worker::new("child1", &log).spec().shutdown(t))
-        .await
-        .unwrap()
-        .unwrap();
-    // child2 is busy (it lingers 200 s before acting on the exit signal).
-    let p2 = sup
-        .start_child(
-            Worker::trapping("child2", &log, Duration::from_secs(200))
-                .spec()
-                .shutdown(t),
-        )
-        .await
-        .unwrap()
-        .unwrap();
-    let (e1, e2) = (watch_exit(p1), watch_exit(p2));
-    sup.stop_timeout(ExitReason::Shutdown, Duration::MAX)
-        .await
-        .unwrap();
-    assert_eq!(e1.await, ExitReason::Shutdown);
-    assert_eq!(e2.await, ExitReason::Killed);
-}
-
-/// supervisor_SUITE: sup_stop_brutal_kill — the brutally killed child ends `killed`, the other
-/// `shutdown`.
-#[tokio::test(start_paused = true)]
-async fn sup_stop_brutal_kill() {
-    let log = Log::new();
-    let sup = Supervisor::start_link([], SupFlags::default().intensity(2))
-        .await
-        .unwrap();
-    let p1 = sup
-        .start_child(
-            Worker::new("child1", &log)
-                .spec()
-                .shutdown(Shutdown::Timeout(Duration::from_secs(1))),
-        )
-        .await
-        .unwrap()
-        .unwrap();
-    let p2 = sup
-        .start_child(
-            Worker::new("child2", &log)
-                .spec()
-                .shutdown(Shutdown::BrutalKill),
-        )
-        .await
-        .unwrap()
-        .unwrap();
-    let (e1, e2) = (watch_exit(p1), watch_exit(p2));
-    sup.stop_timeout(ExitReason::Shutdown, Duration::MAX)
-        .await
-        .unwrap();
-    assert_eq!(e1.await, ExitReason::Shutdown);
-    assert_eq!(e2.await, ExitReason::Killed);
 }
 
 /// A supervisor whose parent exits (it traps exits, the signal comes from its parent) stops its

@@ -15,8 +15,7 @@ use std::time::Duration;
 use common::*;
 use otp_core::name::send;
 use otp_core::process::{
-    ExitReason, Info, Pid, SpawnOptions, current_pid, exit, is_alive, process_info, spawn,
-    spawn_opt,
+    ExitReason, Info, SpawnOptions, current_pid, exit, is_alive, process_info, spawn, spawn_opt,
 };
 use otp_core::task::{DEFAULT_TIMEOUT, Task, TaskError};
 use tokio::sync::oneshot;
@@ -26,13 +25,6 @@ const MS: Duration = Duration::from_millis(1);
 
 fn error(s: &str) -> ExitReason {
     ExitReason::error(s)
-}
-
-fn links_of(pid: Pid) -> Vec<Pid> {
-    match process_info(pid) {
-        Some(info) => info.links,
-        None => panic!("{pid} is not alive"),
-    }
 }
 
 /// A task that ends with `reason` without giving a value (Elixir's `exit(reason)` in a task).

@@ -17,12 +17,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::*;
-use futures_util::future::{BoxFuture, poll_immediate};
-use futures_util::{FutureExt, StreamExt};
-use otp_core::process::{
-    ExitReason, Info, Pid, Process, SpawnOptions, current_pid, exit, is_alive, process_info,
-    spawn_opt,
-};
+use futures_util::StreamExt;
+use futures_util::future::poll_immediate;
+use otp_core::process::{ExitReason, Info, Process, current_pid, exit, is_alive, process_info};
 use otp_core::supervisor::{
     ChildStatus, Restart, Shutdown, SpecError, SupFlags, Supervisor, SupervisorError,
     SupervisorStartError,
@@ -48,15 +45,8 @@ async fn start_default() -> TaskSupervisorRef {
     start(TaskSupervisorOptions::new()).await
 }
 
-fn links_of(pid: Pid) -> Vec<Pid> {
-    match process_info(pid) {
-        Some(info) => info.links,
-        None => panic!("{pid} is not alive"),
-    }
-}
-
 /// Waits until every task the supervisor has is gone and the supervisor has seen them go.
-async fn settle(sup: &TaskSupervisorRef) {
+async fn no_tasks_left(sup: &TaskSupervisorRef) {
     for pid in sup.children().await.unwrap() {
         exit_reason(pid).await;
     }
@@ -74,119 +64,6 @@ async fn stubborn(me: Process, ready: mpsc::UnboundedSender<()>) {
     }
 }
 
-type Job = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>;
-
-enum Command {
-    Run(Job),
-    Drain(oneshot::Sender<Vec<Info>>),
-}
-
-/// A process driven by the test that runs async work (so that the supervisor's calls are made
-/// *from* it), and forwards every message it receives to the test — `common::Probe` for async
-/// commands.
-struct Caller {
-    pid: Pid,
-    commands: mpsc::UnboundedSender<Command>,
-    infos: mpsc::UnboundedReceiver<Info>,
-    exited: futures_util::future::Shared<BoxFuture<'static, ExitReason>>,
-}
-
-impl Caller {
-    fn spawn(trap_exit: bool) -> Caller {
-        let (commands, mut command_rx) = mpsc::unbounded_channel::<Command>();
-        let (info_tx, infos) = mpsc::unbounded_channel();
-        let opts = SpawnOptions::new().trap_exit(trap_exit);
-        let pid = spawn_opt(opts, move |mut me| async move {
-            loop {
-                tokio::select! {
-                    biased;
-                    command = command_rx.recv() => match command {
-                        Some(Command::Run(job)) => job().await,
-                        Some(Command::Drain(tx)) => {
-                            let _ = tx.send(std::iter::from_fn(|| me.try_recv()).collect());
-                        }
-                        None => return,
-                    },
-                    info = me.recv() => {
-                        let _ = info_tx.send(info);
-                    }
-                }
-            }
-        });
-        Caller {
-            pid,
-            commands,
-            infos,
-            exited: watch_exit(pid).boxed().shared(),
-        }
-    }
-
-    fn plain() -> Caller {
-        Caller::spawn(false)
-    }
-
-    fn trapping() -> Caller {
-        Caller::spawn(true)
-    }
-
-    /// Runs `f`'s future inside the caller; `None` if the caller ended first.
-    async fn try_run<R, F, Fut>(&self, f: F) -> Option<R>
-    where
-        R: Send + 'static,
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = R> + Send + 'static,
-    {
-        let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move || {
-            async move {
-                let _ = tx.send(f().await);
-            }
-            .boxed()
-        });
-        self.commands.send(Command::Run(job)).ok()?;
-        within("the caller to run a command", rx).await.ok()
-    }
-
-    /// Runs `f`'s future inside the caller; fails the test if the caller has ended.
-    async fn run<R, F, Fut>(&self, f: F) -> R
-    where
-        R: Send + 'static,
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = R> + Send + 'static,
-    {
-        match self.try_run(f).await {
-            Some(r) => r,
-            None => panic!(
-                "caller {} has ended: {:?}",
-                self.pid,
-                self.exit_reason().await
-            ),
-        }
-    }
-
-    /// Every message the caller has received so far (it has acted on every exit signal sent
-    /// before the call).
-    async fn messages(&mut self) -> Vec<Info> {
-        let (tx, rx) = oneshot::channel();
-        assert!(self.commands.send(Command::Drain(tx)).is_ok());
-        let queued = within("the caller's mailbox", rx).await.unwrap();
-        let mut all = Vec::new();
-        while let Ok(info) = self.infos.try_recv() {
-            all.push(info);
-        }
-        all.extend(queued);
-        all
-    }
-
-    async fn survives(&self) -> bool {
-        self.try_run(|| async {}).await.is_some()
-    }
-
-    async fn exit_reason(&self) -> ExitReason {
-        self.exited.clone().await
-    }
-}
-
 /// A future that panics with "boom".
 async fn boom() {
     panic!("boom")
@@ -200,7 +77,7 @@ async fn boom() {
 #[tokio::test(start_paused = true)]
 async fn t09_start_is_fire_and_forget() {
     quiet_panics();
-    let caller = Caller::plain();
+    let caller = Probe::plain();
     let (tx, rx) = oneshot::channel();
     let pid = caller
         .run(move || async move {
@@ -231,7 +108,7 @@ async fn t09_start_is_fire_and_forget() {
 /// reason.
 #[tokio::test(start_paused = true)]
 async fn t09_start_link_links_the_task_to_the_caller() {
-    let caller = Caller::plain();
+    let caller = Probe::plain();
     let (go_tx, go_rx) = oneshot::channel::<()>();
     let pid = caller
         .run(move || async move {
@@ -387,7 +264,7 @@ async fn t10_counts_and_returns_children() {
 #[tokio::test(start_paused = true)]
 async fn t10_start_child_runs_a_task_under_the_supervisor() {
     let sup = start_default().await;
-    let caller = Caller::plain();
+    let caller = Probe::plain();
     let (ready_tx, mut ready_rx) = mpsc::unbounded_channel();
     let (go_tx, go_rx) = oneshot::channel::<()>();
     let (done_tx, done_rx) = oneshot::channel();
@@ -443,7 +320,7 @@ async fn t10_a_temporary_task_is_never_restarted() {
         if how == 2 {
             exit(pid, ExitReason::Kill);
         }
-        settle(&sup).await;
+        no_tasks_left(&sup).await;
     }
     assert_eq!(runs.load(Ordering::SeqCst), 3);
     assert!(sup.is_alive());
@@ -493,7 +370,7 @@ async fn t10_start_child_with_custom_restart() {
     .unwrap();
     within("the first run", ready_rx.recv()).await.unwrap();
     within("the restart", ready_rx.recv()).await.unwrap();
-    settle(&sup).await;
+    no_tasks_left(&sup).await;
     assert_eq!(runs.load(Ordering::SeqCst), 2);
 }
 
@@ -639,7 +516,7 @@ async fn t10_max_children_reached_is_an_error() {
     );
     assert_eq!(sup.children().await.unwrap(), [first.pid()]);
     assert_eq!(first.shutdown(Duration::from_secs(5)).await, Ok(None));
-    settle(&sup).await;
+    no_tasks_left(&sup).await;
     let again = sup.spawn_nolink(async { "room again" }).await.unwrap();
     assert_eq!(again.await, Ok("room again"));
 }
@@ -686,7 +563,7 @@ async fn t10_a_stopped_supervisor_refuses_with_noproc() {
 #[tokio::test(start_paused = true)]
 async fn t10_async_spawns_tasks_under_the_supervisor() {
     let sup = start_default().await;
-    let caller = Caller::plain();
+    let caller = Probe::plain();
     let (go_tx, go_rx) = oneshot::channel::<()>();
     let s = sup.clone();
     let task = caller
@@ -708,7 +585,7 @@ async fn t10_async_spawns_tasks_under_the_supervisor() {
     assert_eq!(task_links, expected);
     go_tx.send(()).unwrap();
     assert_eq!(task.await, Ok("done"));
-    settle(&sup).await;
+    no_tasks_left(&sup).await;
     assert!(caller.survives().await);
 }
 
@@ -719,7 +596,7 @@ async fn t10_async_spawns_tasks_under_the_supervisor() {
 async fn t10_async_links_the_task_to_the_caller_both_ways() {
     quiet_panics();
     let sup = start_default().await;
-    let caller = Caller::plain();
+    let caller = Probe::plain();
     let s = sup.clone();
     let task = caller
         .run(move || {
@@ -735,9 +612,9 @@ async fn t10_async_links_the_task_to_the_caller_both_ways() {
         task.await,
         Err::<(), _>(TaskError::Exited(ExitReason::Panic("boom".into())))
     );
-    settle(&sup).await;
+    no_tasks_left(&sup).await;
 
-    let caller = Caller::plain();
+    let caller = Probe::plain();
     let s = sup.clone();
     let task = caller.run(move || s.spawn(pending::<()>())).await.unwrap();
     let ended = watch_exit(task.pid());
@@ -745,37 +622,51 @@ async fn t10_async_links_the_task_to_the_caller_both_ways() {
     assert_eq!(caller.exit_reason().await, ExitReason::Killed);
     assert_eq!(ended.await, ExitReason::Killed);
     assert_eq!(task.await, Err(TaskError::Exited(ExitReason::Killed)));
-    settle(&sup).await;
+    no_tasks_left(&sup).await;
     assert!(sup.is_alive());
 }
 
-/// T-10, supervisor_test.exs "async/1 with custom shutdown": a trapping caller; the task
-/// traps exits too, but with a brutal-kill shutdown the supervisor's stop kills it at once.
-/// The caller gets the task's `killed` through the link, as a message.
+/// T-10, T-11, supervisor_test.exs "async/1 with custom shutdown" and "async_nolink/1 with
+/// custom shutdown": a trapping caller; the task traps exits too, but with a brutal-kill
+/// shutdown the supervisor's stop kills it at once, and the handle gives `killed`. The caller
+/// of `async` gets the task's `killed` through the link, as a message; that of `async_nolink`
+/// gets nothing.
 #[tokio::test(start_paused = true)]
-async fn t10_async_with_custom_shutdown() {
-    let sup = start_default().await;
-    let mut caller = Caller::trapping();
-    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel();
-    let s = sup.clone();
-    let task = caller
-        .run(move || s.spawn_with(Shutdown::BrutalKill, move |me| stubborn(me, ready_tx)))
-        .await
-        .unwrap();
-    within("the task to trap exits", ready_rx.recv())
-        .await
-        .unwrap();
-    let pid = task.pid();
-    sup.stop_timeout(ExitReason::Shutdown, Duration::MAX)
-        .await
-        .unwrap();
-    assert_eq!(task.await, Err(TaskError::Exited(ExitReason::Killed)));
-    let messages = caller.messages().await;
-    assert_eq!(messages.len(), 1, "{messages:?}");
-    assert_eq!(
-        expect_exit(messages.into_iter().next().unwrap()),
-        (Some(pid), ExitReason::Killed)
-    );
+async fn t10_t11_async_and_async_nolink_with_custom_shutdown() {
+    for linked in [true, false] {
+        let sup = start_default().await;
+        let mut caller = Probe::trapping();
+        let (ready_tx, mut ready_rx) = mpsc::unbounded_channel();
+        let s = sup.clone();
+        let task = caller
+            .run(move || async move {
+                let task = move |me| stubborn(me, ready_tx);
+                if linked {
+                    s.spawn_with(Shutdown::BrutalKill, task).await
+                } else {
+                    s.spawn_nolink_with(Shutdown::BrutalKill, task).await
+                }
+            })
+            .await
+            .unwrap();
+        within("the task to trap exits", ready_rx.recv())
+            .await
+            .unwrap();
+        let pid = task.pid();
+        let began = Instant::now();
+        sup.stop_timeout(ExitReason::Shutdown, Duration::MAX)
+            .await
+            .unwrap();
+        assert_eq!(began.elapsed(), Duration::ZERO);
+        assert_eq!(task.await, Err(TaskError::Exited(ExitReason::Killed)));
+        let messages: Vec<_> = caller.flush().await.into_iter().map(expect_exit).collect();
+        let expected = if linked {
+            vec![(Some(pid), ExitReason::Killed)]
+        } else {
+            vec![]
+        };
+        assert_eq!(messages, expected, "linked: {linked}");
+    }
 }
 
 /// T-10, supervisor_test.exs "await/1 exits on task error / on task exit / on task throw": the
@@ -784,7 +675,7 @@ async fn t10_async_with_custom_shutdown() {
 async fn t10_await_on_task_error_and_exit() {
     quiet_panics();
     let sup = start_default().await;
-    let caller = Caller::trapping();
+    let caller = Probe::trapping();
     let s = sup.clone();
     let outcomes = caller
         .run(move || async move {
@@ -830,7 +721,7 @@ async fn t10_await_times_out() {
     );
     assert_eq!(ended.await, ExitReason::Killed);
     assert!(go_tx.send(()).is_err());
-    settle(&sup).await;
+    no_tasks_left(&sup).await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -843,7 +734,7 @@ async fn t10_await_times_out() {
 #[tokio::test(start_paused = true)]
 async fn t11_async_nolink_spawns_a_task_under_the_supervisor_without_linking_to_the_caller() {
     let sup = start_default().await;
-    let mut caller = Caller::trapping();
+    let mut caller = Probe::trapping();
     let (ready_tx, mut ready_rx) = mpsc::unbounded_channel();
     let (go_tx, go_rx) = oneshot::channel::<()>();
     let s = sup.clone();
@@ -866,8 +757,8 @@ async fn t11_async_nolink_spawns_a_task_under_the_supervisor_without_linking_to_
     within("the task to start", ready_rx.recv()).await.unwrap();
     go_tx.send(()).unwrap();
     assert_eq!(task.await, Ok("done"));
-    settle(&sup).await;
-    assert!(caller.messages().await.is_empty());
+    no_tasks_left(&sup).await;
+    assert!(caller.flush().await.is_empty());
 }
 
 /// T-11: a crash under async_nolink is a value. The task panics, exits with an error, or is
@@ -877,7 +768,7 @@ async fn t11_async_nolink_spawns_a_task_under_the_supervisor_without_linking_to_
 async fn t11_a_crash_under_async_nolink_is_a_value() {
     quiet_panics();
     let sup = start_default().await;
-    let mut caller = Caller::plain();
+    let mut caller = Probe::plain();
     let s = sup.clone();
     let outcomes = caller
         .run(move || async move {
@@ -904,37 +795,9 @@ async fn t11_a_crash_under_async_nolink_is_a_value() {
         )
     );
     assert!(caller.survives().await);
-    assert!(caller.messages().await.is_empty());
-    settle(&sup).await;
+    assert!(caller.flush().await.is_empty());
+    no_tasks_left(&sup).await;
     assert!(sup.is_alive());
-}
-
-/// T-11, supervisor_test.exs "async_nolink/1 with custom shutdown": a brutal-kill task that
-/// traps exits is killed at once when the supervisor stops; the handle gives `killed`, and the
-/// caller, trapping exits, gets no message.
-#[tokio::test(start_paused = true)]
-async fn t11_async_nolink_with_custom_shutdown() {
-    let sup = start_default().await;
-    let mut caller = Caller::trapping();
-    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel();
-    let s = sup.clone();
-    let task = caller
-        .run(move || async move {
-            s.spawn_nolink_with(Shutdown::BrutalKill, move |me| stubborn(me, ready_tx))
-                .await
-        })
-        .await
-        .unwrap();
-    within("the task to trap exits", ready_rx.recv())
-        .await
-        .unwrap();
-    let began = Instant::now();
-    sup.stop_timeout(ExitReason::Shutdown, Duration::MAX)
-        .await
-        .unwrap();
-    assert_eq!(began.elapsed(), Duration::ZERO);
-    assert_eq!(task.await, Err(TaskError::Exited(ExitReason::Killed)));
-    assert!(caller.messages().await.is_empty());
 }
 
 /// T-11: as any `Task`, dropping the handle shuts the task down, and `ignore` lets it run on,
@@ -946,7 +809,7 @@ async fn t11_dropping_the_handle_shuts_the_task_down() {
     let ended = watch_exit(task.pid());
     drop(task);
     assert_eq!(ended.await, ExitReason::Shutdown);
-    settle(&sup).await;
+    no_tasks_left(&sup).await;
 
     let task = sup.spawn_nolink(pending::<()>()).await.unwrap();
     let pid = task.pid();
@@ -974,7 +837,7 @@ async fn t11_an_abandoned_start_leaves_no_task_behind() {
     // The supervisor started the task, then the handle it sent back was dropped.
     let children = sup.children().await.unwrap();
     assert_eq!(children.len(), 1);
-    settle(&sup).await;
+    no_tasks_left(&sup).await;
     assert!(!is_alive(children[0]));
     // The shutdown came before the task first ran.
     assert!(started_rx.try_recv().is_err());
@@ -1011,7 +874,7 @@ async fn t12_async_stream_nolink_streams_an_enumerable_with_fun() {
             .collect()
             .await;
         assert_eq!(items, inputs.map(|ms| (ms, true)));
-        settle(&sup).await;
+        no_tasks_left(&sup).await;
     }
 }
 
@@ -1021,7 +884,7 @@ async fn t12_async_stream_nolink_streams_an_enumerable_with_fun() {
 #[tokio::test(start_paused = true)]
 async fn t12_async_stream_nolink_streams_an_enumerable_with_exits() {
     let sup = start_default().await;
-    let mut caller = Caller::plain();
+    let mut caller = Probe::plain();
     let s = sup.clone();
     let items = caller
         .run(move || async move {
@@ -1047,8 +910,8 @@ async fn t12_async_stream_nolink_streams_an_enumerable_with_exits() {
         .collect();
     assert_eq!(items, expected);
     assert!(caller.survives().await);
-    assert!(caller.messages().await.is_empty());
-    settle(&sup).await;
+    assert!(caller.flush().await.is_empty());
+    no_tasks_left(&sup).await;
 }
 
 /// T-12 (T-08 under the supervisor): the linked `async_stream` passes a task's crash on to a
@@ -1056,7 +919,7 @@ async fn t12_async_stream_nolink_streams_an_enumerable_with_exits() {
 #[tokio::test(start_paused = true)]
 async fn t12_async_stream_passes_a_crash_to_the_consumer() {
     let sup = start_default().await;
-    let caller = Caller::plain();
+    let caller = Probe::plain();
     let s = sup.clone();
     let _ = caller
         .try_run(move || async move {
@@ -1069,7 +932,7 @@ async fn t12_async_stream_passes_a_crash_to_the_consumer() {
         })
         .await;
     assert_eq!(caller.exit_reason().await, error("1"));
-    settle(&sup).await;
+    no_tasks_left(&sup).await;
 }
 
 /// T-12, supervisor_test.exs "shuts down unused tasks" and "shuts down unused tasks without
@@ -1078,7 +941,7 @@ async fn t12_async_stream_passes_a_crash_to_the_consumer() {
 #[tokio::test(start_paused = true)]
 async fn t12_shuts_down_unused_tasks() {
     let sup = start_default().await;
-    let mut caller = Caller::plain();
+    let mut caller = Probe::plain();
     let s = sup.clone();
     let first = caller
         .run(move || async move {
@@ -1091,9 +954,9 @@ async fn t12_shuts_down_unused_tasks() {
         })
         .await;
     assert_eq!(first, [Ok(0)]);
-    settle(&sup).await;
+    no_tasks_left(&sup).await;
     assert_eq!(links_of(caller.pid), []);
-    assert!(caller.messages().await.is_empty());
+    assert!(caller.flush().await.is_empty());
 }
 
 /// T-12, supervisor_test.exs "raises an error if :max_children is reached with clean stream
@@ -1102,7 +965,7 @@ async fn t12_shuts_down_unused_tasks() {
 #[tokio::test(start_paused = true)]
 async fn t12_max_children_reached_ends_the_stream_cleanly() {
     let sup = start(TaskSupervisorOptions::new().max_children(1)).await;
-    let mut caller = Caller::plain();
+    let mut caller = Probe::plain();
     let s = sup.clone();
     let items = caller
         .run(move || async move {
@@ -1121,9 +984,9 @@ async fn t12_max_children_reached_ends_the_stream_cleanly() {
             input: Some(u64::MAX)
         })]
     );
-    settle(&sup).await;
+    no_tasks_left(&sup).await;
     assert_eq!(links_of(caller.pid), []);
-    assert!(caller.messages().await.is_empty());
+    assert!(caller.flush().await.is_empty());
 }
 
 /// T-12, supervisor_test.exs "async_stream with timeout and :zip_input_on_exit set to true":
@@ -1148,7 +1011,7 @@ async fn t12_with_timeout_and_zip_input_on_exit() {
             })
         ]
     );
-    settle(&sup).await;
+    no_tasks_left(&sup).await;
 }
 
 /// T-12: the stream's tasks are the supervisor's children, stopped per the stream's
@@ -1210,7 +1073,7 @@ async fn t10_stopping_the_supervisor_stops_its_tasks() {
     within("the task to trap exits", ready_rx.recv())
         .await
         .unwrap();
-    let caller = Caller::plain();
+    let caller = Probe::plain();
     let s = sup.clone();
     let linked = caller.run(move || s.spawn(pending::<()>())).await.unwrap();
 
@@ -1243,5 +1106,5 @@ async fn t10_a_task_starts_tasks_under_its_supervisor() {
         .await
         .unwrap();
     assert_eq!(outer.await, Ok(Ok("inner")));
-    settle(&sup).await;
+    no_tasks_left(&sup).await;
 }

@@ -6,14 +6,11 @@
 //! events of the processes and supervisors it started.
 
 mod common;
-mod supervision;
-
-use std::time::Duration;
 
 use otp_core::name::register;
 use otp_core::process::{ExitReason, Info, Pid, spawn, wait_exit};
 use otp_core::supervisor::{
-    DynamicOptions, DynamicSupervisor, SupFlags, Supervisor, SupervisorError,
+    DynamicOptions, DynamicSupervisor, Strategy, SupFlags, Supervisor, SupervisorError,
 };
 use otp_core::telemetry::{
     CHILD_RESTART, CHILD_START, CHILD_START_ERROR, CHILD_TERMINATE, PROCESS_EXIT, PROCESS_SPAWN,
@@ -22,7 +19,7 @@ use otp_core::telemetry::{
 use otp_telemetry::testing::{EventCapture, attach_event_handlers};
 use otp_telemetry::{OwnedEvent, OwnedValue, PidValue};
 
-use supervision::*;
+use common::supervision::*;
 
 fn pid(p: Pid) -> OwnedValue {
     OwnedValue::Pid(PidValue::from(p))
@@ -235,9 +232,7 @@ async fn sup07_one_for_all_restarts_every_child_with_an_event() {
 async fn sup05_give_up_event_when_intensity_is_exceeded() {
     let capture = supervisor_events();
     let log = Log::new();
-    let flags = SupFlags::one_for_one()
-        .intensity(2)
-        .period(Duration::from_secs(10));
+    let flags = otp_flags(Strategy::OneForOne, 2, 10);
     let sup = Supervisor::start_link([Worker::new("w", &log).spec()], flags)
         .await
         .unwrap();
@@ -310,7 +305,7 @@ async fn ds04_dynamic_supervisor_events() {
         .await
         .unwrap()
         .unwrap();
-    crash_dyn(&sup, child, ExitReason::error("crash")).await;
+    crash(&sup, child, ExitReason::error("crash")).await;
     let events = about(&capture, "supervisor", &pid(sup.pid()));
     let want: Vec<(String, String)> = [("start", "d"), ("terminate", "d"), ("restart", "d")]
         .iter()

@@ -1,81 +1,21 @@
-//! Test children for the supervisor tests: plain processes whose starts and ends a test
-//! controls and observes (the role of `supervisor_1`, `supervisor_3` and `supervisor_deadlock`
-//! in OTP's `supervisor_SUITE`).
-#![allow(dead_code)]
+//! [`Worker`]: a test child, a plain process whose starts a test plans ([`Plan`]) and which ends
+//! when the test says so ([`Die`], [`kill_child`]).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use otp_core::name::send;
-use otp_core::process::spawn_link_opt;
-use otp_core::process::{ExitReason, Info, Pid, SpawnOptions, wait_exit};
-use otp_core::supervisor::{
-    ChildInfo, ChildSpec, ChildStartError, ChildStatus, DynamicSupervisorRef, SupervisorRef,
-};
-
+use otp_core::process::{ExitReason, Info, Pid, SpawnOptions, spawn_link_opt, wait_exit};
+use otp_core::supervisor::{ChildSpec, ChildStartError};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::common::{PATIENCE, within};
+use super::log::{Event, Log};
+use crate::common::within;
 
 /// The message that makes a test child end with a reason.
 #[derive(Clone, Debug)]
 pub struct Die(pub ExitReason);
-
-/// What test children report, in the order it happened.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Event {
-    /// The child started, with this pid.
-    Started(&'static str, Pid),
-    /// A trapping child received an exit signal with this reason and starts to stop.
-    Stopping(&'static str, ExitReason),
-}
-
-/// A shared record of events.
-#[derive(Clone, Default)]
-pub struct Log(Arc<Mutex<Vec<Event>>>);
-
-impl Log {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    pub fn push(&self, e: Event) {
-        self.0.lock().unwrap().push(e);
-    }
-
-    /// Every event so far.
-    pub fn events(&self) -> Vec<Event> {
-        self.0.lock().unwrap().clone()
-    }
-
-    /// Takes the events so far.
-    pub fn take(&self) -> Vec<Event> {
-        std::mem::take(&mut *self.0.lock().unwrap())
-    }
-
-    /// The ids of the children that started, in order.
-    pub fn started(&self) -> Vec<&'static str> {
-        self.events()
-            .into_iter()
-            .filter_map(|e| match e {
-                Event::Started(id, _) => Some(id),
-                Event::Stopping(..) => None,
-            })
-            .collect()
-    }
-
-    /// The ids of the trapping children that were asked to stop, in order.
-    pub fn stopping(&self) -> Vec<&'static str> {
-        self.events()
-            .into_iter()
-            .filter_map(|e| match e {
-                Event::Stopping(id, _) => Some(id),
-                Event::Started(..) => None,
-            })
-            .collect()
-    }
-}
 
 /// How the next starts of a test child go.
 #[derive(Clone, Debug)]
@@ -178,7 +118,7 @@ impl Worker {
         })
     }
 
-    /// Its child spec for a dynamic supervisor (extra argument ignored).
+    /// Its child spec for a dynamic supervisor with an extra argument, which it ignores.
     pub fn dyn_spec<A: Send + 'static>(&self) -> ChildSpec<A> {
         let w = self.clone();
         ChildSpec::with_arg(self.0.id, move |_: A| {
@@ -251,6 +191,12 @@ pub fn refused() -> ChildStartError {
     ChildStartError::Failed(ExitReason::Error("start refused".into()))
 }
 
+/// The reason the tests crash children with when the reason does not matter: abnormal, so every
+/// permanent or transient child is restarted.
+pub fn abnormal() -> ExitReason {
+    ExitReason::Error("died".into())
+}
+
 /// Makes the child `pid` end with `reason` and waits until it has.
 pub async fn kill_child(pid: Pid, reason: ExitReason) {
     let exited = wait_exit(pid);
@@ -258,69 +204,10 @@ pub async fn kill_child(pid: Pid, reason: ExitReason) {
     assert_eq!(within("a child to end", exited).await, reason);
 }
 
-/// Makes the child `pid` of `sup` end with `reason`, waits until it has, and until the
-/// supervisor has acted on it (OTP's `terminate(Sup, Pid, Id, Reason)` in the suite).
-pub async fn crash(sup: &SupervisorRef, pid: Pid, reason: ExitReason) {
-    kill_child(pid, reason).await;
-    settle(sup).await;
-}
-
-/// Returns once `sup` has acted on every exit signal it received before this call: a
-/// supervisor traps exits, so those signals are messages queued ahead of this call.
-pub async fn settle(sup: &SupervisorRef) {
-    let _ = sup.count_children().await;
-}
-
-/// As [`crash`], for a child of a dynamic supervisor.
-pub async fn crash_dyn<A: Clone + Send + 'static>(
-    sup: &DynamicSupervisorRef<A>,
-    pid: Pid,
-    reason: ExitReason,
-) {
-    kill_child(pid, reason).await;
-    settle_dyn(sup).await;
-}
-
-/// As [`settle`], for a dynamic supervisor.
-pub async fn settle_dyn<A: Clone + Send + 'static>(sup: &DynamicSupervisorRef<A>) {
-    let _ = sup.count_children().await;
-}
-
-/// `[specs, active, supervisors, workers]` of `sup`, as the suite's `get_child_counts`.
-pub async fn counts(sup: &SupervisorRef) -> [usize; 4] {
-    sup.count_children().await.unwrap().as_array()
-}
-
-/// As [`counts`], for a dynamic supervisor.
-pub async fn counts_dyn<A: Clone + Send + 'static>(sup: &DynamicSupervisorRef<A>) -> [usize; 4] {
-    sup.count_children().await.unwrap().as_array()
-}
-
-/// `which_children` as `(id, status)` pairs.
-pub async fn which(sup: &SupervisorRef) -> Vec<(String, ChildStatus)> {
-    sup.which_children()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|c: ChildInfo| (c.id.to_string(), c.status))
-        .collect()
-}
-
-/// The pid of the running child `id` of `sup`.
-pub async fn pid_of(sup: &SupervisorRef, id: &str) -> Pid {
-    let children = sup.which_children().await.unwrap();
-    match children.iter().find(|c| c.id == id) {
-        Some(c) => c
-            .pid()
-            .unwrap_or_else(|| panic!("child {id} is not running: {:?}", c.status)),
-        None => panic!("no child {id} in {children:?}"),
-    }
-}
-
-/// Waits for the supervisor to end and returns its exit reason.
-pub async fn sup_exit(sup: &SupervisorRef) -> ExitReason {
-    match tokio::time::timeout(PATIENCE, sup.wait_exit()).await {
-        Ok(r) => r,
-        Err(_) => panic!("timed out waiting for supervisor {sup:?} to end"),
-    }
+/// Makes the restarts of `w` hang: from now on each start attempt takes 2 s and fails. Crashes
+/// its running incarnation `pid`, and lets the first attempt run out.
+pub async fn hang_restarts(w: &Worker, pid: Pid) {
+    w.plan(Plan::SlowFail(Duration::from_secs(2)));
+    kill_child(pid, ExitReason::Error("error".into())).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
 }

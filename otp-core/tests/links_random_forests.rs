@@ -465,18 +465,18 @@ async fn run(seed: u64) {
 
 /// P-02, P-04 to P-09: the exit-reason matrix on a random forest (see the module docs).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_trees_seed_1() {
+async fn random_forest_seed_1() {
     run(1).await;
 }
 
 /// P-02, P-04 to P-09: the exit-reason matrix on a random forest (see the module docs).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_trees_seed_0x5eed() {
+async fn random_forest_seed_0x5eed() {
     run(0x5eed).await;
 }
 
 /// P-02, P-04 to P-09: the exit-reason matrix on a random forest (see the module docs).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_trees_seed_20240611() {
+async fn random_forest_seed_20240611() {
     run(20_240_611).await;
 }
