@@ -38,8 +38,8 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-type FxSet<K> = HashSet<K, FxBuildHasher>;
-type FxMap<K, V> = HashMap<K, V, FxBuildHasher>;
+pub(super) type FxSet<K> = HashSet<K, FxBuildHasher>;
+pub(super) type FxMap<K, V> = HashMap<K, V, FxBuildHasher>;
 
 /// A node: a process table, a table of registered names, and an identity that every pid of
 /// its processes carries. See [`node`](crate::node) for what a node is and how to have several.
@@ -92,8 +92,8 @@ pub(crate) trait ExitHook: Send + Sync {
 }
 
 /// A pending timer whose destination is this process.
-struct TimerEntry {
-    abort: AbortHandle,
+pub(super) struct TimerEntry {
+    pub(super) abort: AbortHandle,
     deadline: Instant,
 }
 
@@ -140,16 +140,19 @@ pub(super) struct Leftovers {
     waiter: Option<oneshot::Sender<ExitReason>>,
 }
 
-/// The parts of [`Leftovers`], in the order the clean-up tells them.
+/// The parts of [`Leftovers`], in the order the clean-up tells them, in the collections they
+/// were kept in (taken apart without copying: the clean-up runs at every exit).
 pub(super) struct Told {
     pub(super) name: Option<Name>,
     pub(super) exit_hooks: Vec<Arc<dyn ExitHook>>,
-    pub(super) timers: Vec<AbortHandle>,
-    pub(super) links: Vec<Pid>,
-    /// `(reference, what it watched, watcher)` of the monitors set on the process.
-    pub(super) monitored_by: Vec<(MonitorRef, Monitored, Pid)>,
+    pub(super) timers: FxMap<u64, TimerEntry>,
+    pub(super) links: FxSet<Pid>,
+    /// The monitors set on the process: reference → (watcher, what it watched).
+    pub(super) monitored_by: FxMap<MonitorRef, (Pid, Monitored)>,
     /// The monitors the process held.
-    pub(super) monitoring: Vec<MonitorRef>,
+    pub(super) monitoring: FxSet<MonitorRef>,
+    /// The first wait for the exit, and the others.
+    pub(super) waiter: Option<oneshot::Sender<ExitReason>>,
     pub(super) waiters: Vec<oneshot::Sender<ExitReason>>,
 }
 
@@ -161,17 +164,6 @@ impl Leftovers {
 
     /// Takes everything apart, for the clean-up.
     pub(super) fn into_told(self) -> Told {
-        let Some(cold) = self.cold else {
-            return Told {
-                name: None,
-                exit_hooks: Vec::new(),
-                timers: Vec::new(),
-                links: Vec::new(),
-                monitored_by: Vec::new(),
-                monitoring: Vec::new(),
-                waiters: self.waiter.into_iter().collect(),
-            };
-        };
         let Cold {
             links,
             monitored_by,
@@ -180,18 +172,16 @@ impl Leftovers {
             timers,
             waiters,
             exit_hooks,
-        } = *cold;
+        } = self.cold.map(|c| *c).unwrap_or_default();
         Told {
             name,
             exit_hooks,
-            timers: timers.into_values().map(|t| t.abort).collect(),
-            links: links.into_iter().collect(),
-            monitored_by: monitored_by
-                .into_iter()
-                .map(|(reference, (watcher, object))| (reference, object, watcher))
-                .collect(),
-            monitoring: monitoring.into_iter().collect(),
-            waiters: self.waiter.into_iter().chain(waiters).collect(),
+            timers,
+            links,
+            monitored_by,
+            monitoring,
+            waiter: self.waiter,
+            waiters,
         }
     }
 }
@@ -479,15 +469,16 @@ impl ProcessCore {
     }
 
     /// Marks the clean-up as done and returns the waits that started during it.
-    pub(super) fn finish_told(&self) -> Vec<oneshot::Sender<ExitReason>> {
+    pub(super) fn finish_told(
+        &self,
+    ) -> (
+        Option<oneshot::Sender<ExitReason>>,
+        Vec<oneshot::Sender<ExitReason>>,
+    ) {
         let mut st = lock(&self.state);
         st.told = true;
-        let late = st.cold.take();
-        st.waiter
-            .take()
-            .into_iter()
-            .chain(late.into_iter().flat_map(|c| c.waiters))
-            .collect()
+        let late = st.cold.take().map(|c| c.waiters).unwrap_or_default();
+        (st.waiter.take(), late)
     }
 
     /// Resolves with the exit reason once the process has ended and its clean-up is done (at

@@ -77,6 +77,7 @@ fn tell(core: &ProcessCore, leftovers: Leftovers, reason: &ExitReason) {
         links,
         monitored_by,
         monitoring,
+        waiter,
         waiters,
     } = leftovers.into_told();
     if let Some(name) = name {
@@ -85,13 +86,13 @@ fn tell(core: &ProcessCore, leftovers: Leftovers, reason: &ExitReason) {
     for hook in exit_hooks {
         hook.process_exited(pid);
     }
-    for timer in timers {
-        timer.abort();
+    for timer in timers.into_values() {
+        timer.abort.abort();
     }
     for other in links {
         send_exit_signal(node, other, Some(pid), reason.clone(), true);
     }
-    for (reference, object, watcher) in monitored_by {
+    for (reference, (watcher, object)) in monitored_by {
         if let Some(w) = node.lookup(watcher) {
             w.deliver_down(reference, object, reason.clone());
         }
@@ -104,9 +105,10 @@ fn tell(core: &ProcessCore, leftovers: Leftovers, reason: &ExitReason) {
         }
     }
     // Waits that started during the clean-up.
-    let late = core.finish_told();
+    let (late_waiter, late_waiters) = core.finish_told();
     node.remove(pid);
-    for waiter in waiters.into_iter().chain(late) {
+    let all = waiter.into_iter().chain(waiters);
+    for waiter in all.chain(late_waiter).chain(late_waiters) {
         let _ = waiter.send(reason.clone());
     }
 }

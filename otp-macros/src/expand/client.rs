@@ -51,10 +51,12 @@ impl<'a> Gen<'a> {
                         #[doc = ""]
                         #[doc = "Fails with a `CallError` if the server is gone, exits during the call, or does not reply within the call timeout (the server's own, or the one given with `with_timeout`)."]
                         fn #ident(&self, #(#names: #types),*) -> impl ::core::future::Future<Output = ::core::result::Result<#reply, #krate::gen_server::CallError>> + ::core::marker::Send {
-                            let call = #krate::gen_server::ServerHandle::call(self, #call_enum::#request);
+                            let request = #call_enum::#request;
+                            // The call's future is made inside this one, not moved into it:
+                            // a call's state is large, and moving it costs every call.
                             async move {
                                 #[allow(unreachable_patterns)]
-                                match call.await {
+                                match #krate::gen_server::ServerHandle::call(self, request).await {
                                     ::core::result::Result::Ok(#reply_enum::#v(reply)) => ::core::result::Result::Ok(reply),
                                     ::core::result::Result::Ok(_) => ::core::result::Result::Err(#krate::gen_server::CallError::WrongReply),
                                     ::core::result::Result::Err(e) => ::core::result::Result::Err(e),
