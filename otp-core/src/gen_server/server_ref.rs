@@ -103,7 +103,7 @@ impl<S: GenServer> ServerRef<S> {
         let entry = lookup(pid)
             .filter(|p| p.core().is_alive())
             .ok_or(RefError::NoProc(pid))?;
-        let actual = entry.core().kind;
+        let actual = entry.core().kind();
         match entry.into_any().downcast::<Pcb<Request<S>>>() {
             Ok(pcb) => Ok(ServerRef { pcb }),
             Err(_) => Err(RefError::WrongType {
@@ -184,7 +184,7 @@ impl<S: GenServer> ServerRef<S> {
             let call = self.call_inner(request, timeout, false);
             let core = &self.pcb.core;
             let name = || core.name();
-            let span = super::events::call_span(core.pid, core.kind.name(), name, call);
+            let span = super::events::call_span(core.pid, core.kind().name(), name, call);
             return Box::pin(span).await;
         }
         let server = self.pid();

@@ -195,11 +195,22 @@ pub(super) struct Relations {
     pub(super) monitored_by: Vec<Pid>,
 }
 
+/// The variant of a [`ProcessKind`], without its name.
+#[derive(Clone, Copy)]
+enum KindTag {
+    Plain,
+    Server,
+    Supervisor,
+}
+
 /// The non-generic part of a process control block.
 pub(crate) struct ProcessCore {
     pub(crate) pid: Pid,
     pub(crate) parent: Option<Pid>,
-    pub(crate) kind: ProcessKind,
+    /// The kind, kept as its two parts (an enum with a `&str` in two variants would take 8
+    /// bytes more in every process): see [`kind`](Self::kind).
+    kind_name: &'static str,
+    kind_tag: KindTag,
     pub(crate) node: Node,
     pub(crate) waker: AtomicWaker,
     signal_pending: AtomicBool,
@@ -209,10 +220,16 @@ pub(crate) struct ProcessCore {
 
 impl ProcessCore {
     pub(super) fn new(pid: Pid, parent: Option<Pid>, kind: ProcessKind, node: Node) -> Self {
+        let (kind_tag, kind_name) = match kind {
+            ProcessKind::Plain => (KindTag::Plain, ""),
+            ProcessKind::Server(name) => (KindTag::Server, name),
+            ProcessKind::Supervisor(name) => (KindTag::Supervisor, name),
+        };
         ProcessCore {
             pid,
             parent,
-            kind,
+            kind_name,
+            kind_tag,
             node,
             waker: AtomicWaker::new(),
             signal_pending: AtomicBool::new(false),
@@ -225,6 +242,16 @@ impl ProcessCore {
                 waiter: None,
                 cold: None,
             }),
+        }
+    }
+
+    /// What kind of process this is.
+    #[inline]
+    pub(crate) fn kind(&self) -> ProcessKind {
+        match self.kind_tag {
+            KindTag::Plain => ProcessKind::Plain,
+            KindTag::Server => ProcessKind::Server(self.kind_name),
+            KindTag::Supervisor => ProcessKind::Supervisor(self.kind_name),
         }
     }
 

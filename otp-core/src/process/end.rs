@@ -41,8 +41,8 @@ pub(crate) fn end<M: Envelope>(
     drop_body();
     let core = &pcb.core;
     match logged {
-        Logged::Exit => log_exit(core.kind, core.pid, &reason),
-        Logged::RuntimeShutdown => log_runtime_shutdown(core.kind, core.pid),
+        Logged::Exit => log_exit(core.kind(), core.pid, &reason),
+        Logged::RuntimeShutdown => log_runtime_shutdown(core.kind(), core.pid),
         Logged::Quiet => {}
     }
     events::process_exited(core, leftovers.name(), &reason);
@@ -70,34 +70,25 @@ pub(crate) fn abandon<M: Envelope>(pcb: &Arc<Pcb<M>>) {
 /// whoever waited for the exit finds it gone from the table and from the counts.
 fn tell(core: &ProcessCore, leftovers: Leftovers, reason: &ExitReason) {
     let (pid, node) = (core.pid, core.node);
-    let Told {
-        name,
-        exit_hooks,
-        timers,
-        links,
-        monitored_by,
-        monitoring,
-        waiter,
-        waiters,
-    } = leftovers.into_told();
-    if let Some(name) = name {
+    let told: Told = leftovers.into_told();
+    if let Some(name) = told.name {
         node.release_name(&name, pid);
     }
-    for hook in exit_hooks {
+    for hook in told.exit_hooks {
         hook.process_exited(pid);
     }
-    for timer in timers.into_values() {
+    for timer in told.timers.into_values() {
         timer.abort.abort();
     }
-    for other in links {
+    for other in told.links {
         send_exit_signal(node, other, Some(pid), reason.clone(), true);
     }
-    for (reference, (watcher, object)) in monitored_by {
+    for (reference, (watcher, object)) in told.monitored_by {
         if let Some(w) = node.lookup(watcher) {
             w.deliver_down(reference, object, reason.clone());
         }
     }
-    for reference in monitoring {
+    for reference in told.monitoring {
         if let Some(target) = reference.target
             && let Some(p) = node.lookup(target)
         {
@@ -107,7 +98,7 @@ fn tell(core: &ProcessCore, leftovers: Leftovers, reason: &ExitReason) {
     // Waits that started during the clean-up.
     let (late_waiter, late_waiters) = core.finish_told();
     node.remove(pid);
-    let all = waiter.into_iter().chain(waiters);
+    let all = told.waiter.into_iter().chain(told.waiters);
     for waiter in all.chain(late_waiter).chain(late_waiters) {
         let _ = waiter.send(reason.clone());
     }

@@ -90,7 +90,7 @@ pub(super) fn process_spawned(core: &ProcessCore) {
 fn emit_spawn(core: &ProcessCore) {
     let meta = [
         ("pid", pid_value(core.pid)),
-        ("kind", Value::Str(core.kind.name())),
+        ("kind", Value::Str(core.kind().name())),
         ("parent", core.parent.map_or(Value::Bool(false), pid_value)),
     ];
     let len = if core.parent.is_some() { 3 } else { 2 };
@@ -110,7 +110,7 @@ pub(super) fn process_exited(core: &ProcessCore, name: Option<&Name>, reason: &E
 fn emit_exit(core: &ProcessCore, name: Option<&Name>, reason: &ExitReason) {
     let meta = [
         ("pid", pid_value(core.pid)),
-        ("kind", Value::Str(core.kind.name())),
+        ("kind", Value::Str(core.kind().name())),
         ("reason_kind", Value::Str(reason.kind())),
         ("reason", Value::Display(reason)),
     ];
@@ -134,7 +134,7 @@ fn emit_over_threshold(process: &dyn ProcessEntry, length: usize) {
     let name = core.name();
     let meta = [
         ("pid", pid_value(core.pid)),
-        ("kind", Value::Str(core.kind.name())),
+        ("kind", Value::Str(core.kind().name())),
     ];
     with_name(&meta, "name", name.as_ref(), |meta| {
         execute(

@@ -62,7 +62,7 @@ fn snapshot(p: &Arc<dyn ProcessEntry>) -> Option<ProcessInfo> {
     Some(ProcessInfo {
         pid: core.pid,
         name: relations.name,
-        kind: core.kind,
+        kind: core.kind(),
         parent: core.parent,
         links: relations.links,
         monitors: relations.monitors,

@@ -400,6 +400,24 @@ impl<M: Envelope> Receiver<M> {
         m
     }
 
+    /// Removes the queued exit messages from `from` (after an unlink); returns how many.
+    pub(crate) fn remove_exits_from(
+        &mut self,
+        mailbox: &Mailbox<M>,
+        from: crate::pid::Pid,
+    ) -> usize {
+        self.remove_info(mailbox, |i| i.exit_from() == Some(from))
+    }
+
+    /// Removes the queued `Down` of a monitor (after a demonitor); returns how many.
+    pub(crate) fn remove_downs_of(
+        &mut self,
+        mailbox: &Mailbox<M>,
+        reference: crate::message::MonitorRef,
+    ) -> usize {
+        self.remove_info(mailbox, |i| i.down_ref() == Some(reference))
+    }
+
     /// Removes every queued info message for which `pred` holds; returns how many.
     pub(crate) fn remove_info(
         &mut self,

@@ -186,16 +186,14 @@ impl Process {
     /// were removed.
     pub fn unlink_flush(&mut self, other: Pid) -> usize {
         self.unlink(other);
-        self.rx
-            .remove_info(&self.pcb.mailbox, |i| i.exit_from() == Some(other))
+        self.rx.remove_exits_from(&self.pcb.mailbox, other)
     }
 
     /// Removes a monitor and any `Down` of it already queued. Returns as
     /// [`demonitor`](Myself::demonitor).
     pub fn demonitor_flush(&mut self, reference: MonitorRef) -> bool {
         let active = self.demonitor(reference);
-        self.rx
-            .remove_info(&self.pcb.mailbox, |i| i.down_ref() == Some(reference));
+        self.rx.remove_downs_of(&self.pcb.mailbox, reference);
         active
     }
 }
