@@ -280,11 +280,21 @@ async fn main() -> ExitCode {
          restarted.\n\nThe application starts its tree:"
     );
     // The demo runs once the tree has started; when it ends, the application stops the tree.
-    // (`Application::run` would stop it on SIGINT or SIGTERM instead.)
+    // (`Application::run` would stop it on SIGINT or SIGTERM instead.) The stop future is
+    // watched from the moment the start begins — a stop asked during the start cancels it — so
+    // the demo first waits for the start to say the tree is up.
     let (told, outcome) = oneshot::channel();
+    let (up, tree_is_up) = oneshot::channel();
+    let start = move || async move {
+        let top = start_tree().await?;
+        let _ = up.send(());
+        Ok::<_, otp::supervisor::SupervisorStartError>(top)
+    };
     let ending = Application::new("let_it_crash")
-        .run_until(start_tree, async move {
-            let _ = told.send(story().await);
+        .run_until(start, async move {
+            if tree_is_up.await.is_ok() {
+                let _ = told.send(story().await);
+            }
         })
         .await;
 

@@ -172,6 +172,31 @@ impl Application {
     /// is then [`AppExit::StartCancelled`]. A start that fails (returns an error or panics)
     /// stops them the same way before the application ends with [`AppExit::StartFailed`].
     ///
+    /// So a `stop` that should only begin once the tree is up (a demo, a test) waits for a word
+    /// from `start`, as the main example `let_it_crash` does:
+    ///
+    /// ```no_run
+    /// # use otp_core::application::Application;
+    /// # use otp_core::process::Pid;
+    /// # async fn start_tree() -> Result<Pid, String> { unimplemented!() }
+    /// # async fn demo() {}
+    /// # async fn run() {
+    /// let (up, tree_is_up) = tokio::sync::oneshot::channel();
+    /// let start = move || async move {
+    ///     let root = start_tree().await?;
+    ///     let _ = up.send(());
+    ///     Ok::<_, String>(root)
+    /// };
+    /// Application::new("demo")
+    ///     .run_until(start, async move {
+    ///         if tree_is_up.await.is_ok() {
+    ///             demo().await;
+    ///         }
+    ///     })
+    ///     .await;
+    /// # }
+    /// ```
+    ///
     /// Dropping the returned future stops the application as a completed `stop` would: the
     /// master stops the tree, and nothing is left running.
     pub async fn run_until<F, Fut, E, S>(self, start: F, stop: S) -> AppExit
