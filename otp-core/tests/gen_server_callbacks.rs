@@ -5,7 +5,8 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
+use common::Logs;
+
 use std::time::Duration;
 
 use otp_core::gen_server::{
@@ -755,60 +756,11 @@ async fn gs19_stop_with_a_panicking_terminate_is_exited() {
 // ---------------------------------------------------------------------------------------------
 // GS-18: logs.
 
-/// One captured log event: its level and its fields, printed.
-#[derive(Clone, Debug)]
-struct Logged {
-    level: tracing::Level,
-    text: String,
-}
-
-/// A tracing layer that keeps every event.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<Logged>>>);
-
-impl Capture {
-    /// Installs the capture for this thread (the whole current-thread runtime of a test).
-    fn install(&self) -> tracing::subscriber::DefaultGuard {
-        use tracing_subscriber::layer::SubscriberExt;
-        tracing::subscriber::set_default(tracing_subscriber::registry().with(self.clone()))
-    }
-
-    /// The error events that mention `pid`.
-    fn errors_about(&self, pid: Pid) -> Vec<String> {
-        let pid = pid.to_string();
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|e| e.level == tracing::Level::ERROR && e.text.contains(&pid))
-            .map(|e| e.text.clone())
-            .collect()
-    }
-}
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Capture {
-    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
-        struct Fields(String);
-        impl tracing::field::Visit for Fields {
-            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-                use std::fmt::Write;
-                let _ = write!(self.0, "{}={:?} ", field.name(), value);
-            }
-        }
-        let mut fields = Fields(String::new());
-        event.record(&mut fields);
-        self.0.lock().unwrap().push(Logged {
-            level: *event.metadata().level(),
-            text: fields.0,
-        });
-    }
-}
-
 /// GS-18: `normal`, `shutdown` and `{shutdown, _}` exits log no error.
 #[tokio::test]
 async fn gs18_clean_exits_are_not_logged_as_errors() {
-    let capture = Capture::default();
-    let _guard = capture.install();
+    let capture = Logs::default();
+    let _guard = capture.install_for_thread();
     for reason in [
         ExitReason::Normal,
         ExitReason::Shutdown,
@@ -831,8 +783,8 @@ async fn gs18_clean_exits_are_not_logged_as_errors() {
 #[tokio::test]
 async fn gs18_other_exits_are_logged_as_errors() {
     common::quiet_panics();
-    let capture = Capture::default();
-    let _guard = capture.install();
+    let capture = Logs::default();
+    let _guard = capture.install_for_thread();
 
     let (args, _rx) = term_args(false);
     let server = Term::start(args).await.unwrap();
@@ -951,8 +903,8 @@ async fn gs22_default_handle_continue_crashes_naming_the_server() {
 /// and the server goes on; the default `terminate` is fine with a stop.
 #[tokio::test]
 async fn gs22_default_handle_info_logs_and_goes_on() {
-    let capture = Capture::default();
-    let _guard = capture.install();
+    let capture = Logs::default();
+    let _guard = capture.install_for_thread();
     let server = CallOnly::start(()).await.unwrap();
     send(server.pid(), 42u8).unwrap();
     assert_eq!(server.call(()).await.unwrap(), "pong");
@@ -1011,8 +963,8 @@ impl GenServer for Dispatch {
 /// apart by type; a message of an unhandled type is logged and dropped without a crash.
 #[tokio::test]
 async fn untyped_send_is_dispatched_by_type() {
-    let capture = Capture::default();
-    let _guard = capture.install();
+    let capture = Logs::default();
+    let _guard = capture.install_for_thread();
     let options = StartOptions::new().name("gs_dispatch");
     let server = Dispatch::start_with((), options).await.unwrap();
     send(server.pid(), 7u32).unwrap();

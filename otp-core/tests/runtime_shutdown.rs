@@ -3,43 +3,19 @@
 //! per process. Alone in its test binary, as the once-per-program log line and the global log
 //! subscriber would otherwise see other tests.
 
-use std::sync::{Arc, Mutex};
+mod common;
 
+use common::Logs;
 use otp_core::gen_server::{GenServer, handlers};
 use otp_core::process::spawn;
 use otp_core::telemetry::PROCESS_EXIT;
 use otp_telemetry::testing::attach_event_handlers;
-use tracing_subscriber::layer::SubscriberExt;
 
 #[derive(GenServer, Default)]
 struct Idle;
 
 #[handlers]
 impl Idle {}
-
-/// Every log event, as `(level, message and fields)`.
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<(tracing::Level, String)>>>);
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Logs {
-    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
-        struct Text(String);
-        impl tracing::field::Visit for Text {
-            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-                use std::fmt::Write;
-                let _ = write!(self.0, "{}={:?} ", field.name(), value);
-            }
-        }
-        let mut text = Text(String::new());
-        event.record(&mut text);
-        let level = *event.metadata().level();
-        let mut logs = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        logs.push((level, text.0));
-    }
-}
 
 fn run_and_drop(flavor: &str, servers: usize) {
     let runtime = match flavor {
@@ -74,8 +50,7 @@ fn run_and_drop(flavor: &str, servers: usize) {
 #[test]
 fn a_runtime_shutting_down_is_logged_once_not_as_crashes() {
     let logs = Logs::default();
-    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(logs.clone()))
-        .unwrap();
+    logs.install_globally();
     let exits = attach_event_handlers(&[PROCESS_EXIT]).unwrap();
 
     run_and_drop("current_thread", 5);
@@ -89,17 +64,15 @@ fn a_runtime_shutting_down_is_logged_once_not_as_crashes() {
             .all(|e| e.meta("reason_kind").map(ToString::to_string).as_deref() == Some("killed")),
         "every process ends `killed`: {ended:?}"
     );
-    let logs = logs.0.lock().unwrap().clone();
+    let logs = logs.events();
     let errors: Vec<_> = logs
         .iter()
-        .filter(|(level, _)| *level <= tracing::Level::WARN)
+        .filter(|e| e.level <= tracing::Level::WARN)
         .collect();
     assert!(errors.is_empty(), "no error or warning: {errors:?}");
     let shutdown: Vec<_> = logs
         .iter()
-        .filter(|(level, text)| {
-            *level == tracing::Level::INFO && text.contains("runtime shut down")
-        })
+        .filter(|e| e.level == tracing::Level::INFO && e.text.contains("runtime shut down"))
         .collect();
     assert_eq!(shutdown.len(), 1, "logged once: {logs:?}");
 }

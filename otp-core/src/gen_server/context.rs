@@ -69,15 +69,15 @@ impl<S: GenServer> Context<S> {
         self.from.take().map(|from| from.into_reply_to(wrap))
     }
 
-    /// Unlinks `other` and removes any exit message from it already queued. Returns how many
-    /// were removed.
+    /// Unlinks `other` and drops the exit messages from it already queued, as
+    /// [`Process::unlink_flush`](crate::process::Process::unlink_flush).
     pub fn unlink_flush(&mut self, other: Pid) -> usize {
         self.unlink(other);
         self.rx.remove_exits_from(&self.pcb.mailbox, other)
     }
 
-    /// Removes a monitor and any `Down` of it already queued. Returns as
-    /// [`demonitor`](Myself::demonitor).
+    /// Removes a monitor and its queued `Down`, as
+    /// [`Process::demonitor_flush`](crate::process::Process::demonitor_flush).
     pub fn demonitor_flush(&mut self, reference: MonitorRef) -> bool {
         let active = self.demonitor(reference);
         self.rx.remove_downs_of(&self.pcb.mailbox, reference);
