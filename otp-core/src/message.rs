@@ -129,6 +129,38 @@ pub struct MonitorRef {
     pub(crate) target: Option<Pid>,
 }
 
+impl MonitorRef {
+    /// A reference from its parts, as distribution rebuilds one that crossed the wire.
+    pub const fn from_parts(node: u32, creation: u32, id: u64, target: Option<Pid>) -> Self {
+        MonitorRef {
+            node,
+            creation,
+            id,
+            target,
+        }
+    }
+
+    /// The id of the node that made it.
+    pub const fn node(&self) -> u32 {
+        self.node
+    }
+
+    /// The creation of the node that made it.
+    pub const fn creation(&self) -> u32 {
+        self.creation
+    }
+
+    /// Its number on that node.
+    pub const fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The process monitored; `None` for a monitor by a name nobody held.
+    pub const fn target(&self) -> Option<Pid> {
+        self.target
+    }
+}
+
 impl fmt::Debug for MonitorRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "#Ref<{}.{}.{}>", self.node, self.id, self.creation)

@@ -10,7 +10,7 @@ use crate::message::Message;
 pub use crate::message::Name;
 use crate::node::Node;
 use crate::pid::Pid;
-use crate::process::{Myself, PushError};
+use crate::process::{Myself, PushError, RouteError, current_pid};
 
 /// Why a name could not be registered.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -102,10 +102,28 @@ impl Myself {
 /// Where to send: a pid or a registered name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Dest {
-    /// A process by pid.
+    /// A process by pid (of this node or another).
     Pid(Pid),
-    /// A process by registered name.
+    /// A process by registered name, on this node.
     Name(Name),
+    /// A process by registered name on the node named `node` (Erlang's `{Name, Node}`),
+    /// reached through distribution.
+    Remote {
+        /// The name it is registered under there.
+        name: Name,
+        /// The node's name (`name@host`).
+        node: String,
+    },
+}
+
+impl Dest {
+    /// The process registered as `name` on the node named `node` (Erlang's `{Name, Node}`).
+    pub fn remote(name: impl Into<Name>, node: impl Into<String>) -> Self {
+        Dest::Remote {
+            name: name.into(),
+            node: node.into(),
+        }
+    }
 }
 
 impl From<Pid> for Dest {
@@ -147,17 +165,58 @@ pub enum SendError {
         /// The message that was not delivered.
         message: Message,
     },
+    /// The destination is on another node, and this message's type cannot travel between
+    /// nodes; the message is handed back.
+    #[error("a message of type {type_name} cannot be sent to another node")]
+    NotSendable {
+        /// The type of the message.
+        type_name: &'static str,
+        /// The message that was not delivered.
+        message: Message,
+    },
+    /// The connection to the destination's node cannot take more now.
+    #[error("the connection to node {0} is busy")]
+    Busy(String),
+    /// A name on another node was given, and this node is not distributed.
+    #[error("this node is not distributed: cannot reach {name} on {node}")]
+    NotDistributed {
+        /// The name.
+        name: Name,
+        /// The node.
+        node: String,
+    },
+}
+
+impl From<RouteError> for SendError {
+    fn from(error: RouteError) -> Self {
+        match error {
+            RouteError::NotSendable { type_name, message } => {
+                SendError::NotSendable { type_name, message }
+            }
+            RouteError::Busy(node) => SendError::Busy(node),
+        }
+    }
 }
 
 /// Sends `msg` to a process as an info message; a GenServer receives it in `handle_info`,
 /// a plain process as [`Info::Message`](crate::process::Info::Message).
 ///
 /// As in Erlang, sending to a pid that has ended (or lives on a node that cannot be reached)
-/// silently drops the message, while sending to a name nobody holds is an error.
+/// silently drops the message, while sending to a name nobody holds here is an error. A pid or
+/// a name of another node is reached through distribution (see
+/// [`remote`](crate::process::remote)); what can fail there is a message whose type cannot
+/// travel, or a connection too busy to take it.
 pub fn send<T: Any + Send>(dest: impl Into<Dest>, msg: T) -> Result<(), SendError> {
     let pid = match dest.into() {
         Dest::Pid(p) => p,
         Dest::Name(n) => whereis(&n).ok_or(SendError::NotRegistered(n))?,
+        Dest::Remote { name, node } => {
+            let here = Node::current();
+            let Some(router) = here.router() else {
+                return Err(SendError::NotDistributed { name, node });
+            };
+            return Ok(router.send_named(current_pid(), &name, &node, Message::new(msg))?);
+        }
     };
     send_message(pid, Message::new(msg))
 }
@@ -167,8 +226,11 @@ pub(crate) fn send_message(pid: Pid, msg: Message) -> Result<(), SendError> {
     send_message_on(Node::current(), pid, msg)
 }
 
-/// Sends an already wrapped message to a pid of `node`.
+/// Sends an already wrapped message to a pid, from the code of `node`.
 pub(crate) fn send_message_on(node: Node, pid: Pid, msg: Message) -> Result<(), SendError> {
+    if let Some(router) = node.router_for(pid) {
+        return Ok(router.send(current_pid(), pid, msg)?);
+    }
     let Some(p) = node.lookup(pid) else {
         return Ok(());
     };

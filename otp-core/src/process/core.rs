@@ -16,7 +16,7 @@
 use std::any::Any;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use atomic_waker::AtomicWaker;
 use dashmap::DashMap;
@@ -27,6 +27,7 @@ use tokio::time::Instant;
 
 use super::bound::{MailboxBound, PushError};
 use super::kind::ProcessKind;
+use super::route::Router;
 use crate::exit::ExitReason;
 use crate::message::{Info, Message, MonitorRef, Monitored, Name};
 use crate::pid::Pid;
@@ -63,6 +64,8 @@ pub(super) struct NodeInner {
     pub(super) next_serial: AtomicU64,
     /// Monitor and timer references.
     pub(super) next_ref: AtomicU64,
+    /// How it reaches other nodes, once distributed.
+    pub(super) router: OnceLock<Arc<dyn Router>>,
 }
 
 /// A process as the rest of the runtime sees it, whatever its mailbox holds.

@@ -84,14 +84,19 @@ fn tell(core: &ProcessCore, leftovers: Leftovers, reason: &ExitReason) {
         send_exit_signal(node, other, Some(pid), reason.clone(), true);
     }
     for (reference, (watcher, object)) in told.monitored_by {
-        if let Some(w) = node.lookup(watcher) {
+        if let Some(router) = node.router_for(watcher) {
+            router.down(watcher, pid, reference, reason.clone());
+        } else if let Some(w) = node.lookup(watcher) {
             w.deliver_down(reference, object, reason.clone());
         }
     }
     for reference in told.monitoring {
-        if let Some(target) = reference.target
-            && let Some(p) = node.lookup(target)
-        {
+        let Some(target) = reference.target else {
+            continue;
+        };
+        if let Some(router) = node.router_for(target) {
+            router.demonitor(pid, target, reference);
+        } else if let Some(p) = node.lookup(target) {
             p.core().remove_monitored_by(reference);
         }
     }

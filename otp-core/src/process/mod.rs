@@ -39,11 +39,12 @@
 //! # Inside the process layer
 //!
 //! It is the bottom of the runtime: it calls nothing above it. Its files, each using only those
-//! listed before it: `bound` (mailbox bounds), `kind`, `core` (the data: a node and its tables, a
-//! control block and its operations), `mailbox`, `events` (its own telemetry events, on the
-//! `otp-telemetry` bus below), `pcb` (a control block with its mailbox), `current` (what a
-//! thread runs), `node` (a node's operations), `signals` (exit signals, links, monitors), `end`
-//! (the clean-up), `task` (the task of a process), `spawn`, `myself`, `info`. Names, timers and
+//! listed before it: `bound` (mailbox bounds), `kind`, `route` (the [`Router`] trait), `core`
+//! (the data: a node and its tables, a control block and its operations), `mailbox`, `events`
+//! (its own telemetry events, on the `otp-telemetry` bus below), `pcb` (a control block with
+//! its mailbox), `current` (what a thread runs), `node` (a node's operations), `signals` (exit
+//! signals, links, monitors), [`remote`] (what other nodes deliver), `end` (the clean-up),
+//! `task` (the task of a process), `spawn`, `myself`, `info`. Names, timers and
 //! registries above it use its operations (set a name, add a timer, add an exit hook); nothing
 //! in it knows of them.
 
@@ -58,6 +59,8 @@ mod mailbox;
 mod myself;
 pub(crate) mod node;
 mod pcb;
+pub mod remote;
+mod route;
 mod signals;
 mod spawn;
 mod task;
@@ -76,6 +79,7 @@ pub use self::kind::ProcessKind;
 pub(crate) use self::mailbox::{Envelope, Receiver, Wake};
 pub use self::myself::Myself;
 pub(crate) use self::pcb::Pcb;
+pub use self::route::{RouteError, Router};
 pub use self::signals::LinkError;
 pub(crate) use self::signals::{link_pair, send_exit_signal, unlink};
 pub use self::spawn::{

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
@@ -12,6 +12,7 @@ use rustc_hash::FxBuildHasher;
 
 use super::core::{Node, NodeInner, ProcessEntry};
 use super::current;
+use super::route::Router;
 use crate::message::{MonitorRef, Name};
 use crate::pid::Pid;
 
@@ -30,6 +31,7 @@ impl Node {
             names: DashMap::new(),
             next_serial: AtomicU64::new(1),
             next_ref: AtomicU64::new(1),
+            router: OnceLock::new(),
         })))
     }
 
@@ -139,6 +141,17 @@ impl Node {
     /// How many processes this node has (see [`process_count`](crate::process::process_count)).
     pub fn process_count(&self) -> usize {
         self.0.table.len()
+    }
+
+    /// The router through which `pid` is reached: `None` if `pid` is this node's own, or if this
+    /// node is not distributed.
+    #[inline]
+    pub(crate) fn router_for(&self, pid: Pid) -> Option<&Arc<dyn Router>> {
+        if self.owns(pid) {
+            None
+        } else {
+            self.0.router.get()
+        }
     }
 
     // ---- the process table ----

@@ -34,6 +34,10 @@ pub(crate) fn send_exit_signal(
     reason: ExitReason,
     link: bool,
 ) {
+    if let Some(router) = node.router_for(to) {
+        router.exit(from, to, reason, link);
+        return;
+    }
     let Some(p) = node.lookup(to) else { return };
     let core = p.core();
     if core.traps_exits() && (link || reason != ExitReason::Kill) {
@@ -91,6 +95,13 @@ pub(crate) fn link(me: &dyn ProcessEntry, other: Pid) -> Result<(), LinkError> {
         return Ok(());
     }
     let dead_reason = if !core.node.owns(other) {
+        if let Some(router) = core.node.router() {
+            // The other node adds its side, or answers with an exit signal (`noproc`, or
+            // `noconnection` if it cannot be reached).
+            core.add_link(other);
+            router.link(core.pid, other);
+            return Ok(());
+        }
         Some(ExitReason::NoConnection)
     } else {
         match core.node.lookup(other) {
@@ -115,7 +126,9 @@ pub(crate) fn link(me: &dyn ProcessEntry, other: Pid) -> Result<(), LinkError> {
 /// Removes the link between `me` and `other`, if any.
 pub(crate) fn unlink(me: &ProcessCore, other: Pid) {
     me.remove_link(other);
-    if let Some(p) = me.node.lookup(other) {
+    if let Some(router) = me.node.router_for(other) {
+        router.unlink(me.pid, other);
+    } else if let Some(p) = me.node.lookup(other) {
         p.core().remove_link(me.pid);
     }
 }
@@ -126,7 +139,14 @@ pub(crate) fn monitor(me: &dyn ProcessEntry, target: Option<Pid>, object: Monito
     let reference = core.node.monitor_ref(target);
     core.add_monitoring(reference);
     let dead_reason = match target {
-        Some(t) if !core.node.owns(t) => Some(ExitReason::NoConnection),
+        Some(t) if !core.node.owns(t) => match core.node.router() {
+            // The `Down` comes back from the other node.
+            Some(router) => {
+                router.monitor(core.pid, t, reference);
+                None
+            }
+            None => Some(ExitReason::NoConnection),
+        },
         Some(t) => match core.node.lookup(t) {
             Some(p)
                 if p.core()
@@ -147,11 +167,12 @@ pub(crate) fn monitor(me: &dyn ProcessEntry, target: Option<Pid>, object: Monito
 /// Removes a monitor held by `me`. Returns whether it was still active (no `Down` sent yet).
 pub(crate) fn demonitor(me: &ProcessCore, reference: MonitorRef) -> bool {
     let active = me.remove_monitoring(reference);
-    if active
-        && let Some(target) = reference.target
-        && let Some(p) = me.node.lookup(target)
-    {
-        p.core().remove_monitored_by(reference);
+    if active && let Some(target) = reference.target {
+        if let Some(router) = me.node.router_for(target) {
+            router.demonitor(me.pid, target, reference);
+        } else if let Some(p) = me.node.lookup(target) {
+            p.core().remove_monitored_by(reference);
+        }
     }
     active
 }

@@ -1,0 +1,110 @@
+//! The seam to other nodes: what a node sends through its [`Router`] when a pid is not its own,
+//! and what distribution delivers into it.
+//!
+//! otp-core knows that a pid can belong to another node, not how to reach it. Distribution
+//! (the crate `otp-dist`) installs a [`Router`] on a node ([`Node::set_router`]); from then on
+//! every send, link, unlink, monitor, demonitor and exit signal aimed at a pid of another node goes
+//! through it, and the news from other nodes comes back through the `deliver_*` operations of
+//! [`Node`], which act exactly as their local counterparts do — so trapping exits, the exit-reason
+//! matrix and a monitor's single `Down` hold unchanged for remote pids. Without a router, a pid
+//! of another node is unreachable: a message to it is dropped, a link to it fails with
+//! `noconnection` (or, for a process that traps exits, an exit message), a monitor on it fires
+//! `noconnection` at once.
+//!
+//! The router owns the bookkeeping of what crosses a connection (which local process is linked
+//! to, or monitors, which remote one): when a connection is lost it tells each local process
+//! concerned, once, with reason `noconnection`, through the same `deliver_*` operations.
+
+use std::sync::Arc;
+
+use super::core::Node;
+use super::route::Router;
+use super::signals::send_exit_signal;
+use crate::exit::ExitReason;
+use crate::message::{Message, MonitorRef, Monitored, Name};
+use crate::pid::Pid;
+
+impl Node {
+    /// Installs the router through which this node reaches others (see the
+    /// [module docs](crate::process::remote)). A node has one router for its life: a second
+    /// call returns the router it was given back.
+    ///
+    /// # Errors
+    /// The router, if the node has one already.
+    pub fn set_router(&self, router: Arc<dyn Router>) -> Result<(), Arc<dyn Router>> {
+        self.0.router.set(router)
+    }
+
+    /// The router of this node, if it is distributed.
+    pub fn router(&self) -> Option<&Arc<dyn Router>> {
+        self.0.router.get()
+    }
+
+    /// An info message from another node for the process `to` of this one: queued as a message
+    /// sent locally would be (a bound applies). Returns whether it was queued (`false`: no such
+    /// process, its mailbox closed or full).
+    pub fn deliver_message(&self, to: Pid, message: Message) -> bool {
+        self.lookup(to)
+            .is_some_and(|p| p.push_message(message).is_ok())
+    }
+
+    /// An info message from another node for the process registered as `name` here. Returns
+    /// whether it was queued.
+    pub fn deliver_named(&self, name: &Name, message: Message) -> bool {
+        self.whereis(name)
+            .is_some_and(|pid| self.deliver_message(pid, message))
+    }
+
+    /// An exit signal from the process `from` of another node (none: `exit` was called outside
+    /// any process there) to `to`, acted on as a local one is: `link` says the link between them
+    /// broke (`from` ended, or the connection was lost: reason `noconnection`) — ignored unless
+    /// `to` still holds that link — else it is `exit(to, reason)`.
+    pub fn deliver_exit(&self, from: Option<Pid>, to: Pid, reason: ExitReason, link: bool) {
+        send_exit_signal(*self, to, from, reason, link);
+    }
+
+    /// The process `from` of another node linked itself to `to`: `to` holds the link from now
+    /// on, or, if it does not exist, `from` is sent an exit signal `noproc` from it.
+    pub fn deliver_link(&self, from: Pid, to: Pid) {
+        let linked = self.lookup(to).is_some_and(|p| p.core().add_link(from));
+        if !linked && let Some(router) = self.router() {
+            router.exit(Some(to), from, ExitReason::NoProc, true);
+        }
+    }
+
+    /// The process `from` of another node removed its link to `to`.
+    pub fn deliver_unlink(&self, from: Pid, to: Pid) {
+        if let Some(p) = self.lookup(to) {
+            p.core().remove_link(from);
+        }
+    }
+
+    /// The process `watcher` of another node monitors `target` under `reference`: the
+    /// monitor is set, or, if `target` does not exist, its `Down` (`noproc`) is sent at once.
+    pub fn deliver_monitor(&self, watcher: Pid, target: Pid, reference: MonitorRef) {
+        let set = self.lookup(target).is_some_and(|p| {
+            p.core()
+                .add_monitored_by(reference, watcher, Monitored::Pid(target))
+        });
+        if !set && let Some(router) = self.router() {
+            router.down(watcher, target, reference, ExitReason::NoProc);
+        }
+    }
+
+    /// The process `watcher` of another node removed its monitor `reference` on `target`.
+    pub fn deliver_demonitor(&self, target: Pid, reference: MonitorRef) {
+        if let Some(p) = self.lookup(target) {
+            p.core().remove_monitored_by(reference);
+        }
+    }
+
+    /// The process of another node that `watcher`, a process of this one, monitored under
+    /// `reference` ended with `reason` (or the connection to its node was lost:
+    /// `noconnection`): `watcher` gets its `Down`, once, unless it removed the monitor.
+    pub fn deliver_down(&self, watcher: Pid, reference: MonitorRef, reason: ExitReason) {
+        if let Some(w) = self.lookup(watcher) {
+            let object = Monitored::Pid(reference.target.unwrap_or(watcher));
+            w.deliver_down(reference, object, reason);
+        }
+    }
+}
