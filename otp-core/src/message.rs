@@ -105,6 +105,12 @@ impl Message {
         }
     }
 
+    /// The [`TypeId`](std::any::TypeId) of the value (not of the box): what distribution looks
+    /// up to find how to encode it.
+    pub fn value_type_id(&self) -> std::any::TypeId {
+        (*self.0).as_any().type_id()
+    }
+
     /// The Rust type name of the value, for logs.
     pub fn type_name(&self) -> &'static str {
         (*self.0).type_name()

@@ -177,6 +177,9 @@ pub enum SendError {
     /// The connection to the destination's node cannot take more now.
     #[error("the connection to node {0} is busy")]
     Busy(String),
+    /// The message's `Serialize` failed on its way to another node.
+    #[error("the message did not encode: {0}")]
+    Encode(String),
     /// A name on another node was given, and this node is not distributed.
     #[error("this node is not distributed: cannot reach {name} on {node}")]
     NotDistributed {
@@ -194,6 +197,7 @@ impl From<RouteError> for SendError {
                 SendError::NotSendable { type_name, message }
             }
             RouteError::Busy(node) => SendError::Busy(node),
+            RouteError::Encode(why) => SendError::Encode(why),
         }
     }
 }

@@ -79,7 +79,10 @@ pub use self::kind::ProcessKind;
 pub(crate) use self::mailbox::{Envelope, Receiver, Wake};
 pub use self::myself::Myself;
 pub(crate) use self::pcb::Pcb;
-pub use self::route::{RouteError, Router};
+pub use self::route::{
+    DeliverError, LocalTarget, Payload, RemoteCallError, RemoteLookup, RemoteReply, RemoteStop,
+    RemoteTarget, ReplySink, RouteError, Router, ServerRouter, Visit, decode_payload,
+};
 pub use self::signals::LinkError;
 pub(crate) use self::signals::{link_pair, send_exit_signal, unlink};
 pub use self::spawn::{

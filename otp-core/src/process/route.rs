@@ -1,6 +1,9 @@
 //! The [`Router`] trait: what a node sends through to reach processes of other nodes (see
 //! [`remote`](super::remote) for the whole seam).
 
+use std::pin::Pin;
+use std::time::Duration;
+
 use crate::exit::ExitReason;
 use crate::message::{Message, MonitorRef, Name};
 use crate::pid::Pid;
@@ -21,6 +24,9 @@ pub enum RouteError {
     /// The connection to the node cannot take more now (its outbound queue is full).
     #[error("the connection to {0} is busy")]
     Busy(String),
+    /// The message did not encode (its `Serialize` failed).
+    #[error("the message did not encode: {0}")]
+    Encode(String),
 }
 
 /// What a node sends through, to reach processes of other nodes: installed by distribution
@@ -29,7 +35,7 @@ pub enum RouteError {
 /// Every method is called by the sending side and must not block: it queues what it has to
 /// send and returns. Only the processes of the node the router is installed on are senders
 /// (`from`, `watcher`); the other pid is of another node.
-pub trait Router: Send + Sync + 'static {
+pub trait Router: ServerRouter {
     /// An info message for `to`. As in Erlang, a message to a pid that cannot be reached is
     /// dropped silently (a node that is down, a stale creation); only a message that cannot be
     /// encoded, or a full queue, is an error.
@@ -68,4 +74,178 @@ pub trait Router: Send + Sync + 'static {
     /// `target`, a process of this node monitored by `watcher` under `reference`, ended with
     /// `reason` (or did not exist: `noproc`).
     fn down(&self, watcher: Pid, target: Pid, reference: MonitorRef, reason: ExitReason);
+}
+
+/// A process of another node, as a call, a cast or a stop aims at it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RemoteTarget<'a> {
+    /// A process by pid.
+    Pid(Pid),
+    /// The process registered as `name` on the node named `node` (Erlang's `{Name, Node}`).
+    Name {
+        /// The name it is registered under there.
+        name: &'a Name,
+        /// The node's name (`name@host`).
+        node: &'a str,
+    },
+}
+
+/// A process of this node, as another node's call or cast aims at it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LocalTarget<'a> {
+    /// A process by pid.
+    Pid(Pid),
+    /// The process registered as this name.
+    Name(&'a Name),
+}
+
+/// Why a call, a stop or a lookup aimed at another node failed, as distribution reports it
+/// (a server's handle turns it into its own error type).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RemoteCallError {
+    /// The node could not be reached, or the connection was lost during the call.
+    #[error("no connection to the node")]
+    NoConnection,
+    /// No such process (or name) on the node.
+    #[error("no such process")]
+    NoProc,
+    /// The server exited with this reason during the call.
+    #[error("the server exited during the call: {0}")]
+    Exited(ExitReason),
+    /// No answer within the timeout.
+    #[error("the call timed out")]
+    Timeout,
+    /// The server's mailbox is full.
+    #[error("the server's mailbox is full")]
+    MailboxFull,
+    /// The process is not a server that can be addressed from another node (a plain
+    /// process, or a server whose messages have no wire form).
+    #[error("{0} cannot be called from another node")]
+    NotRemote(String),
+    /// The request or the reply did not decode on the other side: the two nodes disagree on
+    /// the server's message types.
+    #[error("the message did not decode: {0}")]
+    Decode(String),
+    /// The request did not encode.
+    #[error("the message did not encode: {0}")]
+    Encode(String),
+    /// The connection cannot take more now (its outbound queue is full).
+    #[error("the connection to {0} is busy")]
+    Busy(String),
+    /// This node is not distributed.
+    #[error("this node is not distributed")]
+    NotDistributed,
+}
+
+/// Why another node's call or cast was not handed to a process of this node.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeliverError {
+    /// No such process or name.
+    #[error("no such process")]
+    NoProc,
+    /// The process cannot be addressed from another node; its kind.
+    #[error("{0} cannot be called from another node")]
+    NotRemote(String),
+    /// The payload does not decode as the server's message type.
+    #[error("the message did not decode: {0}")]
+    Decode(String),
+    /// The server's mailbox is bounded and full.
+    #[error("the server's mailbox is full")]
+    MailboxFull,
+}
+
+impl From<DeliverError> for RemoteCallError {
+    fn from(error: DeliverError) -> Self {
+        match error {
+            DeliverError::NoProc => RemoteCallError::NoProc,
+            DeliverError::NotRemote(kind) => RemoteCallError::NotRemote(kind),
+            DeliverError::Decode(why) => RemoteCallError::Decode(why),
+            DeliverError::MailboxFull => RemoteCallError::MailboxFull,
+        }
+    }
+}
+
+/// What a payload decoder is handed: a deserializer of the wire format, erased.
+pub type Visit<'v> =
+    dyn FnMut(&mut dyn erased_serde::Deserializer<'_>) -> Result<(), erased_serde::Error> + 'v;
+
+/// A value received from another node, still in the wire format: the receiver decodes it into
+/// the type it expects (a server's call, cast or reply), so no registry of types is needed.
+pub trait Payload: Send {
+    /// Hands a deserializer of the payload to `visit`, which deserializes its type from it.
+    ///
+    /// # Errors
+    /// Why the payload did not decode.
+    fn decode(&self, visit: &mut Visit<'_>) -> Result<(), String>;
+}
+
+/// Decodes a payload into a `T`.
+///
+/// # Errors
+/// Why it did not decode.
+pub fn decode_payload<T: serde::de::DeserializeOwned>(payload: &dyn Payload) -> Result<T, String> {
+    let mut out = None;
+    payload.decode(&mut |d| {
+        out = Some(erased_serde::deserialize::<T>(d)?);
+        Ok(())
+    })?;
+    out.ok_or_else(|| "the payload produced no value".to_owned())
+}
+
+/// The way back to a caller on another node: distribution's side of a server's reply handle.
+/// Dropped without a reply, it tells its caller only if the server ends (as a local caller,
+/// which waits out its timeout while the server lives).
+pub trait ReplySink: Send + 'static {
+    /// Sends the reply (encoded by the sink). Returns whether it could be sent.
+    fn reply(self: Box<Self>, reply: &dyn erased_serde::Serialize) -> bool;
+
+    /// Whether the caller may still be waiting.
+    fn is_open(&self) -> bool {
+        true
+    }
+}
+
+/// A reply on its way back from another node.
+pub type RemoteReply =
+    Pin<Box<dyn Future<Output = Result<Box<dyn Payload>, RemoteCallError>> + Send + 'static>>;
+
+/// What a remote lookup found: the pid and the kind (for a server, its type's name).
+pub type RemoteLookup =
+    Pin<Box<dyn Future<Output = Result<Option<(Pid, String)>, RemoteCallError>> + Send + 'static>>;
+
+/// A remote stop's outcome: the reason the server exited with.
+pub type RemoteStop =
+    Pin<Box<dyn Future<Output = Result<ExitReason, RemoteCallError>> + Send + 'static>>;
+
+/// The typed-server half of a [`Router`]: calls, casts, stops and lookups aimed at servers of
+/// other nodes. Their requests are serde values, erased, encoded by distribution; replies come
+/// back as [`Payload`]s that the caller decodes into its own reply type.
+pub trait ServerRouter: Send + Sync + 'static {
+    /// A cast to a server of another node. As a local cast, a cast to a process that does not
+    /// exist is dropped; only an unencodable message or a full queue is an error.
+    fn cast(
+        &self,
+        to: RemoteTarget<'_>,
+        message: &dyn erased_serde::Serialize,
+    ) -> Result<(), RouteError>;
+
+    /// A call to a server of another node, answered within `timeout` (`Duration::MAX`: no limit)
+    /// — or with [`RemoteCallError::NoConnection`] as soon as the connection is lost, never
+    /// later than the timeout.
+    fn call(
+        &self,
+        from: Option<Pid>,
+        to: RemoteTarget<'_>,
+        request: &dyn erased_serde::Serialize,
+        timeout: Duration,
+    ) -> RemoteReply;
+
+    /// Stops a server of another node (`gen_server:stop`): its `terminate` runs; resolves with
+    /// its exit reason.
+    fn stop(&self, to: Pid, reason: ExitReason, timeout: Duration) -> RemoteStop;
+
+    /// The process registered as `name` on the node named `node`, and its kind.
+    fn whereis(&self, name: &Name, node: &str) -> RemoteLookup;
 }
