@@ -57,10 +57,12 @@ pub mod derive_support;
 mod error;
 pub(crate) mod events;
 mod handle;
+mod remote_caller;
 mod request;
 mod run;
 mod server_ref;
 mod start;
+mod wire;
 
 use std::time::Duration;
 
@@ -70,6 +72,7 @@ pub use self::handle::ServerHandle;
 pub use self::request::ReplyTo;
 pub use self::server_ref::{ServerRef, WithTimeout};
 pub use self::start::{ServerName, StartError, StartOptions, ViaName};
+pub use self::wire::{RemoteServer, Wire};
 use crate::exit::ExitReason;
 pub use crate::message::IdleTimeout;
 use crate::message::Info;
@@ -157,6 +160,14 @@ pub trait GenServer: Sized + Send + 'static {
     /// The timeout of [`ServerRef::call`] (and of the typed client methods of derived servers):
     /// [`DEFAULT_CALL_TIMEOUT`], 5 s, unless the server says otherwise.
     const CALL_TIMEOUT: Duration = DEFAULT_CALL_TIMEOUT;
+
+    /// The server's wire form, if processes of other nodes may call it and cast to it: `None` by
+    /// default. A server whose calls, casts and replies are serde sets `Some(Wire::new())` and
+    /// implements [`RemoteServer`] (`#[gen_server(remote)]` on a derived server does both);
+    /// without it, a call from another node fails with
+    /// [`CallError::NotRemote`] and a cast from another node is dropped (and logged). See
+    /// [`Wire`].
+    const WIRE: Option<Wire<Self>> = None;
 
     /// The options [`start`](GenServer::start) and [`start_link`](GenServer::start_link) use:
     /// none by default. A server that always registers a name, bounds its mailbox or hibernates

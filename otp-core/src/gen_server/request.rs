@@ -1,14 +1,18 @@
 //! What a server's mailbox holds — [`Request`] — and the way back to a caller: the reply route
-//! a call carries ([`Caller`]), which becomes a [`ReplyTo`] when a handler takes it.
+//! a call carries ([`Caller`]), which becomes a [`ReplyTo`] when a handler takes it. A caller of
+//! this node waits on a channel; a caller of another node is answered through the same channel,
+//! forwarded to the [`ReplySink`] distribution handed in with its call, the reply encoded through
+//! the server's [`Wire`](super::Wire). The server's code is the same for both.
 
 use std::task::Waker;
 
 use tokio::sync::oneshot;
 
 use super::GenServer;
+use super::remote_caller::forward;
 use crate::exit::ExitReason;
 use crate::message::Info;
-use crate::process::Envelope;
+use crate::process::{Envelope, Payload, ReplySink};
 
 /// What a server's mailbox holds.
 pub(crate) enum Request<S: GenServer> {
@@ -50,6 +54,26 @@ impl<S: GenServer> Envelope for Request<S> {
             Request::Call(..) | Request::Cast(_) => false,
         }
     }
+    fn remote_call(
+        request: &dyn Payload,
+        reply: Box<dyn ReplySink>,
+    ) -> Option<Result<Self, String>> {
+        let wire = S::WIRE?;
+        Some(wire.decode_call(request).map(|call| {
+            let caller = Caller {
+                route: Route::Local(forward(reply, wire.reply_encoder())),
+                nudge: None,
+            };
+            Request::Call(call, caller)
+        }))
+    }
+    fn remote_cast(message: &dyn Payload) -> Option<Result<Self, String>> {
+        let wire = S::WIRE?;
+        Some(wire.decode_cast(message).map(Request::Cast))
+    }
+    fn remote_stop(reason: ExitReason) -> Option<Self> {
+        Some(Request::Stop(reason))
+    }
 }
 
 /// What a caller receives: the reply, or word that its request was dropped unanswered by the
@@ -60,11 +84,11 @@ pub(crate) type Answer<T> = Result<T, Refused>;
 #[derive(Debug)]
 pub(crate) struct Refused;
 
-/// The way back to a caller. A local caller waits on a channel; a caller on another node will
-/// be reached through its node's connection, a route of its own, and the server's code stays
-/// the same.
+/// The way back to a caller: a channel, on which a caller of this node waits, or — for a
+/// caller of another node — a forwarder to its connection (see
+/// [`remote_caller`](super::remote_caller)). The server's code is the same for both.
 enum Route<T> {
-    /// A caller of this node, waiting on the channel's receiver.
+    /// The channel's sending end.
     Local(oneshot::Sender<Answer<T>>),
 }
 
@@ -76,7 +100,8 @@ impl<T> Route<T> {
         }
     }
 
-    /// Whether the caller is still waiting.
+    /// Whether the caller is still waiting (always, for a caller of another node, until it is
+    /// answered: its forwarder waits on the channel).
     fn is_open(&self) -> bool {
         match self {
             Route::Local(tx) => !tx.is_closed(),

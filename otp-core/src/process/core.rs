@@ -27,7 +27,7 @@ use tokio::time::Instant;
 
 use super::bound::{MailboxBound, PushError};
 use super::kind::ProcessKind;
-use super::route::Router;
+use super::route::{DeliverError, Payload, ReplySink, Router};
 use crate::exit::ExitReason;
 use crate::message::{Info, Message, MonitorRef, Monitored, Name};
 use crate::pid::Pid;
@@ -85,6 +85,16 @@ pub(crate) trait ProcessEntry: Send + Sync + 'static {
     fn mailbox_bound(&self) -> Option<MailboxBound>;
     /// Closes the mailbox at exit and drops what was queued.
     fn close_mailbox(&self);
+    /// Queues a call from another node (see [`Node::deliver_call`]).
+    fn deliver_remote_call(
+        &self,
+        request: &dyn Payload,
+        reply: Box<dyn ReplySink>,
+    ) -> Result<(), DeliverError>;
+    /// Queues a cast from another node (see [`Node::deliver_cast`]).
+    fn deliver_remote_cast(&self, message: &dyn Payload) -> Result<(), DeliverError>;
+    /// Queues a stop asked from another node (see [`Node::deliver_stop`]).
+    fn deliver_remote_stop(&self, reason: ExitReason) -> Result<(), DeliverError>;
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 }
 

@@ -20,6 +20,8 @@ use tokio::sync::Notify;
 
 use super::bound::{MailboxBound, Overflow, PushError};
 use super::core::{ProcessCore, lock};
+use super::route::{Payload, ReplySink};
+use crate::exit::ExitReason;
 use crate::message::Info;
 
 /// `Mailbox::parked`: the process runs, or was woken and has not looked yet.
@@ -71,6 +73,35 @@ pub(crate) trait Envelope: Send + 'static {
     fn is_system(&self) -> bool {
         self.as_info()
             .is_some_and(|i| !matches!(i, Info::Message(_)))
+    }
+    /// A call from another node as this mailbox's envelope, with the way back to its caller:
+    /// `None` if the process cannot be called from another node (the default: a plain process;
+    /// a server without a wire form), `Some(Err(why))` if the request does not decode.
+    fn remote_call(
+        request: &dyn Payload,
+        reply: Box<dyn ReplySink>,
+    ) -> Option<Result<Self, String>>
+    where
+        Self: Sized,
+    {
+        let _ = (request, reply);
+        None
+    }
+    /// A cast from another node as this mailbox's envelope: as [`remote_call`](Self::remote_call).
+    fn remote_cast(message: &dyn Payload) -> Option<Result<Self, String>>
+    where
+        Self: Sized,
+    {
+        let _ = message;
+        None
+    }
+    /// A stop asked from another node: `None` if the process is not a server (the default).
+    fn remote_stop(reason: ExitReason) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        let _ = reason;
+        None
     }
 }
 

@@ -7,6 +7,7 @@ use super::bound::{MailboxBound, PushError};
 use super::core::{ProcessCore, ProcessEntry};
 use super::events;
 use super::mailbox::{Envelope, Mailbox, Wake};
+use super::route::{DeliverError, Payload, ReplySink};
 use crate::exit::ExitReason;
 use crate::message::{Down, Info, Message, MonitorRef, Monitored};
 
@@ -122,6 +123,51 @@ impl<M: Envelope> ProcessEntry for Pcb<M> {
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
         self
+    }
+
+    fn deliver_remote_call(
+        &self,
+        request: &dyn Payload,
+        reply: Box<dyn ReplySink>,
+    ) -> Result<(), DeliverError> {
+        match M::remote_call(request, reply) {
+            Some(Ok(call)) => self.push(call).map_err(refused),
+            Some(Err(why)) => Err(DeliverError::Decode(why)),
+            None => Err(self.not_remote()),
+        }
+    }
+
+    fn deliver_remote_cast(&self, message: &dyn Payload) -> Result<(), DeliverError> {
+        match M::remote_cast(message) {
+            Some(Ok(cast)) => self.push(cast).map_err(refused),
+            Some(Err(why)) => Err(DeliverError::Decode(why)),
+            None => Err(self.not_remote()),
+        }
+    }
+
+    fn deliver_remote_stop(&self, reason: ExitReason) -> Result<(), DeliverError> {
+        let stop = M::remote_stop(reason).ok_or_else(|| self.not_remote())?;
+        if self.push_system_envelope(stop) {
+            Ok(())
+        } else {
+            Err(DeliverError::NoProc)
+        }
+    }
+}
+
+impl<M: Envelope> Pcb<M> {
+    /// Why another node cannot call this process: its kind.
+    fn not_remote(&self) -> DeliverError {
+        DeliverError::NotRemote(self.core.kind().name().to_owned())
+    }
+}
+
+/// Why a message from another node was not queued. A full mailbox refuses it whatever its
+/// policy: a delivery cannot wait for room (policy `Wait`), the connection must go on.
+fn refused<M>(e: PushError<M>) -> DeliverError {
+    match e {
+        PushError::Closed(_) => DeliverError::NoProc,
+        PushError::Full(_) => DeliverError::MailboxFull,
     }
 }
 

@@ -14,11 +14,23 @@
 //! The router owns the bookkeeping of what crosses a connection (which local process is linked
 //! to, or monitors, which remote one): when a connection is lost it tells each local process
 //! concerned, once, with reason `noconnection`, through the same `deliver_*` operations.
+//!
+//! # Servers
+//!
+//! The typed half of the seam ([`ServerRouter`](super::ServerRouter)) carries a server's calls,
+//! casts and stops. A process of this node holding a `ServerRef` to a server of another node
+//! hands its request to the router as an erased serde value; on the server's node,
+//! distribution hands it in as a [`Payload`] to [`Node::deliver_call`] or
+//! [`Node::deliver_cast`], which decode it into the server's own message type, through the
+//! server's wire form (`GenServer::WIRE`), and queue it as a local call or cast would be. The
+//! reply goes back through the [`ReplySink`] the call came with. Only servers with a wire form
+//! accept them; anything else is refused with a typed [`DeliverError`] for the caller, never a
+//! crash on either side. [`Node::kind_of`] answers a remote `whereis`.
 
 use std::sync::Arc;
 
-use super::core::Node;
-use super::route::Router;
+use super::core::{Node, ProcessEntry};
+use super::route::{DeliverError, LocalTarget, Payload, ReplySink, Router};
 use super::signals::send_exit_signal;
 use crate::exit::ExitReason;
 use crate::message::{Message, MonitorRef, Monitored, Name};
@@ -106,5 +118,95 @@ impl Node {
             let object = Monitored::Pid(reference.target.unwrap_or(watcher));
             w.deliver_down(reference, object, reason);
         }
+    }
+
+    // ---- servers ----
+
+    /// A call from another node for the server `to` of this one: the request is decoded into
+    /// the server's call type and queued as a local call is, its reply to be sent through
+    /// `reply` — by the handler's return or, deferred, through its `ReplyTo`; the server's code
+    /// does not know the difference. Returns the server's pid (the caller's side may monitor
+    /// it, so that the call ends if the server does).
+    ///
+    /// A bounded mailbox applies its policy, but a delivery never waits for room: policy `Wait`
+    /// refuses a call to a full mailbox as `Error` does. A call later pushed out of the mailbox
+    /// by a newer message (`Overflow::DropOldest`) drops `reply` unused (a [`ReplySink`] has no
+    /// way to refuse).
+    ///
+    /// # Errors
+    /// [`DeliverError::NoProc`] if `to` is no live process (or no registered name),
+    /// [`DeliverError::NotRemote`] with its kind if it is not a server with a wire form,
+    /// [`DeliverError::Decode`] if the request does not decode as its call type (logged here as
+    /// well), [`DeliverError::MailboxFull`]. `reply` is dropped unused on every error.
+    pub fn deliver_call(
+        &self,
+        to: LocalTarget<'_>,
+        request: &dyn Payload,
+        reply: Box<dyn ReplySink>,
+    ) -> Result<Pid, DeliverError> {
+        let entry = self.target(to).ok_or(DeliverError::NoProc)?;
+        let pid = entry.core().pid;
+        entry
+            .deliver_remote_call(request, reply)
+            .inspect_err(|e| undelivered(pid, "call", e))?;
+        Ok(pid)
+    }
+
+    /// A cast from another node for the server `to` of this one: decoded into the server's cast
+    /// type and queued as a local cast is.
+    ///
+    /// # Errors
+    /// As [`deliver_call`](Self::deliver_call)'s. A cast has nobody to tell: a cast that does
+    /// not decode, or is not for a server with a wire form, is logged here.
+    pub fn deliver_cast(&self, to: LocalTarget<'_>, message: &dyn Payload) -> Result<(), DeliverError> {
+        let entry = self.target(to).ok_or(DeliverError::NoProc)?;
+        let pid = entry.core().pid;
+        entry
+            .deliver_remote_cast(message)
+            .inspect_err(|e| undelivered(pid, "cast", e))
+    }
+
+    /// A stop from another node for the server `to` of this one (`gen_server:stop`): queued as
+    /// a local `ServerRef::stop` is, after the messages already there; `terminate` runs. Any
+    /// server can be stopped so, with or without a wire form. The caller's side learns the
+    /// exit reason through a monitor (or [`wait_exit`](crate::process::wait_exit) on this
+    /// node).
+    ///
+    /// # Errors
+    /// [`DeliverError::NoProc`] if `to` is no live process, [`DeliverError::NotRemote`] if it
+    /// is a plain process.
+    pub fn deliver_stop(&self, to: Pid, reason: ExitReason) -> Result<(), DeliverError> {
+        self.target(LocalTarget::Pid(to))
+            .ok_or(DeliverError::NoProc)?
+            .deliver_remote_stop(reason)
+    }
+
+    /// The live process `to` of this node and its kind's name — for a server, its type's name
+    /// (`std::any::type_name`), which a typed reference on another node checks; `"process"`
+    /// for a plain process. What distribution answers a remote `whereis` with.
+    pub fn kind_of(&self, to: LocalTarget<'_>) -> Option<(Pid, String)> {
+        let entry = self.target(to)?;
+        let core = entry.core();
+        Some((core.pid, core.kind().name().to_owned()))
+    }
+
+    /// The live process `to` names on this node.
+    fn target(&self, to: LocalTarget<'_>) -> Option<Arc<dyn ProcessEntry>> {
+        let pid = match to {
+            LocalTarget::Pid(pid) => pid,
+            LocalTarget::Name(name) => self.whereis(name)?,
+        };
+        self.lookup(pid).filter(|p| p.core().is_alive())
+    }
+}
+
+/// Logs a call or cast from another node that a server of this node could not take: the
+/// receiver's side of a decode error (the caller's side, if any, gets the error too).
+fn undelivered(pid: Pid, what: &str, error: &DeliverError) {
+    match error {
+        DeliverError::Decode(_) | DeliverError::NotRemote(_) => {
+            tracing::warn!(%pid, "a {what} from another node was refused: {error}");
+        }
+        _ => tracing::debug!(%pid, "a {what} from another node was not delivered: {error}"),
     }
 }
