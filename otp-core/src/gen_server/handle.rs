@@ -10,10 +10,11 @@ use super::server_ref::{ServerRef, WithTimeout};
 /// server and waits for the reply within its call timeout, and casts to it.
 ///
 /// The typed client of a derived server (the trait `CounterClient` of a `Counter`) is
-/// implemented for every `ServerHandle<Server = Counter>`: a [`ServerRef`] (the local handle,
-/// with the server's [`CALL_TIMEOUT`](GenServer::CALL_TIMEOUT)), a [`WithTimeout`] (a
-/// `ServerRef` with a call timeout of its own), and any other handle that can deliver a call
-/// and a cast — a reference to a server on another node, once distribution exists.
+/// implemented for every `ServerHandle<Server = Counter>`: a [`ServerRef`] (with the server's
+/// [`CALL_TIMEOUT`](GenServer::CALL_TIMEOUT)) — of this node or, for a
+/// [`RemoteServer`](super::RemoteServer), of another ([`ServerRef::remote`]) — a
+/// [`WithTimeout`] (a `ServerRef` with a call timeout of its own), and any other handle that
+/// can deliver a call and a cast.
 pub trait ServerHandle: Sync {
     /// The server this handle reaches.
     type Server: GenServer;

@@ -58,6 +58,7 @@ mod error;
 pub(crate) mod events;
 mod handle;
 mod remote_caller;
+mod remote_ref;
 mod request;
 mod run;
 mod server_ref;

@@ -1,4 +1,4 @@
-//! The typed handle to a server.
+//! The typed handle to a server, of this node or of another one.
 
 use std::future::poll_fn;
 use std::pin::Pin;
@@ -10,14 +10,17 @@ use tokio::sync::oneshot;
 
 #[cfg(doc)]
 use super::DEFAULT_CALL_TIMEOUT;
-use super::GenServer;
 use super::call_timer::CallTimer;
 use super::error::{CallError, CastError, RefError, StopError};
+use super::remote_ref::{RemoteRef, bounded};
 use super::request::{Answer, Caller, Refused, Request};
+use super::wire::Wire;
+use super::{GenServer, RemoteServer};
 use crate::exit::ExitReason;
 use crate::message::Name;
+use crate::node::Node;
 use crate::pid::Pid;
-use crate::process::{Pcb, PushError, Wake, current_pid, lookup};
+use crate::process::{Pcb, PushError, RemoteCallError, Wake, current_pid, lookup};
 
 /// A [`ServerRef`] with its own call timeout, made by [`ServerRef::with_timeout`]. It is a
 /// [`ServerHandle`](super::ServerHandle), so the typed client methods of a derived server work
@@ -53,6 +56,37 @@ impl<'a, S: GenServer> WithTimeout<'a, S> {
 /// Cheap to clone. It keeps no server alive: once the server ends, calls return
 /// [`CallError::NoProc`] and casts are dropped.
 ///
+/// # A server of another node
+///
+/// A reference may point to a server of another node, if the server is a [`RemoteServer`]
+/// (`#[gen_server(remote)]` on a derived server): [`ServerRef::remote`] finds it by name on
+/// its node (Erlang's `{Name, Node}`), checking its type; [`ServerRef::from_remote_pid`] takes
+/// its pid on trust. The same `call`, `cast`, `stop` — and the typed client of a derived server
+/// — then go through the calling node's router (installed by distribution, see
+/// [`process::remote`](crate::process::remote)): the request is encoded with the server's
+/// [`Wire`], decoded into its own message type on its node, and the reply comes back the same
+/// way. The local path pays one branch for this; the remote one is out of line.
+///
+/// What differs, as in Erlang:
+///
+/// - A call can fail in more ways: the connection is lost (`Exited(NoConnection)`, at once,
+///   never later than the timeout), the process is not a server that other nodes can call
+///   ([`CallError::NotRemote`]), the two nodes disagree on its messages
+///   ([`CallError::Decode`], the server unaffected), the connection is busy
+///   ([`CallError::Busy`]), this node is not distributed ([`CallError::NotDistributed`]).
+/// - A cast to a node that cannot be reached is dropped, as a cast to a server that has ended;
+///   but a message that does not encode, a busy connection or a node without distribution is an
+///   error that hands the message back ([`CastError`]). A full bounded mailbox on the other node
+///   is not reported to a cast (it is dropped there, as `DropNewest` does).
+/// - [`is_alive`](Self::is_alive) cannot ask the other node without waiting: it says whether
+///   the server is not known to have ended (a call, a stop or [`wait_exit`](Self::wait_exit)
+///   through this reference, or a clone of it, learned that it ended).
+/// - [`mailbox_len`](Self::mailbox_len) is 0: the other node's mailbox cannot be read from here.
+/// - [`wait_exit`](Self::wait_exit) monitors the server through the router: a lost connection
+///   resolves it with `noconnection`, whether or not the server still runs.
+/// - A call from a process does not check for calling itself: a server of another node is never
+///   the caller.
+///
 /// # Waiting from the main thread
 ///
 /// The body of `#[tokio::main]` (multi-thread flavor) runs in `Runtime::block_on` on the main
@@ -63,14 +97,22 @@ impl<'a, S: GenServer> WithTimeout<'a, S> {
 /// processes (stopping a million servers: 16–20 s against 1–2 s on 2 cores), run the loop in a
 /// spawned task (`tokio::spawn(async move { .. }).await`) or use `flavor = "current_thread"`.
 pub struct ServerRef<S: GenServer> {
-    pcb: Arc<Pcb<Request<S>>>,
+    to: To<S>,
+}
+
+/// Where a reference points: a server of this node, by its control block, or of another.
+enum To<S: GenServer> {
+    Local(Arc<Pcb<Request<S>>>),
+    Remote(Arc<RemoteRef<S>>),
 }
 
 impl<S: GenServer> Clone for ServerRef<S> {
     fn clone(&self) -> Self {
-        ServerRef {
-            pcb: self.pcb.clone(),
-        }
+        let to = match &self.to {
+            To::Local(pcb) => To::Local(pcb.clone()),
+            To::Remote(far) => To::Remote(far.clone()),
+        };
+        ServerRef { to }
     }
 }
 
@@ -90,12 +132,23 @@ impl<S: GenServer> std::fmt::Debug for ServerRef<S> {
 
 impl<S: GenServer> ServerRef<S> {
     pub(crate) fn from_pcb(pcb: Arc<Pcb<Request<S>>>) -> Self {
-        ServerRef { pcb }
+        ServerRef {
+            to: To::Local(pcb),
+        }
     }
 
-    /// The server's pid, for links, monitors, exits and untyped `send`.
+    /// The server's pid, for links, monitors, exits and untyped `send` (a pid of another node
+    /// for a remote reference: they work on it too).
     pub fn pid(&self) -> Pid {
-        self.pcb.core.pid
+        match &self.to {
+            To::Local(pcb) => pcb.core.pid,
+            To::Remote(far) => far.pid(),
+        }
+    }
+
+    /// Whether the server is of another node than the one this reference was made on.
+    pub fn is_remote(&self) -> bool {
+        matches!(self.to, To::Remote(_))
     }
 
     /// Recovers a typed reference from a pid, checking that it is a live server of type `S`.
@@ -105,7 +158,7 @@ impl<S: GenServer> ServerRef<S> {
             .ok_or(RefError::NoProc(pid))?;
         let actual = entry.core().kind();
         match entry.into_any().downcast::<Pcb<Request<S>>>() {
-            Ok(pcb) => Ok(ServerRef { pcb }),
+            Ok(pcb) => Ok(Self::from_pcb(pcb)),
             Err(_) => Err(RefError::WrongType {
                 pid,
                 actual,
@@ -119,14 +172,112 @@ impl<S: GenServer> ServerRef<S> {
         Self::from_pid(crate::name::whereis(name)?).ok()
     }
 
-    /// Whether the server is alive.
-    pub fn is_alive(&self) -> bool {
-        self.pcb.core.is_alive()
+    /// The server registered as `name` on the node named `node` (Erlang's `{Name, Node}`),
+    /// checked to be a server of type `S`: asked of that node through this node's router (a
+    /// local lookup if `node` is this node). The reference holds the pid found: if the name
+    /// later moves to another process, the reference does not follow.
+    ///
+    /// The check compares type names (`std::any::type_name::<S>()`), which Rust does not
+    /// promise to keep from one compiler version to another: both nodes are expected to run
+    /// one build of the server.
+    ///
+    /// Addressing a server that is not a [`RemoteServer`] is a compile error.
+    ///
+    /// # Errors
+    /// [`RefError::NotRegistered`], [`RefError::WrongRemoteType`] (or, on this node,
+    /// [`RefError::WrongType`]), [`RefError::NotDistributed`] if this node has no router,
+    /// [`RefError::Remote`] if the lookup failed (no connection to the node, no answer within
+    /// the server's [`CALL_TIMEOUT`](GenServer::CALL_TIMEOUT)).
+    pub async fn remote(name: impl Into<Name>, node: &str) -> Result<Self, RefError>
+    where
+        S: RemoteServer,
+    {
+        let wire = Self::wire();
+        let name = name.into();
+        let here = Node::current();
+        if node == here.name() {
+            let pid = here.whereis(&name).ok_or_else(|| RefError::NotRegistered {
+                name: name.clone(),
+                node: node.to_owned(),
+            })?;
+            return Self::from_pid(pid);
+        }
+        let router = here.router().ok_or(RefError::NotDistributed)?.clone();
+        let found = bounded(router.whereis(&name, node), S::CALL_TIMEOUT)
+            .await
+            .unwrap_or(Err(RemoteCallError::Timeout));
+        match found.map_err(RefError::Remote)? {
+            Some((pid, kind)) if kind == std::any::type_name::<S>() => Ok(Self::far(pid, wire)),
+            Some((pid, actual)) => Err(RefError::WrongRemoteType {
+                pid,
+                actual,
+                expected: std::any::type_name::<S>(),
+            }),
+            None => Err(RefError::NotRegistered {
+                name,
+                node: node.to_owned(),
+            }),
+        }
     }
 
-    /// Messages waiting in the server's mailbox.
+    /// A reference to the server `pid` of another node, taken on trust: nothing is asked of
+    /// that node. If `pid` is not a server of type `S` there, the first call says so —
+    /// [`CallError::NotRemote`] for a process other nodes cannot call, [`CallError::Decode`]
+    /// (or [`CallError::WrongReply`] from a derived client) for a server of another type, the
+    /// server unaffected — and casts are dropped there (and logged). A pid of this node gives
+    /// the local reference if it is a live server of type `S`, as [`from_pid`](Self::from_pid).
+    ///
+    /// Addressing a server that is not a [`RemoteServer`] is a compile error.
+    pub fn from_remote_pid(pid: Pid) -> Self
+    where
+        S: RemoteServer,
+    {
+        let wire = Self::wire();
+        if Node::current().owns(pid)
+            && let Ok(local) = Self::from_pid(pid)
+        {
+            return local;
+        }
+        Self::far(pid, wire)
+    }
+
+    /// The wire form of a server that other nodes may address, checked at compile time to be
+    /// its `WIRE` too (the form its own node decodes with).
+    fn wire() -> Wire<S>
+    where
+        S: RemoteServer,
+    {
+        const {
+            assert!(
+                S::WIRE.is_some(),
+                "a RemoteServer must set `const WIRE: Option<Wire<Self>> = Some(Wire::new());` in its GenServer impl"
+            );
+        }
+        Wire::new()
+    }
+
+    fn far(pid: Pid, wire: Wire<S>) -> Self {
+        ServerRef {
+            to: To::Remote(Arc::new(RemoteRef::new(pid, wire))),
+        }
+    }
+
+    /// Whether the server is alive. For a server of another node: whether it is not known to
+    /// have ended (see [above](Self#a-server-of-another-node)).
+    pub fn is_alive(&self) -> bool {
+        match &self.to {
+            To::Local(pcb) => pcb.core.is_alive(),
+            To::Remote(far) => far.is_alive(),
+        }
+    }
+
+    /// Messages waiting in the server's mailbox (0 for a server of another node, whose mailbox
+    /// cannot be read from here).
     pub fn mailbox_len(&self) -> usize {
-        self.pcb.mailbox.len()
+        match &self.to {
+            To::Local(pcb) => pcb.mailbox.len(),
+            To::Remote(_) => 0,
+        }
     }
 
     /// Calls the server and waits for the reply, at most the server's
@@ -179,22 +330,27 @@ impl<S: GenServer> ServerRef<S> {
         timeout: Duration,
         may_span: bool,
     ) -> Result<S::Reply, CallError> {
+        let pcb = match &self.to {
+            To::Local(pcb) => pcb,
+            // Out of line, boxed: the local call's future does not grow for it.
+            To::Remote(far) => return far.call(request, timeout).await,
+        };
         if may_span && super::events::call_spans() {
             // Boxed: the future holds itself, and the span's state does not grow the plain call's.
             let call = self.call_inner(request, timeout, false);
-            let core = &self.pcb.core;
+            let core = &pcb.core;
             let name = || core.name();
             let span = super::events::call_span(core.pid, core.kind().name(), name, call);
             return Box::pin(span).await;
         }
-        let server = self.pid();
+        let server = pcb.core.pid;
         if current_pid() == Some(server) {
             return Err(CallError::CallingSelf);
         }
         let (caller, mut rx) = Caller::local();
         let request = Request::Call(request, caller);
-        if self.pcb.mailbox.waits_when_full() || timeout.is_zero() {
-            return self.call_armed(request, rx, timeout).await;
+        if pcb.mailbox.waits_when_full() || timeout.is_zero() {
+            return Self::call_armed(pcb, request, rx, timeout).await;
         }
         // The usual call. If the server is waiting on an empty mailbox when the call is
         // queued, the call is the first thing it will handle, and no timer is armed: the reply
@@ -209,7 +365,7 @@ impl<S: GenServer> ServerRef<S> {
                 if let Request::Call(_, from) = &mut request {
                     from.nudge = Some(cx.waker().clone());
                 }
-                match self.pcb.push_told(request) {
+                match pcb.push_told(request) {
                     Ok(Wake::Idle) => {}
                     Ok(_) => deadline = Some(CallTimer::start(timeout)),
                     Err(PushError::Closed(_)) => return Poll::Ready(Err(CallError::NoProc)),
@@ -235,7 +391,7 @@ impl<S: GenServer> ServerRef<S> {
             Some(Ok(Err(Refused))) => Err(CallError::MailboxFull),
             Some(Err(_)) => {
                 let deadline = deadline.unwrap_or_else(|| CallTimer::start(timeout));
-                self.reply_lost(deadline).await
+                Self::reply_lost(pcb, deadline).await
             }
             None => Err(CallError::Timeout),
         }
@@ -244,29 +400,29 @@ impl<S: GenServer> ServerRef<S> {
     /// A call whose timer runs from the start: on a bounded mailbox with policy `Wait` (the
     /// wait for room counts against the timeout), and for a zero timeout.
     async fn call_armed(
-        &self,
+        pcb: &Pcb<Request<S>>,
         request: Request<S>,
         mut rx: oneshot::Receiver<Answer<S::Reply>>,
         timeout: Duration,
     ) -> Result<S::Reply, CallError> {
         let mut deadline = CallTimer::start(timeout);
-        let pushed = if self.pcb.mailbox.waits_when_full() {
-            if !self.pcb.core.is_alive() {
+        let pushed = if pcb.mailbox.waits_when_full() {
+            if !pcb.core.is_alive() {
                 return Err(CallError::NoProc);
             }
             tokio::select! {
                 biased;
-                pushed = self.pcb.push_wait(request) => match pushed {
+                pushed = pcb.push_wait(request) => match pushed {
                     // It was alive when the call began: it ended while we waited for room.
                     Err(PushError::Closed(_)) => {
-                        return Err(self.pcb.core.exit_reason().map_or(CallError::NoProc, CallError::Exited));
+                        return Err(pcb.core.exit_reason().map_or(CallError::NoProc, CallError::Exited));
                     }
                     other => other,
                 },
                 () = &mut deadline => return Err(CallError::Timeout),
             }
         } else {
-            self.pcb.push(request)
+            pcb.push(request)
         };
         match pushed {
             Ok(()) => {}
@@ -290,19 +446,22 @@ impl<S: GenServer> ServerRef<S> {
         match reply {
             Some(Ok(Ok(reply))) => Ok(reply),
             Some(Ok(Err(Refused))) => Err(CallError::MailboxFull),
-            Some(Err(_)) => self.reply_lost(deadline).await,
+            Some(Err(_)) => Self::reply_lost(pcb, deadline).await,
             None => Err(CallError::Timeout),
         }
     }
 
     /// The reply handle is gone: the server ended, or dropped it without replying (then, as in
     /// Erlang, the caller waits out its timeout).
-    async fn reply_lost(&self, mut deadline: CallTimer) -> Result<S::Reply, CallError> {
-        match self.pcb.core.exit_reason() {
+    async fn reply_lost(
+        pcb: &Pcb<Request<S>>,
+        mut deadline: CallTimer,
+    ) -> Result<S::Reply, CallError> {
+        match pcb.core.exit_reason() {
             Some(reason) => Err(CallError::Exited(reason)),
             None => {
                 tokio::select! {
-                    reason = self.pcb.core.wait_exit() => Err(CallError::Exited(reason)),
+                    reason = pcb.core.wait_exit() => Err(CallError::Exited(reason)),
                     () = &mut deadline => Err(CallError::Timeout),
                 }
             }
@@ -313,16 +472,28 @@ impl<S: GenServer> ServerRef<S> {
     /// has ended is dropped without error, as in Erlang. Fails only on a full bounded mailbox
     /// (policies `Wait` and `Error`), handing the message back; use
     /// [`cast_wait`](Self::cast_wait) to wait for room instead.
+    ///
+    /// To a server of another node, the message is encoded at once and queued on the
+    /// connection; see [above](Self#a-server-of-another-node) for the errors that adds.
     pub fn cast(&self, message: S::Cast) -> Result<(), CastError<S::Cast>> {
-        match self.pcb.push(Request::Cast(message)) {
+        let pcb = match &self.to {
+            To::Local(pcb) => pcb,
+            To::Remote(far) => return far.cast(message),
+        };
+        match pcb.push(Request::Cast(message)) {
             Ok(()) | Err(PushError::Closed(_)) => Ok(()),
             Err(PushError::Full(r)) => Err(CastError::MailboxFull(cast_back(r))),
         }
     }
 
-    /// Casts a message, waiting for room if the mailbox is bounded with policy `Wait`.
+    /// Casts a message, waiting for room if the mailbox is bounded with policy `Wait`. To a
+    /// server of another node, as [`cast`](Self::cast) (a delivery there never waits for room).
     pub async fn cast_wait(&self, message: S::Cast) -> Result<(), CastError<S::Cast>> {
-        match self.pcb.push_wait(Request::Cast(message)).await {
+        let pcb = match &self.to {
+            To::Local(pcb) => pcb,
+            To::Remote(far) => return far.cast(message),
+        };
+        match pcb.push_wait(Request::Cast(message)).await {
             Ok(()) | Err(PushError::Closed(_)) => Ok(()),
             Err(PushError::Full(r)) => Err(CastError::MailboxFull(cast_back(r))),
         }
@@ -336,19 +507,26 @@ impl<S: GenServer> ServerRef<S> {
     }
 
     /// Stops the server and waits at most `timeout` for it to exit.
+    ///
+    /// A server of another node is stopped through the router: `terminate` runs there, and a
+    /// lost connection is `StopError::Exited(NoConnection)` (the server may still run).
     pub async fn stop_timeout(
         &self,
         reason: ExitReason,
         timeout: Duration,
     ) -> Result<(), StopError> {
-        if current_pid() == Some(self.pid()) {
+        let pcb = match &self.to {
+            To::Local(pcb) => pcb,
+            To::Remote(far) => return Box::pin(far.stop(reason, timeout)).await,
+        };
+        if current_pid() == Some(pcb.core.pid) {
             return Err(StopError::CallingSelf);
         }
-        if !self.pcb.core.is_alive() {
+        if !pcb.core.is_alive() {
             return Err(StopError::NoProc);
         }
-        let exited = self.pcb.core.wait_exit();
-        if !self.pcb.push_system_envelope(Request::Stop(reason.clone())) {
+        let exited = pcb.core.wait_exit();
+        if !pcb.push_system_envelope(Request::Stop(reason.clone())) {
             return Err(StopError::NoProc);
         }
         let exited = if timeout == Duration::MAX {
@@ -367,9 +545,14 @@ impl<S: GenServer> ServerRef<S> {
         }
     }
 
-    /// Resolves with the server's exit reason once it has ended.
+    /// Resolves with the server's exit reason once it has ended. For a server of another node,
+    /// through a monitor: `noconnection` if the connection is lost (at once if this node is not
+    /// distributed).
     pub async fn wait_exit(&self) -> ExitReason {
-        self.pcb.core.wait_exit().await
+        match &self.to {
+            To::Local(pcb) => pcb.core.wait_exit().await,
+            To::Remote(far) => Box::pin(far.wait_exit()).await,
+        }
     }
 }
 

@@ -1,0 +1,256 @@
+//! The far half of a [`ServerRef`](super::ServerRef): a reference to a server of another node,
+//! whose calls, casts and stops go through the calling node's router (see
+//! [`process::remote`](crate::process::remote)), encoded through the server's [`Wire`].
+//!
+//! Every operation here is out of the local path's line: a local reference never comes here.
+
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
+use std::time::Duration;
+
+use super::call_timer::CallTimer;
+use super::error::{CallError, CastError, StopError};
+use super::wire::Wire;
+use super::{GenServer, ServerRef};
+use crate::exit::ExitReason;
+use crate::message::Info;
+use crate::node::Node;
+use crate::pid::Pid;
+use crate::process::{RemoteCallError, RemoteTarget, RouteError, current_pid, try_spawn};
+
+/// A call on its way, boxed: the local call's future does not grow for it.
+pub(super) type RemoteCall<'a, T> =
+    Pin<Box<dyn Future<Output = Result<T, CallError>> + Send + 'a>>;
+
+/// A server of another node, as a reference holds it.
+pub(super) struct RemoteRef<S: GenServer> {
+    pid: Pid,
+    wire: Wire<S>,
+    /// Set once an operation through this reference (or a clone) learned that the server ended.
+    ended: AtomicBool,
+}
+
+/// How the calling code reaches the server's pid.
+enum Reach {
+    /// Through this node's router.
+    Router(std::sync::Arc<dyn crate::process::Router>),
+    /// The pid is this node's own: the server is reached as a local one.
+    Here,
+    /// This node is not distributed.
+    Nowhere,
+}
+
+impl<S: GenServer> RemoteRef<S> {
+    pub(super) fn new(pid: Pid, wire: Wire<S>) -> Self {
+        RemoteRef {
+            pid,
+            wire,
+            ended: AtomicBool::new(false),
+        }
+    }
+
+    pub(super) fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    /// Whether the server is not known to have ended.
+    pub(super) fn is_alive(&self) -> bool {
+        if let Reach::Here = self.reach() {
+            return crate::process::is_alive(self.pid);
+        }
+        !self.ended.load(Ordering::Relaxed)
+    }
+
+    /// How the code running now reaches the pid: a reference is made on one node, but may be
+    /// used from another (its router, or the pid is that node's own).
+    fn reach(&self) -> Reach {
+        let here = Node::current();
+        if here.owns(self.pid) {
+            Reach::Here
+        } else {
+            match here.router() {
+                Some(router) => Reach::Router(router.clone()),
+                None => Reach::Nowhere,
+            }
+        }
+    }
+
+    /// The server as a local one, when the code runs on its node.
+    fn here(&self) -> Result<ServerRef<S>, CallError> {
+        ServerRef::from_pid(self.pid).map_err(|e| match e {
+            super::RefError::NoProc(_) => CallError::NoProc,
+            other => CallError::Decode(other.to_string()),
+        })
+    }
+
+    /// Remembers what a failure says of the server's life.
+    fn learn(&self, reason: Option<&ExitReason>, no_proc: bool) {
+        let ended = no_proc || reason.is_some_and(|r| *r != ExitReason::NoConnection);
+        if ended {
+            self.ended.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// A call: the request is encoded by the router before this returns; the reply is decoded
+    /// into `S::Reply` when it comes. Bounded by `timeout` here too, whatever the router does.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn call(&self, request: S::Call, timeout: Duration) -> RemoteCall<'_, S::Reply> {
+        let sent = match self.reach() {
+            Reach::Router(router) => Ok(router.call(
+                current_pid(),
+                RemoteTarget::Pid(self.pid),
+                self.wire.call(&request),
+                timeout,
+            )),
+            Reach::Here => Err(Some(request)),
+            Reach::Nowhere => Err(None),
+        };
+        let call = async move {
+            let reply = match sent {
+                Ok(reply) => reply,
+                Err(Some(request)) => return self.here()?.call_timeout(request, timeout).await,
+                Err(None) => return Err(CallError::NotDistributed),
+            };
+            let answer = bounded(reply, timeout)
+                .await
+                .unwrap_or(Err(RemoteCallError::Timeout));
+            match answer {
+                Ok(payload) => self.wire.decode_reply(&*payload).map_err(CallError::Decode),
+                Err(e) => {
+                    let e = CallError::from(e);
+                    match &e {
+                        CallError::NoProc => self.learn(None, true),
+                        CallError::Exited(reason) => self.learn(Some(reason), false),
+                        _ => {}
+                    }
+                    Err(e)
+                }
+            }
+        };
+        if super::events::call_spans() {
+            let span = super::events::call_span(self.pid, std::any::type_name::<S>(), || None, call);
+            Box::pin(span)
+        } else {
+            Box::pin(call)
+        }
+    }
+
+    /// A cast: handed to the router, which encodes it at once; the message is handed back
+    /// with every error.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn cast(&self, message: S::Cast) -> Result<(), CastError<S::Cast>> {
+        let router = match self.reach() {
+            Reach::Router(router) => router,
+            // As a local cast to a server that has ended: dropped.
+            Reach::Here => return self.here().map_or(Ok(()), |local| local.cast(message)),
+            Reach::Nowhere => return Err(CastError::NotDistributed(message)),
+        };
+        let sent = router.cast(RemoteTarget::Pid(self.pid), self.wire.cast(&message));
+        let why = match sent {
+            Ok(()) => return Ok(()),
+            Err(RouteError::Busy(_)) => return Err(CastError::Busy(message)),
+            Err(RouteError::Encode(why)) => why,
+            Err(RouteError::NotSendable { type_name, .. }) => {
+                format!("a {type_name} cannot be sent to another node")
+            }
+        };
+        tracing::warn!(
+            server = %self.pid,
+            "a cast to {} did not encode: {why}",
+            std::any::type_name::<S>()
+        );
+        Err(CastError::Encode(message))
+    }
+
+    /// A stop: `terminate` runs on the server's node; resolves once the server has exited.
+    #[cold]
+    #[inline(never)]
+    pub(super) async fn stop(&self, reason: ExitReason, timeout: Duration) -> Result<(), StopError> {
+        let router = match self.reach() {
+            Reach::Router(router) => router,
+            Reach::Here => {
+                return match ServerRef::<S>::from_pid(self.pid) {
+                    Ok(local) => Box::pin(local.stop_timeout(reason, timeout)).await,
+                    Err(_) => Err(StopError::NoProc),
+                };
+            }
+            Reach::Nowhere => return Err(StopError::Remote(RemoteCallError::NotDistributed)),
+        };
+        let stopped = router.stop(self.pid, reason.clone(), timeout);
+        let exited = bounded(stopped, timeout)
+            .await
+            .unwrap_or(Err(RemoteCallError::Timeout));
+        match exited {
+            Ok(exited) => {
+                self.learn(Some(&exited), false);
+                if exited == reason {
+                    Ok(())
+                } else {
+                    Err(StopError::Exited(exited))
+                }
+            }
+            Err(e) => {
+                let e = StopError::from(e);
+                match &e {
+                    StopError::NoProc => self.learn(None, true),
+                    StopError::Exited(reason) => self.learn(Some(reason), false),
+                    _ => {}
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Resolves with the server's exit reason: a process of this node monitors it, through the
+    /// router, and reports its `Down` (`noconnection` if the connection is lost, at once if
+    /// this node is not distributed).
+    #[cold]
+    #[inline(never)]
+    pub(super) async fn wait_exit(&self) -> ExitReason {
+        if let Reach::Here = self.reach() {
+            return crate::process::wait_exit(self.pid).await;
+        }
+        let server = self.pid;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let watcher = try_spawn(move |mut me| async move {
+            let reference = me.monitor(server);
+            let mut tx = tx;
+            loop {
+                tokio::select! {
+                    info = me.recv() => {
+                        if let Info::Down(down) = info
+                            && down.reference() == reference
+                        {
+                            let _ = tx.send(down.reason().clone());
+                            return;
+                        }
+                    }
+                    // Nobody waits any more: the monitor goes with the watcher.
+                    () = tx.closed() => return,
+                }
+            }
+        });
+        let reason = match watcher {
+            Ok(_) => rx.await.ok(),
+            Err(_) => None,
+        };
+        // The watcher ends only with a `Down`, unless the runtime shuts down under us.
+        let reason = reason.unwrap_or(ExitReason::NoConnection);
+        self.learn(Some(&reason), false);
+        reason
+    }
+}
+
+/// `future`, or `None` once `timeout` has passed (`Duration::MAX`: no limit, no timer).
+pub(super) async fn bounded<F: Future + Unpin>(mut future: F, timeout: Duration) -> Option<F::Output> {
+    let mut deadline = CallTimer::start(timeout);
+    poll_fn(|cx| match Pin::new(&mut future).poll(cx) {
+        Poll::Ready(out) => Poll::Ready(Some(out)),
+        Poll::Pending => Pin::new(&mut deadline).poll(cx).map(|()| None),
+    })
+    .await
+}
