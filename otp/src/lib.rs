@@ -7,6 +7,7 @@
 //! |---|---|
 //! | [`otp-core`](otp_core) | processes, links, monitors, names, `Registry`, timers, `GenServer`, supervisors, tasks, applications |
 //! | [`otp-telemetry`](telemetry) | the event bus, metrics, the poller, the `tracing` bridge (feature `telemetry`, on by default; its Prometheus endpoint with feature `prometheus`); the runtime's own events are listed in [`core::telemetry`] |
+//! | [`otp-dist`](dist) | distribution: named nodes that connect over TCP, authenticate with a cookie and watch each other with ticks; remote send, call, cast, link, monitor and exit (feature `dist`, off by default) |
 //! | `otp-macros` | [`#[derive(GenServer)]`](macro@gen_server::GenServer) and [`#[handlers]`](macro@gen_server::handlers), re-exported through `otp-core` |
 //!
 //! A server is a struct for its state and an impl block of handlers; the macros generate its
@@ -55,6 +56,11 @@ pub use otp_core::*;
 /// The event bus: `attach`, `execute`, spans, metrics, the poller (crate `otp-telemetry`, feature `telemetry`).
 #[cfg(feature = "telemetry")]
 pub use otp_telemetry as telemetry;
+
+/// Distribution: nodes that connect, and processes that reach each other across them (crate
+/// `otp-dist`, feature `dist`).
+#[cfg(feature = "dist")]
+pub use otp_dist as dist;
 
 /// The names most programs need, in one import.
 pub mod prelude {

@@ -73,6 +73,12 @@ impl Node {
         &self.0.name
     }
 
+    /// The id a node named `name` has (the node part of its pids): how distribution tells which
+    /// node a pid belongs to.
+    pub fn id_of(name: &str) -> u32 {
+        node_id(name)
+    }
+
     /// The node's id: the node part of its pids.
     pub fn id(&self) -> u32 {
         self.0.id
