@@ -1,0 +1,352 @@
+//! Framing: how bodies are cut into frames on a byte stream, and the limits a reader enforces.
+//!
+//! A frame is a sequence of *pieces*, each a 4-byte big-endian header and that many bytes. The
+//! header's top bit says that more pieces of the same frame follow; the other 31 bits are the
+//! piece's length, at most [`PIECE_SIZE`]. A body larger than that is sent as several pieces,
+//! so that no reader ever allocates more than a piece at a time for what it has not received,
+//! and a tick is never stuck behind one long write. A header of 0 (no bytes, no more pieces) is
+//! a *tick*: it keeps an idle connection alive.
+//!
+//! The reader checks every length **before** it allocates: a piece longer than [`PIECE_SIZE`],
+//! or a frame whose pieces add up to more than the node's maximum frame size, is refused with a
+//! [`FrameError`], and the connection is closed. Bodies decode with a depth limit
+//! ([`MAX_DEPTH`]), so a deeply nested value cannot exhaust the stack.
+
+use std::io;
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+/// The largest piece of a frame on the wire, 64 KiB.
+pub const PIECE_SIZE: usize = 64 * 1024;
+
+/// The deepest nesting a decoded body may have (envelope and user value together).
+pub const MAX_DEPTH: usize = 64;
+
+/// The default maximum size of a frame: 8 MiB.
+pub const DEFAULT_MAX_FRAME: usize = 8 * 1024 * 1024;
+
+const MORE: u32 = 1 << 31;
+
+/// Why a frame was refused or could not be read. Any of these closes the connection.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FrameError {
+    /// A piece's header announced more than [`PIECE_SIZE`] bytes.
+    #[error("a piece of {len} bytes is over the limit of {limit}")]
+    PieceTooLarge {
+        /// The announced length.
+        len: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The pieces of a frame add up to more than the maximum frame size.
+    #[error("a frame of more than {limit} bytes")]
+    FrameTooLarge {
+        /// The maximum frame size.
+        limit: usize,
+    },
+    /// A body did not decode.
+    #[error("a frame did not decode: {0}")]
+    Decode(String),
+    /// A frame of a kind this node does not know.
+    #[error("a frame of an unknown kind")]
+    Unknown,
+    /// The stream failed or ended.
+    #[error("the connection failed: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// Appends `body`, framed, to `out`: one piece, or as many as it takes. An empty body
+/// appends nothing (it would read as a tick; an encoded value is never empty).
+pub fn put_frame(out: &mut Vec<u8>, body: &[u8]) {
+    let mut chunks = body.chunks(PIECE_SIZE).peekable();
+    while let Some(chunk) = chunks.next() {
+        let more = if chunks.peek().is_some() { MORE } else { 0 };
+        let header = u32::try_from(chunk.len()).unwrap_or(0) | more;
+        out.extend_from_slice(&header.to_be_bytes());
+        out.extend_from_slice(chunk);
+    }
+}
+
+/// Appends a tick to `out`.
+pub fn put_tick(out: &mut Vec<u8>) {
+    out.extend_from_slice(&0u32.to_be_bytes());
+}
+
+/// Appends `value`, encoded with field names and framed, to `out`. Encodes in place: the body
+/// is written after a reserved header, which is patched; only a body larger than a piece is
+/// moved.
+///
+/// # Errors
+/// The value's `Serialize` failed; `out` is left as it was.
+pub fn put_value<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), String> {
+    put_with(out, |out| {
+        value.serialize(&mut rmp_serde::Serializer::new(out).with_struct_map())
+    })
+}
+
+/// Appends `value`, encoded positionally (structs as arrays) and framed, to `out`: the form of
+/// frames after the handshake, whose layout the protocol version fixes.
+///
+/// # Errors
+/// The value's `Serialize` failed; `out` is left as it was.
+pub fn put_frame_value<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), String> {
+    put_with(out, |out| {
+        value.serialize(&mut rmp_serde::Serializer::new(out))
+    })
+}
+
+fn put_with(
+    out: &mut Vec<u8>,
+    encode: impl FnOnce(&mut Vec<u8>) -> Result<(), rmp_serde::encode::Error>,
+) -> Result<(), String> {
+    let start = out.len();
+    out.extend_from_slice(&[0; 4]);
+    let written = encode(&mut *out).map_err(|e| e.to_string());
+    if let Err(e) = written {
+        out.truncate(start);
+        return Err(e);
+    }
+    let len = out.len() - start - 4;
+    if len <= PIECE_SIZE && len > 0 {
+        let header = u32::try_from(len).unwrap_or(0);
+        out[start..start + 4].copy_from_slice(&header.to_be_bytes());
+    } else {
+        let body = out.split_off(start + 4);
+        out.truncate(start);
+        put_frame(out, &body);
+    }
+    Ok(())
+}
+
+/// Encodes `value` with field names, for a payload inside a frame.
+///
+/// # Errors
+/// The value's `Serialize` failed.
+pub fn encode_into(out: &mut Vec<u8>, value: &dyn erased_serde::Serialize) -> Result<(), String> {
+    let mut ser = rmp_serde::Serializer::new(out).with_struct_map();
+    erased_serde::serialize(value, &mut ser).map_err(|e| e.to_string())
+}
+
+/// Decodes a body, with the depth limit.
+///
+/// # Errors
+/// It did not decode.
+pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, FrameError> {
+    let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
+    de.set_max_depth(MAX_DEPTH);
+    T::deserialize(&mut de).map_err(|e| FrameError::Decode(e.to_string()))
+}
+
+/// What [`FrameReader::next`] read.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Read<'a> {
+    /// A tick.
+    Tick,
+    /// A frame's body.
+    Body(&'a [u8]),
+}
+
+/// Reads frames from a byte stream, within the limits.
+#[derive(Debug)]
+pub struct FrameReader<R> {
+    stream: R,
+    body: Vec<u8>,
+    max_frame: usize,
+}
+
+impl<R: AsyncRead + Unpin> FrameReader<R> {
+    /// A reader of frames of at most `max_frame` bytes.
+    pub fn new(stream: R, max_frame: usize) -> Self {
+        FrameReader {
+            stream,
+            body: Vec::new(),
+            max_frame,
+        }
+    }
+
+    /// The stream.
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.stream
+    }
+
+    /// Reads the next frame. Cancel-safe only between frames: a reader dropped halfway leaves
+    /// the stream in the middle of one.
+    ///
+    /// # Errors
+    /// A piece or a frame over its limit (refused before any allocation for it), or the stream
+    /// failed or ended.
+    pub async fn next(&mut self) -> Result<Read<'_>, FrameError> {
+        self.body.clear();
+        loop {
+            let header = self.stream.read_u32().await?;
+            let more = header & MORE != 0;
+            let len = (header & !MORE) as usize;
+            if len > PIECE_SIZE {
+                return Err(FrameError::PieceTooLarge {
+                    len,
+                    limit: PIECE_SIZE,
+                });
+            }
+            if len == 0 {
+                if !more && self.body.is_empty() {
+                    return Ok(Read::Tick);
+                }
+                return Err(FrameError::Decode("an empty piece inside a frame".into()));
+            }
+            let have = self.body.len();
+            if have + len > self.max_frame {
+                return Err(FrameError::FrameTooLarge {
+                    limit: self.max_frame,
+                });
+            }
+            self.body.resize(have + len, 0);
+            self.stream.read_exact(&mut self.body[have..]).await?;
+            if !more {
+                // Give back what a large frame took, so that one large frame does not keep a
+                // connection's memory high.
+                if self.body.capacity() > 4 * PIECE_SIZE && self.body.len() <= PIECE_SIZE {
+                    self.body.shrink_to(PIECE_SIZE);
+                }
+                return Ok(Read::Body(&self.body));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn read_all(bytes: &[u8], max: usize) -> Vec<Result<Option<Vec<u8>>, String>> {
+        let mut reader = FrameReader::new(bytes, max);
+        let mut out = Vec::new();
+        loop {
+            match reader.next().await {
+                Ok(Read::Tick) => out.push(Ok(None)),
+                Ok(Read::Body(b)) => out.push(Ok(Some(b.to_vec()))),
+                Err(FrameError::Io(e)) if e.kind() == io::ErrorKind::UnexpectedEof => break,
+                Err(e) => {
+                    out.push(Err(e.to_string()));
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn bodies_ticks_and_pieces_round_trip() {
+        let small = vec![7u8; 10];
+        let large: Vec<u8> = (0..(PIECE_SIZE * 2 + 5)).map(|i| i as u8).collect();
+        let mut wire = Vec::new();
+        put_frame(&mut wire, &small);
+        put_tick(&mut wire);
+        put_frame(&mut wire, &large);
+        put_frame(&mut wire, &small);
+        // The large body went as three pieces.
+        assert_eq!(wire.len(), 4 * 6 + 10 * 2 + large.len());
+        let read = read_all(&wire, DEFAULT_MAX_FRAME).await;
+        assert_eq!(
+            read,
+            vec![
+                Ok(Some(small.clone())),
+                Ok(None),
+                Ok(Some(large)),
+                Ok(Some(small))
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_piece_over_the_limit_is_refused_before_reading_it() {
+        // A header announcing 2^31 - 1 bytes, and nothing after: refused from the header alone.
+        let wire = 0x7fff_ffffu32.to_be_bytes();
+        let read = read_all(&wire, DEFAULT_MAX_FRAME).await;
+        assert_eq!(read.len(), 1);
+        assert!(read[0].as_ref().unwrap_err().contains("over the limit"));
+    }
+
+    #[tokio::test]
+    async fn a_frame_over_the_maximum_is_refused_at_the_piece_that_crosses_it() {
+        let mut wire = Vec::new();
+        put_frame(&mut wire, &vec![1u8; PIECE_SIZE + 10]);
+        // With a maximum of one piece, the second piece's header is refused.
+        let read = read_all(&wire, PIECE_SIZE).await;
+        assert_eq!(read.len(), 1);
+        assert!(
+            read[0]
+                .as_ref()
+                .unwrap_err()
+                .contains("a frame of more than")
+        );
+    }
+
+    #[tokio::test]
+    async fn put_value_frames_in_place_and_moves_only_large_bodies() {
+        let mut wire = Vec::new();
+        put_value(&mut wire, &("hello", 5u64)).unwrap();
+        put_value(&mut wire, &vec![9u8; PIECE_SIZE + 1]).unwrap();
+        let read = read_all(&wire, DEFAULT_MAX_FRAME).await;
+        let first: (String, u64) = decode(read[0].as_ref().unwrap().as_ref().unwrap()).unwrap();
+        assert_eq!(first, ("hello".to_owned(), 5));
+        let second: Vec<u8> = decode(read[1].as_ref().unwrap().as_ref().unwrap()).unwrap();
+        assert_eq!(second.len(), PIECE_SIZE + 1);
+    }
+
+    #[test]
+    fn a_failing_serialize_leaves_the_buffer_as_it_was() {
+        struct Fails;
+        impl Serialize for Fails {
+            fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+                Err(serde::ser::Error::custom("no"))
+            }
+        }
+        let mut wire = vec![1, 2, 3];
+        assert!(put_value(&mut wire, &Fails).is_err());
+        assert_eq!(wire, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn decoding_is_depth_limited() {
+        // 100 nested one-element arrays: over the limit of 64.
+        let mut bytes = vec![0x91u8; 100];
+        bytes.push(0x01);
+        let deep: Result<serde::de::IgnoredAny, _> = decode(&bytes);
+        assert!(deep.is_err());
+        let mut shallow = vec![0x91u8; 10];
+        shallow.push(0x01);
+        let ok: Result<serde::de::IgnoredAny, _> = decode(&shallow);
+        assert!(ok.is_ok());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Bodies of any size and content come back as they went, in order, ticks between them.
+        #[test]
+        fn any_bodies_round_trip(bodies in proptest::collection::vec(
+            proptest::collection::vec(proptest::prelude::any::<u8>(), 1..(PIECE_SIZE * 2 + 3)), 0..4)) {
+            let mut wire = Vec::new();
+            for body in &bodies {
+                put_frame(&mut wire, body);
+                put_tick(&mut wire);
+            }
+            let read = tokio::runtime::Builder::new_current_thread().build().unwrap()
+                .block_on(read_all(&wire, DEFAULT_MAX_FRAME));
+            let expected: Vec<_> = bodies.into_iter().flat_map(|b| [Ok(Some(b)), Ok(None)]).collect();
+            proptest::prop_assert_eq!(read, expected);
+        }
+
+        /// Any bytes read as frames end in frames, an error or the end of the stream: never a
+        /// panic, and never an allocation over the limits.
+        #[test]
+        fn any_bytes_are_read_or_refused(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..1024)) {
+            let read = tokio::runtime::Builder::new_current_thread().build().unwrap()
+                .block_on(read_all(&bytes, 4096));
+            for frame in read.iter().flatten().flatten() {
+                proptest::prop_assert!(frame.len() <= 4096);
+            }
+        }
+    }
+}

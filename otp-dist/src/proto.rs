@@ -1,0 +1,438 @@
+//! What crosses a connection: the handshake's messages and, after it, the frames' envelope.
+//!
+//! Everything is MessagePack (rmp-serde). The handshake's messages carry field names, so that
+//! a node of a later version can add a field and still be understood while the two agree on a
+//! version. After the handshake, frames are positional (arrays, not maps): they are on every
+//! message's path, and their layout is fixed by the protocol version the two nodes agreed on
+//! in the handshake — a new field or a new kind of frame is a new version, spoken only to nodes
+//! that speak it. A frame of a kind this node does not know closes the connection. User values
+//! travel as opaque bytes (`bin`) inside the envelope, encoded with field names: the receiver
+//! decodes them into the type it expects, and a type that gained a field still decodes.
+
+use otp_core::process::{ExitReason, Pid, RemoteCallError};
+use serde::{Deserialize, Serialize};
+
+/// The lowest protocol version this node speaks.
+pub(crate) const VERSION_MIN: u32 = 1;
+/// The highest protocol version this node speaks.
+pub(crate) const VERSION_MAX: u32 = 1;
+
+/// A pid on the wire: a tuple (node id, creation, serial), 8 to 17 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct WirePid(pub u32, pub u32, pub u64);
+
+impl From<Pid> for WirePid {
+    fn from(pid: Pid) -> Self {
+        WirePid(pid.node(), pid.creation(), pid.serial())
+    }
+}
+
+impl From<WirePid> for Pid {
+    fn from(w: WirePid) -> Self {
+        Pid::from_parts(w.0, w.2, w.1)
+    }
+}
+
+/// The handshake, in the order it is sent (see [`handshake`](crate::handshake)).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum Handshake {
+    /// The initiator introduces itself.
+    Hello {
+        /// The protocol versions it speaks.
+        version_min: u32,
+        /// The highest.
+        version_max: u32,
+        /// Its node name.
+        name: String,
+        /// Its creation.
+        creation: u32,
+        /// Its tick time T, in milliseconds: both ends must agree.
+        tick_ms: u64,
+        /// Its challenge to the acceptor, 32 random bytes.
+        #[serde(with = "serde_bytes")]
+        nonce: Vec<u8>,
+    },
+    /// The acceptor's verdict on the `Hello`.
+    Status {
+        /// The verdict.
+        status: Status,
+    },
+    /// The acceptor introduces itself and challenges the initiator.
+    Challenge {
+        /// The protocol version chosen (the highest both speak).
+        version: u32,
+        /// Its node name.
+        name: String,
+        /// Its creation.
+        creation: u32,
+        /// Its challenge, 32 random bytes.
+        #[serde(with = "serde_bytes")]
+        nonce: Vec<u8>,
+    },
+    /// The initiator's proof: HMAC-SHA256 of the cookie over the transcript.
+    Reply {
+        /// The proof.
+        #[serde(with = "serde_bytes")]
+        mac: Vec<u8>,
+    },
+    /// The acceptor's proof, over the transcript and the initiator's proof.
+    Ack {
+        /// The proof.
+        #[serde(with = "serde_bytes")]
+        mac: Vec<u8>,
+    },
+    /// The handshake is refused, and the connection closed after this.
+    Refused {
+        /// Why.
+        reason: Refusal,
+    },
+    /// A message of a later version.
+    #[serde(other)]
+    Unknown,
+}
+
+/// The acceptor's verdict on a `Hello` (Erlang's `sname` status).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Status {
+    /// Go on.
+    Ok,
+    /// Go on: both nodes were connecting to each other, and this connection is the one kept.
+    OkSimultaneous,
+    /// Both nodes were connecting to each other, and the other connection is kept.
+    Nok,
+    /// Refused: a node of that name is connected already.
+    Alive,
+    /// A status of a later version.
+    #[serde(other)]
+    Unknown,
+}
+
+/// Why an acceptor refused a handshake.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum Refusal {
+    /// No protocol version in common: the acceptor's range.
+    Version {
+        /// Its lowest.
+        min: u32,
+        /// Its highest.
+        max: u32,
+    },
+    /// Another tick time: the acceptor's, in milliseconds.
+    TickTime {
+        /// The acceptor's tick time.
+        ms: u64,
+    },
+    /// The initiator's proof did not verify: another cookie.
+    Cookie,
+    /// A reason of a later version.
+    #[serde(other)]
+    Unknown,
+}
+
+/// One frame's body after the handshake (see [`frame`](crate::frame) for the framing: a frame
+/// of length 0 is a tick and has no body).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum Frame<'a> {
+    /// An info message for a pid.
+    Send {
+        /// The receiver.
+        to: WirePid,
+        /// The message's type tag.
+        #[serde(borrow)]
+        tag: &'a str,
+        /// The value.
+        #[serde(borrow, with = "serde_bytes")]
+        payload: &'a [u8],
+    },
+    /// An info message for a registered name.
+    SendNamed {
+        /// The name.
+        #[serde(borrow)]
+        name: &'a str,
+        /// The message's type tag.
+        #[serde(borrow)]
+        tag: &'a str,
+        /// The value.
+        #[serde(borrow, with = "serde_bytes")]
+        payload: &'a [u8],
+    },
+    /// `from` linked itself to `to`.
+    Link {
+        /// The process that linked.
+        from: WirePid,
+        /// The process it linked to.
+        to: WirePid,
+    },
+    /// `from` removed its link to `to`.
+    Unlink {
+        /// The process that unlinked.
+        from: WirePid,
+        /// The other.
+        to: WirePid,
+    },
+    /// An exit signal.
+    Exit {
+        /// The sender, if a process.
+        from: Option<WirePid>,
+        /// The receiver.
+        to: WirePid,
+        /// The reason.
+        reason: ExitReason,
+        /// Whether a link broke (else: `exit/2`).
+        link: bool,
+    },
+    /// `watcher` monitors `target`.
+    Monitor {
+        /// The watcher.
+        watcher: WirePid,
+        /// The monitored process.
+        target: WirePid,
+        /// The monitor's reference number.
+        reference: u64,
+    },
+    /// `watcher` removed its monitor.
+    Demonitor {
+        /// The watcher.
+        watcher: WirePid,
+        /// The monitored process.
+        target: WirePid,
+        /// The monitor's reference number.
+        reference: u64,
+    },
+    /// `target`, monitored by `watcher`, ended.
+    Down {
+        /// The watcher.
+        watcher: WirePid,
+        /// The process that ended.
+        target: WirePid,
+        /// The monitor's reference number.
+        reference: u64,
+        /// Why it ended.
+        reason: ExitReason,
+    },
+    /// A call to a server.
+    Call {
+        /// The call's number, unique on the caller's side of the connection.
+        id: u64,
+        /// The server.
+        #[serde(borrow)]
+        to: Target<'a>,
+        /// The request.
+        #[serde(borrow, with = "serde_bytes")]
+        payload: &'a [u8],
+    },
+    /// A cast to a server.
+    Cast {
+        /// The server.
+        #[serde(borrow)]
+        to: Target<'a>,
+        /// The message.
+        #[serde(borrow, with = "serde_bytes")]
+        payload: &'a [u8],
+    },
+    /// The answer to a `Call`.
+    Reply {
+        /// The call's number.
+        id: u64,
+        /// The reply, or why there is none.
+        #[serde(borrow)]
+        result: WireResult<'a>,
+    },
+    /// A stop of a server (`gen_server:stop`), answered by a `Stopped` with the same id.
+    Stop {
+        /// The request's number.
+        id: u64,
+        /// The server.
+        to: WirePid,
+        /// The reason to stop with.
+        reason: ExitReason,
+    },
+    /// The answer to a `Stop`.
+    Stopped {
+        /// The request's number.
+        id: u64,
+        /// The server's exit reason, or why it could not be stopped.
+        result: Result<ExitReason, WireError>,
+    },
+    /// A lookup of a registered name, answered by a `Found` with the same id.
+    Whereis {
+        /// The request's number.
+        id: u64,
+        /// The name.
+        #[serde(borrow)]
+        name: &'a str,
+    },
+    /// The answer to a `Whereis`.
+    Found {
+        /// The request's number.
+        id: u64,
+        /// The pid and kind of the process, if the name is registered.
+        process: Option<(WirePid, String)>,
+    },
+    /// The sender is closing the connection on purpose (`disconnect`).
+    Bye,
+    /// A frame of a later version.
+    #[serde(other)]
+    Unknown,
+}
+
+/// Where a call or a cast goes on the receiving node.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub(crate) enum Target<'a> {
+    /// A pid.
+    Pid(WirePid),
+    /// A registered name.
+    Name(#[serde(borrow)] &'a str),
+}
+
+/// A call's outcome on the wire.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum WireResult<'a> {
+    /// The reply.
+    Ok(#[serde(borrow, with = "serde_bytes")] &'a [u8]),
+    /// Why there is no reply.
+    Err(WireError),
+}
+
+/// Why a call failed, on the wire.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum WireError {
+    /// No such process.
+    NoProc,
+    /// The server exited during the call.
+    Exited(ExitReason),
+    /// The server's mailbox is full.
+    MailboxFull,
+    /// The process cannot be called from another node; its kind.
+    NotRemote(String),
+    /// The request did not decode there.
+    Decode(String),
+    /// An error of a later version.
+    #[serde(other)]
+    Unknown,
+}
+
+impl From<WireError> for RemoteCallError {
+    fn from(error: WireError) -> Self {
+        match error {
+            WireError::NoProc => RemoteCallError::NoProc,
+            WireError::Exited(reason) => RemoteCallError::Exited(reason),
+            WireError::MailboxFull => RemoteCallError::MailboxFull,
+            WireError::NotRemote(kind) => RemoteCallError::NotRemote(kind),
+            WireError::Decode(why) => RemoteCallError::Decode(why),
+            WireError::Unknown => RemoteCallError::Decode("an error of a later version".into()),
+        }
+    }
+}
+
+impl From<otp_core::process::DeliverError> for WireError {
+    fn from(error: otp_core::process::DeliverError) -> Self {
+        use otp_core::process::DeliverError;
+        match error {
+            DeliverError::NoProc => WireError::NoProc,
+            DeliverError::NotRemote(kind) => WireError::NotRemote(kind),
+            DeliverError::Decode(why) => WireError::Decode(why),
+            DeliverError::MailboxFull => WireError::MailboxFull,
+            _ => WireError::Unknown,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::{decode, put_frame_value, put_value};
+
+    fn round_trip(frame: &Frame<'_>) -> String {
+        let mut wire = Vec::new();
+        put_frame_value(&mut wire, frame).unwrap();
+        let back: Frame<'_> = decode(&wire[4..]).unwrap();
+        format!("{back:?}")
+    }
+
+    /// D-03b: every control message's meaning has a frame, and each comes back as it went.
+    #[test]
+    fn d03b_every_frame_round_trips() {
+        let (a, b) = (WirePid(1, 2, 3), WirePid(4, 5, u64::MAX));
+        let frames = [
+            Frame::Send {
+                to: b,
+                tag: "t",
+                payload: &[1, 2],
+            },
+            Frame::SendNamed {
+                name: "n",
+                tag: "t",
+                payload: &[],
+            },
+            Frame::Link { from: a, to: b },
+            Frame::Unlink { from: a, to: b },
+            Frame::Exit {
+                from: Some(a),
+                to: b,
+                reason: ExitReason::Error("e".into()),
+                link: true,
+            },
+            Frame::Monitor {
+                watcher: a,
+                target: b,
+                reference: 9,
+            },
+            Frame::Demonitor {
+                watcher: a,
+                target: b,
+                reference: 9,
+            },
+            Frame::Down {
+                watcher: a,
+                target: b,
+                reference: 9,
+                reason: ExitReason::NoConnection,
+            },
+            Frame::Call {
+                id: 1,
+                to: Target::Name("s"),
+                payload: &[3],
+            },
+            Frame::Cast {
+                to: Target::Pid(b),
+                payload: &[4],
+            },
+            Frame::Reply {
+                id: 1,
+                result: WireResult::Ok(&[5]),
+            },
+            Frame::Reply {
+                id: 2,
+                result: WireResult::Err(WireError::NotRemote("k".into())),
+            },
+            Frame::Stop {
+                id: 3,
+                to: b,
+                reason: ExitReason::Shutdown,
+            },
+            Frame::Stopped {
+                id: 3,
+                result: Ok(ExitReason::Shutdown),
+            },
+            Frame::Whereis { id: 4, name: "s" },
+            Frame::Found {
+                id: 4,
+                process: Some((b, "kind".into())),
+            },
+            Frame::Bye,
+        ];
+        for frame in &frames {
+            assert_eq!(round_trip(frame), format!("{frame:?}"));
+        }
+    }
+
+    #[test]
+    fn a_frame_of_an_unknown_kind_decodes_as_unknown() {
+        // A unit variant of a later version: its name as a string.
+        let mut wire = Vec::new();
+        put_value(&mut wire, "Rebalance").unwrap();
+        let frame: Frame<'_> = decode(&wire[4..]).unwrap();
+        assert!(matches!(frame, Frame::Unknown));
+    }
+}

@@ -1,0 +1,555 @@
+//! The node service: connecting, refusing, node events, liveness, limits (DIST.md tiers 1 and
+//! 2 on an in-memory network, with tokio's paused clock).
+
+mod common;
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use common::{TICK, next_event, node, on, pair, spawn_on, within};
+use otp_core::name::{Dest, send};
+use otp_core::process::{ExitReason, Info, Pid};
+use otp_dist::handshake::{HandshakeConfig, initiate};
+use otp_dist::transport::{BoxFuture, BoxStream, Listener, Memory, Transport};
+use otp_dist::{ConnectError, DistNode, DownReason, NodeEvent};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+
+/// D-08: `monitor_nodes` reports the node coming up, on both sides.
+#[tokio::test(start_paused = true)]
+async fn d05_connect_lists_the_node_on_both_sides_and_reports_node_up() {
+    let net = Memory::new();
+    let a = node(&net, "a").await;
+    let b = node(&net, "b").await;
+    let (mut a_events, mut b_events) = (a.monitor_nodes(), b.monitor_nodes());
+    a.connect(b.name()).await.unwrap();
+    assert_eq!(
+        next_event(&mut a_events).await,
+        NodeEvent::NodeUp {
+            node: b.name().into()
+        }
+    );
+    assert_eq!(
+        next_event(&mut b_events).await,
+        NodeEvent::NodeUp {
+            node: a.name().into()
+        }
+    );
+    assert_eq!(a.nodes(), vec![b.name().to_owned()]);
+    assert_eq!(b.nodes(), vec![a.name().to_owned()]);
+    // Connecting again is a no-op.
+    a.connect(b.name()).await.unwrap();
+    assert_eq!(a.nodes().len(), 1);
+}
+
+/// D-08: `monitor_nodes` reports the node going down, with the reason, on both sides.
+#[tokio::test(start_paused = true)]
+async fn d05_disconnect_reports_node_down_on_both_sides() {
+    let (a, b) = pair().await;
+    let (mut a_events, mut b_events) = (a.monitor_nodes(), b.monitor_nodes());
+    assert!(a.disconnect(b.name()));
+    assert_eq!(
+        next_event(&mut a_events).await,
+        NodeEvent::NodeDown {
+            node: b.name().into(),
+            reason: DownReason::Disconnected
+        }
+    );
+    assert_eq!(
+        next_event(&mut b_events).await,
+        NodeEvent::NodeDown {
+            node: a.name().into(),
+            reason: DownReason::ConnectionClosed
+        }
+    );
+    assert!(a.nodes().is_empty() && b.nodes().is_empty());
+    assert!(!a.disconnect(b.name()));
+    // And they connect again, with a new connection.
+    a.connect(b.name()).await.unwrap();
+    assert_eq!(a.nodes(), vec![b.name().to_owned()]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn d04_another_cookie_is_a_typed_error_and_no_connection() {
+    let net = Memory::new();
+    let a = node(&net, "a").await;
+    let b = DistNode::builder("b@mem:0")
+        .cookie("another")
+        .tick_time(TICK)
+        .transport(net.clone())
+        .start()
+        .await
+        .unwrap();
+    let mut a_events = a.monitor_nodes();
+    let err = a.connect(b.name()).await.unwrap_err();
+    assert!(
+        matches!(&err, ConnectError::Failed { reason, .. } if reason.contains("cookies differ")),
+        "{err}"
+    );
+    assert!(matches!(
+        next_event(&mut a_events).await,
+        NodeEvent::NodeDown {
+            reason: DownReason::HandshakeFailed(_),
+            ..
+        }
+    ));
+    assert!(a.nodes().is_empty() && b.nodes().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn d07_another_tick_time_is_refused() {
+    let net = Memory::new();
+    let a = node(&net, "a").await;
+    let b = DistNode::builder("b@mem:0")
+        .cookie("test-cookie")
+        .tick_time(TICK * 2)
+        .transport(net.clone())
+        .start()
+        .await
+        .unwrap();
+    let err = a.connect(b.name()).await.unwrap_err();
+    assert!(
+        matches!(&err, ConnectError::Failed { reason, .. } if reason.contains("tick")),
+        "{err}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn d01_a_node_is_named_name_at_host_port_and_port_0_takes_a_free_one() {
+    let net = Memory::new();
+    let a = node(&net, "a").await;
+    let (alive, addr) = a.name().split_once('@').unwrap();
+    assert_eq!(alive, "a");
+    assert!(addr.starts_with("mem:") && !addr.ends_with(":0"), "{addr}");
+    assert_eq!(a.node().name(), a.name());
+    for bad in ["nameless", "@mem:1", "a@:1", "a@mem", "a@mem:99999"] {
+        let started = DistNode::builder(bad).transport(net.clone()).start().await;
+        assert!(
+            matches!(started, Err(otp_dist::StartError::InvalidName(_))),
+            "{bad}"
+        );
+    }
+    // A node that is not distributed keeps the default name.
+    assert_eq!(otp_core::node::Node::default_node().name(), "nonode@nohost");
+}
+
+#[tokio::test(start_paused = true)]
+async fn connecting_to_an_address_nobody_listens_on_fails() {
+    let net = Memory::new();
+    let a = node(&net, "a").await;
+    let err = a.connect("ghost@mem:999").await.unwrap_err();
+    assert!(matches!(err, ConnectError::Failed { .. }), "{err}");
+    assert!(matches!(
+        a.connect("no-at-sign").await,
+        Err(ConnectError::InvalidName(_))
+    ));
+    assert!(matches!(
+        a.connect(a.name()).await,
+        Err(ConnectError::ThisNode(_))
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn d03a_simultaneous_connects_end_in_one_connection() {
+    for _ in 0..20 {
+        let net = Memory::new();
+        let a = node(&net, "a").await;
+        let b = node(&net, "b").await;
+        let (ra, rb) = tokio::join!(a.connect(b.name()), b.connect(a.name()));
+        ra.unwrap();
+        rb.unwrap();
+        assert_eq!(a.nodes(), vec![b.name().to_owned()]);
+        assert_eq!(b.nodes(), vec![a.name().to_owned()]);
+        // The one connection works both ways.
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let pid = spawn_on(b.node(), async move |mut me| -> () {
+            if let Info::Message(m) = me.recv().await {
+                let _ = tx.send(m.downcast::<u64>().ok());
+            }
+        });
+        on(a.node(), || send(pid, 7u64)).unwrap();
+        assert_eq!(within(rx.recv()).await, Some(Some(7)));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn d09_a_send_to_a_name_on_a_node_connects_on_demand() {
+    let net = Memory::new();
+    let a = node(&net, "a").await;
+    let b = node(&net, "b").await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    spawn_on(b.node(), async move |mut me| -> () {
+        otp_core::name::register("inbox", me.pid()).unwrap();
+        loop {
+            if let Info::Message(m) = me.recv().await {
+                let _ = tx.send(m.downcast::<String>().ok());
+            }
+        }
+    });
+    tokio::task::yield_now().await;
+    assert!(a.nodes().is_empty());
+    on(a.node(), || {
+        send(Dest::remote("inbox", b.name()), "hello".to_owned())
+    })
+    .unwrap();
+    assert_eq!(within(rx.recv()).await, Some(Some("hello".to_owned())));
+    assert_eq!(a.nodes(), vec![b.name().to_owned()]);
+    // To a node that does not exist: dropped, as Erlang's `{Name, Node} ! Msg`.
+    on(a.node(), || {
+        send(Dest::remote("inbox", "ghost@mem:999"), "lost".to_owned())
+    })
+    .unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn d01_a_node_restarted_under_its_name_has_a_new_creation_and_old_pids_are_stale() {
+    let net = Memory::new();
+    let a = node(&net, "a").await;
+    let b = DistNode::builder("b@mem:7")
+        .cookie("test-cookie")
+        .tick_time(TICK)
+        .transport(net.clone())
+        .start()
+        .await
+        .unwrap();
+    let old = spawn_on(b.node(), |mut me| async move {
+        me.recv().await;
+    });
+    a.connect(b.name()).await.unwrap();
+    b.shutdown();
+    drop(b);
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    // The same name again: a new boot, a new creation.
+    let b2 = DistNode::builder("b@mem:7")
+        .cookie("test-cookie")
+        .tick_time(TICK)
+        .transport(net.clone())
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(b2.name(), "b@mem:7");
+    assert_ne!(b2.node().creation(), old.creation());
+    a.connect(b2.name()).await.unwrap();
+    // A monitor on the old pid: noproc at once; a link: noproc.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    spawn_on(a.node(), move |mut me| async move {
+        me.trap_exit(true);
+        let reference = me.monitor(old);
+        let _ = me.link(old);
+        for _ in 0..2 {
+            match me.recv().await {
+                Info::Down(d) if d.reference() == reference => {
+                    let _ = tx.send(("down", d.reason().clone()));
+                }
+                Info::Exit(e) => {
+                    let _ = tx.send(("exit", e.reason().clone()));
+                }
+                _ => {}
+            }
+        }
+    });
+    let mut seen = vec![
+        within(rx.recv()).await.unwrap(),
+        within(rx.recv()).await.unwrap(),
+    ];
+    seen.sort_by_key(|(k, _)| *k);
+    assert_eq!(
+        seen,
+        vec![("down", ExitReason::NoProc), ("exit", ExitReason::NoProc)]
+    );
+    // A message to it is dropped (not delivered to anything of the new boot).
+    on(a.node(), || send(old, 1u64)).unwrap();
+}
+
+/// A transport whose streams can be frozen: a frozen stream neither reads nor writes, as a
+/// network that holds every packet.
+#[derive(Clone)]
+struct Freezable {
+    inner: Memory,
+    frozen: Arc<AtomicBool>,
+    wakers: Arc<Mutex<Vec<Waker>>>,
+    held: Arc<Mutex<Vec<BoxStream>>>,
+}
+
+struct FrozenStream {
+    inner: Option<BoxStream>,
+    frozen: Arc<AtomicBool>,
+    wakers: Arc<Mutex<Vec<Waker>>>,
+    held: Arc<Mutex<Vec<BoxStream>>>,
+}
+
+impl Drop for FrozenStream {
+    fn drop(&mut self) {
+        // A stream closed while the network holds everything: its close does not get through
+        // either.
+        if self.frozen.load(Ordering::SeqCst)
+            && let Some(inner) = self.inner.take()
+        {
+            self.held.lock().unwrap().push(inner);
+        }
+    }
+}
+
+impl FrozenStream {
+    fn held(&self, cx: &mut Context<'_>) -> bool {
+        if self.frozen.load(Ordering::SeqCst) {
+            self.wakers.lock().unwrap().push(cx.waker().clone());
+            true
+        } else {
+            false
+        }
+    }
+}
+
+impl AsyncRead for FrozenStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if self.held(cx) {
+            return Poll::Pending;
+        }
+        Pin::new(self.inner.as_mut().expect("open")).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for FrozenStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        if self.held(cx) {
+            return Poll::Pending;
+        }
+        Pin::new(self.inner.as_mut().expect("open")).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(self.inner.as_mut().expect("open")).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(self.inner.as_mut().expect("open")).poll_shutdown(cx)
+    }
+}
+
+impl Freezable {
+    fn wrap(&self, inner: BoxStream) -> BoxStream {
+        Box::new(FrozenStream {
+            inner: Some(inner),
+            frozen: self.frozen.clone(),
+            wakers: self.wakers.clone(),
+            held: self.held.clone(),
+        })
+    }
+}
+
+impl Transport for Freezable {
+    fn bind<'a>(&'a self, addr: &'a str) -> BoxFuture<'a, std::io::Result<Box<dyn Listener>>> {
+        self.inner.bind(addr)
+    }
+    fn connect<'a>(&'a self, addr: &'a str) -> BoxFuture<'a, std::io::Result<BoxStream>> {
+        Box::pin(async move { Ok(self.wrap(self.inner.connect(addr).await?)) })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn d07_a_silent_peer_is_down_within_the_tick_window_and_its_links_fire_noconnection() {
+    let net = Memory::new();
+    let freezable = Freezable {
+        inner: net.clone(),
+        frozen: Arc::default(),
+        wakers: Arc::default(),
+        held: Arc::default(),
+    };
+    let a = DistNode::builder("a@mem:0")
+        .cookie("test-cookie")
+        .tick_time(TICK)
+        .transport(freezable.clone())
+        .start()
+        .await
+        .unwrap();
+    let b = node(&net, "b").await;
+    a.connect(b.name()).await.unwrap();
+    let mut a_events = a.monitor_nodes();
+    let mut b_events = b.monitor_nodes();
+    // A process of b linked to one of a.
+    let on_a = spawn_on(a.node(), |mut me| async move {
+        me.recv().await;
+    });
+    let on_a_exited = on(a.node(), || otp_core::process::wait_exit(on_a));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    spawn_on(b.node(), async move |mut me| -> () {
+        me.trap_exit(true);
+        me.link(on_a).unwrap();
+        let _ = tx.send(());
+        loop {
+            if let Info::Exit(e) = me.recv().await {
+                let _ = tx.send(());
+                assert_eq!(e.reason(), &ExitReason::NoConnection);
+            }
+        }
+    });
+    within(rx.recv()).await.unwrap();
+    // Some traffic, then a's side of the connection goes silent both ways.
+    tokio::time::sleep(TICK).await;
+    freezable.frozen.store(true, Ordering::SeqCst);
+    let cut = tokio::time::Instant::now();
+    let down = next_event(&mut a_events).await;
+    let detected = cut.elapsed();
+    assert_eq!(
+        down,
+        NodeEvent::NodeDown {
+            node: b.name().into(),
+            reason: DownReason::TickTimeout
+        }
+    );
+    assert!(
+        detected >= TICK - TICK / 4 && detected <= TICK + TICK / 4,
+        "a detected after {detected:?}"
+    );
+    let down = next_event(&mut b_events).await;
+    let detected = cut.elapsed();
+    assert!(
+        matches!(
+            down,
+            NodeEvent::NodeDown {
+                reason: DownReason::TickTimeout,
+                ..
+            }
+        ),
+        "{down:?}"
+    );
+    assert!(
+        detected >= TICK - TICK / 4 && detected <= TICK + TICK / 4,
+        "b detected after {detected:?}"
+    );
+    // b's process got its noconnection, once; a's linked process died of it.
+    within(rx.recv()).await.unwrap();
+    assert_eq!(within(on_a_exited).await, ExitReason::NoConnection);
+    tokio::time::sleep(TICK).await;
+    assert!(rx.try_recv().is_err());
+}
+
+/// A raw peer that shakes hands properly, then sends `bytes`.
+async fn raw_peer_sends(net: &Memory, target: &DistNode, bytes: &[u8]) {
+    let stream = net
+        .connect(target.name().split_once('@').unwrap().1)
+        .await
+        .unwrap();
+    let (r, mut w) = tokio::io::split(stream);
+    let mut reader = otp_dist::frame::FrameReader::new(r, 1 << 20);
+    let mut config = HandshakeConfig::new("raw@mem:1", 9, "test-cookie");
+    config.tick = TICK;
+    initiate(&mut reader, &mut w, &config, Some(target.name()))
+        .await
+        .unwrap();
+    w.write_all(bytes).await.unwrap();
+    w.flush().await.unwrap();
+    // Keep the stream open while the target reacts.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn malformed_oversized_and_unknown_frames_close_the_connection_with_a_reason() {
+    let cases: [(&str, Vec<u8>, &str); 3] = [
+        (
+            "malformed",
+            vec![0, 0, 0, 3, 0xc1, 0xc1, 0xc1],
+            "did not decode",
+        ),
+        (
+            "oversized",
+            0x0010_0000u32.to_be_bytes().to_vec(),
+            "over the limit",
+        ),
+        // A valid MessagePack string naming no frame kind.
+        (
+            "unknown",
+            {
+                let mut f = vec![0, 0, 0, 6, 0xa5];
+                f.extend_from_slice(b"Hello");
+                f
+            },
+            "unknown",
+        ),
+    ];
+    for (case, bytes, expected) in cases {
+        let net = Memory::new();
+        let target = node(&net, "t").await;
+        let mut events = target.monitor_nodes();
+        raw_peer_sends(&net, &target, &bytes).await;
+        assert_eq!(
+            next_event(&mut events).await,
+            NodeEvent::NodeUp {
+                node: "raw@mem:1".into()
+            }
+        );
+        match next_event(&mut events).await {
+            NodeEvent::NodeDown {
+                reason: DownReason::FrameRefused(why),
+                ..
+            } => {
+                assert!(why.contains(expected), "{case}: {why}");
+            }
+            other => panic!("{case}: {other:?}"),
+        }
+        assert!(target.nodes().is_empty(), "{case}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn d11_a_full_outbound_queue_refuses_sends_as_busy() {
+    let net = Memory::new();
+    let freezable = Freezable {
+        inner: net.clone(),
+        frozen: Arc::default(),
+        wakers: Arc::default(),
+        held: Arc::default(),
+    };
+    let a = DistNode::builder("a@mem:0")
+        .cookie("test-cookie")
+        .tick_time(TICK)
+        .transport(freezable.clone())
+        .outbound_limit(64 * 1024, None)
+        .start()
+        .await
+        .unwrap();
+    let b = node(&net, "b").await;
+    a.connect(b.name()).await.unwrap();
+    let target = spawn_on(b.node(), async move |mut me| -> () {
+        loop {
+            me.recv().await;
+        }
+    });
+    freezable.frozen.store(true, Ordering::SeqCst);
+    let big = vec![7u8; 16 * 1024];
+    let mut busy = None;
+    for i in 0..100 {
+        match on(a.node(), || send(target, big.clone())) {
+            Ok(()) => {}
+            Err(e) => {
+                busy = Some((i, e));
+                break;
+            }
+        }
+        tokio::task::yield_now().await;
+    }
+    let (i, e) = busy.expect("the queue fills");
+    assert!(i >= 3, "refused after {i} sends");
+    assert!(
+        matches!(e, otp_core::name::SendError::Busy(ref n) if n == b.name()),
+        "{e}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn process_pids_of_both_nodes_are_told_apart() {
+    let (a, b) = pair().await;
+    let pa: Pid = spawn_on(a.node(), |_| async {});
+    let pb: Pid = spawn_on(b.node(), |_| async {});
+    assert!(a.node().owns(pa) && !a.node().owns(pb));
+    assert_eq!(pb.node(), otp_core::node::Node::id_of(b.name()));
+}
