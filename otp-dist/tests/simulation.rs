@@ -10,7 +10,8 @@
 //!   (P-13, P-19);
 //! - nothing sent to a pid of an earlier boot reaches the new one;
 //! - the messages from one process to another arrive in the order sent (P-01), with none lost
-//!   while the connection stays up.
+//!   while the connection stays up;
+//! - every call returns (a reply or an error) within its timeout, whatever the network does.
 //!
 //! 32 seeds by default; `OTP_DIST_SIM_SEEDS=n` runs n, `OTP_DIST_SIM_SEED=s` runs seed s alone.
 
@@ -19,6 +20,9 @@ use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use otp_core::gen_server::{
+    CallResult, Context, GenServer, Init, RemoteServer, ServerRef, Wire,
+};
 use otp_core::name::{Dest, register, send};
 use otp_core::node::Node;
 use otp_core::process::{ExitReason, Info, Pid, spawn};
@@ -90,6 +94,30 @@ struct Seq {
     n: u64,
 }
 
+/// A server each node runs, that the others call.
+struct Echo;
+
+impl GenServer for Echo {
+    type Args = ();
+    type Call = u64;
+    type Reply = u64;
+    type Cast = ();
+    type Continue = ();
+    const WIRE: Option<Wire<Self>> = Some(Wire::new());
+
+    async fn init((): (), _ctx: &mut Context<Self>) -> Init<Self> {
+        Init::Ok(Echo)
+    }
+    async fn handle_call(&mut self, n: u64, _ctx: &mut Context<Self>) -> CallResult<Self> {
+        CallResult::Reply(n)
+    }
+}
+
+impl RemoteServer for Echo {}
+
+/// The timeout of the calls between nodes.
+const CALL_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// What happened, in simulated time.
 #[derive(Default)]
 struct Log {
@@ -106,6 +134,8 @@ struct Log {
     stale: usize,
     /// Boots of each node (their creations).
     boots: HashMap<usize, Vec<u32>>,
+    /// Calls: (caller's node, its boot, callee) -> (start, end if it returned, answer).
+    calls: Vec<((usize, u32, usize), Duration, Option<(Duration, bool)>)>,
 }
 
 type Shared = Arc<Mutex<Log>>;
@@ -174,6 +204,11 @@ async fn host(i: usize, n: usize, log: Shared) -> Result<(), Box<dyn std::error:
         loop {
             me.recv().await;
         }
+    });
+    spawn_on(node, async move |_me| -> () {
+        let echo = Echo::start(()).await.expect("echo starts");
+        register("echo", echo.pid()).unwrap();
+        std::future::pending::<()>().await;
     });
     let sink_log = log.clone();
     spawn_on(node, async move |mut me| -> () {
@@ -252,6 +287,25 @@ async fn host(i: usize, n: usize, log: Shared) -> Result<(), Box<dyn std::error:
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         });
+        // A caller: a call to j's echo every 100 ms, each recorded when it starts and when it
+        // returns.
+        let call_log = log.clone();
+        spawn_on(node, async move |_me| -> () {
+            let now = || turmoil::sim_elapsed().unwrap_or_default();
+            for n in 0.. {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                let Ok(echo) = ServerRef::<Echo>::remote("echo", &name(j)).await else {
+                    continue;
+                };
+                let index = {
+                    let mut log = call_log.lock().unwrap();
+                    log.calls.push(((i, creation, j), now(), None));
+                    log.calls.len() - 1
+                };
+                let answer = echo.call_timeout(n, CALL_TIMEOUT).await;
+                call_log.lock().unwrap().calls[index].2 = Some((now(), answer == Ok(n)));
+            }
+        });
         // And one message to the sink's pid every 100 ms, numbered apart: after j restarts,
         // these are for a pid of an earlier boot.
         spawn_on(node, async move |_me| -> () {
@@ -304,7 +358,7 @@ fn run_seed(seed: u64) -> Result<(), String> {
     let mut sim = turmoil::Builder::new()
         .rng_seed(seed)
         .simulation_duration(Duration::from_secs(120))
-        .tick_duration(Duration::from_millis(5))
+        .tick_duration(Duration::from_millis(10))
         .max_message_latency(Duration::from_millis(20))
         .build();
     for i in 0..n {
@@ -318,7 +372,7 @@ fn run_seed(seed: u64) -> Result<(), String> {
         Ok(())
     };
     // Everyone up and connected, links and monitors set.
-    let warm = Duration::from_secs(8);
+    let warm = Duration::from_secs(5);
     run_until(&mut sim, warm)?;
     {
         let log = log.lock().unwrap();
@@ -451,6 +505,27 @@ fn check(log: &Log, n: usize, fault: Fault, fault_at: Duration) -> Result<(), St
                 "n{from} -> n{to} lost messages while connected: {numbers:?}"
             ));
         }
+    }
+    // Every call returned within its timeout (and a little: the answer travels), but those
+    // of a node that crashed, gone with it, and those started too late to end.
+    let end = fault_at + 6 * T;
+    let mut answered = 0;
+    let first_boot = |k: usize| log.boots.get(&k).and_then(|b| b.first()).copied();
+    for &((caller, boot, callee), start, returned) in &log.calls {
+        let crashed = matches!(fault, Fault::Crash(k) if k == caller && Some(boot) == first_boot(k));
+        match returned {
+            Some((at, ok)) => {
+                if at - start > CALL_TIMEOUT + T / 4 {
+                    return Err(format!("a call n{caller} -> n{callee} took {:?}", at - start));
+                }
+                answered += usize::from(ok);
+            }
+            None if crashed || start + CALL_TIMEOUT + T / 4 > end => {}
+            None => return Err(format!("a call n{caller} -> n{callee} at {start:?} never returned")),
+        }
+    }
+    if answered == 0 {
+        return Err("no call was answered".into());
     }
     // After a crash, the restarted node is reached again.
     if let Fault::Crash(k) = fault {
