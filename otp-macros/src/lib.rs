@@ -70,6 +70,7 @@ use proc_macro::TokenStream;
 /// | `overflow = "drop_oldest"` | what a full bounded mailbox does: `"wait"` (default), `"error"`, `"drop_oldest"`, `"drop_newest"` |
 /// | `restart = "transient"` | the restart type of `child_spec`: `"permanent"` (default), `"transient"`, `"temporary"` |
 /// | `shutdown = 10000` | how a supervisor stops it, in ms (default 5000), or `"brutal_kill"`, `"infinity"` |
+/// | `remote` | other nodes may call it and cast to it: see [below](#a-server-other-nodes-can-call) |
 /// | `crate = "my_runtime"` | the path the generated code names the runtime by (default: found in `Cargo.toml`, see below) |
 ///
 /// ## The runtime's path
@@ -94,6 +95,50 @@ use proc_macro::TokenStream;
 /// #[otp::gen_server::handlers]
 /// impl Quiet {}
 /// # fn main() {}
+/// ```
+///
+/// ## A server other nodes can call
+///
+/// `#[gen_server(remote)]` gives the server a wire form: its `CounterCall`, `CounterReply` and
+/// `CounterCast` derive serde's `Serialize` and `Deserialize` (through the runtime's re-export
+/// of serde: the crate needs no serde dependency of its own for them), its `GenServer` impl
+/// sets `WIRE = Some(Wire::new())`, and it implements `RemoteServer`. Then a process of
+/// another node can hold a `ServerRef<Counter>` to it (`ServerRef::remote("counter",
+/// "b@host").await`, once distribution connects the nodes) and use the same typed client.
+/// Every call and cast argument and every reply must be `Serialize + DeserializeOwned`; one
+/// that is not is a compile error at its type. A server without the option cannot be addressed
+/// from another node: `ServerRef::remote` on it is a compile error that names the option. A
+/// generic server with the option is a server for the type arguments that make its messages
+/// serde.
+///
+/// ```
+/// use otp::prelude::*;
+///
+/// #[derive(GenServer, Default)]
+/// #[gen_server(remote)]
+/// struct Counter {
+///     count: u64,
+/// }
+///
+/// #[handlers]
+/// impl Counter {
+///     #[call]
+///     fn get(&self) -> u64 {
+///         self.count
+///     }
+///
+///     #[cast]
+///     fn add(&mut self, by: u64) {
+///         self.count += by;
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// // Called locally as any server; from another node, through a `ServerRef::remote`.
+/// let counter = Counter::start().await.unwrap();
+/// counter.add(2).unwrap();
+/// assert_eq!(counter.get().await, Ok(2));
+/// # }
 /// ```
 ///
 /// # The handlers block
@@ -127,8 +172,10 @@ use proc_macro::TokenStream;
 /// # What is generated
 ///
 /// - `CounterCall`, `CounterReply`, `CounterCast` and `CounterContinue`: one variant per
-///   handler (`get_count` → `GetCount`), no boxing; with the struct's visibility.
-/// - `impl GenServer for Counter`, dispatching each message to its handler with a `match`.
+///   handler (`get_count` → `GetCount`), no boxing; with the struct's visibility (with
+///   `remote`, the first three are serde).
+/// - `impl GenServer for Counter`, dispatching each message to its handler with a `match`;
+///   with `remote`, its `const WIRE`, and `impl RemoteServer for Counter`.
 /// - `trait CounterClient`, with the struct's visibility: an async method per `#[call]`,
 ///   returning `Result<Reply, CallError>`, and a method per `#[cast]`, returning at once; the
 ///   handlers' doc comments are copied to them. It is implemented for `ServerRef<Counter>` and

@@ -23,6 +23,24 @@ impl<T: Default> InitFromDefault for T {
 /// Checks, at the span of a message argument's type, that it can be sent to the server.
 pub fn assert_message_arg<T: Send + 'static>() {}
 
+/// serde, as the message enums of a `#[gen_server(remote)]` server derive it (with
+/// `#[serde(crate = "...")]` naming this path): the user's crate needs no serde dependency of
+/// its own for them.
+pub use serde;
+
+/// A message part or a reply of a `#[gen_server(remote)]` server: it crosses nodes, so it is
+/// serde.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot cross nodes: the call and cast arguments and the replies of a `#[gen_server(remote)]` server must be `Serialize + Deserialize`",
+    label = "not `Serialize + DeserializeOwned`"
+)]
+pub trait WireArg {}
+
+impl<T: serde::Serialize + serde::de::DeserializeOwned> WireArg for T {}
+
+/// Checks, at the span of a message part's or a reply's type, that it can cross nodes.
+pub fn assert_wire_arg<T: WireArg>() {}
+
 /// What an `#[init]` handler returning `Result<Self, E>` means.
 pub fn init_result<S: GenServer, E: Into<ExitReason>>(result: Result<S, E>) -> Init<S> {
     match result {
@@ -63,5 +81,77 @@ mod tests {
     async fn derived_in_this_crate() {
         let quiet = Quiet::start().await.unwrap();
         assert_eq!(quiet.ping().await, Ok("pong"));
+    }
+
+    /// `#[gen_server(remote)]`: the calls, casts and replies are serde (through this crate's
+    /// re-export), the server has its wire form and is a `RemoteServer`.
+    #[derive(crate::gen_server::GenServer, Default)]
+    #[gen_server(remote)]
+    struct Far {
+        total: u64,
+    }
+
+    #[crate::gen_server::handlers]
+    impl Far {
+        #[call]
+        fn total(&self) -> u64 {
+            self.total
+        }
+
+        #[cast]
+        fn add(&mut self, by: u64, note: String) {
+            let _ = note;
+            self.total += by;
+        }
+    }
+
+    /// A generic remote server: a server for the type arguments whose messages are serde.
+    #[derive(crate::gen_server::GenServer)]
+    #[gen_server(remote)]
+    struct Holder<T> {
+        value: T,
+    }
+
+    #[crate::gen_server::handlers]
+    impl<T: Clone + Sync> Holder<T> {
+        #[init]
+        fn init(value: T) -> Self {
+            Holder { value }
+        }
+
+        #[call]
+        fn get(&self) -> T {
+            self.value.clone()
+        }
+    }
+
+    fn remote_server<S: crate::gen_server::RemoteServer>() -> bool {
+        S::WIRE.is_some()
+    }
+
+    #[test]
+    fn remote_servers_have_a_wire_form_and_serde_messages() {
+        assert!(remote_server::<Far>());
+        assert!(remote_server::<Holder<String>>());
+        assert!(<Quiet as crate::gen_server::GenServer>::WIRE.is_none());
+        let cast = FarCast::Add(2, "two".to_owned());
+        let json = serde_json::to_string(&cast).unwrap();
+        assert_eq!(json, r#"{"Add":[2,"two"]}"#);
+        assert!(matches!(
+            serde_json::from_str::<FarCast>(&json),
+            Ok(FarCast::Add(2, note)) if note == "two"
+        ));
+        let reply: HolderReply<String> = serde_json::from_str(r#"{"Get":"x"}"#).unwrap();
+        assert!(matches!(reply, HolderReply::Get(v) if v == "x"));
+        assert_eq!(serde_json::to_string(&FarCall::Total).unwrap(), r#""Total""#);
+    }
+
+    #[tokio::test]
+    async fn a_remote_server_is_called_locally_as_any_other() {
+        let far = Far::start().await.unwrap();
+        far.add(5, "five".to_owned()).unwrap();
+        assert_eq!(far.total().await, Ok(5));
+        let holder = Holder::start("held".to_owned()).await.unwrap();
+        assert_eq!(holder.get().await.as_deref(), Ok("held"));
     }
 }

@@ -59,3 +59,29 @@ pub(super) fn messages_send(
     }
     sendable
 }
+
+/// For a generic `#[gen_server(remote)]` server: `sendable`, and the enums that cross nodes
+/// (`enums`, with the type arguments of `generics`) `Serialize + DeserializeOwned` — so the
+/// server, its client and its start functions exist for the type arguments whose messages are
+/// serde. A server without type parameters needs none of this (and gets none: its messages'
+/// types are known, and a type that is not serde is reported where it is written, by
+/// `message_asserts`).
+pub(super) fn messages_serde(
+    sendable: &mut Generics,
+    generics: &Generics,
+    krate: &syn::Path,
+    enums: [&Ident; 3],
+) {
+    if generics.type_params().next().is_none() {
+        return;
+    }
+    let (_, ty_generics, _) = generics.split_for_impl();
+    let args: TokenStream = quote!(#ty_generics);
+    let serde = quote!(#krate::gen_server::derive_support::serde);
+    let where_clause = sendable.make_where_clause();
+    for e in enums {
+        where_clause.predicates.push(syn::parse_quote!(
+            for<'__otp> #e #args: #serde::Serialize + #serde::de::DeserializeOwned
+        ));
+    }
+}

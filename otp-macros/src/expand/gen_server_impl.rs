@@ -1,7 +1,8 @@
 //! `impl GenServer for Counter`: `init` from `#[init]` (or `Default`), and `handle_call`,
 //! `handle_cast`, `handle_info`, `handle_continue` and `terminate`, each a `match` (or, for
-//! infos, a sequence of tries by type) that hands the message to its handler; and the
-//! `#[gen_server(...)]` options that become `CALL_TIMEOUT` and `start_options`.
+//! infos, a sequence of tries by type) that hands the message to its handler; the
+//! `#[gen_server(...)]` options that become `CALL_TIMEOUT`, `WIRE` and `start_options`; and,
+//! for `#[gen_server(remote)]`, `impl RemoteServer`.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -161,6 +162,12 @@ impl<'a> Gen<'a> {
         });
 
         let options = self.options();
+        let remote_server = self.server.options.remote.map(|span| {
+            quote_spanned! {span=>
+                #[automatically_derived]
+                impl #impl_generics #krate::gen_server::RemoteServer for #self_ty #where_clause {}
+            }
+        });
         quote! {
             #[automatically_derived]
             #[allow(unused_variables, clippy::unused_unit, clippy::let_unit_value)]
@@ -177,10 +184,12 @@ impl<'a> Gen<'a> {
                 #handle_continue
                 #terminate
             }
+
+            #remote_server
         }
     }
 
-    /// `CALL_TIMEOUT` and `start_options` from `#[gen_server(...)]`.
+    /// `CALL_TIMEOUT`, `WIRE` and `start_options` from `#[gen_server(...)]`.
     fn options(&self) -> TokenStream {
         let krate = &self.server.krate;
         let o = &self.server.options;
@@ -217,6 +226,12 @@ impl<'a> Gen<'a> {
                 ))
             });
         }
+        let wire = o.remote.map(|span| {
+            quote_spanned! {span=>
+                const WIRE: ::core::option::Option<#krate::gen_server::Wire<Self>> =
+                    ::core::option::Option::Some(#krate::gen_server::Wire::new());
+            }
+        });
         let start_options = (!steps.is_empty()).then(|| {
             quote! {
                 fn start_options() -> #krate::gen_server::StartOptions {
@@ -224,7 +239,7 @@ impl<'a> Gen<'a> {
                 }
             }
         });
-        quote!(#call_timeout #start_options)
+        quote!(#call_timeout #wire #start_options)
     }
 
     /// The call of handler `h` from inside the `GenServer` impl: `Self::get(self, a0, ctx)`,

@@ -69,7 +69,8 @@ struct Gen<'a> {
     /// The impl block's generics with `T: Send + 'static` for every type parameter, as the
     /// `GenServer` impl needs.
     bounded: Generics,
-    /// `bounded`, and the message enums `Send`.
+    /// `bounded`, and the message enums `Send` (and, for a generic `#[gen_server(remote)]`
+    /// server, the messages that cross nodes serde).
     sendable: Generics,
     call_enum: Ident,
     reply_enum: Ident,
@@ -87,11 +88,19 @@ impl<'a> Gen<'a> {
         let reply_enum = format_ident!("{name}Reply");
         let cast_enum = format_ident!("{name}Cast");
         let continue_enum = format_ident!("{name}Continue");
-        let sendable = bound::messages_send(
+        let mut sendable = bound::messages_send(
             &bounded,
             generics,
             [&call_enum, &reply_enum, &cast_enum, &continue_enum],
         );
+        if server.options.remote.is_some() {
+            bound::messages_serde(
+                &mut sendable,
+                generics,
+                &server.krate,
+                [&call_enum, &reply_enum, &cast_enum],
+            );
+        }
         Gen {
             server,
             block,
@@ -236,6 +245,42 @@ mod tests {
             out.contains(":: otp :: gen_server :: GenServer for Counter"),
             "{out}"
         );
+    }
+
+    /// `remote`: the calls, casts and replies derive serde through the runtime's re-export,
+    /// the continues do not; the server gets its wire form and `impl RemoteServer`. Without it,
+    /// none of that.
+    #[test]
+    fn the_remote_option_gives_a_wire_form() {
+        let block = quote! {
+            impl Counter {
+                #[call]
+                fn get(&self) -> u8 { 0 }
+                #[cast]
+                fn add(&mut self, by: u8) {}
+                #[handle_continue]
+                fn more(&mut self) {}
+            }
+        };
+        let out = expand(quote!({ #[gen_server(remote, crate = "my::rt")] struct Counter; } #block));
+        let derive = "# [derive (my :: rt :: gen_server :: derive_support :: serde :: Serialize , my :: rt :: gen_server :: derive_support :: serde :: Deserialize)] # [serde (crate = \"my :: rt :: gen_server :: derive_support :: serde\")]";
+        for e in ["CounterCall", "CounterReply", "CounterCast"] {
+            assert!(out.contains(&format!("{derive} enum {e}")), "{e} is not serde: {out}");
+        }
+        assert!(out.contains("enum CounterContinue"), "{out}");
+        assert_eq!(out.matches("derive_support :: serde :: Serialize ,").count(), 3, "{out}");
+        for item in [
+            "const WIRE : :: core :: option :: Option < my :: rt :: gen_server :: Wire < Self >> = :: core :: option :: Option :: Some (my :: rt :: gen_server :: Wire :: new ())",
+            "impl my :: rt :: gen_server :: RemoteServer for Counter",
+            "assert_wire_arg :: < u8 >",
+        ] {
+            assert!(out.contains(item), "no `{item}` in {out}");
+        }
+
+        let out = expand(quote!({ struct Counter; } #block));
+        for item in ["serde", "WIRE", "RemoteServer", "assert_wire_arg"] {
+            assert!(!out.contains(item), "`{item}` without `remote`: {out}");
+        }
     }
 
     /// Mistakes give errors (and the block back), not generated code.

@@ -2,6 +2,7 @@
 //! `#[handlers]` block.
 
 use proc_macro2::Span;
+use syn::spanned::Spanned;
 use syn::{Attribute, Lit, Meta};
 
 use super::ctxt::Ctxt;
@@ -27,6 +28,9 @@ pub struct Options {
     pub restart: Option<Restart>,
     /// `shutdown = 10000`, `"brutal_kill"` or `"infinity"`: the shutdown of the child spec.
     pub shutdown: Option<ShutdownOption>,
+    /// `remote`: the server can be addressed from other nodes (its messages derive serde's
+    /// traits); the span of the word, for the errors of a server that cannot be.
+    pub remote: Option<Span>,
 }
 
 /// The restart types of a child spec, by the names the option takes.
@@ -96,7 +100,7 @@ impl Overflow {
     }
 }
 
-const OPTIONS: &str = "name, call_timeout, start_timeout, hibernate_after, mailbox, overflow, restart, shutdown, crate";
+const OPTIONS: &str = "name, call_timeout, start_timeout, hibernate_after, mailbox, overflow, restart, shutdown, remote, crate";
 
 impl Options {
     /// Parses every `#[gen_server(...)]` attribute among `attrs`, recording mistakes in `cx`.
@@ -225,6 +229,14 @@ impl Options {
                             }
                         };
                         options.shutdown.replace(shutdown).is_some()
+                    }
+                    "remote" => {
+                        if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
+                            return Err(meta.error(
+                                "`remote` takes no value: `#[gen_server(remote)]`",
+                            ));
+                        }
+                        options.remote.replace(meta.path.span()).is_some()
                     }
                     "crate" => {
                         let lit: syn::LitStr = meta.value()?.parse().map_err(|_| {
