@@ -2,27 +2,39 @@
 //! nodes of this test process directly (what otp-dist does over a connection): the process
 //! behaviours hold for a pid of another node as for a local one (P-04 to P-07, P-12, P-15,
 //! P-16), and a lost connection fires each link and monitor across it once, `noconnection`.
+//!
+//! The router also carries typed servers' calls, casts, stops and lookups, encoded as JSON (what
+//! otp-dist does with its own format): a `#[gen_server(remote)]` server of one node is called,
+//! cast to and stopped from the other through a `ServerRef` and its generated client, with the
+//! failures a remote call adds as typed errors.
 
 mod common;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use common::{expect_down, expect_exit, within};
+use otp_core::gen_server::{
+    CallError, CastError, GenServer, RefError, ReplyTo, ServerRef, StopError, handlers,
+};
 use otp_core::name::{Dest, Name, register, send};
 use otp_core::node::Node;
 use otp_core::process::{
-    ExitReason, Info, Message, MonitorRef, Pid, RouteError, Router, exit, process_info, spawn,
-    wait_exit,
+    ExitReason, Info, LocalTarget, Message, MonitorRef, Payload, Pid,
+    RemoteCallError, RemoteLookup, RemoteReply, RemoteStop, RemoteTarget, ReplySink, RouteError,
+    Router, ServerRouter, SpawnOptions, Visit, exit, process_info, spawn, spawn_opt, wait_exit,
 };
 use tokio::runtime::Runtime;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot, watch};
 
 /// Joins two nodes: what one sends through it is delivered into the other, as long as the
 /// "connection" is up. Keeps the links and monitors that cross, to fire them when it is cut.
 struct Loopback {
     nodes: [Node; 2],
     state: Mutex<State>,
+    /// Turns true when the connection is cut: the calls in flight end with `NoConnection`.
+    cut_signal: watch::Sender<bool>,
 }
 
 #[derive(Default)]
@@ -43,8 +55,10 @@ impl Loopback {
         (a.min(b), a.max(b))
     }
 
-    /// Cuts the connection: every link and monitor across it fires once, `noconnection`.
+    /// Cuts the connection: every link and monitor across it fires once, `noconnection`, and
+    /// the calls in flight end with `NoConnection`.
     fn cut(&self) {
+        self.cut_signal.send_replace(true);
         let (links, monitors) = {
             let mut st = self.state.lock().unwrap();
             st.cut = true;
@@ -69,6 +83,150 @@ impl Loopback {
 
     fn up(&self) -> bool {
         !self.state.lock().unwrap().cut
+    }
+
+    /// The node a call, cast or stop aims at, and the process there.
+    fn target<'t>(&self, to: RemoteTarget<'t>) -> Option<(Node, LocalTarget<'t>)> {
+        match to {
+            RemoteTarget::Pid(pid) => Some((self.node_of(pid)?, LocalTarget::Pid(pid))),
+            RemoteTarget::Name { name, node } => {
+                let node = self.nodes.iter().copied().find(|n| n.name() == node)?;
+                Some((node, LocalTarget::Name(name)))
+            }
+        }
+    }
+}
+
+/// A value as it crosses the loopback: JSON.
+struct Json(String);
+
+impl Json {
+    fn encode(value: &dyn erased_serde::Serialize) -> Result<Json, String> {
+        serde_json::to_string(value)
+            .map(Json)
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl Payload for Json {
+    fn decode(&self, visit: &mut Visit<'_>) -> Result<(), String> {
+        let mut json = serde_json::Deserializer::from_str(&self.0);
+        let mut erased = <dyn erased_serde::Deserializer<'_>>::erase(&mut json);
+        visit(&mut erased).map_err(|e| e.to_string())?;
+        json.end().map_err(|e| e.to_string())
+    }
+}
+
+/// The way back to a caller of the other node: the reply, encoded, on a channel.
+struct Sink(oneshot::Sender<Result<Json, String>>);
+
+impl ReplySink for Sink {
+    fn reply(self: Box<Self>, reply: &dyn erased_serde::Serialize) -> bool {
+        self.0.send(Json::encode(reply)).is_ok()
+    }
+
+    fn is_open(&self) -> bool {
+        !self.0.is_closed()
+    }
+}
+
+/// A future that is ready at once.
+fn ready<T: Send + 'static>(value: T) -> std::pin::Pin<Box<dyn Future<Output = T> + Send>> {
+    Box::pin(std::future::ready(value))
+}
+
+/// Waits for `pid`, a process of `node`, to end, starting now.
+fn exit_of(node: Node, pid: Pid) -> impl Future<Output = ExitReason> + Send + 'static {
+    let _node = node.enter();
+    wait_exit(pid)
+}
+
+impl ServerRouter for Loopback {
+    fn cast(
+        &self,
+        to: RemoteTarget<'_>,
+        message: &dyn erased_serde::Serialize,
+    ) -> Result<(), RouteError> {
+        let message = Json::encode(message).map_err(RouteError::Encode)?;
+        if self.up()
+            && let Some((node, target)) = self.target(to)
+        {
+            // As in Erlang, a cast reports nothing of its fate there (the node logs a refusal).
+            let _ = node.deliver_cast(target, &message);
+        }
+        Ok(())
+    }
+
+    /// The request is delivered at once; the reply comes on a channel, within `timeout`. The
+    /// call ends early if the server ends first (its exit reason) or the connection is cut.
+    fn call(
+        &self,
+        _from: Option<Pid>,
+        to: RemoteTarget<'_>,
+        request: &dyn erased_serde::Serialize,
+        timeout: Duration,
+    ) -> RemoteReply {
+        let request = match Json::encode(request) {
+            Ok(request) => request,
+            Err(why) => return ready(Err(RemoteCallError::Encode(why))),
+        };
+        let Some((node, target)) = self.target(to).filter(|_| self.up()) else {
+            return ready(Err(RemoteCallError::NoConnection));
+        };
+        // The wait for the server's end starts before the call is delivered (as otp-dist's
+        // monitor is set before the call is sent), so that an end during the call is seen.
+        let Some((server, _kind)) = node.kind_of(target) else {
+            return ready(Err(RemoteCallError::NoProc));
+        };
+        let exited = exit_of(node, server);
+        let (tx, rx) = oneshot::channel();
+        if let Err(e) = node.deliver_call(LocalTarget::Pid(server), &request, Box::new(Sink(tx))) {
+            return ready(Err(e.into()));
+        }
+        let mut cut = self.cut_signal.subscribe();
+        Box::pin(async move {
+            let answer = async {
+                tokio::select! {
+                    biased;
+                    reply = rx => match reply {
+                        Ok(Ok(reply)) => Ok(Box::new(reply) as Box<dyn Payload>),
+                        Ok(Err(why)) => Err(RemoteCallError::Encode(why)),
+                        // Dropped unanswered: only the server's end tells the caller.
+                        Err(_) => Err(RemoteCallError::Exited(exited.await)),
+                    },
+                    () = async { drop(cut.wait_for(|cut| *cut).await) } => {
+                        Err(RemoteCallError::NoConnection)
+                    }
+                }
+            };
+            tokio::time::timeout(timeout, answer)
+                .await
+                .unwrap_or(Err(RemoteCallError::Timeout))
+        })
+    }
+
+    fn stop(&self, to: Pid, reason: ExitReason, timeout: Duration) -> RemoteStop {
+        let Some(node) = self.node_of(to).filter(|_| self.up()) else {
+            return ready(Err(RemoteCallError::NoConnection));
+        };
+        let exited = exit_of(node, to);
+        if let Err(e) = node.deliver_stop(to, reason) {
+            return ready(Err(e.into()));
+        }
+        Box::pin(async move {
+            tokio::time::timeout(timeout, exited)
+                .await
+                .map_err(|_| RemoteCallError::Timeout)
+        })
+    }
+
+    fn whereis(&self, name: &Name, node: &str) -> RemoteLookup {
+        let node = self.nodes.iter().copied().find(|n| n.name() == node);
+        let found = match node.filter(|_| self.up()) {
+            Some(node) => Ok(node.kind_of(LocalTarget::Name(name))),
+            None => Err(RemoteCallError::NoConnection),
+        };
+        ready(found)
     }
 }
 
@@ -203,6 +361,7 @@ fn cluster() -> Cluster {
     let router = Arc::new(Loopback {
         nodes: [a, b],
         state: Mutex::default(),
+        cut_signal: watch::Sender::new(false),
     });
     a.set_router(router.clone()).map_err(|_| ()).unwrap();
     b.set_router(router.clone()).map_err(|_| ()).unwrap();
@@ -244,11 +403,12 @@ fn eventually(what: &str, mut done: impl FnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
-/// A process that forwards what it receives to the test, trapping exits if asked, and links to
+/// A process that forwards what it receives to the test, trapping exits if asked (from its
+/// start, so that an exit signal that comes before its body runs is trapped too), and links to
 /// or monitors `peer` first, as `tie` says.
 fn recorder(trap: bool, tie: Tie, out: mpsc::UnboundedSender<Info>) -> Pid {
-    spawn(async move |mut me| -> () {
-        me.trap_exit(trap);
+    let options = SpawnOptions::new().trap_exit(trap);
+    spawn_opt(options, async move |mut me| -> () {
         match tie {
             Tie::None => {}
             Tie::Link(peer) => me.link(peer).unwrap(),
@@ -508,4 +668,467 @@ fn unlink_and_demonitor_across_nodes() {
             other => panic!("expected the message, got {other:?}"),
         }
     });
+}
+
+// ---- Typed servers across nodes ----
+
+/// A counter that other nodes may call: it counts, answers later on request, crashes on
+/// request, and tells its witness when it terminates.
+#[derive(GenServer)]
+#[gen_server(remote)]
+struct Counter {
+    count: u64,
+    parked: Vec<ReplyTo<Self, u64>>,
+    witness: mpsc::UnboundedSender<ExitReason>,
+}
+
+#[handlers]
+impl Counter {
+    #[init]
+    fn init(witness: mpsc::UnboundedSender<ExitReason>) -> Self {
+        Counter {
+            count: 0,
+            parked: Vec::new(),
+            witness,
+        }
+    }
+
+    #[call]
+    fn get(&self) -> u64 {
+        self.count
+    }
+
+    #[cast]
+    fn add(&mut self, by: u64) {
+        self.count += by;
+    }
+
+    /// Answers with the count at the next `release`.
+    #[call]
+    fn later(&mut self, reply: ReplyTo<Self, u64>) {
+        self.parked.push(reply);
+    }
+
+    #[cast]
+    fn release(&mut self) {
+        for reply in self.parked.drain(..) {
+            reply.reply(self.count);
+        }
+    }
+
+    #[call]
+    fn crash(&self) -> u64 {
+        panic!("asked to crash")
+    }
+
+    #[terminate]
+    fn terminate(&mut self, reason: &ExitReason) {
+        let _ = self.witness.send(reason.clone());
+    }
+}
+
+/// Another server other nodes may call, whose messages differ from `Counter`'s: its `get`
+/// replies with a string, it has no `add`.
+#[derive(GenServer, Default)]
+#[gen_server(remote)]
+struct Echo {
+    notes: Vec<String>,
+}
+
+#[handlers]
+impl Echo {
+    #[call]
+    fn get(&self) -> String {
+        "echo".to_owned()
+    }
+
+    #[call]
+    fn notes(&self) -> Vec<String> {
+        self.notes.clone()
+    }
+
+    #[cast]
+    fn note(&mut self, text: String) {
+        self.notes.push(text);
+    }
+}
+
+/// A server without a wire form: other nodes cannot call it.
+#[derive(GenServer, Default)]
+struct Quiet;
+
+#[handlers]
+impl Quiet {
+    #[call]
+    fn get(&self) -> u64 {
+        0
+    }
+}
+
+const B: &str = "b@seam";
+
+/// A `Counter` on node b, registered as `name`, and what its `terminate` reports.
+fn counter_on_b(c: &Cluster, name: &str) -> (Pid, mpsc::UnboundedReceiver<ExitReason>) {
+    let (witness, terminated) = mpsc::unbounded_channel();
+    let pid = c.on_b(async {
+        let counter = Counter::start(witness).await.unwrap();
+        register(name, counter.pid()).unwrap();
+        counter.pid()
+    });
+    (pid, terminated)
+}
+
+/// GS-23: a server of the other node is found by `{name, node}` and checked to be of the
+/// type asked for; the same `call`, `cast` and generated client then reach it there.
+#[test]
+fn gs23_a_server_of_the_other_node_by_name_and_its_client() {
+    let c = cluster();
+    let (on_b, _terminated) = counter_on_b(&c, "counter");
+    c.on_a(async {
+        let counter = ServerRef::<Counter>::remote("counter", B).await.unwrap();
+        assert!(counter.is_remote());
+        assert_eq!(counter.pid(), on_b);
+        counter.add(2).unwrap();
+        counter.cast(CounterCast::Add(3)).unwrap();
+        assert_eq!(within("a call", counter.get()).await, Ok(5));
+        let reply = within("a raw call", counter.call(CounterCall::Get)).await;
+        assert!(matches!(reply, Ok(CounterReply::Get(5))), "{reply:?}");
+        let patient = counter.with_timeout(Duration::MAX);
+        assert_eq!(within("a call without limit", patient.get()).await, Ok(5));
+        assert!(counter.is_alive());
+        assert_eq!(counter.mailbox_len(), 0, "not readable from another node");
+        // The same pid, taken on trust, reaches the same server.
+        let by_pid = ServerRef::<Counter>::from_remote_pid(on_b);
+        assert_eq!(by_pid, counter);
+        assert_eq!(within("a call by pid", by_pid.get()).await, Ok(5));
+    });
+}
+
+/// A server of this node, asked for by `{name, this node}` or by its pid, is the local one.
+#[test]
+fn a_server_of_this_node_by_name_and_node_is_local() {
+    let c = cluster();
+    let (witness, _terminated) = mpsc::unbounded_channel();
+    c.on_a(async {
+        let counter = Counter::start(witness).await.unwrap();
+        register("here", counter.pid()).unwrap();
+        let by_name = ServerRef::<Counter>::remote("here", "a@seam").await.unwrap();
+        let by_pid = ServerRef::<Counter>::from_remote_pid(counter.pid());
+        for local in [&by_name, &by_pid] {
+            assert!(!local.is_remote());
+            local.add(1).unwrap();
+        }
+        assert_eq!(counter.get().await, Ok(2));
+        assert_eq!(counter.mailbox_len(), 0);
+        assert!(matches!(
+            ServerRef::<Counter>::remote("nobody", "a@seam").await,
+            Err(RefError::NotRegistered { .. })
+        ));
+    });
+}
+
+/// GS-11: a call from the other node answered later through its `ReplyTo`.
+#[test]
+fn gs11_a_deferred_reply_reaches_the_other_node() {
+    let c = cluster();
+    let (on_b, _terminated) = counter_on_b(&c, "counter");
+    c.on_a(async {
+        let counter = ServerRef::<Counter>::from_remote_pid(on_b);
+        let mut later = Box::pin(counter.later());
+        // The first poll sends the call; the casts are queued after it.
+        assert!(futures_util::FutureExt::now_or_never(&mut later).is_none());
+        counter.add(4).unwrap();
+        counter.release().unwrap();
+        assert_eq!(within("the deferred reply", later).await, Ok(4));
+    });
+}
+
+/// GS-09: a server that ends during a call from the other node makes the call fail with its
+/// exit reason; its `terminate` ran; the reference learned that it ended.
+#[test]
+fn gs09_a_server_that_crashes_during_a_remote_call() {
+    common::quiet_panics();
+    let c = cluster();
+    let (on_b, mut terminated) = counter_on_b(&c, "counter");
+    c.on_a(async {
+        let counter = ServerRef::<Counter>::from_remote_pid(on_b);
+        match within("the call", counter.crash()).await {
+            Err(CallError::Exited(ExitReason::Panic(why))) => assert!(why.contains("asked to crash")),
+            other => panic!("expected the panic as the exit reason, got {other:?}"),
+        }
+        assert!(!counter.is_alive());
+    });
+    let reason = c.on_b(async { within("terminate", terminated.recv()).await });
+    assert!(matches!(reason, Some(ExitReason::Panic(_))), "{reason:?}");
+}
+
+/// GS-07: a call from the other node to a server that has ended is `noproc`; once the
+/// connection is cut, a call in flight ends at once with `noconnection`, as do new calls and
+/// waits; a cast is dropped, as in Erlang.
+#[test]
+fn gs07_remote_calls_to_a_dead_server_or_across_a_cut_connection() {
+    let c = cluster();
+    let (on_b, _terminated) = counter_on_b(&c, "counter");
+    let (gone, _gone_terminated) = counter_on_b(&c, "gone");
+    c.on_b(async {
+        let gone = ServerRef::<Counter>::from_pid(gone).unwrap();
+        gone.stop(ExitReason::Normal).await.unwrap();
+    });
+    c.on_a(async {
+        let gone = ServerRef::<Counter>::from_remote_pid(gone);
+        assert_eq!(within("a call to the dead", gone.get()).await, Err(CallError::NoProc));
+        assert!(!gone.is_alive());
+
+        let counter = ServerRef::<Counter>::from_remote_pid(on_b);
+        let mut later = Box::pin(counter.later());
+        assert!(futures_util::FutureExt::now_or_never(&mut later).is_none());
+        c.router.cut();
+        let lost = Err(CallError::Exited(ExitReason::NoConnection));
+        assert_eq!(within("the call in flight", later).await, lost);
+        assert_eq!(within("a new call", counter.get()).await, lost);
+        assert!(counter.add(1).is_ok(), "a cast to an unreachable node is dropped");
+        assert_eq!(
+            within("the wait", counter.wait_exit()).await,
+            ExitReason::NoConnection
+        );
+        assert!(counter.is_alive(), "noconnection says nothing of the server's end");
+        assert_eq!(
+            ServerRef::<Counter>::remote("counter", B).await,
+            Err(RefError::Remote(RemoteCallError::NoConnection))
+        );
+    });
+}
+
+/// GS-19: a stop from the other node runs `terminate` there and returns once the server has
+/// exited with the reason; a second stop is `noproc`; a wait started before sees the reason.
+#[test]
+fn gs19_a_remote_stop_runs_terminate() {
+    let c = cluster();
+    let (on_b, mut terminated) = counter_on_b(&c, "counter");
+    let bye = ExitReason::shutdown_with("bye");
+    c.on_a(async {
+        let counter = ServerRef::<Counter>::remote("counter", B).await.unwrap();
+        let mut exited = Box::pin(counter.wait_exit());
+        // The first poll sets the monitor.
+        assert!(futures_util::FutureExt::now_or_never(&mut exited).is_none());
+        assert_eq!(within("the stop", counter.stop(bye.clone())).await, Ok(()));
+        assert_eq!(within("the wait", exited).await, bye);
+        assert!(!counter.is_alive());
+        assert_eq!(
+            within("a second stop", counter.stop(ExitReason::Normal)).await,
+            Err(StopError::NoProc)
+        );
+    });
+    assert_eq!(c.on_b(async { terminated.recv().await }), Some(bye));
+    assert!(!c.on_b(async move { otp_core::process::is_alive(on_b) }));
+}
+
+/// What the other node refuses, as typed errors: no such name, a process of another type, a
+/// process other nodes cannot call (a plain one, a server without a wire form), a node that
+/// is not there.
+#[test]
+fn remote_refusals_are_typed_errors() {
+    let c = cluster();
+    let (counter, _terminated) = counter_on_b(&c, "counter");
+    let (plain, quiet) = c.on_b(async {
+        let plain = common::spawn_idle();
+        register("plain", plain).unwrap();
+        let quiet = Quiet::start().await.unwrap();
+        (plain, quiet.pid())
+    });
+    c.on_a(async {
+        assert_eq!(
+            ServerRef::<Counter>::remote("nobody", B).await,
+            Err(RefError::NotRegistered {
+                name: Name::from("nobody"),
+                node: B.to_owned(),
+            })
+        );
+        match ServerRef::<Echo>::remote("counter", B).await {
+            Err(RefError::WrongRemoteType {
+                pid,
+                actual,
+                expected,
+            }) => {
+                assert_eq!(pid, counter);
+                assert_eq!(actual, std::any::type_name::<Counter>());
+                assert_eq!(expected, std::any::type_name::<Echo>());
+            }
+            other => panic!("expected WrongRemoteType, got {other:?}"),
+        }
+        assert!(matches!(
+            ServerRef::<Counter>::remote("plain", B).await,
+            Err(RefError::WrongRemoteType { actual, .. }) if actual == "process"
+        ));
+        assert_eq!(
+            ServerRef::<Counter>::remote("counter", "z@seam").await,
+            Err(RefError::Remote(RemoteCallError::NoConnection))
+        );
+        // Taken on trust, the pids fail at the first call.
+        let plain = ServerRef::<Counter>::from_remote_pid(plain);
+        assert_eq!(
+            within("a call to a plain process", plain.get()).await,
+            Err(CallError::NotRemote("process".to_owned()))
+        );
+        assert_eq!(
+            within("a stop of a plain process", plain.stop(ExitReason::Normal)).await,
+            Err(StopError::Remote(RemoteCallError::NotRemote("process".to_owned())))
+        );
+        let quiet = ServerRef::<Counter>::from_remote_pid(quiet);
+        assert_eq!(
+            within("a call to a server without a wire form", quiet.get()).await,
+            Err(CallError::NotRemote(std::any::type_name::<Quiet>().to_owned()))
+        );
+        assert!(quiet.add(1).is_ok(), "dropped there, and logged");
+    });
+    // The server without a wire form is unaffected, and can still be stopped from afar.
+    c.on_a(async {
+        let quiet = ServerRef::<Counter>::from_remote_pid(quiet);
+        assert!(quiet.is_alive());
+        assert_eq!(within("the stop", quiet.stop(ExitReason::Normal)).await, Ok(()));
+    });
+}
+
+/// Two nodes that disagree on a server's messages: a request that does not decode there, or a
+/// reply that does not decode here, is a typed error; a cast that does not decode is dropped
+/// there; the server goes on.
+#[test]
+fn a_decode_mismatch_is_a_typed_error_and_the_server_survives() {
+    let c = cluster();
+    let echo = c.on_b(async { Echo::start().await.unwrap().pid() });
+    c.on_a(async {
+        let wrong = ServerRef::<Counter>::from_remote_pid(echo);
+        // `later` is no call of `Echo`'s: the request does not decode there.
+        assert!(matches!(
+            within("an unknown request", wrong.later()).await,
+            Err(CallError::Decode(_))
+        ));
+        // `get` is one, but its reply is a string, not a number: it does not decode here.
+        assert!(matches!(
+            within("a foreign reply", wrong.get()).await,
+            Err(CallError::Decode(_))
+        ));
+        assert!(wrong.add(1).is_ok(), "dropped there, and logged");
+        let echo = ServerRef::<Echo>::from_remote_pid(echo);
+        echo.note("still here".to_owned()).unwrap();
+        assert_eq!(
+            within("the notes", echo.notes()).await,
+            Ok(vec!["still here".to_owned()])
+        );
+        assert!(echo.is_alive());
+    });
+}
+
+/// A server other nodes may call, with a mailbox of one message (policy `Wait`), which each
+/// `hold` cast keeps busy until the gate lets it through.
+#[derive(GenServer)]
+#[gen_server(remote, mailbox = 1)]
+struct Gated {
+    entered: mpsc::UnboundedSender<()>,
+    gate: Arc<tokio::sync::Semaphore>,
+}
+
+#[handlers]
+impl Gated {
+    #[init]
+    fn init(entered: mpsc::UnboundedSender<()>, gate: Arc<tokio::sync::Semaphore>) -> Self {
+        Gated { entered, gate }
+    }
+
+    #[cast]
+    async fn hold(&mut self) {
+        let _ = self.entered.send(());
+        if let Ok(pass) = self.gate.acquire().await {
+            pass.forget();
+        }
+    }
+
+    #[call]
+    fn hello(&self) -> String {
+        "hello".to_owned()
+    }
+}
+
+/// A full bounded mailbox on the other node refuses a call — even with policy `Wait`: a
+/// delivery does not wait — which the caller gets as `MailboxFull`; the server goes on.
+#[test]
+fn a_full_mailbox_on_the_other_node_refuses_a_call() {
+    let c = cluster();
+    let (entered_tx, mut entered) = mpsc::unbounded_channel();
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let opener = gate.clone();
+    let busy = c.on_b(async { Gated::start(entered_tx, gate).await.unwrap().pid() });
+    let busy = c.on_a(async move {
+        let busy = ServerRef::<Gated>::from_remote_pid(busy);
+        busy.hold().unwrap();
+        busy
+    });
+    c.on_b(async { within("the first hold", entered.recv()).await });
+    c.on_a(async {
+        // The server is held with an empty mailbox: one more message fills it.
+        busy.hold().unwrap();
+        assert_eq!(
+            within("a call to a full mailbox", busy.hello()).await,
+            Err(CallError::MailboxFull)
+        );
+        // Both holds go through; once the second is taken, there is room again.
+        opener.add_permits(2);
+    });
+    c.on_b(async { within("the second hold", entered.recv()).await });
+    c.on_a(async {
+        assert_eq!(within("a call", busy.hello()).await, Ok("hello".to_owned()));
+    });
+}
+
+/// A node that is not distributed cannot reach another: a typed error for a lookup, a call, a
+/// cast (the message handed back) and a stop; a wait resolves with `noconnection` at once.
+#[test]
+fn a_node_without_distribution_reaches_no_other() {
+    let c = cluster();
+    let (on_b, _terminated) = counter_on_b(&c, "counter");
+    let alone = Node::new("alone@seam");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    alone.block_on(&runtime, async {
+        assert_eq!(
+            ServerRef::<Counter>::remote("counter", B).await,
+            Err(RefError::NotDistributed)
+        );
+        let counter = ServerRef::<Counter>::from_remote_pid(on_b);
+        assert_eq!(counter.get().await, Err(CallError::NotDistributed));
+        match counter.add(7) {
+            Err(CastError::NotDistributed(CounterCast::Add(7))) => {}
+            other => panic!("expected the cast handed back, got {other:?}"),
+        }
+        assert_eq!(
+            counter.stop(ExitReason::Normal).await,
+            Err(StopError::Remote(RemoteCallError::NotDistributed))
+        );
+        assert_eq!(
+            within("the wait", counter.wait_exit()).await,
+            ExitReason::NoConnection
+        );
+    });
+}
+
+/// The local path is the same as ever beside remote references: a local server's calls, casts,
+/// `CallingSelf` and stop.
+#[tokio::test]
+async fn local_servers_are_unaffected() {
+    let (witness, mut terminated) = mpsc::unbounded_channel();
+    let counter = Counter::start(witness).await.unwrap();
+    assert!(!counter.is_remote());
+    counter.add(2).unwrap();
+    assert_eq!(counter.get().await, Ok(2));
+    let me = counter.clone();
+    let own = otp_core::process::spawn(async move |_me| -> () {
+        // Not the server's own process: no CallingSelf.
+        let _ = me.get().await;
+    });
+    assert_eq!(common::exit_reason(own).await, ExitReason::Normal);
+    counter.stop(ExitReason::Normal).await.unwrap();
+    assert_eq!(terminated.recv().await, Some(ExitReason::Normal));
+    assert_eq!(counter.get().await, Err(CallError::NoProc));
 }

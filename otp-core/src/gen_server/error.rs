@@ -214,3 +214,89 @@ pub enum RefError {
     #[error("the lookup on the other node failed: {0}")]
     Remote(RemoteCallError),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every failure distribution reports becomes the call error a caller matches on; a lost
+    /// connection is an exit `noconnection`, as a monitor reports it in Erlang.
+    #[test]
+    fn remote_call_errors_as_call_errors() {
+        let cases = [
+            (
+                RemoteCallError::NoConnection,
+                CallError::Exited(ExitReason::NoConnection),
+                "exited",
+            ),
+            (RemoteCallError::NoProc, CallError::NoProc, "noproc"),
+            (
+                RemoteCallError::Exited(ExitReason::Killed),
+                CallError::Exited(ExitReason::Killed),
+                "exited",
+            ),
+            (RemoteCallError::Timeout, CallError::Timeout, "timeout"),
+            (RemoteCallError::MailboxFull, CallError::MailboxFull, "mailbox_full"),
+            (
+                RemoteCallError::NotRemote("process".into()),
+                CallError::NotRemote("process".into()),
+                "not_remote",
+            ),
+            (
+                RemoteCallError::Decode("why".into()),
+                CallError::Decode("why".into()),
+                "decode",
+            ),
+            (
+                RemoteCallError::Encode("why".into()),
+                CallError::Encode("why".into()),
+                "encode",
+            ),
+            (
+                RemoteCallError::Busy("b@host".into()),
+                CallError::Busy("b@host".into()),
+                "busy",
+            ),
+            (
+                RemoteCallError::NotDistributed,
+                CallError::NotDistributed,
+                "not_distributed",
+            ),
+        ];
+        for (remote, call, kind) in cases {
+            let mapped = CallError::from(remote.clone());
+            assert_eq!(mapped, call, "{remote:?}");
+            assert_eq!(mapped.kind(), kind, "{remote:?}");
+        }
+    }
+
+    #[test]
+    fn remote_call_errors_as_stop_errors() {
+        assert_eq!(StopError::from(RemoteCallError::NoProc), StopError::NoProc);
+        assert_eq!(StopError::from(RemoteCallError::Timeout), StopError::Timeout);
+        assert_eq!(
+            StopError::from(RemoteCallError::NoConnection),
+            StopError::Exited(ExitReason::NoConnection)
+        );
+        assert_eq!(
+            StopError::from(RemoteCallError::Exited(ExitReason::Normal)),
+            StopError::Exited(ExitReason::Normal)
+        );
+        assert_eq!(
+            StopError::from(RemoteCallError::Busy("b@host".into())),
+            StopError::Remote(RemoteCallError::Busy("b@host".into()))
+        );
+    }
+
+    #[test]
+    fn a_cast_error_hands_the_message_back() {
+        for error in [
+            CastError::MailboxFull(1),
+            CastError::Busy(1),
+            CastError::Encode(1),
+            CastError::NotDistributed(1),
+        ] {
+            assert_eq!(error.into_message(), 1);
+        }
+    }
+}
