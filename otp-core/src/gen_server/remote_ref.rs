@@ -18,7 +18,10 @@ use crate::exit::ExitReason;
 use crate::message::Info;
 use crate::node::Node;
 use crate::pid::Pid;
-use crate::process::{RemoteCallError, RemoteTarget, RouteError, current_pid, try_spawn};
+use crate::process::{
+    Myself, Process, RemoteCallError, RemoteTarget, RouteError, SpawnOptions, current_pid,
+    spawn_with,
+};
 
 /// A call on its way, boxed: the local call's future does not grow for it.
 pub(super) type RemoteCall<'a, T> =
@@ -206,8 +209,8 @@ impl<S: GenServer> RemoteRef<S> {
     }
 
     /// Resolves with the server's exit reason: a process of this node monitors it, through the
-    /// router, and reports its `Down` (`noconnection` if the connection is lost, at once if
-    /// this node is not distributed).
+    /// router, from the first poll on, and reports its `Down` (`noconnection` if the connection
+    /// is lost, at once if this node is not distributed; `noproc` if the server is gone).
     #[cold]
     #[inline(never)]
     pub(super) async fn wait_exit(&self) -> ExitReason {
@@ -216,14 +219,14 @@ impl<S: GenServer> RemoteRef<S> {
         }
         let server = self.pid;
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let watcher = try_spawn(move |mut me| async move {
-            let reference = me.monitor(server);
+        let watcher = async move |mut me: Process| -> () {
             let mut tx = tx;
             loop {
                 tokio::select! {
                     info = me.recv() => {
+                        // Its only monitor.
                         if let Info::Down(down) = info
-                            && down.reference() == reference
+                            && down.pid() == Some(server)
                         {
                             let _ = tx.send(down.reason().clone());
                             return;
@@ -233,12 +236,16 @@ impl<S: GenServer> RemoteRef<S> {
                     () = tx.closed() => return,
                 }
             }
+        };
+        // The monitor is set before this returns, so that an end that comes next is seen.
+        let watching = spawn_with(None, SpawnOptions::default(), watcher, |entry| {
+            Myself::of(entry).monitor(server)
         });
-        let reason = match watcher {
+        let reason = match watching {
             Ok(_) => rx.await.ok(),
             Err(_) => None,
         };
-        // The watcher ends only with a `Down`, unless the runtime shuts down under us.
+        // The watcher ends only with a `Down`, unless the runtime shuts down under it.
         let reason = reason.unwrap_or(ExitReason::NoConnection);
         self.learn(Some(&reason), false);
         reason
