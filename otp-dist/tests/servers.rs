@@ -272,3 +272,77 @@ async fn a_call_to_a_node_that_is_not_connected_connects_on_demand() {
     .await;
     assert!(matches!(nowhere, Err(RefError::Remote(_))), "{nowhere:?}");
 }
+
+mod derived {
+    //! A `#[derive(GenServer)]` server with `#[gen_server(remote)]`: its generated client works
+    //! unchanged on a `ServerRef` to it on another node.
+    use otp_core::gen_server::{GenServer, ReplyTo, ServerRef, handlers};
+
+    use super::common::{pair, run_on};
+
+    #[derive(GenServer)]
+    #[gen_server(remote)]
+    pub struct Tally {
+        total: i64,
+        waiting: Vec<ReplyTo<Self, i64>>,
+    }
+
+    #[handlers]
+    impl Tally {
+        #[init]
+        fn init(start: i64) -> Self {
+            Tally {
+                total: start,
+                waiting: Vec::new(),
+            }
+        }
+
+        #[call]
+        fn total(&self) -> i64 {
+            self.total
+        }
+
+        #[cast]
+        fn add(&mut self, by: i64) {
+            self.total += by;
+            for waiting in self.waiting.drain(..) {
+                waiting.reply(self.total);
+            }
+        }
+
+        /// Answers at the next `add` (a deferred reply, across nodes).
+        #[call]
+        fn next(&mut self, reply: ReplyTo<Self, i64>) {
+            self.waiting.push(reply);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_generated_client_works_on_a_server_of_another_node() {
+        let (a, b) = pair().await;
+        run_on(b.node(), async {
+            let tally = Tally::start(10).await.unwrap();
+            otp_core::name::register("tally", tally.pid()).unwrap();
+        })
+        .await;
+        let b_name = b.name().to_owned();
+        let a_node = a.node();
+        let (first, next, last) = run_on(a_node, async move {
+            let tally = ServerRef::<Tally>::remote("tally", &b_name).await.unwrap();
+            tally.add(5).unwrap();
+            let first = tally.total().await.unwrap();
+            let waiter = tally.clone();
+            // Another process of a waits for the next total.
+            let next = tokio::spawn(run_on(a_node, async move { waiter.next().await }));
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            tally.add(1).unwrap();
+            (
+                first,
+                next.await.unwrap().unwrap(),
+                tally.total().await.unwrap(),
+            )
+        })
+        .await;
+        assert_eq!((first, next, last), (15, 16, 16));
+    }
+}
