@@ -20,9 +20,7 @@ use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use otp_core::gen_server::{
-    CallResult, Context, GenServer, Init, RemoteServer, ServerRef, Wire,
-};
+use otp_core::gen_server::{CallResult, Context, GenServer, Init, RemoteServer, ServerRef, Wire};
 use otp_core::name::{Dest, register, send};
 use otp_core::node::Node;
 use otp_core::process::{ExitReason, Info, Pid, spawn};
@@ -134,9 +132,13 @@ struct Log {
     stale: usize,
     /// Boots of each node (their creations).
     boots: HashMap<usize, Vec<u32>>,
-    /// Calls: (caller's node, its boot, callee) -> (start, end if it returned, answer).
-    calls: Vec<((usize, u32, usize), Duration, Option<(Duration, bool)>)>,
+    /// Calls, in the order they started.
+    calls: Vec<Call>,
 }
+
+/// A call between nodes: (caller's node, its boot, callee), when it started, and when it
+/// returned and whether with the right answer.
+type Call = ((usize, u32, usize), Duration, Option<(Duration, bool)>);
 
 type Shared = Arc<Mutex<Log>>;
 
@@ -512,16 +514,24 @@ fn check(log: &Log, n: usize, fault: Fault, fault_at: Duration) -> Result<(), St
     let mut answered = 0;
     let first_boot = |k: usize| log.boots.get(&k).and_then(|b| b.first()).copied();
     for &((caller, boot, callee), start, returned) in &log.calls {
-        let crashed = matches!(fault, Fault::Crash(k) if k == caller && Some(boot) == first_boot(k));
+        let crashed =
+            matches!(fault, Fault::Crash(k) if k == caller && Some(boot) == first_boot(k));
         match returned {
             Some((at, ok)) => {
                 if at - start > CALL_TIMEOUT + T / 4 {
-                    return Err(format!("a call n{caller} -> n{callee} took {:?}", at - start));
+                    return Err(format!(
+                        "a call n{caller} -> n{callee} took {:?}",
+                        at - start
+                    ));
                 }
                 answered += usize::from(ok);
             }
             None if crashed || start + CALL_TIMEOUT + T / 4 > end => {}
-            None => return Err(format!("a call n{caller} -> n{callee} at {start:?} never returned")),
+            None => {
+                return Err(format!(
+                    "a call n{caller} -> n{callee} at {start:?} never returned"
+                ));
+            }
         }
     }
     if answered == 0 {
