@@ -15,14 +15,16 @@ use crate::instructions::InstructionResults;
 use crate::results::{Results, Spread};
 use crate::{Framework, Metric, Runtime, Workload};
 
-/// One performance budget of the otp column.
+/// One performance budget of one framework.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Budget {
+    /// The framework it applies to; a ratio is to the metric's baseline ([`Metric::baseline`]).
+    pub subject: Framework,
     /// The wall-clock metric it applies to.
     pub metric: Metric,
-    /// The limit, a ratio to raw tokio or, where `absolute`, a value in the metric's unit.
+    /// The limit, a ratio to the baseline or, where `absolute`, a value in the metric's unit.
     pub limit: f64,
-    /// Whether `limit` is an absolute value rather than a ratio to tokio.
+    /// Whether `limit` is an absolute value rather than a ratio to the baseline.
     pub absolute: bool,
     /// Whether higher is better (the value must be at least the limit) rather than lower.
     pub at_least: bool,
@@ -30,9 +32,10 @@ pub struct Budget {
     pub counted: Option<Workload>,
 }
 
-/// The budgets of `DESIGN.md`, "Performance budgets".
+/// The budgets of `DESIGN.md`, "Performance budgets", for otp.
 pub const BUDGETS: [Budget; 4] = [
     Budget {
+        subject: Framework::Otp,
         metric: Metric::SpawnStopNs,
         limit: 2.0,
         absolute: false,
@@ -40,6 +43,7 @@ pub const BUDGETS: [Budget; 4] = [
         counted: Some(Workload::SpawnStop),
     },
     Budget {
+        subject: Framework::Otp,
         metric: Metric::MemBytes,
         limit: 2600.0,
         absolute: true,
@@ -47,6 +51,7 @@ pub const BUDGETS: [Budget; 4] = [
         counted: None,
     },
     Budget {
+        subject: Framework::Otp,
         metric: Metric::CastPerS,
         limit: 0.6,
         absolute: false,
@@ -54,6 +59,7 @@ pub const BUDGETS: [Budget; 4] = [
         counted: Some(Workload::Cast),
     },
     Budget {
+        subject: Framework::Otp,
         metric: Metric::CallMedianNs,
         limit: 1.3,
         absolute: false,
@@ -145,40 +151,56 @@ impl Budget {
         }
     }
 
-    /// otp's instruction ratio in the budget's terms: instructions per operation of otp over
-    /// raw tokio's, or for a rate (casts/s, higher is better) raw tokio's over otp's — the
-    /// ratio of rates if time followed instructions.
+    /// The subject's instruction ratio in the budget's terms: instructions per operation of
+    /// the subject over raw tokio's, or for a rate (casts/s, higher is better) raw tokio's over
+    /// the subject's — the ratio of rates if time followed instructions.
     pub fn instruction_ratio(&self, instructions: &InstructionResults) -> Option<f64> {
         let workload = self.counted?;
-        let ratio = instructions.ratio(Framework::Otp, workload)?;
+        let ratio = instructions.ratio(self.subject, workload)?;
         Some(if self.at_least { 1.0 / ratio } else { ratio })
     }
 
-    /// otp's wall-clock figure on `runtime`: the per-round ratios to raw tokio, or for an
-    /// absolute budget the values themselves.
+    /// The subject's wall-clock figure on `runtime`: the per-round ratios to the baseline, or
+    /// for an absolute budget the values themselves.
     pub fn wall_clock(&self, results: &Results, runtime: Runtime) -> Option<Spread> {
         if self.absolute {
-            results.spread(Framework::Otp, runtime, self.metric)
+            results.spread(self.subject, runtime, self.metric)
         } else {
-            results.ratio_spread(Framework::Otp, runtime, self.metric)
+            results.ratio_spread(self.subject, runtime, self.metric)
         }
     }
 
-    /// The verdict: from the instruction ratio where the budget has one and it was counted;
-    /// for an absolute budget, from every round on every runtime; `Missing` otherwise (a ratio
-    /// budget is never decided by wall clock alone).
+    /// Every round's figure on every runtime: the values themselves for an absolute budget,
+    /// the per-round ratios to the baseline otherwise.
+    pub fn rounds(&self, results: &Results) -> Option<Spread> {
+        let values: Vec<f64> = Runtime::ALL
+            .into_iter()
+            .flat_map(|rt| {
+                if self.absolute {
+                    results
+                        .samples(self.subject, rt, self.metric)
+                        .iter()
+                        .map(|s| s.value)
+                        .collect()
+                } else {
+                    results.round_ratios(self.subject, rt, self.metric)
+                }
+            })
+            .collect();
+        Spread::of(&values)
+    }
+
+    /// The verdict: from the instruction ratio where the budget has one (a budget with an
+    /// instruction count is never decided by wall clock alone: `Missing` until counted);
+    /// otherwise from every round on every runtime ([`Budget::rounds`]).
     pub fn decide(&self, instructions: &InstructionResults, results: &Results) -> Verdict {
         if self.counted.is_some() {
             return self
                 .instruction_ratio(instructions)
                 .map_or(Verdict::Missing, |r| self.judge(r));
         }
-        let values: Vec<f64> = Runtime::ALL
-            .into_iter()
-            .flat_map(|rt| results.samples(Framework::Otp, rt, self.metric))
-            .map(|s| s.value)
-            .collect();
-        Spread::of(&values).map_or(Verdict::Missing, |s| self.judge_spread(&s))
+        self.rounds(results)
+            .map_or(Verdict::Missing, |s| self.judge_spread(&s))
     }
 
     /// The limit as printed, e.g. `<= 2.0x` or `<= 2,600 B`.

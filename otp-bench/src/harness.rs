@@ -59,6 +59,9 @@ pub fn run<S: Server>(
             Workload::Restart | Workload::SupStart => {
                 panic!("{workload} is a supervision workload: see run_supervision")
             }
+            Workload::RemoteCast | Workload::RemoteCall => {
+                panic!("{workload} is a remote workload: see remote::run")
+            }
         }
     })
 }
@@ -140,7 +143,7 @@ async fn count_supervision<S: Supervision>(workload: Workload, n: u64) {
 }
 
 /// Untimed iterations before a timed loop: a tenth of the timed count.
-fn warmup(n: u64) -> u64 {
+pub fn warmup(n: u64) -> u64 {
     n / 10
 }
 

@@ -1,12 +1,15 @@
-//! Side-by-side benchmarks of an otp-core `GenServer` against raw tokio, ractor, kameo and actix.
+//! Side-by-side benchmarks of an otp-core `GenServer` against raw tokio, ractor, kameo and actix,
+//! and of distribution (processes on two nodes over TCP) against a raw tokio + rmp-serde
+//! connection and the BEAM's own distribution.
 //!
 //! Every framework implements the same tiny counter server ([`Server`]): its state is a `u64`, a
 //! cast adds a `u64` to it, a call with request `r` replies `state + r`. The supervision
 //! workloads need a supervisor as well ([`Supervision`]): one that restarts a crashing child
-//! ([`CrashChild`]), and one that starts many counters. The workloads in [`harness`] are written
-//! once, generic over these traits, and the `compare` binary runs each (framework, workload) pair
-//! in a fresh child process, on each [`Runtime`]. See `BENCHMARKS.md` at the workspace root for
-//! the method.
+//! ([`CrashChild`]), and one that starts many counters. The remote workloads put the counter on
+//! one node and its client on another ([`remote::Remote`]). The workloads in [`harness`] and
+//! [`remote`] are written once, generic over these traits, and the `compare` binary runs each
+//! (framework, workload) pair in a fresh child process, on each [`Runtime`]. See `BENCHMARKS.md`
+//! at the workspace root for the method.
 
 use std::fmt;
 use std::future::Future;
@@ -21,6 +24,7 @@ pub mod harness;
 pub mod instructions;
 pub mod options;
 pub mod proc_stats;
+pub mod remote;
 pub mod report;
 pub mod results;
 pub mod runtime;
@@ -121,11 +125,18 @@ pub enum Framework {
     Kameo,
     /// actix 0.13 on an actix-rt `System`.
     Actix,
+    /// The baseline of the remote workloads: two endpoints connected over 127.0.0.1 TCP by hand,
+    /// frames of a 4-byte big-endian length and an rmp-serde body, batched writes.
+    TcpRmp,
+    /// The BEAM's own distribution: two Erlang nodes on 127.0.0.1, run by `erl`
+    /// (`otp-bench/beam/dist_bench.erl`).
+    Beam,
 }
 
 impl Framework {
-    /// All frameworks, in table order; the baseline comes first.
-    pub const ALL: [Framework; 7] = [
+    /// All frameworks, in table order; each baseline comes first among those it is the
+    /// baseline of ([`Metric::baseline`]).
+    pub const ALL: [Framework; 9] = [
         Framework::Tokio,
         Framework::TokioTimeout,
         Framework::Otp,
@@ -133,7 +144,13 @@ impl Framework {
         Framework::Ractor,
         Framework::Kameo,
         Framework::Actix,
+        Framework::TcpRmp,
+        Framework::Beam,
     ];
+
+    /// The baselines, which every run includes: raw tokio for the local workloads, tcp-rmp for
+    /// the remote ones.
+    pub const BASELINES: [Framework; 2] = [Framework::Tokio, Framework::TcpRmp];
 
     /// The name used on the command line, in the table and in the JSON output.
     pub fn name(self) -> &'static str {
@@ -145,6 +162,8 @@ impl Framework {
             Framework::Ractor => "ractor",
             Framework::Kameo => "kameo",
             Framework::Actix => "actix",
+            Framework::TcpRmp => "tcp-rmp",
+            Framework::Beam => "beam",
         }
     }
 
@@ -152,8 +171,15 @@ impl Framework {
     /// differs from raw tokio in its calls only, so it is measured on calls only; actix has no
     /// supervisor that restarts an actor whose handler panicked (its `Supervisor` restarts an
     /// actor that stopped itself, and a panic is not caught), so it sits out the supervision
-    /// workloads; the million-servers runs are for raw tokio and otp only.
+    /// workloads; the million-servers runs are for raw tokio and otp only. The remote workloads
+    /// are for the distribution frameworks (tcp-rmp, the BEAM), and those take part in nothing
+    /// else.
     pub fn measures(self, workload: Workload) -> bool {
+        match self {
+            Framework::TcpRmp | Framework::Beam => return workload.is_remote(),
+            _ if workload.is_remote() => return false,
+            _ => {}
+        }
         match workload {
             Workload::Call => true,
             Workload::Restart | Workload::SupStart => {
@@ -206,11 +232,22 @@ impl Framework {
                 Framework::OtpMacro => harness::run_supervision::<otp_macro::OtpMacroSupervisor>,
                 Framework::Ractor => harness::run_supervision::<ractor::RactorSupervisor>,
                 Framework::Kameo => harness::run_supervision::<kameo::KameoSupervisor>,
-                Framework::TokioTimeout | Framework::Actix => {
+                Framework::TokioTimeout
+                | Framework::Actix
+                | Framework::TcpRmp
+                | Framework::Beam => {
                     return Err(format!("{self} does not take part in {workload}"));
                 }
             };
             return Ok(run(workload, n, runtime, mode));
+        }
+        if workload.is_remote() {
+            use frameworks::{beam, tcp_rmp};
+            return match self {
+                Framework::TcpRmp => Ok(remote::run::<tcp_rmp::TcpRmpClient>(workload, n, runtime)),
+                Framework::Beam => beam::run(workload, n, runtime),
+                _ => Err(format!("{self} does not take part in {workload}")),
+            };
         }
         use frameworks::{actix, kameo, otp, otp_macro, ractor, tokio};
         let run = match self {
@@ -221,6 +258,9 @@ impl Framework {
             Framework::Ractor => harness::run::<ractor::RactorServer>,
             Framework::Kameo => harness::run::<kameo::KameoServer>,
             Framework::Actix => harness::run::<actix::ActixServer>,
+            Framework::TcpRmp | Framework::Beam => {
+                return Err(format!("{self} does not take part in {workload}"));
+            }
         };
         Ok(run(workload, n, runtime, mode))
     }
@@ -252,7 +292,7 @@ impl FromStr for Framework {
             .find(|f| f.name() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown framework `{s}` (expected one of tokio, tokio+timeout, otp, otp-macro, ractor, kameo, actix)"
+                    "unknown framework `{s}` (expected one of tokio, tokio+timeout, otp, otp-macro, ractor, kameo, actix, tcp-rmp, beam)"
                 )
             })
     }
@@ -280,17 +320,23 @@ pub enum Workload {
     /// The same, from `Runtime::block_on` on the main thread, as in the body of
     /// `#[tokio::main]`.
     MillionMain,
+    /// `n` casts from node a to a counter on node b, one way over loopback TCP.
+    RemoteCast,
+    /// `n` sequential calls from node a to a counter on node b, each timed.
+    RemoteCall,
 }
 
 impl Workload {
     /// All workloads, in the order the parent runs them.
-    pub const ALL: [Workload; 8] = [
+    pub const ALL: [Workload; 10] = [
         Workload::SpawnStop,
         Workload::Memory,
         Workload::Cast,
         Workload::Call,
         Workload::Restart,
         Workload::SupStart,
+        Workload::RemoteCast,
+        Workload::RemoteCall,
         Workload::Million,
         Workload::MillionMain,
     ];
@@ -315,7 +361,14 @@ impl Workload {
             Workload::SupStart => "sup_start",
             Workload::Million => "million",
             Workload::MillionMain => "million_main",
+            Workload::RemoteCast => "remote_cast",
+            Workload::RemoteCall => "remote_call",
         }
+    }
+
+    /// Whether this workload runs between two nodes over TCP ([`remote`]).
+    pub fn is_remote(self) -> bool {
+        matches!(self, Workload::RemoteCast | Workload::RemoteCall)
     }
 
     /// Whether this workload is one of the million-servers runs.
@@ -351,6 +404,8 @@ impl Workload {
             Workload::Restart | Workload::SupStart => 10_000,
             Workload::SpawnStop | Workload::Memory | Workload::Call => 100_000,
             Workload::Cast | Workload::Million | Workload::MillionMain => 1_000_000,
+            Workload::RemoteCast => 1_000_000,
+            Workload::RemoteCall => remote::CALLS,
         }
     }
 
@@ -381,6 +436,8 @@ impl Workload {
                 Metric::MillionPeakRssBytes,
             ],
             Workload::MillionMain => &[Metric::MillionMainSpawnNs, Metric::MillionMainStopNs],
+            Workload::RemoteCast => &[Metric::RemoteCastPerS, Metric::WireBytesPerMsg],
+            Workload::RemoteCall => &[Metric::RemoteCallMedianNs, Metric::RemoteCallP99Ns],
         }
     }
 }
@@ -400,7 +457,7 @@ impl FromStr for Workload {
             .find(|w| w.name() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown workload `{s}` (expected one of spawn_stop, mem, cast, call, restart, sup_start, million, million_main)"
+                    "unknown workload `{s}` (expected one of spawn_stop, mem, cast, call, restart, sup_start, remote_cast, remote_call, million, million_main)"
                 )
             })
     }
@@ -446,11 +503,20 @@ pub enum Metric {
     MillionMainSpawnNs,
     /// Nanoseconds to stop a million idle servers from the main thread, in total.
     MillionMainStopNs,
+    /// Casts from node a decoded on node b per second, one sender, over loopback TCP.
+    RemoteCastPerS,
+    /// Bytes put on the wire per cast from node a to node b (the TCP payload: frames and
+    /// their headers, without the TCP/IP headers).
+    WireBytesPerMsg,
+    /// Median remote call round trip, node a to node b and back, nanoseconds.
+    RemoteCallMedianNs,
+    /// 99th percentile remote call round trip, nanoseconds.
+    RemoteCallP99Ns,
 }
 
 impl Metric {
     /// All metrics, in table order.
-    pub const ALL: [Metric; 18] = [
+    pub const ALL: [Metric; 22] = [
         Metric::SpawnStopNs,
         Metric::MemBytes,
         Metric::CastPerS,
@@ -469,6 +535,10 @@ impl Metric {
         Metric::MillionPeakRssBytes,
         Metric::MillionMainSpawnNs,
         Metric::MillionMainStopNs,
+        Metric::RemoteCastPerS,
+        Metric::WireBytesPerMsg,
+        Metric::RemoteCallMedianNs,
+        Metric::RemoteCallP99Ns,
     ];
 
     /// The name used in the child's output line and in the JSON output.
@@ -492,6 +562,22 @@ impl Metric {
             Metric::MillionPeakRssBytes => "million_peak_rss_bytes",
             Metric::MillionMainSpawnNs => "million_main_spawn_ns",
             Metric::MillionMainStopNs => "million_main_stop_ns",
+            Metric::RemoteCastPerS => "remote_cast_per_s",
+            Metric::WireBytesPerMsg => "wire_bytes_per_msg",
+            Metric::RemoteCallMedianNs => "remote_call_median_ns",
+            Metric::RemoteCallP99Ns => "remote_call_p99_ns",
+        }
+    }
+
+    /// The framework every ratio of this metric is taken against: tcp-rmp for the remote
+    /// metrics, raw tokio for the others.
+    pub fn baseline(self) -> Framework {
+        match self {
+            Metric::RemoteCastPerS
+            | Metric::WireBytesPerMsg
+            | Metric::RemoteCallMedianNs
+            | Metric::RemoteCallP99Ns => Framework::TcpRmp,
+            _ => Framework::Tokio,
         }
     }
 
@@ -527,6 +613,22 @@ mod tests {
                 assert!(Framework::Tokio.takes_part(workload, runtime));
                 assert!(!Framework::Ractor.takes_part(workload, runtime));
             }
+        }
+        // The remote workloads are for the distribution frameworks, on both runtimes, and
+        // those take part in nothing else.
+        for runtime in Runtime::ALL {
+            for workload in Workload::ALL {
+                let remote = workload.is_remote();
+                assert_eq!(Framework::TcpRmp.takes_part(workload, runtime), remote);
+                assert_eq!(Framework::Beam.takes_part(workload, runtime), remote);
+                assert!(!remote || !Framework::Otp.takes_part(workload, runtime));
+                assert!(!remote || !Framework::Tokio.takes_part(workload, runtime));
+            }
+        }
+        assert_eq!(Metric::RemoteCastPerS.baseline(), Framework::TcpRmp);
+        assert_eq!(Metric::CastPerS.baseline(), Framework::Tokio);
+        for framework in Framework::ALL {
+            assert_eq!(framework.name().parse::<Framework>(), Ok(framework));
         }
     }
 

@@ -12,25 +12,38 @@ usage: compare [OPTIONS]
        compare --child <framework> <workload> --runtime current|multi [--n N] [--untimed]
 
 Runs each (framework, workload, runtime) in a fresh child process, several rounds, and prints the
-median of each metric with its range across rounds and its ratio to raw tokio on the same runtime;
-with --instructions, also the instructions per operation, counted under valgrind on the
-current-thread runtime, which decide the budget verdicts.
+median of each metric with its range across rounds and its ratio to the baseline on the same
+runtime (raw tokio; for the remote workloads, tcp-rmp); with --instructions, also the
+instructions per operation, counted under valgrind on the current-thread runtime, which decide
+the budget verdicts.
 
 options:
   --rounds N            wall-clock rounds per (framework, workload, runtime) [9; --quick: 1]
   --million-rounds N    rounds of the one-million-servers runs [3; --quick: 1]
   --quick               a tenth of the iterations and one round: a smoke test
   --only LIST           comma-separated frameworks to run (tokio, tokio+timeout, otp, otp-macro,
-                        ractor, kameo, actix); tokio is always added, as the baseline of every
-                        ratio
-  --workloads LIST      comma-separated workloads (spawn_stop, mem, cast, call, restart,
-                        sup_start, million, million_main)
+                        ractor, kameo, actix; for the remote workloads tcp-rmp, beam);
+                        the baselines tokio and tcp-rmp are always added
+  --workloads LIST      comma-separated workloads:
+                          spawn_stop, mem, cast, call   one server, its client in the same node
+                          restart, sup_start            supervisors
+                          remote_cast, remote_call      a counter on node b, its client on node a,
+                                                        two nodes in this process over 127.0.0.1
+                                                        TCP: tcp-rmp (raw tokio + rmp-serde
+                                                        frames, the baseline) and beam (two
+                                                        Erlang nodes, run by `erl`; skipped if
+                                                        `erl` is missing)
+                          million, million_main         one million idle servers
+                        [all]
   --no-million          skip the one-million-servers runs (million, million_main)
   --runtime R           current, multi or both [both]: tokio's current-thread runtime, its
                         multi-thread runtime with 2 workers, or both (actix always runs on its
-                        one-thread System, compared with tokio on the current-thread runtime)
+                        one-thread System, compared with tokio on the current-thread runtime;
+                        in the remote workloads each node has a runtime of this kind, and each
+                        BEAM node as many schedulers as it has threads: 1 or 2)
   --instructions        also count instructions per operation under valgrind (current-thread
-                        runtime; call, cast, spawn_stop, restart, sup_start)
+                        runtime; call, cast, spawn_stop, restart, sup_start; not the remote
+                        workloads, whose cost is mostly in the kernel)
   --instruction-runs N  how many times each instruction count is made, to show it repeats [2]
   --no-wall-clock       skip the wall-clock rounds (with --instructions: counts only)
   --json FILE           also write every round's values, the instruction counts and the verdicts
@@ -72,7 +85,7 @@ pub struct Options {
     pub million_rounds: usize,
     /// A tenth of the iterations.
     pub quick: bool,
-    /// The frameworks, raw tokio always among them.
+    /// The frameworks, the baselines (raw tokio, tcp-rmp) always among them.
     pub frameworks: Vec<Framework>,
     /// The workloads.
     pub workloads: Vec<Workload>,
@@ -165,7 +178,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, String> {
             "--quick" => quick = true,
             "--only" => {
                 let mut chosen: Vec<Framework> = parse_list(&value("--only")?)?;
-                chosen.push(Framework::Tokio);
+                chosen.extend(Framework::BASELINES);
                 chosen.sort();
                 chosen.dedup();
                 frameworks = chosen;
@@ -310,7 +323,16 @@ mod tests {
         assert_eq!(o.runtimes, vec![Runtime::CurrentThread]);
         assert_eq!(
             o.frameworks,
-            vec![Framework::Tokio, Framework::Otp, Framework::Actix]
+            vec![
+                Framework::Tokio,
+                Framework::Otp,
+                Framework::Actix,
+                Framework::TcpRmp
+            ]
+        );
+        assert_eq!(
+            parent("--only beam --workloads remote_cast,remote_call").frameworks,
+            vec![Framework::Tokio, Framework::TcpRmp, Framework::Beam]
         );
         assert_eq!(o.workloads, vec![Workload::Call, Workload::Cast]);
         assert!(o.instructions && !o.wall_clock);

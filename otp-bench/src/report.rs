@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use crate::budget::{BUDGETS, Budget};
 use crate::instructions::InstructionResults;
-use crate::results::{Results, Spread};
+use crate::results::Results;
 use crate::{Framework, Metric, Runtime, Workload};
 
 /// The metrics of the main table, in row order.
@@ -40,6 +40,15 @@ pub const SUPERVISION_METRICS: [Metric; 7] = [
     Metric::SupStopPerChildNs,
     Metric::SupStopNs,
     Metric::SupMemBytes,
+];
+
+/// The metrics of the distribution table (the `remote_cast` and `remote_call` workloads), in
+/// row order.
+pub const DIST_METRICS: [Metric; 4] = [
+    Metric::RemoteCastPerS,
+    Metric::RemoteCallMedianNs,
+    Metric::RemoteCallP99Ns,
+    Metric::WireBytesPerMsg,
 ];
 
 /// One column of a wall-clock table: a framework on a runtime, and its header.
@@ -77,9 +86,10 @@ impl Column {
     }
 }
 
-/// How a budget is judged for otp, its wall-clock figures beside: a table with one row per
+/// How each of `budgets` is judged, its wall-clock figures beside: a table with one row per
 /// budget. `runtimes` are the runtimes whose wall-clock figures are shown.
 pub fn budget_table(
+    budgets: &[Budget],
     instructions: &InstructionResults,
     results: &Results,
     runtimes: &[Runtime],
@@ -87,7 +97,7 @@ pub fn budget_table(
     let mut header = vec![
         "budget".to_owned(),
         "limit".to_owned(),
-        "otp, deciding figure".to_owned(),
+        "deciding figure".to_owned(),
         "verdict".to_owned(),
     ];
     header.extend(runtimes.iter().map(|r| match r {
@@ -95,7 +105,7 @@ pub fn budget_table(
         Runtime::MultiThread => "wall clock, 2 workers".to_owned(),
     }));
     let mut rows = vec![header];
-    for budget in BUDGETS {
+    for budget in budgets {
         let deciding = match budget.counted {
             Some(workload) => match budget.instruction_ratio(instructions) {
                 Some(ratio) => {
@@ -105,28 +115,28 @@ pub fn budget_table(
                             .map_or_else(|| "-".to_owned(), |v| thousands(v.round() as u64))
                     };
                     format!(
-                        "{ratio:.2}x instructions (otp {} / tokio {})",
-                        per_op(Framework::Otp),
+                        "{ratio:.2}x instructions ({} {} / tokio {})",
+                        budget.subject,
+                        per_op(budget.subject),
                         per_op(Framework::Tokio)
                     )
                 }
                 None => "no instruction count (--instructions)".to_owned(),
             },
-            None => {
-                let values: Vec<f64> = Runtime::ALL
-                    .into_iter()
-                    .flat_map(|rt| results.samples(Framework::Otp, rt, budget.metric))
-                    .map(|s| s.value)
-                    .collect();
-                match Spread::of(&values) {
-                    Some(s) => format!(
-                        "{} RSS ({})",
-                        format_value(budget.metric, s.median),
-                        format_range(budget.metric, s.min, s.max)
-                    ),
-                    None => "-".to_owned(),
-                }
-            }
+            None => match budget.rounds(results) {
+                Some(s) if budget.absolute => format!(
+                    "{} RSS ({})",
+                    format_value(budget.metric, s.median),
+                    format_range(budget.metric, s.min, s.max)
+                ),
+                Some(s) => format!(
+                    "{:.2}x ({}), {} rounds",
+                    s.median,
+                    format_ratio_range(s.min, s.max),
+                    s.count
+                ),
+                None => "-".to_owned(),
+            },
         };
         let mut row = vec![
             metric_label(budget.metric).to_owned(),
@@ -137,14 +147,15 @@ pub fn budget_table(
         row.extend(
             runtimes
                 .iter()
-                .map(|&rt| wall_clock_beside(&budget, results, rt)),
+                .map(|&rt| wall_clock_beside(budget, results, rt)),
         );
         rows.push(row);
     }
     render(&rows)
 }
 
-/// otp's wall-clock figure for `budget` on `runtime`, with its range and where the range lies:
+/// The subject's wall-clock figure for `budget` on `runtime`, with its range and where the
+/// range lies:
 /// `0.97x (0.91–1.41x) straddles`.
 pub fn wall_clock_beside(budget: &Budget, results: &Results, runtime: Runtime) -> String {
     let Some(spread) = budget.wall_clock(results, runtime) else {
@@ -293,6 +304,10 @@ pub fn metric_label(metric: Metric) -> &'static str {
         Metric::SupStopPerChildNs => "supervisor stop, per child",
         Metric::SupStopNs => "supervisor stop, total",
         Metric::SupMemBytes => "memory per child",
+        Metric::RemoteCastPerS => "remote casts/s, one sender",
+        Metric::RemoteCallMedianNs => "remote call round trip, median",
+        Metric::RemoteCallP99Ns => "remote call round trip, p99",
+        Metric::WireBytesPerMsg => "bytes on the wire per cast",
     }
 }
 
@@ -308,9 +323,23 @@ pub fn format_range(metric: Metric, min: f64, max: f64) -> String {
     }
 }
 
-/// A range of ratios: `0.91–1.41x`.
+/// A range of ratios: `0.91–1.41x`; `0.012–0.025x` for ratios under 0.1.
 pub fn format_ratio_range(min: f64, max: f64) -> String {
-    format!("{min:.2}–{max:.2}x")
+    format!("{}–{}x", ratio_digits(min), ratio_digits(max))
+}
+
+/// A ratio: `0.97x`; `0.012x` under 0.1 (the BEAM's remote casts against tcp-rmp), where two
+/// decimals would say nothing.
+pub fn format_ratio(ratio: f64) -> String {
+    format!("{}x", ratio_digits(ratio))
+}
+
+fn ratio_digits(ratio: f64) -> String {
+    if ratio.abs() < 0.1 && ratio != 0.0 {
+        format!("{ratio:.3}")
+    } else {
+        format!("{ratio:.2}")
+    }
 }
 
 /// One wall-clock cell: the median, the median per-round ratio to raw tokio on the same
@@ -323,7 +352,7 @@ pub fn cell(results: &Results, framework: Framework, runtime: Runtime, metric: M
     };
     let mut parts = Vec::new();
     if let Some(ratio) = results.ratio(framework, runtime, metric) {
-        parts.push(format!("{ratio:.2}x"));
+        parts.push(format_ratio(ratio));
     }
     if spread.count > 1 {
         parts.push(format_range(metric, spread.min, spread.max));
@@ -371,12 +400,15 @@ pub fn format_value(metric: Metric, value: f64) -> String {
         | Metric::SupStartPerChildNs
         | Metric::SupStartNs
         | Metric::SupStopPerChildNs
-        | Metric::SupStopNs => format_duration_ns(value),
+        | Metric::SupStopNs
+        | Metric::RemoteCallMedianNs
+        | Metric::RemoteCallP99Ns => format_duration_ns(value),
         Metric::MemBytes
         | Metric::MillionMemBytes
         | Metric::MillionPeakRssBytes
         | Metric::SupMemBytes => format_bytes(value),
-        Metric::CastPerS => format_rate(value),
+        Metric::CastPerS | Metric::RemoteCastPerS => format_rate(value),
+        Metric::WireBytesPerMsg => format!("{value:.1} B"),
     }
 }
 
@@ -550,6 +582,8 @@ mod tests {
             "1,264–1,270 B"
         );
         assert_eq!(format_ratio_range(0.912, 1.405), "0.91–1.41x");
+        assert_eq!(format_ratio_range(0.0142, 0.0251), "0.014–0.025x");
+        assert_eq!(format_ratio(0.0142), "0.014x");
         let mut r = Results::new();
         for (round, tokio, otp) in [(1, 300.0, 330.0), (2, 250.0, 350.0), (3, 400.0, 380.0)] {
             r.add(Framework::Tokio, MT, Metric::CallMedianNs, round, tokio);
@@ -615,6 +649,22 @@ mod tests {
         );
     }
 
+    #[test]
+    fn distribution_cells_are_against_tcp_rmp() {
+        let mut r = Results::new();
+        for (round, tcp, beam) in [(1, 9e6, 2e5), (2, 10e6, 2.5e5)] {
+            r.add(Framework::TcpRmp, CT, Metric::RemoteCastPerS, round, tcp);
+            r.add(Framework::Beam, CT, Metric::RemoteCastPerS, round, beam);
+            r.add(Framework::Tokio, CT, Metric::RemoteCastPerS, round, 1.0);
+        }
+        // Per-round ratios 0.022 and 0.025: median 0.0236.
+        assert_eq!(
+            cell(&r, Framework::Beam, CT, Metric::RemoteCastPerS),
+            "225 k/s (0.024x; 200–250 k/s)"
+        );
+        assert_eq!(format_value(Metric::WireBytesPerMsg, 46.001), "46.0 B");
+    }
+
     fn counted(r: &mut InstructionResults, f: Framework, w: Workload, per_op: u64) {
         r.add(f, w, 10, 20, 10, 5_000);
         r.add(f, w, 10, 20, 20, 5_000 + 10 * per_op);
@@ -653,7 +703,7 @@ mod tests {
             wall.add(Framework::Otp, MT, Metric::CallMedianNs, round, otp);
         }
         wall.add(Framework::Otp, CT, Metric::MemBytes, 1, 1_266.0);
-        let b = budget_table(&counts, &wall, &[CT, MT]);
+        let b = budget_table(&BUDGETS, &counts, &wall, &[CT, MT]);
         let row = |label: &str| b.lines().find(|l| l.contains(label)).unwrap().to_owned();
         let call = row("call round trip, median");
         assert!(

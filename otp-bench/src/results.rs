@@ -1,9 +1,10 @@
 //! The wall-clock results of a run: every round's value of every (framework, runtime, metric),
-//! their medians and spreads, and ratios to the matching raw tokio baseline.
+//! their medians and spreads, and ratios to the matching baseline.
 //!
-//! A ratio is always taken against raw tokio **on the same runtime** (actix, which runs on a
-//! one-thread actix-rt `System`, is only ever measured as [`Runtime::CurrentThread`], so its
-//! baseline is raw tokio on the current-thread runtime). Rounds run one after the other, every
+//! A ratio is always taken against the metric's baseline ([`Metric::baseline`]: raw tokio, or
+//! tcp-rmp for the remote metrics) **on the same runtime** (actix, which runs on a one-thread
+//! actix-rt `System`, is only ever measured as [`Runtime::CurrentThread`], so its baseline is
+//! raw tokio on the current-thread runtime). Rounds run one after the other, every
 //! framework once per round, so a round's ratio compares runs made close together in time: the
 //! ratio shown is the median of the per-round ratios, and its spread their range.
 
@@ -110,10 +111,22 @@ impl Results {
         self.spread(framework, runtime, metric).map(|s| s.median)
     }
 
-    /// `framework`'s value divided by raw tokio's on the same runtime, round by round (the
-    /// rounds where both were measured).
+    /// `framework`'s value divided by its baseline's ([`Metric::baseline`]) on the same
+    /// runtime, round by round (the rounds where both were measured).
     pub fn round_ratios(&self, framework: Framework, runtime: Runtime, metric: Metric) -> Vec<f64> {
-        let baseline = self.samples(Framework::Tokio, runtime, metric);
+        self.round_ratios_to(framework, metric.baseline(), runtime, metric)
+    }
+
+    /// `framework`'s value divided by `baseline`'s on the same runtime, round by round (the
+    /// rounds where both were measured).
+    pub fn round_ratios_to(
+        &self,
+        framework: Framework,
+        baseline: Framework,
+        runtime: Runtime,
+        metric: Metric,
+    ) -> Vec<f64> {
+        let baseline = self.samples(baseline, runtime, metric);
         self.samples(framework, runtime, metric)
             .iter()
             .filter_map(|s| {
@@ -123,7 +136,7 @@ impl Results {
             .collect()
     }
 
-    /// The median and range of the per-round ratios to raw tokio on the same runtime.
+    /// The median and range of the per-round ratios to the baseline on the same runtime.
     pub fn ratio_spread(
         &self,
         framework: Framework,
@@ -133,16 +146,16 @@ impl Results {
         Spread::of(&self.round_ratios(framework, runtime, metric))
     }
 
-    /// The median of the per-round ratios to raw tokio on the same runtime.
+    /// The median of the per-round ratios to the baseline on the same runtime.
     pub fn ratio(&self, framework: Framework, runtime: Runtime, metric: Metric) -> Option<f64> {
         self.ratio_spread(framework, runtime, metric)
             .map(|s| s.median)
     }
 
     /// The JSON output: one object per measured (framework, runtime, metric) with its median
-    /// `value`, `min` and `max`, the per-round `samples` and `rounds`, and the `ratio` to raw
-    /// tokio on the same runtime (median of the per-round ratios) with its `ratio_min` and
-    /// `ratio_max`.
+    /// `value`, `min` and `max`, the per-round `samples` and `rounds`, and the `ratio` to the
+    /// `baseline` (raw tokio, or tcp-rmp for the remote metrics) on the same runtime (median of
+    /// the per-round ratios) with its `ratio_min` and `ratio_max`.
     pub fn to_json(&self) -> Value {
         Value::Array(
             self.samples
@@ -156,6 +169,7 @@ impl Results {
                         "framework": framework.name(),
                         "runtime": runtime.name(),
                         "metric": metric.name(),
+                        "baseline": metric.baseline().name(),
                         "value": spread.map(|s| s.median),
                         "min": spread.map(|s| s.min),
                         "max": spread.map(|s| s.max),

@@ -1,9 +1,11 @@
-//! `compare`: otp-core against raw tokio, ractor, kameo and actix, side by side, in one run.
+//! `compare`: otp-core against raw tokio, ractor, kameo and actix, side by side, in one run;
+//! and distribution (two nodes over loopback TCP) against raw tokio + rmp-serde frames
+//! (tcp-rmp) and the BEAM's own distribution.
 //!
 //! Every (framework, workload, runtime) runs in a fresh child process (this binary re-executed
 //! as `compare --child <framework> <workload> --n N --runtime R`), several rounds each; the
-//! tables show the median across rounds, its range and its ratio to raw tokio on the same
-//! runtime. With `--instructions`, each counted workload also runs untimed under valgrind on
+//! tables show the median across rounds, its range and its ratio to the baseline on the same
+//! runtime (raw tokio; tcp-rmp for the remote workloads). With `--instructions`, each counted workload also runs untimed under valgrind on
 //! the current-thread runtime, at two operation counts, for its instructions per operation;
 //! those decide the budget verdicts. See `BENCHMARKS.md` for the method.
 
@@ -15,9 +17,12 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use otp_bench::budget::BUDGETS;
 use otp_bench::child::{self, OPERATIONS};
+use otp_bench::frameworks::beam;
 use otp_bench::instructions::{self, InstructionResults};
 use otp_bench::options::{self, ChildOptions, Invocation, Options, USAGE};
-use otp_bench::report::{self, Column, MAIN_METRICS, MILLION_METRICS, SUPERVISION_METRICS};
+use otp_bench::report::{
+    self, Column, DIST_METRICS, MAIN_METRICS, MILLION_METRICS, SUPERVISION_METRICS,
+};
 use otp_bench::results::{Results, Spread};
 use otp_bench::runtime::WORKER_THREADS;
 use otp_bench::{Framework, Metric, Mode, Runtime, Workload};
@@ -79,6 +84,24 @@ fn parent(options: &Options) -> Result<(), String> {
     } else {
         None
     };
+    let mut options = options.clone();
+    let remote = options.wall_clock && options.workloads.iter().any(|w| w.is_remote());
+    let erlang = if remote && options.frameworks.contains(&Framework::Beam) {
+        match beam::check_erl() {
+            Ok(release) => Some(release),
+            Err(why) => {
+                eprintln!(
+                    "note: {why}: the BEAM's distribution (framework beam) is skipped; install \
+                     Erlang/OTP (Debian/Ubuntu: `apt-get install erlang-nox`) to measure it"
+                );
+                options.frameworks.retain(|&f| f != Framework::Beam);
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let options = &options;
     if options.frameworks.contains(&Framework::Actix)
         && !options.runtimes.contains(&Runtime::CurrentThread)
         && options.wall_clock
@@ -102,13 +125,14 @@ fn parent(options: &Options) -> Result<(), String> {
         count_instructions(options, &exe, &mut run);
         run.instruction_secs = started.elapsed().as_secs_f64();
     }
-    print_report(options, &run, valgrind.as_deref());
+    print_report(options, &run, valgrind.as_deref(), erlang.as_deref());
     if let Some(path) = &options.json {
         let document = json!({
             "started_unix_secs": started_at,
             "command": std::env::args().collect::<Vec<_>>(),
             "machine": machine_description(),
             "valgrind": valgrind,
+            "erlang": erlang,
             "rounds": options.rounds,
             "million_rounds": options.million_rounds,
             "quick": options.quick,
@@ -285,7 +309,7 @@ fn count_instructions(options: &Options, exe: &Path, run: &mut Run) {
 }
 
 /// Prints every table.
-fn print_report(options: &Options, run: &Run, valgrind: Option<&str>) {
+fn print_report(options: &Options, run: &Run, valgrind: Option<&str>, erlang: Option<&str>) {
     let results = &run.results;
     println!();
     println!(
@@ -363,6 +387,28 @@ fn print_report(options: &Options, run: &Run, valgrind: Option<&str>) {
                     "{}",
                     report::table(results, &supervision, &columns_for(&supervision))
                 );
+                println!();
+            }
+            let dist: Vec<Metric> = DIST_METRICS
+                .into_iter()
+                .filter(|&m| has(&options.workloads, m))
+                .collect();
+            if !dist.is_empty() {
+                println!(
+                    "wall clock, distribution: two nodes in one process over 127.0.0.1 TCP, each \
+                     on its own {} (beam: two Erlang nodes{}, {} scheduler(s) each); median of {} \
+                     rounds (median ratio to tcp-rmp; range of the rounds):",
+                    match runtime {
+                        Runtime::CurrentThread => "current-thread runtime".to_owned(),
+                        Runtime::MultiThread =>
+                            format!("multi-thread runtime of {WORKER_THREADS} workers"),
+                    },
+                    erlang.map(|e| format!(", {e}")).unwrap_or_default(),
+                    beam::schedulers(runtime),
+                    options.rounds
+                );
+                println!();
+                print!("{}", report::table(results, &dist, &columns_for(&dist)));
                 println!();
             }
         }
@@ -449,7 +495,7 @@ fn print_report(options: &Options, run: &Run, valgrind: Option<&str>) {
         };
         print!(
             "{}",
-            report::budget_table(&run.instructions, results, &runtimes)
+            report::budget_table(&BUDGETS, &run.instructions, results, &runtimes)
         );
         println!();
     }
@@ -482,7 +528,9 @@ fn budgets_json(options: &Options, run: &Run) -> serde_json::Value {
                 })
                 .collect();
             json!({
+                "subject": budget.subject.name(),
                 "metric": budget.metric.name(),
+                "baseline": budget.metric.baseline().name(),
                 "limit": budget.limit,
                 "absolute": budget.absolute,
                 "at_least": budget.at_least,
