@@ -8,6 +8,10 @@
 //! not to pass or fail. Memory per idle server is an absolute resident-set figure, decided by
 //! its rounds (every runtime's): PASS if all are within the limit, FAIL if none is, and
 //! straddling otherwise.
+//!
+//! otp-dist's budgets (`DIST.md`, "Performance": [`DIST_BUDGETS`]) are ratios to tcp-rmp, the
+//! raw TCP baseline, and have no instruction count (see `BENCHMARKS.md`, "Distribution"): they
+//! are decided by the per-round ratios of every runtime, as memory is by its rounds.
 
 use std::fmt;
 
@@ -67,6 +71,31 @@ pub const BUDGETS: [Budget; 4] = [
         counted: Some(Workload::Call),
     },
 ];
+
+/// The budgets of `DIST.md`, "Performance", for otp-dist against tcp-rmp: remote casts/s at
+/// least 0.7 times the baseline's, the remote call's median round trip at most 1.3 times.
+pub const DIST_BUDGETS: [Budget; 2] = [
+    Budget {
+        subject: Framework::OtpDist,
+        metric: Metric::RemoteCastPerS,
+        limit: 0.7,
+        absolute: false,
+        at_least: true,
+        counted: None,
+    },
+    Budget {
+        subject: Framework::OtpDist,
+        metric: Metric::RemoteCallMedianNs,
+        limit: 1.3,
+        absolute: false,
+        at_least: false,
+        counted: None,
+    },
+];
+
+/// The aim of `DIST.md` beside its budgets: otp-dist's remote casts/s at least ten times the
+/// BEAM's distribution's, measured in the same run.
+pub const DIST_AIM_OVER_BEAM: f64 = 10.0;
 
 /// Where a value, or a range of values, lies against a budget.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -310,5 +339,48 @@ mod tests {
         );
         let wall = mem.wall_clock(&r, MT).unwrap();
         assert_eq!((wall.min, wall.max), (1_300.0, 2_700.0));
+    }
+
+    #[test]
+    fn distribution_budgets_are_decided_by_the_rounds_against_tcp_rmp() {
+        let casts = DIST_BUDGETS[0];
+        let call = DIST_BUDGETS[1];
+        assert_eq!(
+            (casts.metric, call.metric),
+            (Metric::RemoteCastPerS, Metric::RemoteCallMedianNs)
+        );
+        assert_eq!(
+            (casts.describe(), call.describe()),
+            (">= 0.7x".to_owned(), "<= 1.3x".to_owned())
+        );
+        let none = InstructionResults::new();
+        let mut r = Results::new();
+        assert_eq!(casts.decide(&none, &r), Verdict::Missing);
+        for (round, rt, baseline, subject) in
+            [(1, CT, 10e6, 8e6), (1, MT, 10e6, 7.5e6), (2, CT, 12e6, 9e6)]
+        {
+            r.add(
+                Framework::TcpRmp,
+                rt,
+                Metric::RemoteCastPerS,
+                round,
+                baseline,
+            );
+            r.add(
+                Framework::OtpDist,
+                rt,
+                Metric::RemoteCastPerS,
+                round,
+                subject,
+            );
+            // Raw tokio's rounds are not its baseline.
+            r.add(Framework::Tokio, rt, Metric::RemoteCastPerS, round, 1.0);
+        }
+        assert_eq!(casts.decide(&none, &r), Verdict::Pass);
+        r.add(Framework::TcpRmp, MT, Metric::RemoteCastPerS, 2, 10e6);
+        r.add(Framework::OtpDist, MT, Metric::RemoteCastPerS, 2, 6e6);
+        assert_eq!(casts.decide(&none, &r), Verdict::Straddles);
+        let rounds = casts.rounds(&r).unwrap();
+        assert_eq!((rounds.min, rounds.max, rounds.count), (0.6, 0.8, 4));
     }
 }

@@ -128,6 +128,9 @@ pub enum Framework {
     /// The baseline of the remote workloads: two endpoints connected over 127.0.0.1 TCP by hand,
     /// frames of a 4-byte big-endian length and an rmp-serde body, batched writes.
     TcpRmp,
+    /// otp-dist: two otp-core nodes connected over 127.0.0.1 TCP. Not plugged in yet: it takes
+    /// part in no workload until `frameworks/otp_dist.rs` is built (see that file).
+    OtpDist,
     /// The BEAM's own distribution: two Erlang nodes on 127.0.0.1, run by `erl`
     /// (`otp-bench/beam/dist_bench.erl`).
     Beam,
@@ -136,7 +139,7 @@ pub enum Framework {
 impl Framework {
     /// All frameworks, in table order; each baseline comes first among those it is the
     /// baseline of ([`Metric::baseline`]).
-    pub const ALL: [Framework; 9] = [
+    pub const ALL: [Framework; 10] = [
         Framework::Tokio,
         Framework::TokioTimeout,
         Framework::Otp,
@@ -145,6 +148,7 @@ impl Framework {
         Framework::Kameo,
         Framework::Actix,
         Framework::TcpRmp,
+        Framework::OtpDist,
         Framework::Beam,
     ];
 
@@ -163,6 +167,7 @@ impl Framework {
             Framework::Kameo => "kameo",
             Framework::Actix => "actix",
             Framework::TcpRmp => "tcp-rmp",
+            Framework::OtpDist => "otp-dist",
             Framework::Beam => "beam",
         }
     }
@@ -172,11 +177,13 @@ impl Framework {
     /// supervisor that restarts an actor whose handler panicked (its `Supervisor` restarts an
     /// actor that stopped itself, and a panic is not caught), so it sits out the supervision
     /// workloads; the million-servers runs are for raw tokio and otp only. The remote workloads
-    /// are for the distribution frameworks (tcp-rmp, the BEAM), and those take part in nothing
-    /// else.
+    /// are for the distribution frameworks (tcp-rmp, the BEAM, otp-dist once plugged in), and
+    /// those take part in nothing else.
     pub fn measures(self, workload: Workload) -> bool {
         match self {
             Framework::TcpRmp | Framework::Beam => return workload.is_remote(),
+            // Until `frameworks/otp_dist.rs` is in the build: then `workload.is_remote()`.
+            Framework::OtpDist => return false,
             _ if workload.is_remote() => return false,
             _ => {}
         }
@@ -235,6 +242,7 @@ impl Framework {
                 Framework::TokioTimeout
                 | Framework::Actix
                 | Framework::TcpRmp
+                | Framework::OtpDist
                 | Framework::Beam => {
                     return Err(format!("{self} does not take part in {workload}"));
                 }
@@ -258,7 +266,7 @@ impl Framework {
             Framework::Ractor => harness::run::<ractor::RactorServer>,
             Framework::Kameo => harness::run::<kameo::KameoServer>,
             Framework::Actix => harness::run::<actix::ActixServer>,
-            Framework::TcpRmp | Framework::Beam => {
+            Framework::TcpRmp | Framework::OtpDist | Framework::Beam => {
                 return Err(format!("{self} does not take part in {workload}"));
             }
         };
@@ -292,7 +300,7 @@ impl FromStr for Framework {
             .find(|f| f.name() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown framework `{s}` (expected one of tokio, tokio+timeout, otp, otp-macro, ractor, kameo, actix, tcp-rmp, beam)"
+                    "unknown framework `{s}` (expected one of tokio, tokio+timeout, otp, otp-macro, ractor, kameo, actix, tcp-rmp, otp-dist, beam)"
                 )
             })
     }
@@ -615,12 +623,13 @@ mod tests {
             }
         }
         // The remote workloads are for the distribution frameworks, on both runtimes, and
-        // those take part in nothing else.
+        // those take part in nothing else; otp-dist in nothing until it is plugged in.
         for runtime in Runtime::ALL {
             for workload in Workload::ALL {
                 let remote = workload.is_remote();
                 assert_eq!(Framework::TcpRmp.takes_part(workload, runtime), remote);
                 assert_eq!(Framework::Beam.takes_part(workload, runtime), remote);
+                assert!(!Framework::OtpDist.takes_part(workload, runtime));
                 assert!(!remote || !Framework::Otp.takes_part(workload, runtime));
                 assert!(!remote || !Framework::Tokio.takes_part(workload, runtime));
             }
@@ -630,6 +639,10 @@ mod tests {
         for framework in Framework::ALL {
             assert_eq!(framework.name().parse::<Framework>(), Ok(framework));
         }
+        assert_eq!(
+            Framework::OtpDist.run(Workload::RemoteCast, 1, Runtime::CurrentThread, Mode::Timed),
+            Err("otp-dist does not take part in remote_cast on the current runtime".to_owned())
+        );
     }
 
     #[test]

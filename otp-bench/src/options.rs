@@ -22,7 +22,7 @@ options:
   --million-rounds N    rounds of the one-million-servers runs [3; --quick: 1]
   --quick               a tenth of the iterations and one round: a smoke test
   --only LIST           comma-separated frameworks to run (tokio, tokio+timeout, otp, otp-macro,
-                        ractor, kameo, actix; for the remote workloads tcp-rmp, beam);
+                        ractor, kameo, actix; for the remote workloads tcp-rmp, beam, otp-dist);
                         the baselines tokio and tcp-rmp are always added
   --workloads LIST      comma-separated workloads:
                           spawn_stop, mem, cast, call   one server, its client in the same node
@@ -30,9 +30,9 @@ options:
                           remote_cast, remote_call      a counter on node b, its client on node a,
                                                         two nodes in this process over 127.0.0.1
                                                         TCP: tcp-rmp (raw tokio + rmp-serde
-                                                        frames, the baseline) and beam (two
-                                                        Erlang nodes, run by `erl`; skipped if
-                                                        `erl` is missing)
+                                                        frames, the baseline), beam (two Erlang
+                                                        nodes, run by `erl`; skipped if `erl` is
+                                                        missing) and otp-dist (once plugged in)
                           million, million_main         one million idle servers
                         [all]
   --no-million          skip the one-million-servers runs (million, million_main)

@@ -47,6 +47,7 @@ use std::sync::{Arc, Mutex, mpsc as std_mpsc};
 use std::thread;
 use std::time::Instant;
 
+use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
 use crate::harness::{percentile, warmup};
@@ -57,6 +58,15 @@ use crate::{Metric, Runtime, Workload};
 /// trip takes tens of microseconds, a hundred times a local call, so a tenth of the local
 /// workload's calls gives the same order of run time.
 pub const CALLS: u64 = 10_000;
+
+/// The one message of the remote workloads, for every framework that can carry it: a cast's
+/// value, a call's request, a call's reply. A struct with a named field, as user messages are
+/// encoded on otp-dist's wire (rmp-serde with field names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Msg {
+    /// The value.
+    pub n: u64,
+}
 
 /// Which of the two nodes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

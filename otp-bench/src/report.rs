@@ -7,9 +7,9 @@
 
 use std::fmt::Write as _;
 
-use crate::budget::{BUDGETS, Budget};
+use crate::budget::{BUDGETS, Budget, DIST_AIM_OVER_BEAM};
 use crate::instructions::InstructionResults;
-use crate::results::Results;
+use crate::results::{Results, Spread};
 use crate::{Framework, Metric, Runtime, Workload};
 
 /// The metrics of the main table, in row order.
@@ -152,6 +152,31 @@ pub fn budget_table(
         rows.push(row);
     }
     render(&rows)
+}
+
+/// otp-dist's remote casts/s over the BEAM's, round by round, on `runtime`, against the aim of
+/// [`DIST_AIM_OVER_BEAM`]: `12.31x (10.10–14.02x): aim >= 10x within`; `None` unless both
+/// were measured in the same rounds.
+pub fn dist_aim(results: &Results, runtime: Runtime) -> Option<String> {
+    let ratios = results.round_ratios_to(
+        Framework::OtpDist,
+        Framework::Beam,
+        runtime,
+        Metric::RemoteCastPerS,
+    );
+    let spread = Spread::of(&ratios)?;
+    let position = if spread.min >= DIST_AIM_OVER_BEAM {
+        "within"
+    } else if spread.max < DIST_AIM_OVER_BEAM {
+        "beyond"
+    } else {
+        "straddles"
+    };
+    Some(format!(
+        "{:.2}x ({}): aim >= {DIST_AIM_OVER_BEAM:.0}x {position}",
+        spread.median,
+        format_ratio_range(spread.min, spread.max)
+    ))
 }
 
 /// The subject's wall-clock figure for `budget` on `runtime`, with its range and where the
@@ -538,7 +563,7 @@ fn render(rows: &[Vec<String>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::budget::Verdict;
+    use crate::budget::{DIST_BUDGETS, Verdict};
 
     const CT: Runtime = Runtime::CurrentThread;
     const MT: Runtime = Runtime::MultiThread;
@@ -652,15 +677,33 @@ mod tests {
     #[test]
     fn distribution_cells_are_against_tcp_rmp() {
         let mut r = Results::new();
-        for (round, tcp, beam) in [(1, 9e6, 2e5), (2, 10e6, 2.5e5)] {
+        for (round, tcp, beam, dist) in [(1, 9e6, 2e5, 7e6), (2, 10e6, 2.5e5, 6e6)] {
             r.add(Framework::TcpRmp, CT, Metric::RemoteCastPerS, round, tcp);
             r.add(Framework::Beam, CT, Metric::RemoteCastPerS, round, beam);
+            r.add(Framework::OtpDist, CT, Metric::RemoteCastPerS, round, dist);
             r.add(Framework::Tokio, CT, Metric::RemoteCastPerS, round, 1.0);
         }
         // Per-round ratios 0.022 and 0.025: median 0.0236.
         assert_eq!(
             cell(&r, Framework::Beam, CT, Metric::RemoteCastPerS),
             "225 k/s (0.024x; 200–250 k/s)"
+        );
+        // otp-dist over the BEAM: 35x and 24x.
+        assert_eq!(
+            dist_aim(&r, CT).unwrap(),
+            "29.50x (24.00–35.00x): aim >= 10x within"
+        );
+        assert_eq!(dist_aim(&r, MT), None);
+        let b = budget_table(&DIST_BUDGETS, &InstructionResults::new(), &r, &[CT]);
+        let casts = b.lines().find(|l| l.contains("remote casts/s")).unwrap();
+        assert!(
+            casts.contains("0.69x (0.60–0.78x), 2 rounds") && casts.contains("STRADDLES"),
+            "{b}"
+        );
+        assert!(
+            b.lines()
+                .any(|l| l.contains("remote call") && l.contains("n/a")),
+            "{b}"
         );
         assert_eq!(format_value(Metric::WireBytesPerMsg, 46.001), "46.0 B");
     }

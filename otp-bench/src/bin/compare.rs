@@ -15,7 +15,7 @@ use std::process::{Command, ExitCode};
 use std::thread;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use otp_bench::budget::BUDGETS;
+use otp_bench::budget::{BUDGETS, Budget, DIST_BUDGETS};
 use otp_bench::child::{self, OPERATIONS};
 use otp_bench::frameworks::beam;
 use otp_bench::instructions::{self, InstructionResults};
@@ -410,6 +410,10 @@ fn print_report(options: &Options, run: &Run, valgrind: Option<&str>, erlang: Op
                 println!();
                 print!("{}", report::table(results, &dist, &columns_for(&dist)));
                 println!();
+                if let Some(aim) = report::dist_aim(results, runtime) {
+                    println!("otp-dist's remote casts/s over the BEAM's: {aim}");
+                    println!();
+                }
             }
         }
         let million: Vec<Metric> = MILLION_METRICS
@@ -499,6 +503,35 @@ fn print_report(options: &Options, run: &Run, valgrind: Option<&str>, erlang: Op
         );
         println!();
     }
+    if options.wall_clock
+        && DIST_BUDGETS
+            .iter()
+            .any(|b| has(&options.workloads, b.metric))
+    {
+        let measured = Runtime::ALL.into_iter().any(|rt| {
+            DIST_BUDGETS
+                .iter()
+                .any(|b| !results.samples(b.subject, rt, b.metric).is_empty())
+        });
+        if measured {
+            println!(
+                "otp-dist's budgets (DIST.md): decided by the per-round ratios to tcp-rmp of \
+                 every runtime; each runtime's beside:"
+            );
+            println!();
+            print!(
+                "{}",
+                report::budget_table(&DIST_BUDGETS, &run.instructions, results, &options.runtimes)
+            );
+        } else {
+            println!(
+                "otp-dist's budgets (DIST.md: remote casts/s >= 0.7x tcp-rmp, remote call median \
+                 <= 1.3x tcp-rmp, casts/s aimed at >= 10x the BEAM's): not measured, otp-dist is \
+                 not plugged into compare yet (otp-bench/src/frameworks/otp_dist.rs)."
+            );
+        }
+        println!();
+    }
     println!(
         "time: wall clock {:.1} s, instructions {:.1} s",
         run.wall_clock_secs, run.instruction_secs
@@ -509,7 +542,8 @@ fn print_report(options: &Options, run: &Run, valgrind: Option<&str>, erlang: Op
 fn budgets_json(options: &Options, run: &Run) -> serde_json::Value {
     BUDGETS
         .iter()
-        .map(|budget| {
+        .chain(DIST_BUDGETS.iter())
+        .map(|budget: &Budget| {
             let wall: serde_json::Map<String, serde_json::Value> = options
                 .runtimes
                 .iter()

@@ -33,7 +33,6 @@ use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
@@ -41,14 +40,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::Workload;
-use crate::remote::{Arrivals, Remote};
-
-/// The one message of the remote workloads: a cast's value, a call's request, a call's reply.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Msg {
-    /// The value.
-    pub n: u64,
-}
+use crate::remote::{Arrivals, Msg, Remote};
 
 /// The capacity of each side's `BufWriter` and `BufReader`: tokio's default, 8 KiB (a
 /// thousand casts' frames).
