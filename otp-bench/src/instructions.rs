@@ -204,10 +204,11 @@ impl InstructionResults {
         self.counts(framework, workload)?.per_operation()
     }
 
-    /// Instructions per operation of (framework, workload) divided by raw tokio's (on the same,
-    /// current-thread, runtime).
+    /// Instructions per operation of (framework, workload) divided by the workload's
+    /// baseline's ([`Workload::baseline`]: raw tokio, or tcp-rmp for the remote workloads), on
+    /// the same, current-thread, runtime.
     pub fn ratio(&self, framework: Framework, workload: Workload) -> Option<f64> {
-        let baseline = self.per_operation(Framework::Tokio, workload)?;
+        let baseline = self.per_operation(workload.baseline(), workload)?;
         let value = self.per_operation(framework, workload)?;
         (baseline > 0.0).then(|| value / baseline)
     }

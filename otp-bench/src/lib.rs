@@ -206,6 +206,12 @@ impl Framework {
         self != Framework::Actix || runtime == Runtime::CurrentThread
     }
 
+    /// Whether this framework's instructions can be counted: every framework's but the BEAM's,
+    /// which runs in `erl`, outside the process valgrind watches.
+    pub fn counts_instructions(self) -> bool {
+        self != Framework::Beam
+    }
+
     /// Whether (this framework, `workload`, `runtime`) is a measurement that exists.
     pub fn takes_part(self, workload: Workload, runtime: Runtime) -> bool {
         self.measures(workload) && self.runs_on(runtime)
@@ -231,6 +237,9 @@ impl Framework {
         if mode == Mode::Counted && !workload.counted() {
             return Err(format!("{workload} has no instruction count"));
         }
+        if mode == Mode::Counted && !self.counts_instructions() {
+            return Err(format!("{self}'s instructions are not counted"));
+        }
         if workload.is_supervision() {
             use frameworks::{kameo, otp, otp_macro, ractor, tokio};
             let run = match self {
@@ -252,7 +261,9 @@ impl Framework {
         if workload.is_remote() {
             use frameworks::{beam, tcp_rmp};
             return match self {
-                Framework::TcpRmp => Ok(remote::run::<tcp_rmp::TcpRmpClient>(workload, n, runtime)),
+                Framework::TcpRmp => Ok(remote::run::<tcp_rmp::TcpRmpClient>(
+                    workload, n, runtime, mode,
+                )),
                 Framework::Beam => beam::run(workload, n, runtime),
                 _ => Err(format!("{self} does not take part in {workload}")),
             };
@@ -350,12 +361,14 @@ impl Workload {
     ];
 
     /// The workloads whose instructions per operation `compare --instructions` counts.
-    pub const COUNTED: [Workload; 5] = [
+    pub const COUNTED: [Workload; 7] = [
         Workload::Call,
         Workload::Cast,
         Workload::SpawnStop,
         Workload::Restart,
         Workload::SupStart,
+        Workload::RemoteCall,
+        Workload::RemoteCast,
     ];
 
     /// The name used on the child's command line.
@@ -379,6 +392,16 @@ impl Workload {
         matches!(self, Workload::RemoteCast | Workload::RemoteCall)
     }
 
+    /// The framework this workload's figures are compared with: tcp-rmp for the remote
+    /// workloads, raw tokio for the others.
+    pub fn baseline(self) -> Framework {
+        if self.is_remote() {
+            Framework::TcpRmp
+        } else {
+            Framework::Tokio
+        }
+    }
+
     /// Whether this workload is one of the million-servers runs.
     pub fn is_million(self) -> bool {
         matches!(self, Workload::Million | Workload::MillionMain)
@@ -396,7 +419,8 @@ impl Workload {
         match self {
             Workload::Call | Workload::SpawnStop => Some((20_000, 60_000)),
             Workload::Cast => Some((100_000, 300_000)),
-            Workload::Restart | Workload::SupStart => Some((2_000, 6_000)),
+            Workload::Restart | Workload::SupStart | Workload::RemoteCall => Some((2_000, 6_000)),
+            Workload::RemoteCast => Some((100_000, 300_000)),
             _ => None,
         }
     }
@@ -635,6 +659,17 @@ mod tests {
             }
         }
         assert_eq!(Metric::RemoteCastPerS.baseline(), Framework::TcpRmp);
+        assert_eq!(Workload::RemoteCall.baseline(), Framework::TcpRmp);
+        assert!(!Framework::Beam.counts_instructions());
+        assert_eq!(
+            Framework::Beam.run(
+                Workload::RemoteCall,
+                1,
+                Runtime::CurrentThread,
+                Mode::Counted
+            ),
+            Err("beam's instructions are not counted".to_owned())
+        );
         assert_eq!(Metric::CastPerS.baseline(), Framework::Tokio);
         for framework in Framework::ALL {
             assert_eq!(framework.name().parse::<Framework>(), Ok(framework));

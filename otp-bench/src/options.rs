@@ -42,8 +42,8 @@ options:
                         in the remote workloads each node has a runtime of this kind, and each
                         BEAM node as many schedulers as it has threads: 1 or 2)
   --instructions        also count instructions per operation under valgrind (current-thread
-                        runtime; call, cast, spawn_stop, restart, sup_start; not the remote
-                        workloads, whose cost is mostly in the kernel)
+                        runtime; call, cast, spawn_stop, restart, sup_start, and remote_call,
+                        remote_cast in user space only, not the BEAM's)
   --instruction-runs N  how many times each instruction count is made, to show it repeats [2]
   --no-wall-clock       skip the wall-clock rounds (with --instructions: counts only)
   --json FILE           also write every round's values, the instruction counts and the verdicts

@@ -34,11 +34,15 @@
 //!   each timed alone from before the call to after the reply; median and 99th percentile
 //!   (nearest rank). Each reply is checked.
 //!
-//! Instruction counts are not made for these workloads (see `BENCHMARKS.md`,
-//! "Distribution"): most of their cost is in the kernel (loopback TCP, `epoll`, the wake-ups
-//! of the other node's thread), which valgrind does not see, and how many frames each write
-//! and read carries depends on how the two threads interleave, which valgrind changes by
-//! running one thread at a time.
+//! Each also has an untimed form ([`Mode::Counted`]: `n` casts until the last is counted, or
+//! `n` calls, nothing else) for an instruction count on the current-thread runtimes. Those
+//! counts repeat (each node's thread sleeps in `epoll_wait` when it has nothing to do, so
+//! nothing spins), but they are **user space only**: the kernel's share — loopback TCP, the
+//! system calls, the wake-ups of the other node's thread — is most of a call's time and is not
+//! counted, and how many frames a `write` and a `read` carry depends on how the two threads
+//! interleave, which valgrind changes by running one thread at a time. So they show what a
+//! framework's own code costs per message, and the wall clock decides the budgets (see
+//! `BENCHMARKS.md`, "Distribution").
 
 use std::future::Future;
 use std::hint::black_box;
@@ -52,7 +56,7 @@ use tokio::sync::oneshot;
 
 use crate::harness::{percentile, warmup};
 use crate::runtime::WORKER_THREADS;
-use crate::{Metric, Runtime, Workload};
+use crate::{Metric, Mode, Runtime, Workload};
 
 /// The number of calls of a full `remote_call` run (`--quick`: a tenth). A loopback round
 /// trip takes tens of microseconds, a hundred times a local call, so a tenth of the local
@@ -207,8 +211,14 @@ fn builder(runtime: Runtime) -> tokio::runtime::Builder {
 }
 
 /// Runs the remote workload `workload` with `n` casts or calls on framework `R`, each node on
-/// its own runtime of kind `runtime` and its own thread; returns its metrics.
-pub fn run<R: Remote>(workload: Workload, n: u64, runtime: Runtime) -> Vec<(Metric, f64)> {
+/// its own runtime of kind `runtime` and its own thread, timed or counted (which returns no
+/// metrics); returns its metrics.
+pub fn run<R: Remote>(
+    workload: Workload,
+    n: u64,
+    runtime: Runtime,
+    mode: Mode,
+) -> Vec<(Metric, f64)> {
     assert!(n > 0, "a workload needs at least one iteration");
     assert!(workload.is_remote(), "{workload} is not a remote workload");
     let arrivals = Arc::new(Arrivals::new());
@@ -238,10 +248,24 @@ pub fn run<R: Remote>(workload: Workload, n: u64, runtime: Runtime) -> Vec<(Metr
     let metrics = rt.block_on(async move {
         tokio::spawn(async move {
             let client = R::connect(address).await;
-            let metrics = match workload {
-                Workload::RemoteCast => remote_cast(&client, &arrivals, n).await,
-                Workload::RemoteCall => remote_call(&client, n).await,
-                other => unreachable!("{other} is not a remote workload"),
+            let metrics = match (workload, mode) {
+                (Workload::RemoteCast, Mode::Timed) => remote_cast(&client, &arrivals, n).await,
+                (Workload::RemoteCall, Mode::Timed) => remote_call(&client, n).await,
+                (Workload::RemoteCast, Mode::Counted) => {
+                    let reached = arrivals.expect(n);
+                    for _ in 0..n {
+                        client.cast(1).await;
+                    }
+                    reached.await.expect("casts lost");
+                    Vec::new()
+                }
+                (Workload::RemoteCall, Mode::Counted) => {
+                    for i in 0..n {
+                        assert_eq!(client.call(black_box(i)).await, i, "wrong reply");
+                    }
+                    Vec::new()
+                }
+                (other, _) => unreachable!("{other} is not a remote workload"),
             };
             client.stop().await;
             metrics

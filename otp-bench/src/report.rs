@@ -210,6 +210,8 @@ pub fn instruction_label(workload: Workload) -> &'static str {
         Workload::SpawnStop => "spawn + stop",
         Workload::Restart => "restart: crash → replacement answered",
         Workload::SupStart => "supervised child: start + stop",
+        Workload::RemoteCall => "remote call round trip (user space)",
+        Workload::RemoteCast => "remote cast (user space)",
         _ => "-",
     }
 }
@@ -217,7 +219,8 @@ pub fn instruction_label(workload: Workload) -> &'static str {
 /// Instructions per operation (current-thread runtime): one row per counted workload, one
 /// column per framework, each cell with its ratio to raw tokio; the last columns give the
 /// largest difference between two counts of the same operation count in the row (in
-/// instructions, and per operation) and otp's budget verdict where one applies.
+/// instructions, and per operation) and otp's budget verdict where one applies (a column left
+/// out when none applies to any row).
 pub fn instruction_table(
     instructions: &InstructionResults,
     frameworks: &[Framework],
@@ -226,7 +229,12 @@ pub fn instruction_table(
     let mut header = vec!["per operation".to_owned()];
     header.extend(frameworks.iter().map(|f| f.name().to_owned()));
     header.push("same count twice".to_owned());
-    header.push("otp budget".to_owned());
+    let budgeted = workloads
+        .iter()
+        .any(|&w| BUDGETS.iter().any(|b| b.counted == Some(w)));
+    if budgeted {
+        header.push("otp budget".to_owned());
+    }
     let mut rows = vec![header];
     for &workload in workloads {
         let mut row = vec![instruction_label(workload).to_owned()];
@@ -256,6 +264,10 @@ pub fn instruction_table(
             _ => "-".to_owned(),
         });
         let budget = BUDGETS.into_iter().find(|b| b.counted == Some(workload));
+        if !budgeted {
+            rows.push(row);
+            continue;
+        }
         row.push(match budget {
             Some(b) => match b.instruction_ratio(instructions) {
                 Some(ratio) => format!("{} ({ratio:.2}x, {})", b.judge(ratio), b.describe()),
@@ -732,6 +744,14 @@ mod tests {
         );
         assert!(t.contains("FAIL (1.40x, <= 1.3x)"), "{t}");
         assert!(t.contains("40,000 (0.80x)"), "{t}");
+        // The remote rows are against tcp-rmp, and no otp budget applies to them.
+        counted(&mut counts, Framework::TcpRmp, Workload::RemoteCast, 900);
+        counted(&mut counts, Framework::Tokio, Workload::RemoteCast, 1);
+        let t = instruction_table(&counts, &[Framework::TcpRmp], &[Workload::RemoteCast]);
+        assert!(
+            t.contains("900 (1.00x)") && !t.contains("otp budget"),
+            "{t}"
+        );
         let m = macro_table(&counts, &[Workload::Call, Workload::Cast]).unwrap();
         assert!(
             m.contains("1.005") && m.contains("PASS") && !m.contains("cast"),

@@ -261,7 +261,7 @@ fn count_instructions(options: &Options, exe: &Path, run: &mut Run) {
             (n1, n2)
         };
         for &framework in &options.frameworks {
-            if !framework.takes_part(workload, runtime) {
+            if !framework.takes_part(workload, runtime) || !framework.counts_instructions() {
                 continue;
             }
             for count in 1..=options.instruction_runs {
@@ -446,28 +446,48 @@ fn print_report(options: &Options, run: &Run, valgrind: Option<&str>, erlang: Op
         .filter(|w| options.workloads.contains(w))
         .collect();
     if options.instructions && !counted.is_empty() {
-        let frameworks: Vec<Framework> = options
-            .frameworks
-            .iter()
-            .copied()
-            .filter(|&f| {
-                counted
-                    .iter()
-                    .any(|&w| f.takes_part(w, Runtime::CurrentThread))
-            })
-            .collect();
-        println!(
-            "instructions per operation, current-thread runtime ({}; (I(n2) − I(n1)) / (n2 − n1), \
-             median of {} counts; ratio to tokio in brackets):",
-            valgrind.unwrap_or("valgrind"),
-            options.instruction_runs
-        );
-        println!();
-        print!(
-            "{}",
-            report::instruction_table(&run.instructions, &frameworks, &counted)
-        );
-        println!();
+        let frameworks_of = |workloads: &[Workload]| -> Vec<Framework> {
+            options
+                .frameworks
+                .iter()
+                .copied()
+                .filter(|&f| {
+                    f.counts_instructions()
+                        && workloads
+                            .iter()
+                            .any(|&w| f.takes_part(w, Runtime::CurrentThread))
+                })
+                .collect()
+        };
+        let (remote, local): (Vec<Workload>, Vec<Workload>) =
+            counted.iter().partition(|w| w.is_remote());
+        if !local.is_empty() {
+            println!(
+                "instructions per operation, current-thread runtime ({}; (I(n2) − I(n1)) / (n2 − \
+                 n1), median of {} counts; ratio to tokio in brackets):",
+                valgrind.unwrap_or("valgrind"),
+                options.instruction_runs
+            );
+            println!();
+            print!(
+                "{}",
+                report::instruction_table(&run.instructions, &frameworks_of(&local), &local)
+            );
+            println!();
+        }
+        if !remote.is_empty() {
+            println!(
+                "instructions per operation, remote workloads, user space only (both nodes on \
+                 current-thread runtimes; the kernel's TCP, system calls and wake-ups are not \
+                 counted, so the wall clock decides; ratio to tcp-rmp in brackets):"
+            );
+            println!();
+            print!(
+                "{}",
+                report::instruction_table(&run.instructions, &frameworks_of(&remote), &remote)
+            );
+            println!();
+        }
         if let Some((framework, workload, difference)) = run.instructions.worst_repeat() {
             println!(
                 "repeatability: the same count made {} times differed by at most {} \

@@ -12,7 +12,7 @@
 //!    run is reported as a failed child).
 //! 3. `lib.rs`, `Framework::measures`: `Framework::OtpDist => return workload.is_remote(),`;
 //!    `Framework::run`, the remote arm:
-//!    `Framework::OtpDist => Ok(remote::run::<otp_dist::OtpDistClient>(workload, n, runtime)),`;
+//!    `Framework::OtpDist => Ok(remote::run::<otp_dist::OtpDistClient>(workload, n, runtime, mode)),`;
 //!    the test `who_runs_where` then expects otp-dist in the remote workloads.
 //! 4. Run, in release, on a quiet machine:
 //!    `compare --workloads remote_cast,remote_call --json dist.json`: the distribution tables

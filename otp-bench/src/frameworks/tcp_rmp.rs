@@ -251,7 +251,7 @@ impl Remote for TcpRmpClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Metric, Runtime, remote};
+    use crate::{Metric, Mode, Runtime, remote};
 
     #[test]
     fn a_frame_is_a_length_and_a_named_body() {
@@ -269,14 +269,19 @@ mod tests {
     #[test]
     fn both_workloads_run_on_both_runtimes() {
         for runtime in Runtime::ALL {
-            let cast = remote::run::<TcpRmpClient>(Workload::RemoteCast, 1_000, runtime);
+            let cast =
+                remote::run::<TcpRmpClient>(Workload::RemoteCast, 1_000, runtime, Mode::Timed);
             assert_eq!(cast[0].0, Metric::RemoteCastPerS);
             assert!(cast[0].1 > 0.0);
             // Every cast is one frame of 8 bytes.
             assert_eq!(cast[1], (Metric::WireBytesPerMsg, 8.0));
-            let call = remote::run::<TcpRmpClient>(Workload::RemoteCall, 100, runtime);
+            let call = remote::run::<TcpRmpClient>(Workload::RemoteCall, 100, runtime, Mode::Timed);
             assert_eq!(call[0].0, Metric::RemoteCallMedianNs);
             assert!(call[0].1 > 0.0 && call[0].1 <= call[1].1);
+            for workload in [Workload::RemoteCast, Workload::RemoteCall] {
+                let counted = remote::run::<TcpRmpClient>(workload, 100, runtime, Mode::Counted);
+                assert!(counted.is_empty());
+            }
         }
     }
 }
