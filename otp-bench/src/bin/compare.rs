@@ -394,17 +394,22 @@ fn print_report(options: &Options, run: &Run, valgrind: Option<&str>, erlang: Op
                 .filter(|&m| has(&options.workloads, m))
                 .collect();
             if !dist.is_empty() {
+                let beam_nodes = match erlang {
+                    Some(release) if options.frameworks.contains(&Framework::Beam) => format!(
+                        " (beam: two Erlang nodes, {release}, {} scheduler(s) each)",
+                        beam::schedulers(runtime)
+                    ),
+                    _ => String::new(),
+                };
                 println!(
                     "wall clock, distribution: two nodes in one process over 127.0.0.1 TCP, each \
-                     on its own {} (beam: two Erlang nodes{}, {} scheduler(s) each); median of {} \
-                     rounds (median ratio to tcp-rmp; range of the rounds):",
+                     on its own {}{beam_nodes}; median of {} rounds (median ratio to tcp-rmp; \
+                     range of the rounds):",
                     match runtime {
                         Runtime::CurrentThread => "current-thread runtime".to_owned(),
                         Runtime::MultiThread =>
                             format!("multi-thread runtime of {WORKER_THREADS} workers"),
                     },
-                    erlang.map(|e| format!(", {e}")).unwrap_or_default(),
-                    beam::schedulers(runtime),
                     options.rounds
                 );
                 println!();
