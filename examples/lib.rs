@@ -3,6 +3,7 @@
 //!
 //! Code shared by an example and its test lives here, one module per example.
 
+pub mod cluster_peer;
 pub mod metrics_app;
 
 /// Sends `tracing` output to stderr (in colour on a terminal): how the runtime, the supervisors
