@@ -14,4 +14,4 @@ pub mod tokio;
 // otp-dist's place in the remote workloads. `otp_dist.rs` is written against the API otp-dist
 // is expected to have and has never been compiled: otp-dist does not exist in this tree yet.
 // The steps that plug it in are at the top of that file.
-// pub mod otp_dist;
+pub mod otp_dist;

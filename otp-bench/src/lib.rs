@@ -181,9 +181,9 @@ impl Framework {
     /// those take part in nothing else.
     pub fn measures(self, workload: Workload) -> bool {
         match self {
-            Framework::TcpRmp | Framework::Beam => return workload.is_remote(),
-            // Until `frameworks/otp_dist.rs` is in the build: then `workload.is_remote()`.
-            Framework::OtpDist => return false,
+            Framework::TcpRmp | Framework::Beam | Framework::OtpDist => {
+                return workload.is_remote();
+            }
             _ if workload.is_remote() => return false,
             _ => {}
         }
@@ -259,9 +259,12 @@ impl Framework {
             return Ok(run(workload, n, runtime, mode));
         }
         if workload.is_remote() {
-            use frameworks::{beam, tcp_rmp};
+            use frameworks::{beam, otp_dist, tcp_rmp};
             return match self {
                 Framework::TcpRmp => Ok(remote::run::<tcp_rmp::TcpRmpClient>(
+                    workload, n, runtime, mode,
+                )),
+                Framework::OtpDist => Ok(remote::run::<otp_dist::OtpDistClient>(
                     workload, n, runtime, mode,
                 )),
                 Framework::Beam => beam::run(workload, n, runtime),
@@ -647,13 +650,13 @@ mod tests {
             }
         }
         // The remote workloads are for the distribution frameworks, on both runtimes, and
-        // those take part in nothing else; otp-dist in nothing until it is plugged in.
+        // those take part in nothing else.
         for runtime in Runtime::ALL {
             for workload in Workload::ALL {
                 let remote = workload.is_remote();
                 assert_eq!(Framework::TcpRmp.takes_part(workload, runtime), remote);
                 assert_eq!(Framework::Beam.takes_part(workload, runtime), remote);
-                assert!(!Framework::OtpDist.takes_part(workload, runtime));
+                assert_eq!(Framework::OtpDist.takes_part(workload, runtime), remote);
                 assert!(!remote || !Framework::Otp.takes_part(workload, runtime));
                 assert!(!remote || !Framework::Tokio.takes_part(workload, runtime));
             }
@@ -675,8 +678,8 @@ mod tests {
             assert_eq!(framework.name().parse::<Framework>(), Ok(framework));
         }
         assert_eq!(
-            Framework::OtpDist.run(Workload::RemoteCast, 1, Runtime::CurrentThread, Mode::Timed),
-            Err("otp-dist does not take part in remote_cast on the current runtime".to_owned())
+            Framework::OtpDist.run(Workload::Cast, 1, Runtime::CurrentThread, Mode::Timed),
+            Err("otp-dist does not take part in cast on the current runtime".to_owned())
         );
     }
 

@@ -925,6 +925,10 @@ pub(crate) async fn within<T>(timeout: Duration, rx: Answer<T>) -> Result<T, Rem
     answer.unwrap_or(Err(RemoteCallError::NoConnection))
 }
 
+/// The read buffer of a connection: frames are read through it, in as few system calls as
+/// their arrival allows. 8 KiB, as tokio's default, keeps an idle connection small.
+const READ_BUFFER: usize = 8 * 1024;
+
 /// Splits a stream for a connection.
 pub(crate) fn split(
     stream: BoxStream,
@@ -934,7 +938,7 @@ pub(crate) fn split(
     let (r, w) = tokio::io::split(stream);
     let counting = Counting::new(r, Arc::clone(read_bytes));
     (
-        FrameReader::new(BufReader::with_capacity(64 * 1024, counting), max_frame),
+        FrameReader::new(BufReader::with_capacity(READ_BUFFER, counting), max_frame),
         w,
     )
 }

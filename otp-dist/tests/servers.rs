@@ -346,3 +346,15 @@ mod derived {
         assert_eq!((first, next, last), (15, 16, 16));
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_remote_reference_works_from_code_outside_any_node() {
+    // Made on node a, used from the test's own task, which runs on no distributed node: the
+    // calls go through a, where the reference was made.
+    let (a, b) = pair().await;
+    counter_on(b.node(), None).await;
+    let counter = remote_counter(a.node(), b.name()).await.unwrap();
+    counter.cast(2).unwrap();
+    assert_eq!(within(counter.call(Ask::Get)).await, Ok(2));
+    assert!(counter.is_alive());
+}

@@ -1,55 +1,30 @@
 //! otp-dist on the remote workloads: the counter as an otp-core `GenServer` on node b, called
-//! and cast to from node a through otp-dist.
+//! and cast to from node a through otp-dist, measured exactly as tcp-rmp (see
+//! [`remote`](crate::remote)):
 //!
-//! **Not in the build.** otp-dist did not exist when the remote workloads were written, so this
-//! file is a sketch against the API issue 12 expected (which may change), never compiled and
-//! never measured; `frameworks.rs` has its `mod` line commented out, and `Framework::OtpDist`
-//! takes part in no workload. No figure of otp-dist is printed until these steps are done:
+//! - **two nodes in one process, each on its own tokio runtime and thread**, each a `DistNode`
+//!   listening on `127.0.0.1:0`; a connects to b;
+//! - **the same message**: the counter's cast, call and reply are [`Msg`] (`{ n: u64 }`), which
+//!   otp-dist encodes with rmp-serde and field names, as tcp-rmp does; otp-dist's own frame
+//!   (kind, destination, call number) is added on the wire;
+//! - **arrivals**: the counter's cast handler records each `n`, so the rate is taken until the
+//!   last cast was handled on b — one hop further than tcp-rmp's reader (a process behind the
+//!   connection's reader): that hop is part of what otp-dist costs;
+//! - **bytes on the wire**: the connection's own count of the bytes written to its socket;
+//! - **backpressure**: a cast refused as busy (the outbound queue over its bound) is retried
+//!   after a yield, never dropped.
 //!
-//! 1. `otp-bench/Cargo.toml`: add `otp-dist.workspace = true` to `[dependencies]`.
-//! 2. `frameworks.rs`: uncomment `pub mod otp_dist;`; make this file compile against the real
-//!    API (the `expect`s on network and node errors are as the other frameworks' are: a failed
-//!    run is reported as a failed child).
-//! 3. `lib.rs`, `Framework::measures`: `Framework::OtpDist => return workload.is_remote(),`;
-//!    `Framework::run`, the remote arm:
-//!    `Framework::OtpDist => Ok(remote::run::<otp_dist::OtpDistClient>(workload, n, runtime, mode)),`;
-//!    the test `who_runs_where` then expects otp-dist in the remote workloads.
-//! 4. Run, in release, on a quiet machine:
-//!    `compare --workloads remote_cast,remote_call --json dist.json`: the distribution tables
-//!    get an `otp-dist` column (ratios to tcp-rmp), the budget table of `DIST_BUDGETS`
-//!    (casts/s ≥ 0.7× tcp-rmp, call median ≤ 1.3×, decided by every round on both runtimes)
-//!    and the aim over the BEAM (casts/s ≥ 10× the BEAM's) replace the "not measured" line.
-//!    Put the figures, with their ranges and the command, in `BENCHMARKS.md`, "Distribution".
-//!
-//! What the harness (`remote::Remote`) asks, so that otp-dist is measured exactly as tcp-rmp:
-//!
-//! - **Two nodes in one process, each on its own tokio runtime and thread**, of the kind the
-//!   run asks for (current-thread, or multi-thread with 2 workers): the harness builds them
-//!   through [`Remote::runtime`]; if otp-dist's node must be bound to its runtime (otp-core's
-//!   `Node::runtime`), build it there. Each node listens on `127.0.0.1:0`; a connects to b.
-//! - **The same message**: the counter's cast, call and reply are [`Msg`] (`{ n: u64 }`),
-//!   which otp-dist encodes with rmp-serde and field names, as tcp-rmp does; only otp-dist's
-//!   own envelope (destination, type tag, call reference, version) is added on the wire.
-//! - **Arrivals**: the counter's cast handler calls [`Arrivals::record`] with each `n`, so
-//!   that the rate is taken until the last cast was handled on b, as tcp-rmp's reader does.
-//!   otp-dist's counter runs one hop further (in a process, behind the connection's reader):
-//!   that hop is part of what otp-dist costs.
-//! - **Bytes on the wire** ([`Remote::written_bytes`]): the bytes a's connection wrote to its
-//!   socket, if otp-dist counts them (a per-connection counter, bumped no later than the
-//!   write). If it does not, return `None`: the metric is then missing for otp-dist, never
-//!   estimated.
-//! - **Backpressure**: `cast` is async so that a bounded outbound queue can make the sender
-//!   wait for room (Erlang's `busy_dist_port`); a `Busy` error must be waited out, not
-//!   dropped, or the cast workload never completes.
-//!
-//! Still to measure once otp-dist runs: the memory of an idle connection (see
-//! `BENCHMARKS.md`, "Distribution").
+//! The counter is started, and the remote reference resolved, in processes of their nodes;
+//! the harness then casts and calls from node a's runtime through that reference (a reference
+//! made on node a goes through a's router from code that runs on no distributed node).
 
 use std::sync::Arc;
 
-use otp_core::gen_server::{Action, CallResult, Context, GenServer, Init, ServerRef};
-use otp_core::name;
-use otp_dist::NodeBuilder;
+use otp_core::gen_server::{
+    Action, CallResult, CastError, Context, GenServer, Init, RemoteServer, ServerRef, Wire,
+};
+use otp_core::node::Node;
+use otp_dist::DistNode;
 
 use crate::Workload;
 use crate::remote::{Arrivals, Msg, Remote, Side};
@@ -73,6 +48,7 @@ impl GenServer for RemoteCounter {
     type Reply = Msg;
     type Cast = Msg;
     type Continue = ();
+    const WIRE: Option<Wire<Self>> = Some(Wire::new());
 
     async fn init(arrivals: Arc<Arrivals>, _ctx: &mut Context<Self>) -> Init<Self> {
         Init::Ok(RemoteCounter { n: 0, arrivals })
@@ -91,15 +67,36 @@ impl GenServer for RemoteCounter {
     }
 }
 
+impl RemoteServer for RemoteCounter {}
+
+/// Runs `f` in a process of `node` and resolves with its output.
+async fn on_node<T: Send + 'static>(node: Node, f: impl Future<Output = T> + Send + 'static) -> T {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    {
+        let _on = node.enter();
+        otp_core::process::spawn(async move |_me| {
+            let _ = tx.send(f.await);
+        });
+    }
+    rx.await.expect("the process ran to its end")
+}
+
 /// Node b: its otp-dist node and the counter, kept until the run ends.
 pub struct OtpDistNodeB {
-    _node: otp_dist::Node,
+    node: DistNode,
     _counter: ServerRef<RemoteCounter>,
+}
+
+impl Drop for OtpDistNodeB {
+    fn drop(&mut self) {
+        self.node.shutdown();
+    }
 }
 
 /// Node a's client: its otp-dist node and the counter on b as a remote `ServerRef`.
 pub struct OtpDistClient {
-    node: otp_dist::Node,
+    node: DistNode,
+    b: String,
     counter: ServerRef<RemoteCounter>,
 }
 
@@ -110,27 +107,28 @@ impl Remote for OtpDistClient {
         side: Side,
         builder: &mut tokio::runtime::Builder,
     ) -> std::io::Result<tokio::runtime::Runtime> {
-        // If otp-dist's node must own its runtime's threads, make its otp-core `Node` here
-        // (named after `side`) and build the runtime with `node.runtime(builder)`.
         let _ = side;
         builder.build()
     }
 
     async fn start_b(_workload: Workload, arrivals: Arc<Arrivals>) -> (OtpDistNodeB, String) {
-        let node = NodeBuilder::new("b@127.0.0.1:0")
+        let node = DistNode::builder("b@127.0.0.1:0")
             .cookie(COOKIE)
             .start()
             .await
             .expect("node b did not start");
-        let counter = RemoteCounter::start(arrivals)
-            .await
-            .expect("the counter did not start");
-        name::register(COUNTER, counter.pid()).expect("the counter's name is taken");
-        // The name a connects to, with the port b listens on: "b@127.0.0.1:<port>".
-        let address = node.name().to_string();
+        let counter = on_node(node.node(), async move {
+            let counter = RemoteCounter::start(arrivals)
+                .await
+                .expect("the counter did not start");
+            otp_core::name::register(COUNTER, counter.pid()).expect("the counter's name is taken");
+            counter
+        })
+        .await;
+        let address = node.name().to_owned();
         (
             OtpDistNodeB {
-                _node: node,
+                node,
                 _counter: counter,
             },
             address,
@@ -138,7 +136,7 @@ impl Remote for OtpDistClient {
     }
 
     async fn connect(address: String) -> Self {
-        let node = NodeBuilder::new("a@127.0.0.1:0")
+        let node = DistNode::builder("a@127.0.0.1:0")
             .cookie(COOKIE)
             .start()
             .await
@@ -146,15 +144,32 @@ impl Remote for OtpDistClient {
         node.connect(&address)
             .await
             .expect("node a could not connect to b");
-        let counter = ServerRef::<RemoteCounter>::remote(COUNTER, "b")
-            .await
-            .expect("no counter on node b");
-        OtpDistClient { node, counter }
+        let b = address.clone();
+        let counter = on_node(node.node(), async move {
+            ServerRef::<RemoteCounter>::remote(COUNTER, &b).await
+        })
+        .await
+        .expect("no counter on node b");
+        OtpDistClient {
+            node,
+            b: address,
+            counter,
+        }
     }
 
     async fn cast(&self, n: u64) {
-        // With a bounded outbound queue: on `SendError::Busy`, wait for room and retry.
-        self.counter.cast(Msg { n }).expect("remote cast failed");
+        let mut message = Msg { n };
+        loop {
+            match self.counter.cast(message) {
+                Ok(()) => return,
+                // The outbound queue is over its bound: wait for the writer, then again.
+                Err(CastError::Busy(back)) => {
+                    message = back;
+                    tokio::task::yield_now().await;
+                }
+                Err(e) => panic!("remote cast failed: {e}"),
+            }
+        }
     }
 
     async fn call(&self, request: u64) -> u64 {
@@ -166,11 +181,10 @@ impl Remote for OtpDistClient {
     }
 
     fn written_bytes(&self) -> Option<u64> {
-        // Only if otp-dist counts the bytes each connection writes; `None` otherwise.
-        self.node.connection_stats("b").map(|s| s.bytes_written)
+        self.node.peer_stats(&self.b).map(|s| s.bytes_out)
     }
 
     async fn stop(self) {
-        self.node.stop().await;
+        self.node.shutdown();
     }
 }

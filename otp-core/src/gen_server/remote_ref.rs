@@ -24,13 +24,15 @@ use crate::process::{
 };
 
 /// A call on its way, boxed: the local call's future does not grow for it.
-pub(super) type RemoteCall<'a, T> =
-    Pin<Box<dyn Future<Output = Result<T, CallError>> + Send + 'a>>;
+pub(super) type RemoteCall<'a, T> = Pin<Box<dyn Future<Output = Result<T, CallError>> + Send + 'a>>;
 
 /// A server of another node, as a reference holds it.
 pub(super) struct RemoteRef<S: GenServer> {
     pid: Pid,
     wire: Wire<S>,
+    /// The node the reference was made on: its router is used by code that runs on no
+    /// distributed node (a plain tokio task, the main thread).
+    origin: Node,
     /// Set once an operation through this reference (or a clone) learned that the server ended.
     ended: AtomicBool,
 }
@@ -50,6 +52,7 @@ impl<S: GenServer> RemoteRef<S> {
         RemoteRef {
             pid,
             wire,
+            origin: Node::current(),
             ended: AtomicBool::new(false),
         }
     }
@@ -67,16 +70,17 @@ impl<S: GenServer> RemoteRef<S> {
     }
 
     /// How the code running now reaches the pid: a reference is made on one node, but may be
-    /// used from another (its router, or the pid is that node's own).
+    /// used from another (its router, or the pid is that node's own). Code that runs on a node
+    /// that is not distributed — outside any process, on a thread of no node's runtime — goes
+    /// through the node the reference was made on.
     fn reach(&self) -> Reach {
         let here = Node::current();
         if here.owns(self.pid) {
-            Reach::Here
-        } else {
-            match here.router() {
-                Some(router) => Reach::Router(router.clone()),
-                None => Reach::Nowhere,
-            }
+            return Reach::Here;
+        }
+        match here.router().or_else(|| self.origin.router()) {
+            Some(router) => Reach::Router(router.clone()),
+            None => Reach::Nowhere,
         }
     }
 
@@ -134,7 +138,8 @@ impl<S: GenServer> RemoteRef<S> {
             }
         };
         if super::events::call_spans() {
-            let span = super::events::call_span(self.pid, std::any::type_name::<S>(), || None, call);
+            let span =
+                super::events::call_span(self.pid, std::any::type_name::<S>(), || None, call);
             Box::pin(span)
         } else {
             Box::pin(call)
@@ -172,7 +177,11 @@ impl<S: GenServer> RemoteRef<S> {
     /// A stop: `terminate` runs on the server's node; resolves once the server has exited.
     #[cold]
     #[inline(never)]
-    pub(super) async fn stop(&self, reason: ExitReason, timeout: Duration) -> Result<(), StopError> {
+    pub(super) async fn stop(
+        &self,
+        reason: ExitReason,
+        timeout: Duration,
+    ) -> Result<(), StopError> {
         let router = match self.reach() {
             Reach::Router(router) => router,
             Reach::Here => {
@@ -253,7 +262,10 @@ impl<S: GenServer> RemoteRef<S> {
 }
 
 /// `future`, or `None` once `timeout` has passed (`Duration::MAX`: no limit, no timer).
-pub(super) async fn bounded<F: Future + Unpin>(mut future: F, timeout: Duration) -> Option<F::Output> {
+pub(super) async fn bounded<F: Future + Unpin>(
+    mut future: F,
+    timeout: Duration,
+) -> Option<F::Output> {
     let mut deadline = CallTimer::start(timeout);
     poll_fn(|cx| match Pin::new(&mut future).poll(cx) {
         Poll::Ready(out) => Poll::Ready(Some(out)),

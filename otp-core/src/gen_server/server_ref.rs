@@ -132,9 +132,7 @@ impl<S: GenServer> std::fmt::Debug for ServerRef<S> {
 
 impl<S: GenServer> ServerRef<S> {
     pub(crate) fn from_pcb(pcb: Arc<Pcb<Request<S>>>) -> Self {
-        ServerRef {
-            to: To::Local(pcb),
-        }
+        ServerRef { to: To::Local(pcb) }
     }
 
     /// The server's pid, for links, monitors, exits and untyped `send` (a pid of another node
@@ -176,6 +174,10 @@ impl<S: GenServer> ServerRef<S> {
     /// checked to be a server of type `S`: asked of that node through this node's router (a
     /// local lookup if `node` is this node). The reference holds the pid found: if the name
     /// later moves to another process, the reference does not follow.
+    ///
+    /// The lookup, and later the reference's calls and casts, go through the router of the node
+    /// the calling code runs on; code that runs on no distributed node (a plain tokio task, the
+    /// main thread) uses the node the reference was made on.
     ///
     /// The check compares type names (`std::any::type_name::<S>()`), which Rust does not
     /// promise to keep from one compiler version to another: both nodes are expected to run
