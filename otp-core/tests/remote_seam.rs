@@ -21,9 +21,9 @@ use otp_core::gen_server::{
 use otp_core::name::{Dest, Name, register, send};
 use otp_core::node::Node;
 use otp_core::process::{
-    ExitReason, Info, LocalTarget, Message, MonitorRef, Payload, Pid,
-    RemoteCallError, RemoteLookup, RemoteReply, RemoteStop, RemoteTarget, ReplySink, RouteError,
-    Router, ServerRouter, SpawnOptions, Visit, exit, process_info, spawn, spawn_opt, wait_exit,
+    ExitReason, Info, LocalTarget, Message, MonitorRef, Payload, Pid, RemoteCallError,
+    RemoteLookup, RemoteReply, RemoteStop, RemoteTarget, ReplySink, RouteError, Router,
+    ServerRouter, SpawnOptions, Visit, exit, process_info, spawn, spawn_opt, wait_exit,
 };
 use tokio::runtime::Runtime;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -812,7 +812,9 @@ fn a_server_of_this_node_by_name_and_node_is_local() {
     c.on_a(async {
         let counter = Counter::start(witness).await.unwrap();
         register("here", counter.pid()).unwrap();
-        let by_name = ServerRef::<Counter>::remote("here", "a@seam").await.unwrap();
+        let by_name = ServerRef::<Counter>::remote("here", "a@seam")
+            .await
+            .unwrap();
         let by_pid = ServerRef::<Counter>::from_remote_pid(counter.pid());
         for local in [&by_name, &by_pid] {
             assert!(!local.is_remote());
@@ -853,7 +855,9 @@ fn gs09_a_server_that_crashes_during_a_remote_call() {
     c.on_a(async {
         let counter = ServerRef::<Counter>::from_remote_pid(on_b);
         match within("the call", counter.crash()).await {
-            Err(CallError::Exited(ExitReason::Panic(why))) => assert!(why.contains("asked to crash")),
+            Err(CallError::Exited(ExitReason::Panic(why))) => {
+                assert!(why.contains("asked to crash"))
+            }
             other => panic!("expected the panic as the exit reason, got {other:?}"),
         }
         assert!(!counter.is_alive());
@@ -876,7 +880,10 @@ fn gs07_remote_calls_to_a_dead_server_or_across_a_cut_connection() {
     });
     c.on_a(async {
         let gone = ServerRef::<Counter>::from_remote_pid(gone);
-        assert_eq!(within("a call to the dead", gone.get()).await, Err(CallError::NoProc));
+        assert_eq!(
+            within("a call to the dead", gone.get()).await,
+            Err(CallError::NoProc)
+        );
         assert!(!gone.is_alive());
 
         let counter = ServerRef::<Counter>::from_remote_pid(on_b);
@@ -886,12 +893,18 @@ fn gs07_remote_calls_to_a_dead_server_or_across_a_cut_connection() {
         let lost = Err(CallError::Exited(ExitReason::NoConnection));
         assert_eq!(within("the call in flight", later).await, lost);
         assert_eq!(within("a new call", counter.get()).await, lost);
-        assert!(counter.add(1).is_ok(), "a cast to an unreachable node is dropped");
+        assert!(
+            counter.add(1).is_ok(),
+            "a cast to an unreachable node is dropped"
+        );
         assert_eq!(
             within("the wait", counter.wait_exit()).await,
             ExitReason::NoConnection
         );
-        assert!(counter.is_alive(), "noconnection says nothing of the server's end");
+        assert!(
+            counter.is_alive(),
+            "noconnection says nothing of the server's end"
+        );
         assert_eq!(
             ServerRef::<Counter>::remote("counter", B).await,
             Err(RefError::Remote(RemoteCallError::NoConnection))
@@ -972,12 +985,16 @@ fn remote_refusals_are_typed_errors() {
         );
         assert_eq!(
             within("a stop of a plain process", plain.stop(ExitReason::Normal)).await,
-            Err(StopError::Remote(RemoteCallError::NotRemote("process".to_owned())))
+            Err(StopError::Remote(RemoteCallError::NotRemote(
+                "process".to_owned()
+            )))
         );
         let quiet = ServerRef::<Counter>::from_remote_pid(quiet);
         assert_eq!(
             within("a call to a server without a wire form", quiet.get()).await,
-            Err(CallError::NotRemote(std::any::type_name::<Quiet>().to_owned()))
+            Err(CallError::NotRemote(
+                std::any::type_name::<Quiet>().to_owned()
+            ))
         );
         assert!(quiet.add(1).is_ok(), "dropped there, and logged");
     });
@@ -985,7 +1002,10 @@ fn remote_refusals_are_typed_errors() {
     c.on_a(async {
         let quiet = ServerRef::<Counter>::from_remote_pid(quiet);
         assert!(quiet.is_alive());
-        assert_eq!(within("the stop", quiet.stop(ExitReason::Normal)).await, Ok(()));
+        assert_eq!(
+            within("the stop", quiet.stop(ExitReason::Normal)).await,
+            Ok(())
+        );
     });
 }
 

@@ -143,7 +143,10 @@ mod tests {
         ));
         let reply: HolderReply<String> = serde_json::from_str(r#"{"Get":"x"}"#).unwrap();
         assert!(matches!(reply, HolderReply::Get(v) if v == "x"));
-        assert_eq!(serde_json::to_string(&FarCall::Total).unwrap(), r#""Total""#);
+        assert_eq!(
+            serde_json::to_string(&FarCall::Total).unwrap(),
+            r#""Total""#
+        );
     }
 
     #[tokio::test]

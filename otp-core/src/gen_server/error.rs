@@ -236,7 +236,11 @@ mod tests {
                 "exited",
             ),
             (RemoteCallError::Timeout, CallError::Timeout, "timeout"),
-            (RemoteCallError::MailboxFull, CallError::MailboxFull, "mailbox_full"),
+            (
+                RemoteCallError::MailboxFull,
+                CallError::MailboxFull,
+                "mailbox_full",
+            ),
             (
                 RemoteCallError::NotRemote("process".into()),
                 CallError::NotRemote("process".into()),
@@ -273,7 +277,10 @@ mod tests {
     #[test]
     fn remote_call_errors_as_stop_errors() {
         assert_eq!(StopError::from(RemoteCallError::NoProc), StopError::NoProc);
-        assert_eq!(StopError::from(RemoteCallError::Timeout), StopError::Timeout);
+        assert_eq!(
+            StopError::from(RemoteCallError::Timeout),
+            StopError::Timeout
+        );
         assert_eq!(
             StopError::from(RemoteCallError::NoConnection),
             StopError::Exited(ExitReason::NoConnection)

@@ -19,6 +19,11 @@
 //! and an impl block of handlers — the hand-written form below is the layer beneath them, for
 //! full control.
 //!
+//! A server whose calls, casts and replies are serde can be called from other nodes: it has a
+//! [`Wire`] form and is a [`RemoteServer`] (`#[gen_server(remote)]` on a derived server), and a
+//! [`ServerRef`] on another node reaches it through distribution with the same `call`, `cast`
+//! and typed client (see [`ServerRef`]'s section on servers of other nodes).
+//!
 //! ```
 //! use otp_core::gen_server::{Action, CallResult, Context, GenServer, Init};
 //!

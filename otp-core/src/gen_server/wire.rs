@@ -1,51 +1,12 @@
-//! The wire form of a server: how its calls, casts and replies cross between nodes.
+//! The wire form of a server: how its calls, casts and replies cross between nodes ([`Wire`],
+//! [`RemoteServer`]; their docs say how a server opts in).
 //!
-//! Between the processes of one node, a server's messages stay what they are: values of its
-//! `Call`, `Cast` and `Reply` types, moved into its mailbox, never boxed nor serialized. To be
-//! addressed from another node, a server needs more: a way to read its requests out of the
-//! bytes a connection brought, and to write its replies into them. [`Wire`] is that, as plain
-//! function pointers built once, at compile time, from the serde impls of the three types — so
-//! the receiving process decodes a request straight into its own message type, and no registry
-//! of types is needed. The format is distribution's choice: otp-core sees only
-//! [`erased_serde`] serializers and the [`Payload`]s distribution hands in.
-//!
-//! A server opts in twice, and `#[gen_server(remote)]` on a `#[derive(GenServer)]` server does
-//! both:
-//!
-//! - [`GenServer::WIRE`]` = Some(Wire::new())`: its node accepts calls and casts from other nodes
-//!   (without it, they are refused, and the caller gets
-//!   [`CallError::NotRemote`](super::CallError::NotRemote));
-//! - `impl `[`RemoteServer`]: other nodes may hold a [`ServerRef`](super::ServerRef) to it
-//!   ([`ServerRef::remote`](super::ServerRef::remote),
-//!   [`ServerRef::from_remote_pid`](super::ServerRef::from_remote_pid)).
-//!
-//! Both require the three message types to be `Serialize + DeserializeOwned`: a server whose
-//! messages are not serde cannot have a wire form, and addressing it from another node is a
-//! compile error, not a failure at run time.
-//!
-//! ```
-//! use otp_core::gen_server::{CallResult, Context, GenServer, Init, RemoteServer, Wire};
-//!
-//! struct Counter(u64);
-//!
-//! impl GenServer for Counter {
-//!     type Args = ();
-//!     type Call = ();
-//!     type Reply = u64;
-//!     type Cast = u64;
-//!     type Continue = ();
-//!     const WIRE: Option<Wire<Self>> = Some(Wire::new());
-//!
-//!     async fn init((): (), _ctx: &mut Context<Self>) -> Init<Self> {
-//!         Init::Ok(Counter(0))
-//!     }
-//!     async fn handle_call(&mut self, (): (), _ctx: &mut Context<Self>) -> CallResult<Self> {
-//!         CallResult::Reply(self.0)
-//!     }
-//! }
-//!
-//! impl RemoteServer for Counter {}
-//! ```
+//! A [`Wire`] is plain function pointers, built at compile time by a `const fn` from the serde
+//! impls of the server's three message types: decoders from a [`Payload`] (what distribution
+//! hands in, still in its wire format) and views of a value as an `erased_serde::Serialize`
+//! (what a router encodes). So the receiving process decodes a request straight into its own
+//! message type — no registry of types, no boxing of local messages — and otp-core never
+//! chooses the format.
 
 use std::fmt;
 
@@ -56,8 +17,52 @@ use super::GenServer;
 use crate::process::{Payload, decode_payload};
 
 /// How the messages of the server `S` cross between nodes: function pointers, built by
-/// [`Wire::new`] from the serde impls of `S::Call`, `S::Cast` and `S::Reply`. A server has one
-/// in [`GenServer::WIRE`] when other nodes may call it. See the [module docs](self).
+/// [`Wire::new`] from the serde impls of `S::Call`, `S::Cast` and `S::Reply`.
+///
+/// Between the processes of one node, a server's messages stay what they are: values of its
+/// `Call`, `Cast` and `Reply` types, moved into its mailbox, never boxed nor serialized. To be
+/// addressed from another node, a server needs more: a way to read its requests out of what a
+/// connection brought, and to write its replies into it. `Wire` is that. The format is
+/// distribution's choice: otp-core sees only [`erased_serde`] serializers and the
+/// [`Payload`]s distribution hands in.
+///
+/// A server opts in twice, and `#[gen_server(remote)]` on a `#[derive(GenServer)]` server does
+/// both:
+///
+/// - [`GenServer::WIRE`]` = Some(Wire::new())`: its node accepts calls and casts from other
+///   nodes (without it, they are refused, and the caller gets
+///   [`CallError::NotRemote`](super::CallError::NotRemote));
+/// - `impl `[`RemoteServer`]: other nodes may hold a [`ServerRef`](super::ServerRef) to it
+///   ([`ServerRef::remote`](super::ServerRef::remote),
+///   [`ServerRef::from_remote_pid`](super::ServerRef::from_remote_pid)).
+///
+/// Both require the three message types to be `Serialize + DeserializeOwned`: a server whose
+/// messages are not serde cannot have a wire form, and addressing it from another node is a
+/// compile error, not a failure at run time.
+///
+/// ```
+/// use otp_core::gen_server::{CallResult, Context, GenServer, Init, RemoteServer, Wire};
+///
+/// struct Counter(u64);
+///
+/// impl GenServer for Counter {
+///     type Args = ();
+///     type Call = ();
+///     type Reply = u64;
+///     type Cast = u64;
+///     type Continue = ();
+///     const WIRE: Option<Wire<Self>> = Some(Wire::new());
+///
+///     async fn init((): (), _ctx: &mut Context<Self>) -> Init<Self> {
+///         Init::Ok(Counter(0))
+///     }
+///     async fn handle_call(&mut self, (): (), _ctx: &mut Context<Self>) -> CallResult<Self> {
+///         CallResult::Reply(self.0)
+///     }
+/// }
+///
+/// impl RemoteServer for Counter {}
+/// ```
 pub struct Wire<S: GenServer> {
     decode_call: fn(&dyn Payload) -> Result<S::Call, String>,
     decode_cast: fn(&dyn Payload) -> Result<S::Cast, String>,

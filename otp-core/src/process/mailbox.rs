@@ -77,10 +77,7 @@ pub(crate) trait Envelope: Send + 'static {
     /// A call from another node as this mailbox's envelope, with the way back to its caller:
     /// `None` if the process cannot be called from another node (the default: a plain process;
     /// a server without a wire form), `Some(Err(why))` if the request does not decode.
-    fn remote_call(
-        request: &dyn Payload,
-        reply: Box<dyn ReplySink>,
-    ) -> Option<Result<Self, String>>
+    fn remote_call(request: &dyn Payload, reply: Box<dyn ReplySink>) -> Option<Result<Self, String>>
     where
         Self: Sized,
     {

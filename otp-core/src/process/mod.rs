@@ -39,7 +39,7 @@
 //! # Inside the process layer
 //!
 //! It is the bottom of the runtime: it calls nothing above it. Its files, each using only those
-//! listed before it: `bound` (mailbox bounds), `kind`, `route` (the [`Router`] trait), `core`
+//! listed before it: `bound` (mailbox bounds), `kind`, `route` (the [`Router`] and [`ServerRouter`] traits), `core`
 //! (the data: a node and its tables, a control block and its operations), `mailbox`, `events`
 //! (its own telemetry events, on the `otp-telemetry` bus below), `pcb` (a control block with
 //! its mailbox), `current` (what a thread runs), `node` (a node's operations), `signals` (exit

@@ -158,7 +158,11 @@ impl Node {
     /// # Errors
     /// As [`deliver_call`](Self::deliver_call)'s. A cast has nobody to tell: a cast that does
     /// not decode, or is not for a server with a wire form, is logged here.
-    pub fn deliver_cast(&self, to: LocalTarget<'_>, message: &dyn Payload) -> Result<(), DeliverError> {
+    pub fn deliver_cast(
+        &self,
+        to: LocalTarget<'_>,
+        message: &dyn Payload,
+    ) -> Result<(), DeliverError> {
         let entry = self.target(to).ok_or(DeliverError::NoProc)?;
         let pid = entry.core().pid;
         entry

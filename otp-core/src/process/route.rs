@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use crate::exit::ExitReason;
 use crate::message::{Message, MonitorRef, Name};
+#[cfg(doc)]
+use crate::node::Node;
 use crate::pid::Pid;
 
 /// Why a message could not be handed to another node.
@@ -30,7 +32,7 @@ pub enum RouteError {
 }
 
 /// What a node sends through, to reach processes of other nodes: installed by distribution
-/// with [`Node::set_router`]. See the [module docs](self).
+/// with [`Node::set_router`]. See [`process::remote`](crate::process::remote) for the whole seam.
 ///
 /// Every method is called by the sending side and must not block: it queues what it has to
 /// send and returns. Only the processes of the node the router is installed on are senders

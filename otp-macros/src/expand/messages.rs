@@ -21,8 +21,8 @@ impl<'a> Gen<'a> {
         let type_params: Vec<&Ident> = self.generics.type_params().map(|t| &t.ident).collect();
         let krate = &self.server.krate;
         let remote = self.server.options.remote.is_some();
-        let phantom_debug = (!type_params.is_empty())
-            .then(|| quote!(Self::__Phantom(_, never) => match never {},));
+        let phantom_debug =
+            (!type_params.is_empty()).then(|| quote!(Self::__Phantom(_, never) => match never {},));
         // A message that crosses nodes (`#[gen_server(remote)]`: calls, casts and replies)
         // derives serde's traits, through otp-core's re-export of serde, so that the user needs
         // no serde dependency of their own for it.

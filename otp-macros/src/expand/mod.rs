@@ -262,13 +262,22 @@ mod tests {
                 fn more(&mut self) {}
             }
         };
-        let out = expand(quote!({ #[gen_server(remote, crate = "my::rt")] struct Counter; } #block));
+        let out =
+            expand(quote!({ #[gen_server(remote, crate = "my::rt")] struct Counter; } #block));
         let derive = "# [derive (my :: rt :: gen_server :: derive_support :: serde :: Serialize , my :: rt :: gen_server :: derive_support :: serde :: Deserialize)] # [serde (crate = \"my :: rt :: gen_server :: derive_support :: serde\")]";
         for e in ["CounterCall", "CounterReply", "CounterCast"] {
-            assert!(out.contains(&format!("{derive} enum {e}")), "{e} is not serde: {out}");
+            assert!(
+                out.contains(&format!("{derive} enum {e}")),
+                "{e} is not serde: {out}"
+            );
         }
         assert!(out.contains("enum CounterContinue"), "{out}");
-        assert_eq!(out.matches("derive_support :: serde :: Serialize ,").count(), 3, "{out}");
+        assert_eq!(
+            out.matches("derive_support :: serde :: Serialize ,")
+                .count(),
+            3,
+            "{out}"
+        );
         for item in [
             "const WIRE : :: core :: option :: Option < my :: rt :: gen_server :: Wire < Self >> = :: core :: option :: Option :: Some (my :: rt :: gen_server :: Wire :: new ())",
             "impl my :: rt :: gen_server :: RemoteServer for Counter",
