@@ -829,6 +829,44 @@ fn a_server_of_this_node_by_name_and_node_is_local() {
     });
 }
 
+/// A remote reference taken to the server's own node acts there as a local one: calls,
+/// casts, the wait and the stop reach the server without the router.
+#[test]
+fn a_remote_reference_used_on_its_servers_node_acts_locally() {
+    let c = cluster();
+    let (on_b, mut terminated) = counter_on_b(&c, "counter");
+    let (quiet, dead) = c.on_b(async {
+        let quiet = Quiet::start().await.unwrap().pid();
+        (quiet, common::dead_pid().await)
+    });
+    let (far, not_counter, gone) = c.on_a(async {
+        (
+            ServerRef::<Counter>::from_remote_pid(on_b),
+            ServerRef::<Counter>::from_remote_pid(quiet),
+            ServerRef::<Counter>::from_remote_pid(dead),
+        )
+    });
+    c.router.cut();
+    c.on_b(async {
+        assert!(far.is_remote(), "made on a");
+        far.add(3).unwrap();
+        assert_eq!(far.get().await, Ok(3));
+        assert!(far.is_alive());
+        assert_eq!(gone.get().await, Err(CallError::NoProc));
+        assert!(
+            gone.add(1).is_ok(),
+            "dropped, as a cast to a server that has ended"
+        );
+        assert!(matches!(not_counter.get().await, Err(CallError::Decode(_))));
+        let mut exited = Box::pin(far.wait_exit());
+        assert!(futures_util::FutureExt::now_or_never(&mut exited).is_none());
+        assert_eq!(far.stop(ExitReason::Normal).await, Ok(()));
+        assert_eq!(within("the wait", exited).await, ExitReason::Normal);
+        assert_eq!(terminated.recv().await, Some(ExitReason::Normal));
+        assert!(!far.is_alive());
+    });
+}
+
 /// GS-11: a call from the other node answered later through its `ReplyTo`.
 #[test]
 fn gs11_a_deferred_reply_reaches_the_other_node() {

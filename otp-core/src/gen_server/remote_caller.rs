@@ -4,13 +4,16 @@
 //! route back: a channel. Its receiver is held by a forwarder instead of a waiting task: polled
 //! once with a waker of its own, it is woken by the answer — inside the server's `reply`,
 //! inside the handler's return, or when the reply handle is dropped — and hands the reply,
-//! encoded through the server's wire form, to the [`ReplySink`] distribution gave with the
+//! encoded through the server's wire form, to the `ReplySink` distribution gave with the
 //! call. So a local call pays nothing for remote ones (its request is the same size, its route
-//! the same one branch), and the server's code, deferred replies and `ReplyTo<S, T>` included,
+//! the same channel), and the server's code, deferred replies and `ReplyTo<S, T>` included,
 //! does not know which kind of caller it answers.
 //!
 //! A call refused by the mailbox's bound (`Overflow::DropOldest`) or dropped unanswered drops
 //! the sink unused: a `ReplySink` has no way to be told of a refusal.
+//!
+//! The forwarder knows nothing of calls: it hands whatever comes on the channel to a closure,
+//! which [`request`](super::request) makes of the sink and the server's reply encoder.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -18,35 +21,36 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use tokio::sync::oneshot;
 
-use super::request::Answer;
-use crate::process::{ReplySink, lock};
+use crate::process::lock;
 
-/// The sending end of a channel whose answer goes to `sink`, encoded by `encode`.
-pub(super) fn forward<T: Send + 'static>(
-    sink: Box<dyn ReplySink>,
-    encode: fn(&T) -> &dyn erased_serde::Serialize,
-) -> oneshot::Sender<Answer<T>> {
+/// The sending end of a channel whose answer is handed to `deliver` as soon as it is sent; if
+/// the sending end is dropped unsent, `deliver` is dropped uncalled.
+pub(super) fn forward<A: Send + 'static>(
+    deliver: impl FnOnce(A) + Send + 'static,
+) -> oneshot::Sender<A> {
     let (tx, rx) = oneshot::channel();
     let forward = Arc::new(Forward {
-        waiting: Mutex::new(Some(Waiting { rx, sink, encode })),
+        waiting: Mutex::new(Some(Waiting {
+            rx,
+            deliver: Box::new(deliver),
+        })),
     });
     forward.poll();
     tx
 }
 
-/// A forwarder: until the answer comes, the receiver and where it goes.
-struct Forward<T> {
-    waiting: Mutex<Option<Waiting<T>>>,
+/// A forwarder: until the answer comes, the receiver and what to do with the answer.
+struct Forward<A> {
+    waiting: Mutex<Option<Waiting<A>>>,
 }
 
-struct Waiting<T> {
-    rx: oneshot::Receiver<Answer<T>>,
-    sink: Box<dyn ReplySink>,
-    encode: fn(&T) -> &dyn erased_serde::Serialize,
+struct Waiting<A> {
+    rx: oneshot::Receiver<A>,
+    deliver: Box<dyn FnOnce(A) + Send>,
 }
 
-impl<T: Send + 'static> Forward<T> {
-    /// Looks at the channel: registers this forwarder's waker if nothing came yet, or forwards
+impl<A: Send + 'static> Forward<A> {
+    /// Looks at the channel: registers this forwarder's waker if nothing came yet, or delivers
     /// what came. The receiver holds the waker, and so this forwarder, until the channel
     /// completes — with an answer, or its sender dropped — which wakes it a last time.
     fn poll(self: &Arc<Self>) {
@@ -62,19 +66,18 @@ impl<T: Send + 'static> Forward<T> {
             Poll::Pending => return,
             Poll::Ready(answer) => answer,
         };
-        let Some(Waiting { sink, encode, .. }) = waiting.take() else {
+        let Some(Waiting { deliver, .. }) = waiting.take() else {
             return;
         };
         drop(waiting);
-        // A refusal (`Ok(Err(Refused))`) or a reply handle dropped unanswered (`Err(_)`) drops
-        // the sink unused.
-        if let Ok(Ok(reply)) = answer {
-            sink.reply(encode(&reply));
+        // The sender dropped unsent: `deliver` goes uncalled.
+        if let Ok(answer) = answer {
+            deliver(answer);
         }
     }
 }
 
-impl<T: Send + 'static> Wake for Forward<T> {
+impl<A: Send + 'static> Wake for Forward<A> {
     fn wake(self: Arc<Self>) {
         self.poll();
     }
@@ -89,76 +92,59 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
-    use crate::gen_server::request::Refused;
 
-    /// A sink that records what it was sent, as JSON, and counts its drops.
-    struct Recording {
-        sent: Arc<Mutex<Vec<String>>>,
-        dropped: Arc<AtomicUsize>,
-    }
+    /// What was delivered, and how many delivery closures were dropped.
+    type Delivered = Arc<Mutex<Vec<u32>>>;
 
-    impl ReplySink for Recording {
-        fn reply(self: Box<Self>, reply: &dyn erased_serde::Serialize) -> bool {
-            let json = serde_json::to_string(reply).unwrap_or_else(|e| e.to_string());
-            lock(&self.sent).push(json);
-            true
+    fn recording() -> (
+        impl FnOnce(u32) + Send + 'static,
+        Delivered,
+        Arc<AtomicUsize>,
+    ) {
+        struct Counted(Arc<AtomicUsize>);
+        impl Drop for Counted {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, Ordering::Relaxed);
+            }
         }
-    }
-
-    impl Drop for Recording {
-        fn drop(&mut self) {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    /// What a sink was sent.
-    type Sent = Arc<Mutex<Vec<String>>>;
-
-    fn recording() -> (Box<dyn ReplySink>, Sent, Arc<AtomicUsize>) {
-        let sent = Arc::new(Mutex::new(Vec::new()));
+        let delivered = Delivered::default();
         let dropped = Arc::new(AtomicUsize::new(0));
-        let sink = Recording {
-            sent: sent.clone(),
-            dropped: dropped.clone(),
+        let counted = Counted(dropped.clone());
+        let out = delivered.clone();
+        let deliver = move |answer: u32| {
+            let _counted = &counted;
+            lock(&out).push(answer);
         };
-        (Box::new(sink), sent, dropped)
-    }
-
-    fn erase(value: &u32) -> &dyn erased_serde::Serialize {
-        value
+        (deliver, delivered, dropped)
     }
 
     #[test]
-    fn an_answer_is_encoded_into_the_sink_once() {
-        let (sink, sent, dropped) = recording();
-        let tx = forward::<u32>(sink, erase);
-        assert!(lock(&sent).is_empty(), "nothing before the answer");
-        assert!(tx.send(Ok(7)).is_ok());
-        assert_eq!(*lock(&sent), ["7"]);
-        assert_eq!(dropped.load(Ordering::Relaxed), 1, "the sink is used up");
+    fn an_answer_is_delivered_once() {
+        let (deliver, delivered, dropped) = recording();
+        let tx = forward(deliver);
+        assert!(lock(&delivered).is_empty(), "nothing before the answer");
+        assert!(tx.send(7).is_ok());
+        assert_eq!(*lock(&delivered), [7]);
+        assert_eq!(dropped.load(Ordering::Relaxed), 1, "the forwarder is done");
     }
 
     #[test]
-    fn a_refusal_or_a_dropped_sender_drops_the_sink_unused() {
-        let (sink, sent, dropped) = recording();
-        let tx = forward::<u32>(sink, erase);
-        assert!(tx.send(Err(Refused)).is_ok());
-        let (sink, sent_too, dropped_too) = recording();
-        drop(forward::<u32>(sink, erase));
-        assert!(lock(&sent).is_empty() && lock(&sent_too).is_empty());
+    fn a_dropped_sender_drops_the_delivery_uncalled() {
+        let (deliver, delivered, dropped) = recording();
+        drop(forward(deliver));
+        assert!(lock(&delivered).is_empty());
         assert_eq!(dropped.load(Ordering::Relaxed), 1);
-        assert_eq!(dropped_too.load(Ordering::Relaxed), 1);
     }
 
     #[test]
-    fn an_answer_sent_from_another_thread_is_forwarded() {
-        let (sink, sent, _) = recording();
-        let tx = forward::<u32>(sink, erase);
-        std::thread::spawn(move || tx.send(Ok(42)))
+    fn an_answer_sent_from_another_thread_is_delivered() {
+        let (deliver, delivered, _) = recording();
+        let tx = forward(deliver);
+        std::thread::spawn(move || tx.send(42))
             .join()
             .map_err(|_| "the sending thread panicked")
             .and_then(|sent| sent.map_err(|_| "the channel was closed"))
             .unwrap();
-        assert_eq!(*lock(&sent), ["42"]);
+        assert_eq!(*lock(&delivered), [42]);
     }
 }

@@ -3,23 +3,26 @@
 //! [`process::remote`](crate::process::remote)), encoded through the server's [`Wire`].
 //!
 //! Every operation here is out of the local path's line: a local reference never comes here.
+//! A reference is made on one node but may be used from another, even from its server's own:
+//! the `ServerRef` sees to that case ([`RemoteRef::is_here`]) before it comes here.
 
 use std::future::poll_fn;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Poll;
 use std::time::Duration;
 
+use super::GenServer;
 use super::call_timer::CallTimer;
 use super::error::{CallError, CastError, StopError};
 use super::wire::Wire;
-use super::{GenServer, ServerRef};
 use crate::exit::ExitReason;
 use crate::message::Info;
 use crate::node::Node;
 use crate::pid::Pid;
 use crate::process::{
-    Myself, Process, RemoteCallError, RemoteTarget, RouteError, SpawnOptions, current_pid,
+    Myself, Process, RemoteCallError, RemoteTarget, RouteError, Router, SpawnOptions, current_pid,
     spawn_with,
 };
 
@@ -37,16 +40,6 @@ pub(super) struct RemoteRef<S: GenServer> {
     ended: AtomicBool,
 }
 
-/// How the calling code reaches the server's pid.
-enum Reach {
-    /// Through this node's router.
-    Router(std::sync::Arc<dyn crate::process::Router>),
-    /// The pid is this node's own: the server is reached as a local one.
-    Here,
-    /// This node is not distributed.
-    Nowhere,
-}
-
 impl<S: GenServer> RemoteRef<S> {
     pub(super) fn new(pid: Pid, wire: Wire<S>) -> Self {
         RemoteRef {
@@ -61,35 +54,31 @@ impl<S: GenServer> RemoteRef<S> {
         self.pid
     }
 
-    /// Whether the server is not known to have ended.
+    /// Whether the server is not known to have ended (see [`ServerRef::is_alive`]: a wait that
+    /// runs on the server's own node asks it).
+    ///
+    /// [`ServerRef::is_alive`]: super::ServerRef::is_alive
     pub(super) fn is_alive(&self) -> bool {
-        if let Reach::Here = self.reach() {
+        if self.is_here() {
             return crate::process::is_alive(self.pid);
         }
         !self.ended.load(Ordering::Relaxed)
     }
 
-    /// How the code running now reaches the pid: a reference is made on one node, but may be
-    /// used from another (its router, or the pid is that node's own). Code that runs on a node
-    /// that is not distributed — outside any process, on a thread of no node's runtime — goes
-    /// through the node the reference was made on.
-    fn reach(&self) -> Reach {
-        let here = Node::current();
-        if here.owns(self.pid) {
-            return Reach::Here;
-        }
-        match here.router().or_else(|| self.origin.router()) {
-            Some(router) => Reach::Router(router.clone()),
-            None => Reach::Nowhere,
-        }
+    /// Whether the code running now runs on the server's own node: a reference is made on one
+    /// node, but may be used from another.
+    pub(super) fn is_here(&self) -> bool {
+        Node::current().owns(self.pid)
     }
 
-    /// The server as a local one, when the code runs on its node.
-    fn here(&self) -> Result<ServerRef<S>, CallError> {
-        ServerRef::from_pid(self.pid).map_err(|e| match e {
-            super::RefError::NoProc(_) => CallError::NoProc,
-            other => CallError::Decode(other.to_string()),
-        })
+    /// The router of the calling code's node, if it is distributed; for code that runs on no
+    /// distributed node (outside any process, on a thread of no node's runtime), the router of
+    /// the node the reference was made on.
+    fn router(&self) -> Option<Arc<dyn Router>> {
+        Node::current()
+            .router()
+            .or_else(|| self.origin.router())
+            .cloned()
     }
 
     /// Remembers what a failure says of the server's life.
@@ -105,21 +94,18 @@ impl<S: GenServer> RemoteRef<S> {
     #[cold]
     #[inline(never)]
     pub(super) fn call(&self, request: S::Call, timeout: Duration) -> RemoteCall<'_, S::Reply> {
-        let sent = match self.reach() {
-            Reach::Router(router) => Ok(router.call(
+        let sent = self.router().map(|router| {
+            router.call(
                 current_pid(),
                 RemoteTarget::Pid(self.pid),
                 self.wire.call(&request),
                 timeout,
-            )),
-            Reach::Here => Err(Some(request)),
-            Reach::Nowhere => Err(None),
-        };
+            )
+        });
+        drop(request);
         let call = async move {
-            let reply = match sent {
-                Ok(reply) => reply,
-                Err(Some(request)) => return self.here()?.call_timeout(request, timeout).await,
-                Err(None) => return Err(CallError::NotDistributed),
+            let Some(reply) = sent else {
+                return Err(CallError::NotDistributed);
             };
             let answer = bounded(reply, timeout)
                 .await
@@ -151,11 +137,8 @@ impl<S: GenServer> RemoteRef<S> {
     #[cold]
     #[inline(never)]
     pub(super) fn cast(&self, message: S::Cast) -> Result<(), CastError<S::Cast>> {
-        let router = match self.reach() {
-            Reach::Router(router) => router,
-            // As a local cast to a server that has ended: dropped.
-            Reach::Here => return self.here().map_or(Ok(()), |local| local.cast(message)),
-            Reach::Nowhere => return Err(CastError::NotDistributed(message)),
+        let Some(router) = self.router() else {
+            return Err(CastError::NotDistributed(message));
         };
         let sent = router.cast(RemoteTarget::Pid(self.pid), self.wire.cast(&message));
         let why = match sent {
@@ -182,15 +165,8 @@ impl<S: GenServer> RemoteRef<S> {
         reason: ExitReason,
         timeout: Duration,
     ) -> Result<(), StopError> {
-        let router = match self.reach() {
-            Reach::Router(router) => router,
-            Reach::Here => {
-                return match ServerRef::<S>::from_pid(self.pid) {
-                    Ok(local) => Box::pin(local.stop_timeout(reason, timeout)).await,
-                    Err(_) => Err(StopError::NoProc),
-                };
-            }
-            Reach::Nowhere => return Err(StopError::Remote(RemoteCallError::NotDistributed)),
+        let Some(router) = self.router() else {
+            return Err(StopError::Remote(RemoteCallError::NotDistributed));
         };
         let stopped = router.stop(self.pid, reason.clone(), timeout);
         let exited = bounded(stopped, timeout)
@@ -223,7 +199,7 @@ impl<S: GenServer> RemoteRef<S> {
     #[cold]
     #[inline(never)]
     pub(super) async fn wait_exit(&self) -> ExitReason {
-        if let Reach::Here = self.reach() {
+        if self.is_here() {
             return crate::process::wait_exit(self.pid).await;
         }
         let server = self.pid;

@@ -60,8 +60,15 @@ impl<S: GenServer> Envelope for Request<S> {
     ) -> Option<Result<Self, String>> {
         let wire = S::WIRE?;
         Some(wire.decode_call(request).map(|call| {
+            let encode = wire.reply_encoder();
+            // A refusal (`Err(Refused)`) drops the sink unused: it cannot be told of one.
+            let tx = forward(move |answer: Answer<S::Reply>| {
+                if let Ok(value) = answer {
+                    reply.reply(encode(&value));
+                }
+            });
             let caller = Caller {
-                route: Route::Local(forward(reply, wire.reply_encoder())),
+                route: Route::Local(tx),
                 nudge: None,
             };
             Request::Call(call, caller)

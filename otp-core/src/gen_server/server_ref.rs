@@ -12,7 +12,7 @@ use tokio::sync::oneshot;
 use super::DEFAULT_CALL_TIMEOUT;
 use super::call_timer::CallTimer;
 use super::error::{CallError, CastError, RefError, StopError};
-use super::remote_ref::{RemoteRef, bounded};
+use super::remote_ref::{RemoteCall, RemoteRef, bounded};
 use super::request::{Answer, Caller, Refused, Request};
 use super::wire::Wire;
 use super::{GenServer, RemoteServer};
@@ -335,7 +335,7 @@ impl<S: GenServer> ServerRef<S> {
         let pcb = match &self.to {
             To::Local(pcb) => pcb,
             // Out of line, boxed: the local call's future does not grow for it.
-            To::Remote(far) => return far.call(request, timeout).await,
+            To::Remote(far) => return Self::call_far(far, request, timeout).await,
         };
         if may_span && super::events::call_spans() {
             // Boxed: the future holds itself, and the span's state does not grow the plain call's.
@@ -480,7 +480,7 @@ impl<S: GenServer> ServerRef<S> {
     pub fn cast(&self, message: S::Cast) -> Result<(), CastError<S::Cast>> {
         let pcb = match &self.to {
             To::Local(pcb) => pcb,
-            To::Remote(far) => return far.cast(message),
+            To::Remote(far) => return Self::cast_far(far, message),
         };
         match pcb.push(Request::Cast(message)) {
             Ok(()) | Err(PushError::Closed(_)) => Ok(()),
@@ -493,7 +493,7 @@ impl<S: GenServer> ServerRef<S> {
     pub async fn cast_wait(&self, message: S::Cast) -> Result<(), CastError<S::Cast>> {
         let pcb = match &self.to {
             To::Local(pcb) => pcb,
-            To::Remote(far) => return far.cast(message),
+            To::Remote(far) => return Self::cast_far(far, message),
         };
         match pcb.push_wait(Request::Cast(message)).await {
             Ok(()) | Err(PushError::Closed(_)) => Ok(()),
@@ -519,7 +519,7 @@ impl<S: GenServer> ServerRef<S> {
     ) -> Result<(), StopError> {
         let pcb = match &self.to {
             To::Local(pcb) => pcb,
-            To::Remote(far) => return Box::pin(far.stop(reason, timeout)).await,
+            To::Remote(far) => return Box::pin(Self::stop_far(far, reason, timeout)).await,
         };
         if current_pid() == Some(pcb.core.pid) {
             return Err(StopError::CallingSelf);
@@ -544,6 +544,58 @@ impl<S: GenServer> ServerRef<S> {
             Some(r) if r == reason => Ok(()),
             Some(r) => Err(StopError::Exited(r)),
             None => Err(StopError::Timeout),
+        }
+    }
+
+    /// A call through a remote reference: through the router, or — used on the server's own
+    /// node — as a local call.
+    #[cold]
+    #[inline(never)]
+    fn call_far(
+        far: &RemoteRef<S>,
+        request: S::Call,
+        timeout: Duration,
+    ) -> RemoteCall<'_, S::Reply> {
+        if !far.is_here() {
+            return far.call(request, timeout);
+        }
+        let local = Self::from_pid(far.pid());
+        Box::pin(async move {
+            match local {
+                Ok(local) => local.call_timeout(request, timeout).await,
+                Err(RefError::NoProc(_)) => Err(CallError::NoProc),
+                // Taken on trust and not a server of type `S`: as a reply that does not decode.
+                Err(other) => Err(CallError::Decode(other.to_string())),
+            }
+        })
+    }
+
+    /// A cast through a remote reference: through the router, or as a local cast.
+    #[cold]
+    #[inline(never)]
+    fn cast_far(far: &RemoteRef<S>, message: S::Cast) -> Result<(), CastError<S::Cast>> {
+        if !far.is_here() {
+            return far.cast(message);
+        }
+        match Self::from_pid(far.pid()) {
+            Ok(local) => local.cast(message),
+            // As a cast to a server that has ended: dropped.
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// A stop through a remote reference: through the router, or as a local stop.
+    async fn stop_far(
+        far: &RemoteRef<S>,
+        reason: ExitReason,
+        timeout: Duration,
+    ) -> Result<(), StopError> {
+        if !far.is_here() {
+            return far.stop(reason, timeout).await;
+        }
+        match Self::from_pid(far.pid()) {
+            Ok(local) => Box::pin(local.stop_timeout(reason, timeout)).await,
+            Err(_) => Err(StopError::NoProc),
         }
     }
 

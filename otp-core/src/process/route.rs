@@ -6,8 +6,6 @@ use std::time::Duration;
 
 use crate::exit::ExitReason;
 use crate::message::{Message, MonitorRef, Name};
-#[cfg(doc)]
-use crate::node::Node;
 use crate::pid::Pid;
 
 /// Why a message could not be handed to another node.
@@ -32,7 +30,7 @@ pub enum RouteError {
 }
 
 /// What a node sends through, to reach processes of other nodes: installed by distribution
-/// with [`Node::set_router`]. See [`process::remote`](crate::process::remote) for the whole seam.
+/// with [`Node::set_router`](crate::node::Node::set_router). See [`process::remote`](crate::process::remote) for the whole seam.
 ///
 /// Every method is called by the sending side and must not block: it queues what it has to
 /// send and returns. Only the processes of the node the router is installed on are senders
@@ -55,7 +53,7 @@ pub trait Router: ServerRouter {
 
     /// `from` linked itself to `to`; `from` already holds the link. The other side adds it, or,
     /// if `to` does not exist or cannot be reached, `from` gets an exit signal (`noproc`,
-    /// `noconnection`) from `to` through [`Node::deliver_exit`].
+    /// `noconnection`) from `to` through [`Node::deliver_exit`](crate::node::Node::deliver_exit).
     fn link(&self, from: Pid, to: Pid);
 
     /// `from` removed its link to `to`.
@@ -66,7 +64,7 @@ pub trait Router: ServerRouter {
     fn exit(&self, from: Option<Pid>, to: Pid, reason: ExitReason, link: bool);
 
     /// `watcher` monitors `target` under `reference`; `watcher` already holds the monitor. The
-    /// `Down` comes back through [`Node::deliver_down`] (at once, `noproc` or `noconnection`,
+    /// `Down` comes back through [`Node::deliver_down`](crate::node::Node::deliver_down) (at once, `noproc` or `noconnection`,
     /// if `target` does not exist or cannot be reached).
     fn monitor(&self, watcher: Pid, target: Pid, reference: MonitorRef);
 
