@@ -477,6 +477,7 @@ impl<S: GenServer> ServerRef<S> {
     ///
     /// To a server of another node, the message is encoded at once and queued on the
     /// connection; see [above](Self#a-server-of-another-node) for the errors that adds.
+    #[inline]
     pub fn cast(&self, message: S::Cast) -> Result<(), CastError<S::Cast>> {
         let pcb = match &self.to {
             To::Local(pcb) => pcb,
