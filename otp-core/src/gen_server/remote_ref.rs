@@ -54,10 +54,8 @@ impl<S: GenServer> RemoteRef<S> {
         self.pid
     }
 
-    /// Whether the server is not known to have ended (see [`ServerRef::is_alive`]: a wait that
-    /// runs on the server's own node asks it).
-    ///
-    /// [`ServerRef::is_alive`]: super::ServerRef::is_alive
+    /// Whether the server is not known to have ended; used on the server's own node, whether it
+    /// is alive there.
     pub(super) fn is_alive(&self) -> bool {
         if self.is_here() {
             return crate::process::is_alive(self.pid);
