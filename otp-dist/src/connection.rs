@@ -28,9 +28,11 @@ use tokio::sync::{Notify, oneshot, watch};
 use tokio::task::AbortHandle;
 
 use crate::events::{self, DownReason, NodeEvent};
-use crate::frame::{FrameError, FrameReader, MAX_DEPTH, Read, decode, put_frame_value, put_tick};
+use crate::frame::{
+    FrameError, FrameReader, MAX_DEPTH, Read, decode, put_frame_value, put_tick, put_with,
+};
 use crate::node::Shared;
-use crate::proto::{Frame, Target, WireError, WirePid, WireResult};
+use crate::proto::{Frame, Target, WireError, WirePid, WireResult, hot};
 use crate::transport::BoxStream;
 
 /// A connection's state.
@@ -614,7 +616,12 @@ impl Connection {
                 Ok(Read::Body(body)) => {
                     self.frames_in.fetch_add(1, Ordering::Relaxed);
                     events::peer_io(events::PEER_IN, &self.peer, body.len() + 4, 1);
-                    match decode::<Frame<'_>>(body) {
+                    let frame = if hot::is_hot(body) {
+                        hot::decode(body).map_err(FrameError::Decode)
+                    } else {
+                        decode::<Frame<'_>>(body)
+                    };
+                    match frame {
                         Ok(Frame::Unknown) => FrameError::Unknown,
                         Ok(frame) => {
                             if self.dispatch(frame) {
@@ -861,13 +868,11 @@ impl ReplySink for Sink {
     fn reply(mut self: Box<Self>, reply: &dyn erased_serde::Serialize) -> bool {
         self.replied = true;
         let id = self.id;
-        let sent = self.conn.push_with_payload(
-            |out| crate::frame::encode_into(out, reply),
-            |bytes, out| {
-                let result = WireResult::Ok(bytes);
-                put_frame_value(out, &Frame::Reply { id, result })
-            },
-        );
+        let sent = self.conn.push(|out| {
+            put_with(out, |out| {
+                hot::reply(out, id, |out| crate::frame::encode_into(out, reply))
+            })
+        });
         match sent {
             Ok(()) => self.conn.state() != State::Closed,
             Err(e) => {

@@ -82,7 +82,9 @@ pub fn put_tick(out: &mut Vec<u8>) {
 /// The value's `Serialize` failed; `out` is left as it was.
 pub fn put_value<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), String> {
     put_with(out, |out| {
-        value.serialize(&mut rmp_serde::Serializer::new(out).with_struct_map())
+        value
+            .serialize(&mut rmp_serde::Serializer::new(out).with_struct_map())
+            .map_err(|e| e.to_string())
     })
 }
 
@@ -93,17 +95,23 @@ pub fn put_value<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<
 /// The value's `Serialize` failed; `out` is left as it was.
 pub fn put_frame_value<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), String> {
     put_with(out, |out| {
-        value.serialize(&mut rmp_serde::Serializer::new(out))
+        value
+            .serialize(&mut rmp_serde::Serializer::new(out))
+            .map_err(|e| e.to_string())
     })
 }
 
-fn put_with(
+/// Appends a frame whose body `encode` writes, framed, to `out`.
+///
+/// # Errors
+/// `encode` failed; `out` is left as it was.
+pub fn put_with(
     out: &mut Vec<u8>,
-    encode: impl FnOnce(&mut Vec<u8>) -> Result<(), rmp_serde::encode::Error>,
+    encode: impl FnOnce(&mut Vec<u8>) -> Result<(), String>,
 ) -> Result<(), String> {
     let start = out.len();
     out.extend_from_slice(&[0; 4]);
-    let written = encode(&mut *out).map_err(|e| e.to_string());
+    let written = encode(&mut *out);
     if let Err(e) = written {
         out.truncate(start);
         return Err(e);

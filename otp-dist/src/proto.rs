@@ -338,8 +338,174 @@ impl From<otp_core::process::DeliverError> for WireError {
     }
 }
 
+/// The frames on every message's path — a send to a pid, a cast, a call, a call's reply — with
+/// a fixed header written with MessagePack's primitives, and the user value after it, to the
+/// end of the frame: no envelope to walk, and the value encoded in place. Their first byte is
+/// their kind, a positive fixint (below `0x80`), which no serde-encoded [`Frame`] starts with
+/// (a map, or a string for a unit variant). [`decode`](hot::decode) turns one into the
+/// [`Frame`] it stands for.
+pub(crate) mod hot {
+    use otp_core::process::Pid;
+    use rmp::encode::{write_pfix, write_str, write_uint};
+
+    use super::{Frame, Target, WirePid, WireResult};
+
+    const SEND: u8 = 1;
+    const CAST: u8 = 2;
+    const CALL: u8 = 3;
+    const REPLY: u8 = 4;
+    const TO_PID: u8 = 0;
+    const TO_NAME: u8 = 1;
+
+    fn io(e: impl std::fmt::Display) -> String {
+        e.to_string()
+    }
+
+    fn put_pid(out: &mut Vec<u8>, pid: WirePid) -> Result<(), String> {
+        write_uint(out, u64::from(pid.0)).map_err(io)?;
+        write_uint(out, u64::from(pid.1)).map_err(io)?;
+        write_uint(out, pid.2).map_err(io)?;
+        Ok(())
+    }
+
+    fn put_target(out: &mut Vec<u8>, to: Target<'_>) -> Result<(), String> {
+        match to {
+            Target::Pid(pid) => {
+                write_pfix(out, TO_PID).map_err(io)?;
+                put_pid(out, pid)
+            }
+            Target::Name(name) => {
+                write_pfix(out, TO_NAME).map_err(io)?;
+                write_str(out, name).map_err(io)
+            }
+        }
+    }
+
+    /// The body of a send of the value `payload` writes to `to`, under `tag`.
+    pub(crate) fn send(
+        out: &mut Vec<u8>,
+        to: Pid,
+        tag: &str,
+        payload: impl FnOnce(&mut Vec<u8>) -> Result<(), String>,
+    ) -> Result<(), String> {
+        write_pfix(out, SEND).map_err(io)?;
+        put_pid(out, to.into())?;
+        write_str(out, tag).map_err(io)?;
+        payload(out)
+    }
+
+    /// The body of a cast.
+    pub(crate) fn cast(
+        out: &mut Vec<u8>,
+        to: Target<'_>,
+        payload: impl FnOnce(&mut Vec<u8>) -> Result<(), String>,
+    ) -> Result<(), String> {
+        write_pfix(out, CAST).map_err(io)?;
+        put_target(out, to)?;
+        payload(out)
+    }
+
+    /// The body of a call.
+    pub(crate) fn call(
+        out: &mut Vec<u8>,
+        id: u64,
+        to: Target<'_>,
+        payload: impl FnOnce(&mut Vec<u8>) -> Result<(), String>,
+    ) -> Result<(), String> {
+        write_pfix(out, CALL).map_err(io)?;
+        write_uint(out, id).map_err(io)?;
+        put_target(out, to)?;
+        payload(out)
+    }
+
+    /// The body of a call's reply.
+    pub(crate) fn reply(
+        out: &mut Vec<u8>,
+        id: u64,
+        payload: impl FnOnce(&mut Vec<u8>) -> Result<(), String>,
+    ) -> Result<(), String> {
+        write_pfix(out, REPLY).map_err(io)?;
+        write_uint(out, id).map_err(io)?;
+        payload(out)
+    }
+
+    /// Whether `body` is one of these frames.
+    pub(crate) fn is_hot(body: &[u8]) -> bool {
+        body.first().is_some_and(|b| *b < 0x80)
+    }
+
+    /// Decodes one of these frames.
+    ///
+    /// # Errors
+    /// It is malformed.
+    pub(crate) fn decode(body: &[u8]) -> Result<Frame<'_>, String> {
+        let mut rd = body;
+        let kind: u8 = rmp::decode::read_pfix(&mut rd).map_err(io)?;
+        let frame = match kind {
+            SEND => {
+                let to = pid(&mut rd)?;
+                let (tag, rest) = str(rd)?;
+                Frame::Send {
+                    to,
+                    tag,
+                    payload: rest,
+                }
+            }
+            CAST => {
+                let (to, rest) = target(rd)?;
+                Frame::Cast { to, payload: rest }
+            }
+            CALL => {
+                let id = rmp::decode::read_int(&mut rd).map_err(io)?;
+                let (to, rest) = target(rd)?;
+                Frame::Call {
+                    id,
+                    to,
+                    payload: rest,
+                }
+            }
+            REPLY => {
+                let id = rmp::decode::read_int(&mut rd).map_err(io)?;
+                Frame::Reply {
+                    id,
+                    result: WireResult::Ok(rd),
+                }
+            }
+            other => return Err(format!("a frame of unknown kind {other}")),
+        };
+        Ok(frame)
+    }
+
+    fn pid(rd: &mut &[u8]) -> Result<WirePid, String> {
+        let node = rmp::decode::read_int(rd).map_err(io)?;
+        let creation = rmp::decode::read_int(rd).map_err(io)?;
+        let serial = rmp::decode::read_int(rd).map_err(io)?;
+        Ok(WirePid(node, creation, serial))
+    }
+
+    fn str(rd: &[u8]) -> Result<(&str, &[u8]), String> {
+        rmp::decode::read_str_from_slice(rd).map_err(io)
+    }
+
+    fn target(mut rd: &[u8]) -> Result<(Target<'_>, &[u8]), String> {
+        match rmp::decode::read_pfix(&mut rd).map_err(io)? {
+            TO_PID => {
+                let to = pid(&mut rd)?;
+                Ok((Target::Pid(to), rd))
+            }
+            TO_NAME => {
+                let (name, rest) = str(rd)?;
+                Ok((Target::Name(name), rest))
+            }
+            other => Err(format!("a target of unknown kind {other}")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use otp_core::process::Pid;
+
     use super::*;
     use crate::frame::{decode, put_frame_value, put_value};
 
@@ -434,5 +600,86 @@ mod tests {
         put_value(&mut wire, "Rebalance").unwrap();
         let frame: Frame<'_> = decode(&wire[4..]).unwrap();
         assert!(matches!(frame, Frame::Unknown));
+    }
+
+    /// The frames on every message's path round-trip through their fixed header, the value to
+    /// the end of the frame; a header cut short is an error, not a panic.
+    #[test]
+    fn hot_frames_round_trip_and_refuse_what_is_cut_short() {
+        let to = Pid::from_parts(7, u64::MAX, u32::MAX);
+        let value = |out: &mut Vec<u8>| {
+            out.extend_from_slice(&[0x81, 0xa1, b'n', 5]);
+            Ok(())
+        };
+        let mut bodies = Vec::new();
+        let mut body = Vec::new();
+        hot::send(&mut body, to, "tag", value).unwrap();
+        bodies.push((
+            body,
+            format!(
+                "{:?}",
+                Frame::Send {
+                    to: to.into(),
+                    tag: "tag",
+                    payload: &[0x81, 0xa1, b'n', 5]
+                }
+            ),
+        ));
+        let mut body = Vec::new();
+        hot::cast(&mut body, Target::Name("counter"), value).unwrap();
+        bodies.push((
+            body,
+            format!(
+                "{:?}",
+                Frame::Cast {
+                    to: Target::Name("counter"),
+                    payload: &[0x81, 0xa1, b'n', 5]
+                }
+            ),
+        ));
+        let mut body = Vec::new();
+        hot::call(&mut body, 1 << 40, Target::Pid(to.into()), value).unwrap();
+        bodies.push((
+            body,
+            format!(
+                "{:?}",
+                Frame::Call {
+                    id: 1 << 40,
+                    to: Target::Pid(to.into()),
+                    payload: &[0x81, 0xa1, b'n', 5]
+                }
+            ),
+        ));
+        let mut body = Vec::new();
+        hot::reply(&mut body, 3, value).unwrap();
+        bodies.push((
+            body,
+            format!(
+                "{:?}",
+                Frame::Reply {
+                    id: 3,
+                    result: WireResult::Ok(&[0x81, 0xa1, b'n', 5])
+                }
+            ),
+        ));
+        for (body, expected) in &bodies {
+            assert!(hot::is_hot(body));
+            assert_eq!(format!("{:?}", hot::decode(body).unwrap()), *expected);
+            // Cut inside the header: an error.
+            assert!(hot::decode(&body[..1]).is_err(), "{expected}");
+        }
+        assert!(hot::decode(&[0x7f]).is_err());
+        // A serde-encoded frame is never taken for one of these.
+        for frame in [
+            Frame::Bye,
+            Frame::Link {
+                from: WirePid(1, 2, 3),
+                to: WirePid(4, 5, 6),
+            },
+        ] {
+            let mut wire = Vec::new();
+            put_frame_value(&mut wire, &frame).unwrap();
+            assert!(!hot::is_hot(&wire[4..]), "{frame:?}");
+        }
     }
 }

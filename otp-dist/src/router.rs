@@ -14,9 +14,9 @@ use otp_core::process::{
 use otp_core::name::Name;
 
 use crate::connection::{Connection, State, within};
-use crate::frame::{encode_into, put_frame_value};
+use crate::frame::{encode_into, put_frame_value, put_with};
 use crate::node::{ConnectError, Shared};
-use crate::proto::{Frame, Target, WirePid};
+use crate::proto::{Frame, Target, WirePid, hot};
 
 /// The router of a distributed node.
 pub(crate) struct DistRouter(pub(crate) Arc<Shared>);
@@ -86,17 +86,11 @@ impl Router for DistRouter {
                 message,
             });
         };
-        conn.push_with_payload(
-            |out| (encoder.encode)(&message, out),
-            |payload, out| {
-                let frame = Frame::Send {
-                    to: to.into(),
-                    tag: &encoder.tag,
-                    payload,
-                };
-                put_frame_value(out, &frame)
-            },
-        )
+        conn.push(|out| {
+            put_with(out, |out| {
+                hot::send(out, to, &encoder.tag, |out| (encoder.encode)(&message, out))
+            })
+        })
     }
 
     fn send_named(
@@ -224,10 +218,11 @@ impl ServerRouter for DistRouter {
             return Ok(());
         };
         let to = target(to);
-        conn.push_with_payload(
-            |out| encode_into(out, message),
-            |payload, out| put_frame_value(out, &Frame::Cast { to, payload }),
-        )
+        conn.push(|out| {
+            put_with(out, |out| {
+                hot::cast(out, to, |out| encode_into(out, message))
+            })
+        })
     }
 
     fn call(
@@ -245,17 +240,11 @@ impl ServerRouter for DistRouter {
             return Box::pin(std::future::ready(Err(RemoteCallError::NoConnection)));
         };
         let wire_to = target(to);
-        let queued = conn.push_with_payload(
-            |out| encode_into(out, request),
-            |payload, out| {
-                let frame = Frame::Call {
-                    id,
-                    to: wire_to,
-                    payload,
-                };
-                put_frame_value(out, &frame)
-            },
-        );
+        let queued = conn.push(|out| {
+            put_with(out, |out| {
+                hot::call(out, id, wire_to, |out| encode_into(out, request))
+            })
+        });
         if let Err(e) = queued {
             conn.forget_call(id);
             let e = match e {
