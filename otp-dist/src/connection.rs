@@ -693,13 +693,7 @@ impl Connection {
                 target,
                 reference,
             } => {
-                let (watcher, target) = (Pid::from(watcher), Pid::from(target));
-                let mref = MonitorRef::from_parts(
-                    watcher.node(),
-                    watcher.creation(),
-                    reference,
-                    Some(target),
-                );
+                let (watcher, target, mref) = monitor_of(watcher, target, reference);
                 let recorded = {
                     let mut t = lock(&self.tables);
                     !t.closed && t.watched.insert(reference, (target, mref)).is_none()
@@ -713,13 +707,7 @@ impl Connection {
                 target,
                 reference,
             } => {
-                let (watcher, target) = (Pid::from(watcher), Pid::from(target));
-                let mref = MonitorRef::from_parts(
-                    watcher.node(),
-                    watcher.creation(),
-                    reference,
-                    Some(target),
-                );
+                let (_, target, mref) = monitor_of(watcher, target, reference);
                 self.remove_watched(mref);
                 node.deliver_demonitor(target, mref);
             }
@@ -848,6 +836,14 @@ impl Connection {
             });
         });
     }
+}
+
+/// The watcher, the target and the reference of a monitor of another node's process on one of
+/// this node's, as the watcher's node made the reference.
+fn monitor_of(watcher: WirePid, target: WirePid, reference: u64) -> (Pid, Pid, MonitorRef) {
+    let (watcher, target) = (Pid::from(watcher), Pid::from(target));
+    let mref = MonitorRef::from_parts(watcher.node(), watcher.creation(), reference, Some(target));
+    (watcher, target, mref)
 }
 
 /// A future of the exit reason of a process of `node`.

@@ -207,10 +207,7 @@ async fn d09_a_send_to_a_name_on_a_node_connects_on_demand() {
 async fn d01_a_node_restarted_under_its_name_has_a_new_creation_and_old_pids_are_stale() {
     let net = Memory::new();
     let a = node(&net, "a").await;
-    let b = DistNode::builder("b@mem:7")
-        .cookie("test-cookie")
-        .tick_time(TICK)
-        .transport(net.clone())
+    let b = common::builder("b@mem:7", net.clone())
         .start()
         .await
         .unwrap();
@@ -222,10 +219,7 @@ async fn d01_a_node_restarted_under_its_name_has_a_new_creation_and_old_pids_are
     drop(b);
     tokio::time::sleep(Duration::from_millis(10)).await;
     // The same name again: a new boot, a new creation.
-    let b2 = DistNode::builder("b@mem:7")
-        .cookie("test-cookie")
-        .tick_time(TICK)
-        .transport(net.clone())
+    let b2 = common::builder("b@mem:7", net.clone())
         .start()
         .await
         .unwrap();
@@ -364,10 +358,7 @@ async fn d07_a_silent_peer_is_down_within_the_tick_window_and_its_links_fire_noc
         wakers: Arc::default(),
         held: Arc::default(),
     };
-    let a = DistNode::builder("a@mem:0")
-        .cookie("test-cookie")
-        .tick_time(TICK)
-        .transport(freezable.clone())
+    let a = common::builder("a@mem:0", freezable.clone())
         .start()
         .await
         .unwrap();
@@ -509,10 +500,7 @@ async fn d11_a_full_outbound_queue_refuses_sends_as_busy() {
         wakers: Arc::default(),
         held: Arc::default(),
     };
-    let a = DistNode::builder("a@mem:0")
-        .cookie("test-cookie")
-        .tick_time(TICK)
-        .transport(freezable.clone())
+    let a = common::builder("a@mem:0", freezable.clone())
         .outbound_limit(64 * 1024, None)
         .start()
         .await

@@ -431,10 +431,7 @@ async fn a_message_whose_tag_the_receiver_does_not_know_is_dropped_and_the_conne
     let net = otp_dist::transport::Memory::new();
     #[derive(serde::Serialize, serde::Deserialize)]
     struct OnlyOnA(u8);
-    let a = DistNode::builder("a@mem:0")
-        .cookie("test-cookie")
-        .tick_time(common::TICK)
-        .transport(net.clone())
+    let a = common::builder("a@mem:0", net.clone())
         .message::<OnlyOnA>()
         .message::<Note>()
         .start()

@@ -142,10 +142,7 @@ async fn a_message_that_does_not_decode_is_reported_and_the_connection_stays() {
     struct Unknown(u8);
     let events = capture();
     let net = Memory::new();
-    let a = DistNode::builder("tel-e@mem:0")
-        .cookie("test-cookie")
-        .tick_time(TICK)
-        .transport(net.clone())
+    let a = common::builder("tel-e@mem:0", net.clone())
         .message::<Unknown>()
         .start()
         .await
@@ -176,10 +173,7 @@ async fn a_message_that_does_not_decode_is_reported_and_the_connection_stays() {
 async fn an_outbound_queue_over_its_threshold_is_reported() {
     let events = capture();
     let net = Memory::new();
-    let a = DistNode::builder("tel-g@mem:0")
-        .cookie("test-cookie")
-        .tick_time(TICK)
-        .transport(net.clone())
+    let a = common::builder("tel-g@mem:0", net.clone())
         .outbound_limit(1 << 20, Some(1024))
         .message::<Note>()
         .start()

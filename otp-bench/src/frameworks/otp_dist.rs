@@ -27,7 +27,7 @@ use otp_core::node::Node;
 use otp_dist::DistNode;
 
 use crate::Workload;
-use crate::remote::{Arrivals, Msg, Remote, Side};
+use crate::remote::{Arrivals, Msg, Remote};
 
 /// The cookie both nodes share.
 const COOKIE: &str = "otp-bench";
@@ -102,14 +102,6 @@ pub struct OtpDistClient {
 
 impl Remote for OtpDistClient {
     type NodeB = OtpDistNodeB;
-
-    fn runtime(
-        side: Side,
-        builder: &mut tokio::runtime::Builder,
-    ) -> std::io::Result<tokio::runtime::Runtime> {
-        let _ = side;
-        builder.build()
-    }
 
     async fn start_b(_workload: Workload, arrivals: Arc<Arrivals>) -> (OtpDistNodeB, String) {
         let node = DistNode::builder("b@127.0.0.1:0")

@@ -6,19 +6,25 @@ use std::time::Duration;
 
 use otp_core::node::Node;
 use otp_core::process::{ExitReason, Pid, Process};
-use otp_dist::transport::Memory;
-use otp_dist::{DistNode, NodeEvent};
+use otp_dist::transport::{Memory, Transport};
+use otp_dist::{DistBuilder, DistNode, NodeEvent};
 use tokio::sync::mpsc;
 
 /// The tick time of the tests' nodes.
 pub const TICK: Duration = Duration::from_secs(4);
 
-/// A node named `name` on `net`, with the tests' cookie and tick time.
-pub async fn node(net: &Memory, name: &str) -> DistNode {
-    DistNode::builder(format!("{name}@mem:0"))
+/// A builder of the node named `name` (`name@host:port`) over `transport`, with the tests'
+/// cookie and tick time.
+pub fn builder(name: &str, transport: impl Transport) -> DistBuilder {
+    DistNode::builder(name)
         .cookie("test-cookie")
         .tick_time(TICK)
-        .transport(net.clone())
+        .transport(transport)
+}
+
+/// A node named `name` on `net`, with the tests' cookie and tick time, that sends `Note`s.
+pub async fn node(net: &Memory, name: &str) -> DistNode {
+    builder(&format!("{name}@mem:0"), net.clone())
         .message::<Note>()
         .start()
         .await
