@@ -310,7 +310,21 @@ impl Connection {
             return Err(RouteError::Busy(self.peer.clone()));
         }
         let was_empty = out.buf.is_empty();
+        let before = out.buf.len();
         encode(&mut out.buf).map_err(RouteError::Encode)?;
+        // A frame over the maximum size would close the connection at the other end (a peer
+        // refuses it before reading it): refuse it here, to its sender. The limit is this node's,
+        // which the nodes of a cluster share. Each piece of a frame adds a 4-byte header.
+        let grown = out.buf.len() - before;
+        let headers = 4 * (grown / crate::frame::PIECE_SIZE + 1);
+        if grown > config.max_frame + headers {
+            out.buf.truncate(before);
+            return Err(RouteError::Encode(format!(
+                "a frame of {} bytes is over the maximum frame size, {} bytes",
+                grown - headers.min(grown),
+                config.max_frame
+            )));
+        }
         out.frames += 1;
         let over = !out.over && out.buf.len() >= config.outbound_threshold;
         if over {

@@ -541,3 +541,31 @@ async fn process_pids_of_both_nodes_are_told_apart() {
     assert!(a.node().owns(pa) && !a.node().owns(pb));
     assert_eq!(pb.node(), otp_core::node::Node::id_of(b.name()));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_large_message_crosses_in_pieces_and_one_over_the_maximum_is_refused_to_its_sender() {
+    let (a, b) = pair().await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let target = spawn_on(b.node(), async move |mut me| -> () {
+        loop {
+            if let Info::Message(m) = me.recv().await {
+                let _ = tx.send(m.downcast::<Vec<u8>>().ok());
+            }
+        }
+    });
+    // 1 MiB: sixteen pieces and more (a `Vec<u8>` is an array of integers on the wire).
+    let large: Vec<u8> = (0..(1 << 20)).map(|i| (i % 251) as u8).collect();
+    on(a.node(), || send(target, large.clone())).unwrap();
+    assert_eq!(within(rx.recv()).await, Some(Some(large)));
+    // Over the maximum frame size (8 MiB): refused here, and the connection stays.
+    let huge = vec![0u8; 9 << 20];
+    match on(a.node(), || send(target, huge)) {
+        Err(otp_core::name::SendError::Encode(why)) => {
+            assert!(why.contains("maximum frame size"), "{why}")
+        }
+        other => panic!("{other:?}"),
+    }
+    on(a.node(), || send(target, vec![1u8])).unwrap();
+    assert_eq!(within(rx.recv()).await, Some(Some(vec![1u8])));
+    assert_eq!(a.nodes(), vec![b.name().to_owned()]);
+}
