@@ -165,8 +165,26 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 thread_local! {
+    /// Whether this thread is encoding a frame into a queue (see [`Connection::push`]).
+    static ENCODING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// Where a payload is encoded before it goes into its frame.
     static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Marks this thread as encoding into a queue until dropped (also when a `Serialize` panics).
+struct Encoding;
+
+impl Encoding {
+    fn enter() -> Self {
+        ENCODING.set(true);
+        Encoding
+    }
+}
+
+impl Drop for Encoding {
+    fn drop(&mut self) {
+        ENCODING.set(false);
+    }
 }
 
 /// Runs `f` with an empty scratch buffer of this thread.
@@ -301,6 +319,13 @@ impl Connection {
         &self,
         encode: impl FnOnce(&mut Vec<u8>) -> Result<(), String>,
     ) -> Result<(), RouteError> {
+        // The value is encoded under the queue's lock, in place. A `Serialize` that itself sends
+        // to another node would wait for a lock its own thread holds: refuse that instead.
+        if ENCODING.get() {
+            return Err(RouteError::Encode(
+                "a value's Serialize sent to another node while it was being encoded".into(),
+            ));
+        }
         let mut out = lock(&self.out);
         if out.closed {
             return Ok(());
@@ -311,7 +336,11 @@ impl Connection {
         }
         let was_empty = out.buf.is_empty();
         let before = out.buf.len();
-        encode(&mut out.buf).map_err(RouteError::Encode)?;
+        let encoded = {
+            let _encoding = Encoding::enter();
+            encode(&mut out.buf)
+        };
+        encoded.map_err(RouteError::Encode)?;
         // A frame over the maximum size would close the connection at the other end (a peer
         // refuses it before reading it): refuse it here, to its sender. The limit is this node's,
         // which the nodes of a cluster share. Each piece of a frame adds a 4-byte header.

@@ -461,3 +461,55 @@ async fn a_message_whose_tag_the_receiver_does_not_know_is_dropped_and_the_conne
     assert!(within(rx.recv()).await.unwrap().ends_with("Note"));
     assert_eq!(a.nodes(), vec![b.name().to_owned()]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_serialize_that_sends_to_another_node_is_an_error_not_a_hang() {
+    /// A value whose `Serialize` sends a message to the node it is being sent to.
+    #[derive(serde::Deserialize)]
+    struct Meddler(u8);
+    static TARGET: std::sync::OnceLock<otp_core::process::Pid> = std::sync::OnceLock::new();
+    impl serde::Serialize for Meddler {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let inner = send(
+                *TARGET.get().unwrap(),
+                Note {
+                    from: "inner".into(),
+                    n: 0,
+                },
+            );
+            if let Err(e) = inner {
+                return Err(serde::ser::Error::custom(e));
+            }
+            s.serialize_u8(self.0)
+        }
+    }
+    let net = otp_dist::transport::Memory::new();
+    let a = common::builder("a@mem:0", net.clone())
+        .message::<Meddler>()
+        .message::<Note>()
+        .start()
+        .await
+        .unwrap();
+    let b = common::node(&net, "b").await;
+    a.connect(b.name()).await.unwrap();
+    let target = spawn_on(b.node(), |mut me| async move {
+        me.recv().await;
+    });
+    TARGET.set(target).unwrap();
+    match on(a.node(), || send(target, Meddler(1))) {
+        Err(SendError::Encode(why)) => assert!(why.contains("while it was being encoded"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    // The connection is fine.
+    on(a.node(), || {
+        send(
+            target,
+            Note {
+                from: "after".into(),
+                n: 1,
+            },
+        )
+    })
+    .unwrap();
+    assert_eq!(a.nodes(), vec![b.name().to_owned()]);
+}
