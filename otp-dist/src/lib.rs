@@ -29,6 +29,24 @@
 //! call in flight returns `noconnection` at once; [`monitor_nodes`](DistNode::monitor_nodes)
 //! subscribers get `NodeDown` with the reason.
 //!
+//! # Which node code runs on
+//!
+//! Processes belong to the node they were spawned on, and the processes they spawn too. Code
+//! outside processes acts on the node of its thread: [`Node::enter`](otp_core::node::Node::enter)
+//! (a guard, for the thread that holds it), a runtime built by
+//! [`Node::runtime`](otp_core::node::Node::runtime) (every thread of it), or else the default node,
+//! which is not distributed. A `ServerRef` to a server of another node, used from code on no
+//! distributed node, goes through the node it was made on. A program that is one node spawns its
+//! processes under `dist.node().enter()`, or from a process of the node.
+//!
+//! # Typed servers
+//!
+//! A `#[derive(GenServer)]` server with `#[gen_server(remote)]` (its calls, casts and replies
+//! serde) can be addressed from other nodes: `ServerRef::<S>::remote(name, node).await` finds it,
+//! and its generated client works on that reference unchanged. Its requests are decoded into its
+//! own message types on its node, so no registry of types is needed. A server without the
+//! attribute cannot be addressed from another node: that is a compile error.
+//!
 //! # The layers
 //!
 //! - [`transport`]: listen and dial — TCP, an in-memory network, or any stream (tests plug a
@@ -52,6 +70,10 @@
 //! - A send to a connection whose queue is over its bound is refused (`SendError::Busy`) rather
 //!   than suspending the sender: a send is not `async`.
 //! - No TLS yet: run distribution on a trusted network, as Erlang's default.
+//! - Connections are not transitive (no full mesh), there are no hidden nodes, no `monitor_node`
+//!   for one node (watch [`monitor_nodes`](DistNode::monitor_nodes)), no rpc, no remote spawn;
+//!   `global` names and `pg` groups are to come.
+//! - A message over the maximum frame size (8 MiB by default) is refused to its sender.
 
 pub mod events;
 pub mod frame;
