@@ -387,7 +387,10 @@ async fn p13_p19_a_lost_connection_fires_each_link_and_monitor_once_on_both_side
     // to and monitored by b's watcher.
     let info = on(a.node(), || process_info(on_a)).expect("alive");
     assert!(info.links.iter().any(|p| !a.node().owns(*p)), "{info:?}");
-    assert!(info.monitored_by.iter().any(|p| !a.node().owns(*p)), "{info:?}");
+    assert!(
+        info.monitored_by.iter().any(|p| !a.node().owns(*p)),
+        "{info:?}"
+    );
     let on_a_exited = on(a.node(), || otp_core::process::wait_exit(on_a));
     let on_b_exited = on(b.node(), || otp_core::process::wait_exit(on_b));
     a.disconnect(b.name());
