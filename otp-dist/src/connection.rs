@@ -933,6 +933,14 @@ impl ReplySink for Sink {
     fn is_open(&self) -> bool {
         self.conn.state() != State::Closed
     }
+
+    fn refuse(mut self: Box<Self>) {
+        self.replied = true;
+        self.conn.push_frame(&Frame::Reply {
+            id: self.id,
+            result: WireResult::Err(WireError::MailboxFull),
+        });
+    }
 }
 
 impl Drop for Sink {

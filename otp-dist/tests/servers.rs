@@ -358,3 +358,45 @@ async fn a_remote_reference_works_from_code_outside_any_node() {
     assert_eq!(within(counter.call(Ask::Get)).await, Ok(2));
     assert!(counter.is_alive());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_remote_call_dropped_by_a_full_mailbox_is_refused_at_once() {
+    use otp_core::gen_server::StartOptions;
+    use otp_core::process::{MailboxBound, Overflow};
+    let (a, b) = pair().await;
+    // One message of room, the oldest dropped to make room for a newer one.
+    run_on(b.node(), async {
+        let bound = MailboxBound::new(std::num::NonZeroUsize::MIN, Overflow::DropOldest);
+        let counter = Counter::start_with(None, StartOptions::new().mailbox(bound))
+            .await
+            .unwrap();
+        otp_core::name::register("counter", counter.pid()).unwrap();
+    })
+    .await;
+    let counter = remote_counter(a.node(), b.name()).await.unwrap();
+    let a_node = a.node();
+    let call = |ask: Ask| {
+        let counter = counter.clone();
+        tokio::spawn(run_on(a_node, async move {
+            counter.call_timeout(ask, Duration::from_secs(30)).await
+        }))
+    };
+    // The server is busy with a slow call; a second waits in the mailbox; a third pushes it
+    // out: its caller is told at once, as a local caller would be.
+    let slow = call(Ask::Slow(5_000));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let pushed_out = call(Ask::Get);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = tokio::time::Instant::now();
+    let last = call(Ask::Get);
+    assert_eq!(
+        within(pushed_out).await.unwrap(),
+        Err(CallError::MailboxFull)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "refused before the slow call ended"
+    );
+    assert_eq!(within(slow).await.unwrap(), Ok(0));
+    assert_eq!(within(last).await.unwrap(), Ok(0));
+}

@@ -9,8 +9,8 @@
 //! the same channel), and the server's code, deferred replies and `ReplyTo<S, T>` included,
 //! does not know which kind of caller it answers.
 //!
-//! A call refused by the mailbox's bound (`Overflow::DropOldest`) or dropped unanswered drops
-//! the sink unused: a `ReplySink` has no way to be told of a refusal.
+//! A call refused by the mailbox's bound (`Overflow::DropOldest`) is told to the sink
+//! (`ReplySink::refuse`); one dropped unanswered drops the sink unused.
 //!
 //! The forwarder knows nothing of calls: it hands whatever comes on the channel to a closure,
 //! which [`request`](super::request) makes of the sink and the server's reply encoder.

@@ -61,11 +61,12 @@ impl<S: GenServer> Envelope for Request<S> {
         let wire = S::WIRE?;
         Some(wire.decode_call(request).map(|call| {
             let encode = wire.reply_encoder();
-            // A refusal (`Err(Refused)`) drops the sink unused: it cannot be told of one.
-            let tx = forward(move |answer: Answer<S::Reply>| {
-                if let Ok(value) = answer {
+            let tx = forward(move |answer: Answer<S::Reply>| match answer {
+                Ok(value) => {
                     reply.reply(encode(&value));
                 }
+                // Dropped by the mailbox's bound before the server saw it.
+                Err(Refused) => reply.refuse(),
             });
             let caller = Caller {
                 route: Route::Local(tx),

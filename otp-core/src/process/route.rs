@@ -196,7 +196,8 @@ pub fn decode_payload<T: serde::de::DeserializeOwned>(payload: &dyn Payload) -> 
 
 /// The way back to a caller on another node: distribution's side of a server's reply handle.
 /// Dropped without a reply, it tells its caller only if the server ends (as a local caller,
-/// which waits out its timeout while the server lives).
+/// which waits out its timeout while the server lives); a call refused by the mailbox's bound
+/// is told through [`refuse`](ReplySink::refuse).
 pub trait ReplySink: Send + 'static {
     /// Sends the reply (encoded by the sink). Returns whether it could be sent.
     fn reply(self: Box<Self>, reply: &dyn erased_serde::Serialize) -> bool;
@@ -205,6 +206,12 @@ pub trait ReplySink: Send + 'static {
     fn is_open(&self) -> bool {
         true
     }
+
+    /// The call was dropped unanswered by the server's mailbox bound (`Overflow::DropOldest`)
+    /// before the server saw it: tell the caller, as a local caller is told at once (its call
+    /// returns `MailboxFull`). By default the sink is dropped, and the caller waits out its
+    /// timeout.
+    fn refuse(self: Box<Self>) {}
 }
 
 /// A reply on its way back from another node.
