@@ -330,6 +330,16 @@ impl AsyncWrite for FrozenStream {
 }
 
 impl Freezable {
+    /// `net`'s streams, not frozen yet.
+    fn over(net: &Memory) -> Self {
+        Freezable {
+            inner: net.clone(),
+            frozen: Arc::default(),
+            wakers: Arc::default(),
+            held: Arc::default(),
+        }
+    }
+
     fn wrap(&self, inner: BoxStream) -> BoxStream {
         Box::new(FrozenStream {
             inner: Some(inner),
@@ -352,12 +362,7 @@ impl Transport for Freezable {
 #[tokio::test(start_paused = true)]
 async fn d07_a_silent_peer_is_down_within_the_tick_window_and_its_links_fire_noconnection() {
     let net = Memory::new();
-    let freezable = Freezable {
-        inner: net.clone(),
-        frozen: Arc::default(),
-        wakers: Arc::default(),
-        held: Arc::default(),
-    };
+    let freezable = Freezable::over(&net);
     let a = common::builder("a@mem:0", freezable.clone())
         .start()
         .await
@@ -494,12 +499,7 @@ async fn malformed_oversized_and_unknown_frames_close_the_connection_with_a_reas
 #[tokio::test(start_paused = true)]
 async fn d11_a_full_outbound_queue_refuses_sends_as_busy() {
     let net = Memory::new();
-    let freezable = Freezable {
-        inner: net.clone(),
-        frozen: Arc::default(),
-        wakers: Arc::default(),
-        held: Arc::default(),
-    };
+    let freezable = Freezable::over(&net);
     let a = common::builder("a@mem:0", freezable.clone())
         .outbound_limit(64 * 1024, None)
         .start()
