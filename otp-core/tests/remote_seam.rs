@@ -3,8 +3,8 @@
 //! behaviours hold for a pid of another node as for a local one (P-04 to P-07, P-12, P-15,
 //! P-16), and a lost connection fires each link and monitor across it once, `noconnection`.
 //!
-//! The router also carries typed servers' calls, casts, stops and lookups, encoded as JSON (what
-//! otp-dist does with its own format): a `#[gen_server(remote)]` server of one node is called,
+//! The router also carries typed servers' calls, casts, stops and lookups in their wire form
+//! (`Encode`, what otp-dist writes into its frames): a `#[gen_server(remote)]` server of one node is called,
 //! cast to and stopped from the other through a `ServerRef` and its generated client, with the
 //! failures a remote call adds as typed errors.
 
@@ -21,9 +21,9 @@ use otp_core::gen_server::{
 use otp_core::name::{Dest, Name, register, send};
 use otp_core::node::Node;
 use otp_core::process::{
-    ExitReason, Info, LocalTarget, Message, MonitorRef, Payload, Pid, RemoteCallError,
-    RemoteLookup, RemoteReply, RemoteStop, RemoteTarget, ReplySink, RouteError, Router,
-    ServerRouter, SpawnOptions, Visit, exit, process_info, spawn, spawn_opt, wait_exit,
+    Encode, ExitReason, Info, LocalTarget, Message, MonitorRef, Pid, RemoteCallError, RemoteLookup,
+    RemoteReply, RemoteStop, RemoteTarget, ReplySink, RouteError, Router, ServerRouter,
+    SpawnOptions, exit, process_info, spawn, spawn_opt, wait_exit,
 };
 use tokio::runtime::Runtime;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -97,32 +97,19 @@ impl Loopback {
     }
 }
 
-/// A value as it crosses the loopback: JSON.
-struct Json(String);
-
-impl Json {
-    fn encode(value: &dyn erased_serde::Serialize) -> Result<Json, String> {
-        serde_json::to_string(value)
-            .map(Json)
-            .map_err(|e| e.to_string())
-    }
-}
-
-impl Payload for Json {
-    fn decode(&self, visit: &mut Visit<'_>) -> Result<(), String> {
-        let mut json = serde_json::Deserializer::from_str(&self.0);
-        let mut erased = <dyn erased_serde::Deserializer<'_>>::erase(&mut json);
-        visit(&mut erased).map_err(|e| e.to_string())?;
-        json.end().map_err(|e| e.to_string())
-    }
+/// A value as it crosses the loopback: its wire form.
+fn encode(value: &dyn Encode) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    value.encode(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// The way back to a caller of the other node: the reply, encoded, on a channel.
-struct Sink(oneshot::Sender<Result<Json, String>>);
+struct Sink(oneshot::Sender<Result<Vec<u8>, String>>);
 
 impl ReplySink for Sink {
-    fn reply(self: Box<Self>, reply: &dyn erased_serde::Serialize) -> bool {
-        self.0.send(Json::encode(reply)).is_ok()
+    fn reply(self: Box<Self>, reply: &dyn Encode) -> bool {
+        self.0.send(encode(reply)).is_ok()
     }
 
     fn is_open(&self) -> bool {
@@ -142,12 +129,8 @@ fn exit_of(node: Node, pid: Pid) -> impl Future<Output = ExitReason> + Send + 's
 }
 
 impl ServerRouter for Loopback {
-    fn cast(
-        &self,
-        to: RemoteTarget<'_>,
-        message: &dyn erased_serde::Serialize,
-    ) -> Result<(), RouteError> {
-        let message = Json::encode(message).map_err(RouteError::Encode)?;
+    fn cast(&self, to: RemoteTarget<'_>, message: &dyn Encode) -> Result<(), RouteError> {
+        let message = encode(message).map_err(RouteError::Encode)?;
         if self.up()
             && let Some((node, target)) = self.target(to)
         {
@@ -163,10 +146,10 @@ impl ServerRouter for Loopback {
         &self,
         _from: Option<Pid>,
         to: RemoteTarget<'_>,
-        request: &dyn erased_serde::Serialize,
+        request: &dyn Encode,
         timeout: Duration,
     ) -> RemoteReply {
-        let request = match Json::encode(request) {
+        let request = match encode(request) {
             Ok(request) => request,
             Err(why) => return ready(Err(RemoteCallError::Encode(why))),
         };
@@ -189,7 +172,7 @@ impl ServerRouter for Loopback {
                 tokio::select! {
                     biased;
                     reply = rx => match reply {
-                        Ok(Ok(reply)) => Ok(Box::new(reply) as Box<dyn Payload>),
+                        Ok(Ok(reply)) => Ok(reply),
                         Ok(Err(why)) => Err(RemoteCallError::Encode(why)),
                         // Dropped unanswered: only the server's end tells the caller.
                         Err(_) => Err(RemoteCallError::Exited(exited.await)),

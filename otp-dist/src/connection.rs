@@ -19,8 +19,7 @@ use std::time::Duration;
 
 use otp_core::node::Node;
 use otp_core::process::{
-    ExitReason, LocalTarget, MonitorRef, Payload, Pid, RemoteCallError, ReplySink, RouteError,
-    Visit,
+    Encode, ExitReason, LocalTarget, MonitorRef, Pid, RemoteCallError, ReplySink, RouteError,
 };
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use tokio::io::{AsyncRead, AsyncWriteExt, BufReader, ReadBuf, ReadHalf, WriteHalf};
@@ -28,9 +27,7 @@ use tokio::sync::{Notify, oneshot, watch};
 use tokio::task::AbortHandle;
 
 use crate::events::{self, DownReason, NodeEvent};
-use crate::frame::{
-    FrameError, FrameReader, MAX_DEPTH, Read, decode, put_frame_value, put_tick, put_with,
-};
+use crate::frame::{FrameError, FrameReader, Read, decode, put_frame_value, put_tick, put_with};
 use crate::node::Shared;
 use crate::proto::{Frame, Target, WireError, WirePid, WireResult, hot};
 use crate::transport::BoxStream;
@@ -106,7 +103,7 @@ struct Tables {
     watching: HashMap<u64, (Pid, MonitorRef)>,
     /// Monitors held by remote processes on local ones, by reference number.
     watched: HashMap<u64, (Pid, MonitorRef)>,
-    calls: HashMap<u64, Pending<Box<dyn Payload>>>,
+    calls: HashMap<u64, Pending<Vec<u8>>>,
     stops: HashMap<u64, Pending<ExitReason>>,
     lookups: HashMap<u64, Pending<Found>>,
     closed: bool,
@@ -201,27 +198,6 @@ fn with_scratch<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
         // Re-entered (a `Serialize` that sends): a buffer of its own.
         Err(_) => f(&mut Vec::new()),
     })
-}
-
-/// A payload received in a frame, borrowed from the reader's buffer.
-pub(crate) struct Bytes<'a>(pub(crate) &'a [u8]);
-
-impl Payload for Bytes<'_> {
-    fn decode(&self, visit: &mut Visit<'_>) -> Result<(), String> {
-        let mut de = rmp_serde::Deserializer::from_read_ref(self.0);
-        de.set_max_depth(MAX_DEPTH);
-        let mut erased = <dyn erased_serde::Deserializer<'_>>::erase(&mut de);
-        visit(&mut erased).map_err(|e| e.to_string())
-    }
-}
-
-/// A payload that outlives its frame (a call's reply, decoded later by the caller).
-struct Owned(Vec<u8>);
-
-impl Payload for Owned {
-    fn decode(&self, visit: &mut Visit<'_>) -> Result<(), String> {
-        Bytes(&self.0).decode(visit)
-    }
 }
 
 impl Connection {
@@ -441,7 +417,7 @@ impl Connection {
     }
 
     /// Registers a call in flight.
-    pub(crate) fn add_call(&self) -> Option<(u64, Answer<Box<dyn Payload>>)> {
+    pub(crate) fn add_call(&self) -> Option<(u64, Answer<Vec<u8>>)> {
         self.pending(|t| &mut t.calls)
     }
 
@@ -770,7 +746,7 @@ impl Connection {
                 let delivered = self
                     .resolve(to)
                     .ok_or(otp_core::process::DeliverError::NoProc)
-                    .and_then(|pid| node.deliver_cast(LocalTarget::Pid(pid), &Bytes(payload)));
+                    .and_then(|pid| node.deliver_cast(LocalTarget::Pid(pid), payload));
                 match delivered {
                     Ok(()) | Err(otp_core::process::DeliverError::NoProc) => {}
                     Err(e) => self.refuse_message("cast", &e.to_string()),
@@ -780,9 +756,7 @@ impl Connection {
                 let tx = lock(&self.tables).calls.remove(&id);
                 if let Some(tx) = tx {
                     let result = match result {
-                        WireResult::Ok(bytes) => {
-                            Ok(Box::new(Owned(bytes.to_vec())) as Box<dyn Payload>)
-                        }
+                        WireResult::Ok(bytes) => Ok(bytes.to_vec()),
                         WireResult::Err(e) => Err(e.into()),
                     };
                     let _ = tx.send(result);
@@ -849,7 +823,7 @@ impl Connection {
             server,
             replied: false,
         });
-        if let Err(e) = node.deliver_call(LocalTarget::Pid(server), &Bytes(payload), sink) {
+        if let Err(e) = node.deliver_call(LocalTarget::Pid(server), payload, sink) {
             if let otp_core::process::DeliverError::Decode(why) = &e {
                 self.refuse_message("call", why);
             }
@@ -904,14 +878,12 @@ struct Sink {
 }
 
 impl ReplySink for Sink {
-    fn reply(mut self: Box<Self>, reply: &dyn erased_serde::Serialize) -> bool {
+    fn reply(mut self: Box<Self>, reply: &dyn Encode) -> bool {
         self.replied = true;
         let id = self.id;
-        let sent = self.conn.push(|out| {
-            put_with(out, |out| {
-                hot::reply(out, id, |out| crate::frame::encode_into(out, reply))
-            })
-        });
+        let sent = self
+            .conn
+            .push(|out| put_with(out, |out| hot::reply(out, id, |out| reply.encode(out))));
         match sent {
             Ok(()) => self.conn.state() != State::Closed,
             Err(e) => {

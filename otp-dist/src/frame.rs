@@ -20,8 +20,9 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 /// The largest piece of a frame on the wire, 64 KiB.
 pub const PIECE_SIZE: usize = 64 * 1024;
 
-/// The deepest nesting a decoded body may have (envelope and user value together).
-pub const MAX_DEPTH: usize = 64;
+/// The deepest nesting a decoded body may have (envelope and user value together): otp-core's
+/// limit for the payloads it decodes.
+pub const MAX_DEPTH: usize = otp_core::process::MAX_DEPTH;
 
 /// The default maximum size of a frame: 8 MiB.
 pub const DEFAULT_MAX_FRAME: usize = 8 * 1024 * 1024;
@@ -126,15 +127,6 @@ pub fn put_with(
         put_frame(out, &body);
     }
     Ok(())
-}
-
-/// Encodes `value` with field names, for a payload inside a frame.
-///
-/// # Errors
-/// The value's `Serialize` failed.
-pub fn encode_into(out: &mut Vec<u8>, value: &dyn erased_serde::Serialize) -> Result<(), String> {
-    let mut ser = rmp_serde::Serializer::new(out).with_struct_map();
-    erased_serde::serialize(value, &mut ser).map_err(|e| e.to_string())
 }
 
 /// Decodes a body, with the depth limit.

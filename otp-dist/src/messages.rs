@@ -15,7 +15,7 @@
 use std::any::{Any, TypeId};
 use std::sync::{Arc, RwLock};
 
-use otp_core::process::Message;
+use otp_core::process::{Encode, Message};
 use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -41,14 +41,11 @@ fn encode<T: Serialize + Any>(message: &Message, out: &mut Vec<u8>) -> Result<()
     let value = message
         .downcast_ref::<T>()
         .ok_or_else(|| format!("not a {}", std::any::type_name::<T>()))?;
-    value
-        .serialize(&mut rmp_serde::Serializer::new(out).with_struct_map())
-        .map_err(|e| e.to_string())
+    value.encode(out)
 }
 
 fn decode<T: DeserializeOwned + Any + Send>(bytes: &[u8]) -> Result<Message, String> {
-    let value: T = crate::frame::decode(bytes).map_err(|e| e.to_string())?;
-    Ok(Message::new(value))
+    otp_core::process::decode_payload::<T>(bytes).map(Message::new)
 }
 
 impl MessageTypes {

@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use otp_core::node::Node;
 use otp_core::process::{
-    ExitReason, Message, MonitorRef, Pid, RemoteCallError, RemoteLookup, RemoteReply, RemoteStop,
-    RemoteTarget, RouteError, Router, ServerRouter,
+    Encode, ExitReason, Message, MonitorRef, Pid, RemoteCallError, RemoteLookup, RemoteReply,
+    RemoteStop, RemoteTarget, RouteError, Router, ServerRouter,
 };
 
 use otp_core::name::Name;
 
 use crate::connection::{Connection, State, within};
-use crate::frame::{encode_into, put_frame_value, put_with};
+use crate::frame::{put_frame_value, put_with};
 use crate::node::{ConnectError, Shared};
 use crate::proto::{Frame, Target, WirePid, hot};
 
@@ -208,28 +208,20 @@ impl Router for DistRouter {
 }
 
 impl ServerRouter for DistRouter {
-    fn cast(
-        &self,
-        to: RemoteTarget<'_>,
-        message: &dyn erased_serde::Serialize,
-    ) -> Result<(), RouteError> {
+    fn cast(&self, to: RemoteTarget<'_>, message: &dyn Encode) -> Result<(), RouteError> {
         // As a local cast: to a process that cannot be reached, dropped.
         let Ok(conn) = self.conn_for(to) else {
             return Ok(());
         };
         let to = target(to);
-        conn.push(|out| {
-            put_with(out, |out| {
-                hot::cast(out, to, |out| encode_into(out, message))
-            })
-        })
+        conn.push(|out| put_with(out, |out| hot::cast(out, to, |out| message.encode(out))))
     }
 
     fn call(
         &self,
         _from: Option<Pid>,
         to: RemoteTarget<'_>,
-        request: &dyn erased_serde::Serialize,
+        request: &dyn Encode,
         timeout: Duration,
     ) -> RemoteReply {
         let conn = match self.conn_for(to) {
@@ -242,7 +234,7 @@ impl ServerRouter for DistRouter {
         let wire_to = target(to);
         let queued = conn.push(|out| {
             put_with(out, |out| {
-                hot::call(out, id, wire_to, |out| encode_into(out, request))
+                hot::call(out, id, wire_to, |out| request.encode(out))
             })
         });
         if let Err(e) = queued {

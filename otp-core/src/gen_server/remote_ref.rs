@@ -109,7 +109,7 @@ impl<S: GenServer> RemoteRef<S> {
                 .await
                 .unwrap_or(Err(RemoteCallError::Timeout));
             match answer {
-                Ok(payload) => self.wire.decode_reply(&*payload).map_err(CallError::Decode),
+                Ok(payload) => self.wire.decode_reply(&payload).map_err(CallError::Decode),
                 Err(e) => {
                     let e = CallError::from(e);
                     match &e {

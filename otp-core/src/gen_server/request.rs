@@ -12,7 +12,7 @@ use super::GenServer;
 use super::remote_caller::forward;
 use crate::exit::ExitReason;
 use crate::message::Info;
-use crate::process::{Envelope, Payload, ReplySink};
+use crate::process::{Envelope, ReplySink};
 
 /// What a server's mailbox holds.
 pub(crate) enum Request<S: GenServer> {
@@ -54,10 +54,7 @@ impl<S: GenServer> Envelope for Request<S> {
             Request::Call(..) | Request::Cast(_) => false,
         }
     }
-    fn remote_call(
-        request: &dyn Payload,
-        reply: Box<dyn ReplySink>,
-    ) -> Option<Result<Self, String>> {
+    fn remote_call(request: &[u8], reply: Box<dyn ReplySink>) -> Option<Result<Self, String>> {
         let wire = S::WIRE?;
         Some(wire.decode_call(request).map(|call| {
             let encode = wire.reply_encoder();
@@ -75,7 +72,7 @@ impl<S: GenServer> Envelope for Request<S> {
             Request::Call(call, caller)
         }))
     }
-    fn remote_cast(message: &dyn Payload) -> Option<Result<Self, String>> {
+    fn remote_cast(message: &[u8]) -> Option<Result<Self, String>> {
         let wire = S::WIRE?;
         Some(wire.decode_cast(message).map(Request::Cast))
     }

@@ -2,11 +2,11 @@
 //! [`RemoteServer`]; their docs say how a server opts in).
 //!
 //! A [`Wire`] is plain function pointers, built at compile time by a `const fn` from the serde
-//! impls of the server's three message types: decoders from a [`Payload`] (what distribution
-//! hands in, still in its wire format) and views of a value as an `erased_serde::Serialize`
-//! (what a router encodes). So the receiving process decodes a request straight into its own
-//! message type — no registry of types, no boxing of local messages — and otp-core never
-//! chooses the format.
+//! impls of the server's three message types: decoders from the bytes distribution hands in
+//! (the wire form, MessagePack: see [`Encode`]) and views of a value as an [`Encode`] (what a
+//! router writes into its connection). So the receiving process decodes a request straight
+//! into its own message type — no registry of types, no boxing of local messages — and each
+//! side runs the message type's own, monomorphized, serde code.
 
 use std::fmt;
 
@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::GenServer;
-use crate::process::{Payload, decode_payload};
+use crate::process::{Encode, decode_payload};
 
 /// How the messages of the server `S` cross between nodes: function pointers, built by
 /// [`Wire::new`] from the serde impls of `S::Call`, `S::Cast` and `S::Reply`.
@@ -22,9 +22,8 @@ use crate::process::{Payload, decode_payload};
 /// Between the processes of one node, a server's messages stay what they are: values of its
 /// `Call`, `Cast` and `Reply` types, moved into its mailbox, never boxed nor serialized. To be
 /// addressed from another node, a server needs more: a way to read its requests out of what a
-/// connection brought, and to write its replies into it. `Wire` is that. The format is
-/// distribution's choice: otp-core sees only [`erased_serde`] serializers and the
-/// [`Payload`]s distribution hands in.
+/// connection brought, and to write its replies into it. `Wire` is that; the format is
+/// MessagePack with field names ([`Encode`]).
 ///
 /// A server opts in twice, and `#[gen_server(remote)]` on a `#[derive(GenServer)]` server does
 /// both:
@@ -64,12 +63,12 @@ use crate::process::{Payload, decode_payload};
 /// impl RemoteServer for Counter {}
 /// ```
 pub struct Wire<S: GenServer> {
-    decode_call: fn(&dyn Payload) -> Result<S::Call, String>,
-    decode_cast: fn(&dyn Payload) -> Result<S::Cast, String>,
-    decode_reply: fn(&dyn Payload) -> Result<S::Reply, String>,
-    call: fn(&S::Call) -> &dyn erased_serde::Serialize,
-    cast: fn(&S::Cast) -> &dyn erased_serde::Serialize,
-    reply: fn(&S::Reply) -> &dyn erased_serde::Serialize,
+    decode_call: fn(&[u8]) -> Result<S::Call, String>,
+    decode_cast: fn(&[u8]) -> Result<S::Cast, String>,
+    decode_reply: fn(&[u8]) -> Result<S::Reply, String>,
+    call: fn(&S::Call) -> &dyn Encode,
+    cast: fn(&S::Cast) -> &dyn Encode,
+    reply: fn(&S::Reply) -> &dyn Encode,
 }
 
 impl<S: GenServer> Wire<S>
@@ -104,38 +103,38 @@ where
 
 impl<S: GenServer> Wire<S> {
     /// Decodes a call that another node sent.
-    pub(crate) fn decode_call(&self, payload: &dyn Payload) -> Result<S::Call, String> {
+    pub(crate) fn decode_call(&self, payload: &[u8]) -> Result<S::Call, String> {
         (self.decode_call)(payload)
     }
 
     /// Decodes a cast that another node sent.
-    pub(crate) fn decode_cast(&self, payload: &dyn Payload) -> Result<S::Cast, String> {
+    pub(crate) fn decode_cast(&self, payload: &[u8]) -> Result<S::Cast, String> {
         (self.decode_cast)(payload)
     }
 
     /// Decodes the reply another node's server sent back.
-    pub(crate) fn decode_reply(&self, payload: &dyn Payload) -> Result<S::Reply, String> {
+    pub(crate) fn decode_reply(&self, payload: &[u8]) -> Result<S::Reply, String> {
         (self.decode_reply)(payload)
     }
 
     /// A call, as a router encodes it.
-    pub(crate) fn call<'a>(&self, call: &'a S::Call) -> &'a dyn erased_serde::Serialize {
+    pub(crate) fn call<'a>(&self, call: &'a S::Call) -> &'a dyn Encode {
         (self.call)(call)
     }
 
     /// A cast, as a router encodes it.
-    pub(crate) fn cast<'a>(&self, cast: &'a S::Cast) -> &'a dyn erased_serde::Serialize {
+    pub(crate) fn cast<'a>(&self, cast: &'a S::Cast) -> &'a dyn Encode {
         (self.cast)(cast)
     }
 
     /// How a reply is viewed to be encoded on its way back to another node.
-    pub(crate) fn reply_encoder(&self) -> fn(&S::Reply) -> &dyn erased_serde::Serialize {
+    pub(crate) fn reply_encoder(&self) -> fn(&S::Reply) -> &dyn Encode {
         self.reply
     }
 }
 
-/// A value seen as something any serializer can encode.
-fn erase<T: Serialize>(value: &T) -> &dyn erased_serde::Serialize {
+/// A value seen as what writes its wire form.
+fn erase<T: Serialize>(value: &T) -> &dyn Encode {
     value
 }
 

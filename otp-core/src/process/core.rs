@@ -27,7 +27,7 @@ use tokio::time::Instant;
 
 use super::bound::{MailboxBound, PushError};
 use super::kind::ProcessKind;
-use super::route::{DeliverError, Payload, ReplySink, Router};
+use super::route::{DeliverError, ReplySink, Router};
 use crate::exit::ExitReason;
 use crate::message::{Info, Message, MonitorRef, Monitored, Name};
 use crate::pid::Pid;
@@ -88,11 +88,11 @@ pub(crate) trait ProcessEntry: Send + Sync + 'static {
     /// Queues a call from another node (see [`Node::deliver_call`]).
     fn deliver_remote_call(
         &self,
-        request: &dyn Payload,
+        request: &[u8],
         reply: Box<dyn ReplySink>,
     ) -> Result<(), DeliverError>;
     /// Queues a cast from another node (see [`Node::deliver_cast`]).
-    fn deliver_remote_cast(&self, message: &dyn Payload) -> Result<(), DeliverError>;
+    fn deliver_remote_cast(&self, message: &[u8]) -> Result<(), DeliverError>;
     /// Queues a stop asked from another node (see [`Node::deliver_stop`]).
     fn deliver_remote_stop(&self, reason: ExitReason) -> Result<(), DeliverError>;
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;

@@ -20,7 +20,7 @@ use tokio::sync::Notify;
 
 use super::bound::{MailboxBound, Overflow, PushError};
 use super::core::{ProcessCore, lock};
-use super::route::{Payload, ReplySink};
+use super::route::ReplySink;
 use crate::exit::ExitReason;
 use crate::message::Info;
 
@@ -77,7 +77,7 @@ pub(crate) trait Envelope: Send + 'static {
     /// A call from another node as this mailbox's envelope, with the way back to its caller:
     /// `None` if the process cannot be called from another node (the default: a plain process;
     /// a server without a wire form), `Some(Err(why))` if the request does not decode.
-    fn remote_call(request: &dyn Payload, reply: Box<dyn ReplySink>) -> Option<Result<Self, String>>
+    fn remote_call(request: &[u8], reply: Box<dyn ReplySink>) -> Option<Result<Self, String>>
     where
         Self: Sized,
     {
@@ -85,7 +85,7 @@ pub(crate) trait Envelope: Send + 'static {
         None
     }
     /// A cast from another node as this mailbox's envelope: as [`remote_call`](Self::remote_call).
-    fn remote_cast(message: &dyn Payload) -> Option<Result<Self, String>>
+    fn remote_cast(message: &[u8]) -> Option<Result<Self, String>>
     where
         Self: Sized,
     {

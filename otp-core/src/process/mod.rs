@@ -80,8 +80,8 @@ pub(crate) use self::mailbox::{Envelope, Receiver, Wake};
 pub use self::myself::Myself;
 pub(crate) use self::pcb::Pcb;
 pub use self::route::{
-    DeliverError, LocalTarget, Payload, RemoteCallError, RemoteLookup, RemoteReply, RemoteStop,
-    RemoteTarget, ReplySink, RouteError, Router, ServerRouter, Visit, decode_payload,
+    DeliverError, Encode, LocalTarget, MAX_DEPTH, RemoteCallError, RemoteLookup, RemoteReply,
+    RemoteStop, RemoteTarget, ReplySink, RouteError, Router, ServerRouter, decode_payload,
 };
 pub use self::signals::LinkError;
 pub(crate) use self::signals::{link_pair, send_exit_signal, unlink};

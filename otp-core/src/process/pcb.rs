@@ -7,7 +7,7 @@ use super::bound::{MailboxBound, PushError};
 use super::core::{ProcessCore, ProcessEntry};
 use super::events;
 use super::mailbox::{Envelope, Mailbox, Wake};
-use super::route::{DeliverError, Payload, ReplySink};
+use super::route::{DeliverError, ReplySink};
 use crate::exit::ExitReason;
 use crate::message::{Down, Info, Message, MonitorRef, Monitored};
 
@@ -127,7 +127,7 @@ impl<M: Envelope> ProcessEntry for Pcb<M> {
 
     fn deliver_remote_call(
         &self,
-        request: &dyn Payload,
+        request: &[u8],
         reply: Box<dyn ReplySink>,
     ) -> Result<(), DeliverError> {
         match M::remote_call(request, reply) {
@@ -137,7 +137,7 @@ impl<M: Envelope> ProcessEntry for Pcb<M> {
         }
     }
 
-    fn deliver_remote_cast(&self, message: &dyn Payload) -> Result<(), DeliverError> {
+    fn deliver_remote_cast(&self, message: &[u8]) -> Result<(), DeliverError> {
         match M::remote_cast(message) {
             Some(Ok(cast)) => self.push(cast).map_err(refused),
             Some(Err(why)) => Err(DeliverError::Decode(why)),

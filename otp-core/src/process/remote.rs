@@ -19,8 +19,9 @@
 //!
 //! The typed half of the seam ([`ServerRouter`](super::ServerRouter)) carries a server's calls,
 //! casts and stops. A process of this node holding a `ServerRef` to a server of another node
-//! hands its request to the router as an erased serde value; on the server's node,
-//! distribution hands it in as a [`Payload`] to [`Node::deliver_call`] or
+//! hands its request to the router as an [`Encode`](super::Encode) value, which distribution
+//! writes in its wire form (MessagePack); on the server's node, distribution hands those bytes
+//! to [`Node::deliver_call`] or
 //! [`Node::deliver_cast`], which decode it into the server's own message type, through the
 //! server's wire form (`GenServer::WIRE`), and queue it as a local call or cast would be. The
 //! reply goes back through the [`ReplySink`] the call came with. Only servers with a wire form
@@ -30,7 +31,7 @@
 use std::sync::Arc;
 
 use super::core::{Node, ProcessEntry};
-use super::route::{DeliverError, LocalTarget, Payload, ReplySink, Router};
+use super::route::{DeliverError, LocalTarget, ReplySink, Router};
 use super::signals::send_exit_signal;
 use crate::exit::ExitReason;
 use crate::message::{Message, MonitorRef, Monitored, Name};
@@ -141,7 +142,7 @@ impl Node {
     pub fn deliver_call(
         &self,
         to: LocalTarget<'_>,
-        request: &dyn Payload,
+        request: &[u8],
         reply: Box<dyn ReplySink>,
     ) -> Result<Pid, DeliverError> {
         let entry = self.target(to).ok_or(DeliverError::NoProc)?;
@@ -158,11 +159,7 @@ impl Node {
     /// # Errors
     /// As [`deliver_call`](Self::deliver_call)'s. A cast has nobody to tell: a cast that does
     /// not decode, or is not for a server with a wire form, is logged here.
-    pub fn deliver_cast(
-        &self,
-        to: LocalTarget<'_>,
-        message: &dyn Payload,
-    ) -> Result<(), DeliverError> {
+    pub fn deliver_cast(&self, to: LocalTarget<'_>, message: &[u8]) -> Result<(), DeliverError> {
         let entry = self.target(to).ok_or(DeliverError::NoProc)?;
         let pid = entry.core().pid;
         entry

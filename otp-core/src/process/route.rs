@@ -167,31 +167,43 @@ impl From<DeliverError> for RemoteCallError {
     }
 }
 
-/// What a payload decoder is handed: a deserializer of the wire format, erased.
-pub type Visit<'v> =
-    dyn FnMut(&mut dyn erased_serde::Deserializer<'_>) -> Result<(), erased_serde::Error> + 'v;
+/// The deepest nesting [`decode_payload`] accepts (arrays and maps inside one another): a
+/// payload nested deeper is refused before its decoder recurses further.
+pub const MAX_DEPTH: usize = 64;
 
-/// A value received from another node, still in the wire format: the receiver decodes it into
-/// the type it expects (a server's call, cast or reply), so no registry of types is needed.
-pub trait Payload: Send {
-    /// Hands a deserializer of the payload to `visit`, which deserializes its type from it.
+/// A value on its way to another node, seen as what writes its wire form.
+///
+/// The wire form of what servers and processes send each other across nodes is MessagePack,
+/// structs as maps with their field names (rmp-serde's `to_vec_named` form, the frames of
+/// distribution's design): a struct can gain an optional field, or reorder its fields, and
+/// still be read by a node that runs the older code. Every `Serialize` value is `Encode`; the
+/// trait exists so that a router writes a value it cannot name straight into its connection's
+/// buffer, through one dynamic call, with the value's own monomorphized `Serialize`.
+pub trait Encode {
+    /// Appends the value's wire form to `out`.
     ///
     /// # Errors
-    /// Why the payload did not decode.
-    fn decode(&self, visit: &mut Visit<'_>) -> Result<(), String>;
+    /// The value's `Serialize` failed; `out` may hold part of it (the caller truncates).
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), String>;
 }
 
-/// Decodes a payload into a `T`.
+impl<T: serde::Serialize + ?Sized> Encode for T {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), String> {
+        self.serialize(&mut rmp_serde::Serializer::new(out).with_struct_map())
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Decodes a value received from another node (its wire form: see [`Encode`]) into a `T`,
+/// nested no deeper than [`MAX_DEPTH`]. The receiver decodes into the type it expects (a
+/// server's call, cast or reply), so no registry of types is needed.
 ///
 /// # Errors
 /// Why it did not decode.
-pub fn decode_payload<T: serde::de::DeserializeOwned>(payload: &dyn Payload) -> Result<T, String> {
-    let mut out = None;
-    payload.decode(&mut |d| {
-        out = Some(erased_serde::deserialize::<T>(d)?);
-        Ok(())
-    })?;
-    out.ok_or_else(|| "the payload produced no value".to_owned())
+pub fn decode_payload<T: serde::de::DeserializeOwned>(payload: &[u8]) -> Result<T, String> {
+    let mut de = rmp_serde::Deserializer::from_read_ref(payload);
+    de.set_max_depth(MAX_DEPTH);
+    T::deserialize(&mut de).map_err(|e| e.to_string())
 }
 
 /// The way back to a caller on another node: distribution's side of a server's reply handle.
@@ -200,7 +212,7 @@ pub fn decode_payload<T: serde::de::DeserializeOwned>(payload: &dyn Payload) -> 
 /// is told through [`refuse`](ReplySink::refuse).
 pub trait ReplySink: Send + 'static {
     /// Sends the reply (encoded by the sink). Returns whether it could be sent.
-    fn reply(self: Box<Self>, reply: &dyn erased_serde::Serialize) -> bool;
+    fn reply(self: Box<Self>, reply: &dyn Encode) -> bool;
 
     /// Whether the caller may still be waiting.
     fn is_open(&self) -> bool {
@@ -216,7 +228,7 @@ pub trait ReplySink: Send + 'static {
 
 /// A reply on its way back from another node.
 pub type RemoteReply =
-    Pin<Box<dyn Future<Output = Result<Box<dyn Payload>, RemoteCallError>> + Send + 'static>>;
+    Pin<Box<dyn Future<Output = Result<Vec<u8>, RemoteCallError>> + Send + 'static>>;
 
 /// What a remote lookup found: the pid and the kind (for a server, its type's name).
 pub type RemoteLookup =
@@ -227,16 +239,13 @@ pub type RemoteStop =
     Pin<Box<dyn Future<Output = Result<ExitReason, RemoteCallError>> + Send + 'static>>;
 
 /// The typed-server half of a [`Router`]: calls, casts, stops and lookups aimed at servers of
-/// other nodes. Their requests are serde values, erased, encoded by distribution; replies come
-/// back as [`Payload`]s that the caller decodes into its own reply type.
+/// other nodes. Their requests are handed over as [`Encode`] values, which distribution writes
+/// into its connection; replies come back in their wire form, which the caller decodes into its
+/// own reply type ([`decode_payload`]).
 pub trait ServerRouter: Send + Sync + 'static {
     /// A cast to a server of another node. As a local cast, a cast to a process that does not
     /// exist is dropped; only an unencodable message or a full queue is an error.
-    fn cast(
-        &self,
-        to: RemoteTarget<'_>,
-        message: &dyn erased_serde::Serialize,
-    ) -> Result<(), RouteError>;
+    fn cast(&self, to: RemoteTarget<'_>, message: &dyn Encode) -> Result<(), RouteError>;
 
     /// A call to a server of another node, answered within `timeout` (`Duration::MAX`: no limit)
     /// — or with [`RemoteCallError::NoConnection`] as soon as the connection is lost, never
@@ -245,7 +254,7 @@ pub trait ServerRouter: Send + Sync + 'static {
         &self,
         from: Option<Pid>,
         to: RemoteTarget<'_>,
-        request: &dyn erased_serde::Serialize,
+        request: &dyn Encode,
         timeout: Duration,
     ) -> RemoteReply;
 
