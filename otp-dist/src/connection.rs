@@ -22,7 +22,7 @@ use otp_core::process::{
     Encode, ExitReason, LocalTarget, MonitorRef, Pid, RemoteCallError, ReplySink, RouteError,
 };
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use tokio::io::{AsyncRead, AsyncWriteExt, BufReader, ReadBuf, ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf, ReadHalf, WriteHalf};
 use tokio::sync::{Notify, oneshot, watch};
 use tokio::task::AbortHandle;
 
@@ -48,7 +48,7 @@ const UP: u8 = 1;
 const CLOSED: u8 = 2;
 
 /// The reader half, counting what it reads (the liveness check).
-pub(crate) type Reader = FrameReader<BufReader<Counting>>;
+pub(crate) type Reader = FrameReader<Counting>;
 
 /// A stream's read half that counts the bytes it reads.
 pub(crate) struct Counting {
@@ -949,10 +949,6 @@ pub(crate) async fn within<T>(timeout: Duration, rx: Answer<T>) -> Result<T, Rem
     answer.unwrap_or(Err(RemoteCallError::NoConnection))
 }
 
-/// The read buffer of a connection: frames are read through it, in as few system calls as
-/// their arrival allows. 8 KiB, as tokio's default, keeps an idle connection small.
-const READ_BUFFER: usize = 8 * 1024;
-
 /// Splits a stream for a connection.
 pub(crate) fn split(
     stream: BoxStream,
@@ -961,8 +957,5 @@ pub(crate) fn split(
 ) -> (Reader, WriteHalf<BoxStream>) {
     let (r, w) = tokio::io::split(stream);
     let counting = Counting::new(r, Arc::clone(read_bytes));
-    (
-        FrameReader::new(BufReader::with_capacity(READ_BUFFER, counting), max_frame),
-        w,
-    )
+    (FrameReader::new(counting, max_frame), w)
 }

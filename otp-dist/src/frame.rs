@@ -148,10 +148,32 @@ pub enum Read<'a> {
     Body(&'a [u8]),
 }
 
+/// The smallest read buffer of a [`FrameReader`], and the size it starts with: 8 KiB, as
+/// tokio's default, keeps an idle connection small.
+pub const MIN_READ_BUFFER: usize = 8 * 1024;
+
+/// The largest read buffer of a [`FrameReader`]: one whole piece and its header. A busy
+/// connection's buffer grows to it, so that one system call brings thousands of small frames.
+pub const MAX_READ_BUFFER: usize = PIECE_SIZE + 4;
+
 /// Reads frames from a byte stream, within the limits.
+///
+/// It reads the stream into a buffer of its own, as many bytes as the stream has, and hands
+/// out the frames that buffer holds without copying them and without waiting again: a read
+/// that brought a thousand small frames is a thousand calls of [`next`](Self::next) that
+/// return at once. The buffer starts at [`MIN_READ_BUFFER`], doubles (up to
+/// [`MAX_READ_BUFFER`]) while reads fill it, and goes back to its first size once the stream
+/// is quiet; a piece is checked against its limit before the buffer grows for it. A frame in
+/// several pieces is gathered into a second buffer, bounded by the maximum frame size.
 #[derive(Debug)]
 pub struct FrameReader<R> {
     stream: R,
+    /// What was read from the stream; bytes `start..end` are not handed out yet. Its length
+    /// is its size (zeroed when allocated), so reads need no unsafe code.
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// The pieces of a frame in several pieces, gathered.
     body: Vec<u8>,
     max_frame: usize,
 }
@@ -161,6 +183,9 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     pub fn new(stream: R, max_frame: usize) -> Self {
         FrameReader {
             stream,
+            buf: vec![0; MIN_READ_BUFFER],
+            start: 0,
+            end: 0,
             body: Vec::new(),
             max_frame,
         }
@@ -171,8 +196,13 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         &mut self.stream
     }
 
-    /// Reads the next frame. Cancel-safe only between frames: a reader dropped halfway leaves
-    /// the stream in the middle of one.
+    /// The size of the read buffer now (for the memory of a connection).
+    pub fn buffer_size(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Reads the next frame. Cancel-safe only between frames: a reader dropped halfway through
+    /// a frame of several pieces loses the pieces it gathered.
     ///
     /// # Errors
     /// A piece or a frame over its limit (refused before any allocation for it), or the stream
@@ -180,7 +210,14 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     pub async fn next(&mut self) -> Result<Read<'_>, FrameError> {
         self.body.clear();
         loop {
-            let header = self.stream.read_u32().await?;
+            let held = self.end - self.start;
+            if held < 4 {
+                self.fill(4).await?;
+                continue;
+            }
+            let mut header = [0; 4];
+            header.copy_from_slice(&self.buf[self.start..self.start + 4]);
+            let header = u32::from_be_bytes(header);
             let more = header & MORE != 0;
             let len = (header & !MORE) as usize;
             if len > PIECE_SIZE {
@@ -190,19 +227,27 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
                 });
             }
             if len == 0 {
+                self.start += 4;
                 if !more && self.body.is_empty() {
                     return Ok(Read::Tick);
                 }
                 return Err(FrameError::Decode("an empty piece inside a frame".into()));
             }
-            let have = self.body.len();
-            if have + len > self.max_frame {
+            if self.body.len() + len > self.max_frame {
                 return Err(FrameError::FrameTooLarge {
                     limit: self.max_frame,
                 });
             }
-            self.body.resize(have + len, 0);
-            self.stream.read_exact(&mut self.body[have..]).await?;
+            if held < 4 + len {
+                self.fill(4 + len).await?;
+                continue;
+            }
+            let piece = self.start + 4..self.start + 4 + len;
+            self.start = piece.end;
+            if !more && self.body.is_empty() {
+                return Ok(Read::Body(&self.buf[piece]));
+            }
+            self.body.extend_from_slice(&self.buf[piece]);
             if !more {
                 // Give back what a large frame took, so that one large frame does not keep a
                 // connection's memory high.
@@ -212,6 +257,54 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
                 return Ok(Read::Body(&self.body));
             }
         }
+    }
+
+    /// Reads once from the stream, after making room for `need` bytes from `start` (at most
+    /// [`MAX_READ_BUFFER`]: a piece and its header).
+    async fn fill(&mut self, need: usize) -> io::Result<()> {
+        let held = self.end - self.start;
+        if held == 0 {
+            self.start = 0;
+            self.end = 0;
+        }
+        if self.buf.len() - self.start < need {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.start = 0;
+            self.end = held;
+            if self.buf.len() < need {
+                self.resize(
+                    need.next_power_of_two()
+                        .clamp(MIN_READ_BUFFER, MAX_READ_BUFFER),
+                );
+            }
+        }
+        let n = self.stream.read(&mut self.buf[self.end..]).await?;
+        if n == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        self.end += n;
+        if self.end == self.buf.len() && self.buf.len() < MAX_READ_BUFFER {
+            // The read filled the buffer: more is waiting; read more at once next time.
+            self.resize((self.buf.len() * 2).min(MAX_READ_BUFFER));
+        } else if self.buf.len() > MIN_READ_BUFFER
+            && need <= MIN_READ_BUFFER
+            && self.start == 0
+            && self.end < MIN_READ_BUFFER / 2
+        {
+            // A small read into a large buffer, for a small frame: the stream is quiet again.
+            self.resize(MIN_READ_BUFFER.max(self.end));
+        }
+        Ok(())
+    }
+
+    /// A buffer of `size` bytes holding what is not handed out yet, at its start.
+    fn resize(&mut self, size: usize) {
+        let mut buf = vec![0; size];
+        let held = self.end - self.start;
+        buf[..held].copy_from_slice(&self.buf[self.start..self.end]);
+        self.buf = buf;
+        self.start = 0;
+        self.end = held;
     }
 }
 
@@ -321,8 +414,102 @@ mod tests {
         assert!(ok.is_ok());
     }
 
+    /// A stream that hands out its bytes in chunks of the given sizes, in turn.
+    struct Chunked {
+        bytes: Vec<u8>,
+        at: usize,
+        sizes: Vec<usize>,
+        turn: usize,
+    }
+
+    impl AsyncRead for Chunked {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            _cx: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<io::Result<()>> {
+            let me = &mut *self;
+            let size = me.sizes[me.turn % me.sizes.len()].max(1);
+            me.turn += 1;
+            let n = size.min(buf.remaining()).min(me.bytes.len() - me.at);
+            buf.put_slice(&me.bytes[me.at..me.at + n]);
+            me.at += n;
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    async fn read_chunked(bytes: Vec<u8>, sizes: Vec<usize>) -> (Vec<Option<Vec<u8>>>, Vec<usize>) {
+        let mut reader = FrameReader::new(
+            Chunked {
+                bytes,
+                at: 0,
+                sizes,
+                turn: 0,
+            },
+            DEFAULT_MAX_FRAME,
+        );
+        let (mut out, mut buffers) = (Vec::new(), Vec::new());
+        loop {
+            match reader.next().await {
+                Ok(Read::Tick) => out.push(None),
+                Ok(Read::Body(b)) => out.push(Some(b.to_vec())),
+                Err(FrameError::Io(e)) if e.kind() == io::ErrorKind::UnexpectedEof => break,
+                Err(e) => panic!("{e}"),
+            }
+            buffers.push(reader.buffer_size());
+        }
+        (out, buffers)
+    }
+
+    #[tokio::test]
+    async fn the_read_buffer_grows_while_reads_fill_it_and_shrinks_when_the_stream_is_quiet() {
+        // 20,000 frames of 8 bytes in reads of up to 64 KiB: the buffer doubles to its maximum.
+        let mut wire = Vec::new();
+        for i in 0..20_000u32 {
+            put_frame(&mut wire, &u64::from(i).to_be_bytes());
+        }
+        // Then a quiet stream: one small frame per read.
+        let quiet = wire.len();
+        for _ in 0..3 {
+            put_frame(&mut wire, &[1]);
+        }
+        let mut sizes = vec![MAX_READ_BUFFER; quiet.div_ceil(MAX_READ_BUFFER)];
+        sizes.extend([5; 3]);
+        let (frames, buffers) = read_chunked(wire, sizes).await;
+        assert_eq!(frames.len(), 20_003);
+        assert_eq!(frames[19_999], Some(19_999u64.to_be_bytes().to_vec()));
+        assert_eq!(buffers[0], 2 * MIN_READ_BUFFER);
+        assert!(buffers.contains(&MAX_READ_BUFFER));
+        assert!(buffers.iter().all(|b| *b <= MAX_READ_BUFFER));
+        assert_eq!(buffers.last(), Some(&MIN_READ_BUFFER));
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Frames of any size, ticks between them, read in chunks of any sizes (a piece split
+        /// anywhere, many frames in one read): each comes back whole, in order.
+        #[test]
+        fn frames_read_in_any_chunks_come_back_whole(
+            bodies in proptest::collection::vec(proptest::collection::vec(proptest::prelude::any::<u8>(), 1..(PIECE_SIZE + 9)), 0..6),
+            ticks in proptest::collection::vec(proptest::prelude::any::<bool>(), 6),
+            sizes in proptest::collection::vec(1usize..(PIECE_SIZE * 2), 1..8),
+        ) {
+            let mut wire = Vec::new();
+            let mut expected = Vec::new();
+            for (body, tick) in bodies.iter().zip(&ticks) {
+                put_frame(&mut wire, body);
+                expected.push(Some(body.clone()));
+                if *tick {
+                    put_tick(&mut wire);
+                    expected.push(None);
+                }
+            }
+            let (read, buffers) = tokio::runtime::Builder::new_current_thread().build().unwrap()
+                .block_on(read_chunked(wire, sizes));
+            proptest::prop_assert_eq!(read, expected);
+            proptest::prop_assert!(buffers.iter().all(|b| *b <= MAX_READ_BUFFER));
+        }
+
         /// Bodies of any size and content come back as they went, in order, ticks between them.
         #[test]
         fn any_bodies_round_trip(bodies in proptest::collection::vec(
