@@ -21,9 +21,9 @@ use otp_core::gen_server::{
 use otp_core::name::{Dest, Name, register, send};
 use otp_core::node::Node;
 use otp_core::process::{
-    Encode, ExitReason, Info, LocalTarget, Message, MonitorRef, Pid, RemoteCallError, RemoteLookup,
-    RemoteReply, RemoteStop, RemoteTarget, ReplySink, RouteError, Router, ServerRouter,
-    SpawnOptions, exit, process_info, spawn, spawn_opt, wait_exit,
+    DeliverError, Encode, ExitReason, Info, LocalTarget, Message, MonitorRef, Pid, RemoteCallError,
+    RemoteLookup, RemoteReply, RemoteStop, RemoteTarget, ReplySink, RouteError, Router,
+    ServerRouter, SpawnOptions, exit, process_info, spawn, spawn_opt, wait_exit,
 };
 use tokio::runtime::Runtime;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -1172,4 +1172,42 @@ async fn local_servers_are_unaffected() {
     counter.stop(ExitReason::Normal).await.unwrap();
     assert_eq!(terminated.recv().await, Some(ExitReason::Normal));
     assert_eq!(counter.get().await, Err(CallError::NoProc));
+}
+
+/// A burst of casts from the other node, delivered through `Deliveries` (what a connection's
+/// reader holds): each reaches the server as `deliver_cast` would, the server found once; a
+/// cast that does not decode, or to a process without a wire form, is refused; once the
+/// server has ended, a cast to it is `NoProc` even though it was the last one reached.
+#[test]
+fn deliveries_reach_a_server_in_a_burst_and_never_one_that_ended() {
+    let c = cluster();
+    let (on_b, mut terminated) = counter_on_b(&c, "counter");
+    let quiet = c.on_b(async { Quiet::start().await.unwrap().pid() });
+    let mut add_two = Vec::new();
+    CounterCast::Add(2).encode(&mut add_two).unwrap();
+    let mut deliveries = c.b.deliveries();
+    for _ in 0..3 {
+        assert_eq!(deliveries.cast(on_b, &add_two), Ok(()));
+    }
+    assert!(matches!(
+        deliveries.cast(on_b, &[0xc1]),
+        Err(DeliverError::Decode(_))
+    ));
+    assert!(matches!(
+        deliveries.cast(quiet, &add_two),
+        Err(DeliverError::NotRemote(_))
+    ));
+    assert_eq!(deliveries.cast(on_b, &add_two), Ok(()));
+    let counter = c.on_b(async { ServerRef::<Counter>::from_pid(on_b).unwrap() });
+    c.on_b(async {
+        assert_eq!(within("a call", counter.get()).await, Ok(8));
+        assert_eq!(counter.stop(ExitReason::Normal).await, Ok(()));
+    });
+    assert_eq!(
+        c.on_b(async { terminated.recv().await }),
+        Some(ExitReason::Normal)
+    );
+    assert_eq!(deliveries.cast(on_b, &add_two), Err(DeliverError::NoProc));
+    deliveries.forget();
+    assert_eq!(deliveries.cast(on_b, &add_two), Err(DeliverError::NoProc));
 }

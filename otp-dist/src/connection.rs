@@ -18,8 +18,10 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use otp_core::node::Node;
+use otp_core::process::remote::Deliveries;
 use otp_core::process::{
-    Encode, ExitReason, LocalTarget, MonitorRef, Pid, RemoteCallError, ReplySink, RouteError,
+    DeliverError, Encode, ExitReason, LocalTarget, MonitorRef, Pid, RemoteCallError, ReplySink,
+    RouteError,
 };
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf, ReadHalf, WriteHalf};
@@ -629,7 +631,19 @@ impl Connection {
     }
 
     async fn read_loop(self: Arc<Self>, mut reader: Reader) {
+        // Casts to one process, one after another, find it once per read.
+        let mut deliveries = self.node().deliveries();
         loop {
+            if reader.buffered() == 0 {
+                // About to wait for the peer: keep no process while waiting.
+                deliveries.forget();
+            }
+            // The most frequent frames, casts to a pid: those to one process that the buffer
+            // holds, one after another, go to it together.
+            if let Some((to, _)) = reader.peek().and_then(hot::cast_to_pid) {
+                self.cast_burst(&mut reader, &mut deliveries, to);
+                continue;
+            }
             let reason = match reader.next().await {
                 Ok(Read::Tick) => continue,
                 Ok(Read::Body(body)) => {
@@ -643,7 +657,7 @@ impl Connection {
                     match frame {
                         Ok(Frame::Unknown) => FrameError::Unknown,
                         Ok(frame) => {
-                            if self.dispatch(frame) {
+                            if self.dispatch(frame, &mut deliveries) {
                                 continue;
                             }
                             return;
@@ -667,7 +681,38 @@ impl Connection {
     }
 
     /// Delivers one frame; `false` when the connection is to end.
-    fn dispatch(self: &Arc<Self>, frame: Frame<'_>) -> bool {
+    /// The casts to the process `to` of this node that the reader's buffer holds one after
+    /// another, from the next frame on: decoded and queued together (dropped if there is no
+    /// such process, as local casts).
+    fn cast_burst(&self, reader: &mut Reader, deliveries: &mut Deliveries, to: WirePid) {
+        let (mut frames, mut bytes) = (0, 0);
+        deliveries.casts(to.into(), &mut |sink| {
+            while let Some(body) = reader.peek() {
+                let Some((_, payload)) = hot::cast_to_pid(body).filter(|(at, _)| *at == to) else {
+                    break;
+                };
+                frames += 1;
+                bytes += body.len() + 4;
+                match sink(payload) {
+                    Ok(()) | Err(DeliverError::NoProc) => {}
+                    Err(e) => self.refuse_message("cast", &e.to_string()),
+                }
+                reader.skip();
+            }
+        });
+        self.frames_in.fetch_add(frames, Ordering::Relaxed);
+        events::peer_io(events::PEER_IN, &self.peer, bytes, frames);
+    }
+
+    /// A cast to the process `to` of this node (dropped if there is none, as a local cast).
+    fn cast(&self, deliveries: &mut Deliveries, to: WirePid, payload: &[u8]) {
+        match deliveries.cast(to.into(), payload) {
+            Ok(()) | Err(DeliverError::NoProc) => {}
+            Err(e) => self.refuse_message("cast", &e.to_string()),
+        }
+    }
+
+    fn dispatch(self: &Arc<Self>, frame: Frame<'_>, deliveries: &mut Deliveries) -> bool {
         let node = self.node();
         match frame {
             Frame::Send { to, tag, payload } => match self.shared.messages.decode(tag, payload) {
@@ -743,13 +788,8 @@ impl Connection {
             }
             Frame::Call { id, to, payload } => self.serve_call(id, to, payload),
             Frame::Cast { to, payload } => {
-                let delivered = self
-                    .resolve(to)
-                    .ok_or(otp_core::process::DeliverError::NoProc)
-                    .and_then(|pid| node.deliver_cast(LocalTarget::Pid(pid), payload));
-                match delivered {
-                    Ok(()) | Err(otp_core::process::DeliverError::NoProc) => {}
-                    Err(e) => self.refuse_message("cast", &e.to_string()),
+                if let Some(pid) = self.resolve(to) {
+                    self.cast(deliveries, pid.into(), payload);
                 }
             }
             Frame::Reply { id, result } => {
@@ -824,7 +864,7 @@ impl Connection {
             replied: false,
         });
         if let Err(e) = node.deliver_call(LocalTarget::Pid(server), payload, sink) {
-            if let otp_core::process::DeliverError::Decode(why) = &e {
+            if let DeliverError::Decode(why) = &e {
                 self.refuse_message("call", why);
             }
             self.push_frame(&Frame::Reply {

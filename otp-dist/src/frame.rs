@@ -201,6 +201,33 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         self.buf.len()
     }
 
+    /// How many bytes read from the stream are not handed out yet: 0 when the next
+    /// [`next`](Self::next) will wait for the stream.
+    pub fn buffered(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// The body of the next frame, if the buffer holds all of it in one piece, without handing
+    /// it out ([`skip`](Self::skip) does) and without waiting: a tick, a frame of several
+    /// pieces, one over a limit or one not wholly read yet is `None`, for
+    /// [`next`](Self::next) to read.
+    pub fn peek(&self) -> Option<&[u8]> {
+        let (header, rest) = self.buf[self.start..self.end].split_first_chunk::<4>()?;
+        let len = u32::from_be_bytes(*header) as usize;
+        if len == 0 || len > PIECE_SIZE || len > self.max_frame {
+            // A tick, or a header with `MORE` set (over `PIECE_SIZE`), or over the limit.
+            return None;
+        }
+        rest.get(..len)
+    }
+
+    /// Hands out the frame [`peek`](Self::peek) shows (nothing if it shows none).
+    pub fn skip(&mut self) {
+        if let Some(body) = self.peek() {
+            self.start += 4 + body.len();
+        }
+    }
+
     /// Reads the next frame. Cancel-safe only between frames: a reader dropped halfway through
     /// a frame of several pieces loses the pieces it gathered.
     ///

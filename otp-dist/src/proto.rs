@@ -442,6 +442,19 @@ pub(crate) mod hot {
         payload(out)
     }
 
+    /// The pid and the value of a cast to a pid, if `body` is one (the frame on the path of
+    /// most messages, read without building a [`Frame`]).
+    pub(crate) fn cast_to_pid(body: &[u8]) -> Option<(WirePid, &[u8])> {
+        match body {
+            [CAST, TO_PID, rest @ ..] => {
+                let mut rd = rest;
+                let to = pid(&mut rd).ok()?;
+                Some((to, rd))
+            }
+            _ => None,
+        }
+    }
+
     /// Whether `body` is one of these frames.
     pub(crate) fn is_hot(body: &[u8]) -> bool {
         body.first().is_some_and(|b| *b < 0x80)
@@ -713,6 +726,15 @@ mod tests {
             assert!(hot::decode(&body[..1]).is_err(), "{expected}");
         }
         assert!(hot::decode(&[0x7f]).is_err());
+        // A cast to a pid is read without a Frame: its pid and value; nothing else is one.
+        let mut body = Vec::new();
+        hot::cast(&mut body, Target::Pid(to.into()), value).unwrap();
+        let (pid, payload) = hot::cast_to_pid(&body).unwrap();
+        assert_eq!((Pid::from(pid), payload), (to, &[0x81, 0xa1, b'n', 5][..]));
+        assert!(hot::cast_to_pid(&body[..body.len() - 5]).is_none());
+        for (other, _) in &bodies {
+            assert!(hot::cast_to_pid(other).is_none());
+        }
         // A serde-encoded frame is never taken for one of these.
         for frame in [
             Frame::Bye,

@@ -400,3 +400,116 @@ async fn a_remote_call_dropped_by_a_full_mailbox_is_refused_at_once() {
     assert_eq!(within(slow).await.unwrap(), Ok(0));
     assert_eq!(within(last).await.unwrap(), Ok(0));
 }
+
+/// A server that records every cast, in the order it handles them.
+struct Recorder(Vec<u64>);
+
+impl GenServer for Recorder {
+    type Args = ();
+    type Call = ();
+    type Reply = Vec<u64>;
+    type Cast = u64;
+    type Continue = ();
+    const WIRE: Option<Wire<Self>> = Some(Wire::new());
+
+    async fn init((): (), _ctx: &mut Context<Self>) -> Init<Self> {
+        Init::Ok(Recorder(Vec::new()))
+    }
+    async fn handle_call(&mut self, (): (), _ctx: &mut Context<Self>) -> CallResult<Self> {
+        CallResult::Reply(std::mem::take(&mut self.0))
+    }
+    async fn handle_cast(&mut self, n: u64, _ctx: &mut Context<Self>) -> Action<Self> {
+        self.0.push(n);
+        Action::NoReply
+    }
+}
+
+impl RemoteServer for Recorder {}
+
+/// The casts a connection's reader hands to one process together (the runs of casts to one
+/// pid that one read brings) arrive whole and in order (P-01), runs to two servers interleaved,
+/// with casts that do not decode among them refused one by one, and a call after them sees
+/// them all.
+#[tokio::test(start_paused = true)]
+async fn casts_in_runs_to_several_servers_arrive_whole_and_in_order() {
+    let (a, b) = pair().await;
+    let (one, two, other) = run_on(b.node(), async {
+        (
+            Recorder::start(()).await.unwrap().pid(),
+            Recorder::start(()).await.unwrap().pid(),
+            Other::start(()).await.unwrap().pid(),
+        )
+    })
+    .await;
+    let seen = run_on(a.node(), async move {
+        let one = ServerRef::<Recorder>::from_remote_pid(one);
+        let two = ServerRef::<Recorder>::from_remote_pid(two);
+        // `Other`'s cast is `()`: a number does not decode as one.
+        let wrong = ServerRef::<Recorder>::from_remote_pid(other);
+        let (mut next_one, mut next_two) = (0, 0);
+        for round in 0..20 {
+            for _ in 0..300 {
+                one.cast(next_one).unwrap();
+                next_one += 1;
+            }
+            if round % 5 == 0 {
+                wrong.cast(round).unwrap();
+            }
+            for _ in 0..100 {
+                two.cast(next_two).unwrap();
+                next_two += 1;
+            }
+            tokio::task::yield_now().await;
+        }
+        (one.call(()).await, two.call(()).await, wrong.cast(0))
+    })
+    .await;
+    assert_eq!(seen.0, Ok((0..6_000).collect::<Vec<u64>>()));
+    assert_eq!(seen.1, Ok((0..2_000).collect::<Vec<u64>>()));
+    assert!(
+        seen.2.is_ok(),
+        "a cast that does not decode is refused there, not here"
+    );
+    // The refused casts did not end the connection.
+    assert_eq!(a.nodes(), vec![b.name().to_owned()]);
+}
+
+/// A bounded mailbox meets each cast of a run as it comes, as it would a lone cast: while the
+/// server is busy, a run of 100 casts fills its 5 places and the rest are dropped (policy
+/// `DropNewest`).
+#[tokio::test(start_paused = true)]
+async fn a_bounded_mailbox_takes_a_run_of_casts_one_by_one() {
+    use otp_core::gen_server::StartOptions;
+    use otp_core::process::{MailboxBound, Overflow};
+    let (a, b) = pair().await;
+    let local = run_on(b.node(), async {
+        let bound = MailboxBound::new(
+            std::num::NonZeroUsize::new(5).unwrap(),
+            Overflow::DropNewest,
+        );
+        let counter = Counter::start_with(None, StartOptions::new().mailbox(bound))
+            .await
+            .unwrap();
+        otp_core::name::register("counter", counter.pid()).unwrap();
+        counter
+    })
+    .await;
+    let counter = remote_counter(a.node(), b.name()).await.unwrap();
+    let slow = {
+        let counter = counter.clone();
+        tokio::spawn(run_on(a.node(), async move {
+            counter
+                .call_timeout(Ask::Slow(1_000), Duration::from_secs(30))
+                .await
+        }))
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    run_on(a.node(), async move {
+        for _ in 0..100 {
+            counter.cast(1).unwrap();
+        }
+    })
+    .await;
+    assert_eq!(within(slow).await.unwrap(), Ok(0));
+    assert_eq!(local.call(Ask::Get).await, Ok(5));
+}

@@ -27,7 +27,7 @@ use tokio::time::Instant;
 
 use super::bound::{MailboxBound, PushError};
 use super::kind::ProcessKind;
-use super::route::{DeliverError, ReplySink, Router};
+use super::route::{CastFeed, DeliverError, ReplySink, Router};
 use crate::exit::ExitReason;
 use crate::message::{Info, Message, MonitorRef, Monitored, Name};
 use crate::pid::Pid;
@@ -93,6 +93,9 @@ pub(crate) trait ProcessEntry: Send + Sync + 'static {
     ) -> Result<(), DeliverError>;
     /// Queues a cast from another node (see [`Node::deliver_cast`]).
     fn deliver_remote_cast(&self, message: &[u8]) -> Result<(), DeliverError>;
+    /// Queues the casts from another node that `feed` hands to the sink it is given, decoded
+    /// one by one as they come and queued together (see [`Deliveries::casts`]).
+    fn deliver_remote_casts(&self, feed: &mut CastFeed<'_>);
     /// Queues a stop asked from another node (see [`Node::deliver_stop`]).
     fn deliver_remote_stop(&self, reason: ExitReason) -> Result<(), DeliverError>;
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;

@@ -127,6 +127,15 @@ pub(super) fn mailbox_pushed(process: &dyn ProcessEntry, length: usize) {
     }
 }
 
+/// Messages were queued in one go, the mailbox's length going from `before` to `length`: as
+/// [`mailbox_pushed`], told once if the threshold was reached on the way.
+pub(super) fn mailbox_pushed_many(process: &dyn ProcessEntry, before: usize, length: usize) {
+    let threshold = MAILBOX_THRESHOLD.load(Ordering::Relaxed);
+    if before < threshold && threshold <= length && any_handlers() {
+        emit_over_threshold(process, threshold);
+    }
+}
+
 #[cold]
 #[inline(never)]
 fn emit_over_threshold(process: &dyn ProcessEntry, length: usize) {

@@ -176,6 +176,30 @@ impl<M: Envelope> Mailbox<M> {
         Ok(self.unpark())
     }
 
+    /// Queues the user messages of `items` (emptied) after those queued, in one hold of the
+    /// queue's lock, for an unbounded mailbox only. Returns whether the process must be woken,
+    /// and the mailbox's length before and with them; `Err` (`items` left as they were) if the
+    /// mailbox is closed.
+    pub(crate) fn push_users(&self, items: &mut Vec<M>) -> Result<(Wake, usize, usize), ()> {
+        debug_assert!(
+            self.bound.is_none(),
+            "a bounded mailbox takes one message at a time"
+        );
+        let mut q = lock(&self.queue);
+        if q.closed {
+            return Err(());
+        }
+        let before = q.items.len() + self.local_len.load(Ordering::Relaxed);
+        q.items.extend(items.drain(..));
+        let length = q.items.len() + self.local_len.load(Ordering::Relaxed);
+        Ok((self.unpark(), before, length))
+    }
+
+    /// Whether the mailbox has a bound.
+    pub(crate) fn is_bounded(&self) -> bool {
+        self.bound.is_some()
+    }
+
     /// Queues a user message, applying the bound. Returns whether the process must be woken,
     /// and the mailbox's length with the message (0 when the message was dropped).
     pub(crate) fn push_user(&self, msg: M) -> Result<(Wake, usize), PushError<M>> {

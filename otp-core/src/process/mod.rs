@@ -80,8 +80,9 @@ pub(crate) use self::mailbox::{Envelope, Receiver, Wake};
 pub use self::myself::Myself;
 pub(crate) use self::pcb::Pcb;
 pub use self::route::{
-    DeliverError, Encode, LocalTarget, MAX_DEPTH, RemoteCallError, RemoteLookup, RemoteReply,
-    RemoteStop, RemoteTarget, ReplySink, RouteError, Router, ServerRouter, decode_payload,
+    CastFeed, CastSink, DeliverError, Encode, LocalTarget, MAX_DEPTH, RemoteCallError,
+    RemoteLookup, RemoteReply, RemoteStop, RemoteTarget, ReplySink, RouteError, Router,
+    ServerRouter, decode_payload,
 };
 pub use self::signals::LinkError;
 pub(crate) use self::signals::{link_pair, send_exit_signal, unlink};

@@ -7,7 +7,7 @@ use super::bound::{MailboxBound, PushError};
 use super::core::{ProcessCore, ProcessEntry};
 use super::events;
 use super::mailbox::{Envelope, Mailbox, Wake};
-use super::route::{DeliverError, ReplySink};
+use super::route::{CastFeed, DeliverError, ReplySink};
 use crate::exit::ExitReason;
 use crate::message::{Down, Info, Message, MonitorRef, Monitored};
 
@@ -142,6 +142,35 @@ impl<M: Envelope> ProcessEntry for Pcb<M> {
             Some(Ok(cast)) => self.push(cast).map_err(refused),
             Some(Err(why)) => Err(DeliverError::Decode(why)),
             None => Err(self.not_remote()),
+        }
+    }
+
+    fn deliver_remote_casts(&self, feed: &mut CastFeed<'_>) {
+        if self.mailbox.is_bounded() {
+            // Each cast meets the bound as it comes, as a lone one would.
+            feed(&mut |message| self.deliver_remote_cast(message));
+            return;
+        }
+        // Decoded as they come (outside the queue's lock), queued together: one lock, one
+        // wake-up for the burst.
+        let mut batch = Vec::new();
+        feed(&mut |message| match M::remote_cast(message) {
+            Some(Ok(cast)) => {
+                batch.push(cast);
+                Ok(())
+            }
+            Some(Err(why)) => Err(DeliverError::Decode(why)),
+            None => Err(self.not_remote()),
+        });
+        if batch.is_empty() {
+            return;
+        }
+        // A process that ended meanwhile drops them, as it would have dropped each.
+        if let Ok((wake, before, length)) = self.mailbox.push_users(&mut batch) {
+            if wake.needed() {
+                self.core.waker.wake();
+            }
+            events::mailbox_pushed_many(self, before, length);
         }
     }
 

@@ -31,7 +31,7 @@
 use std::sync::Arc;
 
 use super::core::{Node, ProcessEntry};
-use super::route::{DeliverError, LocalTarget, ReplySink, Router};
+use super::route::{CastFeed, CastSink, DeliverError, LocalTarget, ReplySink, Router};
 use super::signals::send_exit_signal;
 use crate::exit::ExitReason;
 use crate::message::{Message, MonitorRef, Monitored, Name};
@@ -198,6 +198,78 @@ impl Node {
             LocalTarget::Name(name) => self.whereis(name)?,
         };
         self.lookup(pid).filter(|p| p.core().is_alive())
+    }
+}
+
+/// A burst of casts from another node, delivered to processes of this one: what a
+/// connection's reader holds while it hands out the frames one read brought
+/// ([`Node::deliveries`]). It keeps the process the last cast went to, so that a burst of
+/// casts to one server finds it in the process table once; each cast is otherwise delivered
+/// as [`Node::deliver_cast`] delivers it.
+///
+/// It holds that process's control block: [`forget`](Self::forget) it before waiting for more
+/// (the reader does when its buffer is empty), so that no ended process is kept.
+pub struct Deliveries {
+    node: Node,
+    last: Option<(Pid, Arc<dyn ProcessEntry>)>,
+}
+
+impl Deliveries {
+    /// A cast from another node for the server `to`, as [`Node::deliver_cast`].
+    ///
+    /// # Errors
+    /// As [`Node::deliver_cast`]'s.
+    pub fn cast(&mut self, to: Pid, message: &[u8]) -> Result<(), DeliverError> {
+        self.entry(to)
+            .ok_or(DeliverError::NoProc)?
+            .deliver_remote_cast(message)
+            .inspect_err(|e| undelivered(to, "cast", e))
+    }
+
+    /// The live process `to`: the last one, or found now (and kept).
+    fn entry(&mut self, to: Pid) -> Option<&Arc<dyn ProcessEntry>> {
+        let kept =
+            matches!(&self.last, Some((pid, entry)) if *pid == to && entry.core().is_alive());
+        if !kept {
+            self.last = None;
+            let entry = self.node.target(LocalTarget::Pid(to))?;
+            self.last = Some((to, entry));
+        }
+        self.last.as_ref().map(|(_, entry)| entry)
+    }
+
+    /// A burst of casts from another node for the server `to`: `feed` hands them to the sink it
+    /// is given, one by one, in order, and learns what became of each (as
+    /// [`Node::deliver_cast`]'s outcome; `NoProc` for each if `to` is no live process). Each is
+    /// decoded as it comes; for an unbounded mailbox they are queued together, after the last
+    /// one, in one hold of the mailbox's lock and with one wake-up of the process — what a
+    /// connection's reader does with the casts to one process that one read brought. Casts
+    /// that are refused (they do not decode, the server has no wire form) are logged.
+    pub fn casts(&mut self, to: Pid, feed: &mut CastFeed<'_>) {
+        let entry = self.entry(to);
+        let logged = &mut |sink: &mut CastSink<'_>| {
+            feed(&mut |message| sink(message).inspect_err(|e| undelivered(to, "cast", e)));
+        };
+        match entry {
+            Some(entry) => entry.deliver_remote_casts(logged),
+            None => feed(&mut |_| Err(DeliverError::NoProc)),
+        }
+    }
+
+    /// Lets go of the process the last cast went to.
+    pub fn forget(&mut self) {
+        self.last = None;
+    }
+}
+
+impl Node {
+    /// What delivers a burst of casts from another node to processes of this one (see
+    /// [`Deliveries`]).
+    pub fn deliveries(&self) -> Deliveries {
+        Deliveries {
+            node: *self,
+            last: None,
+        }
     }
 }
 

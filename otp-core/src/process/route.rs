@@ -167,6 +167,13 @@ impl From<DeliverError> for RemoteCallError {
     }
 }
 
+/// What takes the casts of a burst from another node, one payload (wire form) at a time, and
+/// says what became of each (see [`Deliveries::casts`](super::remote::Deliveries::casts)).
+pub type CastSink<'a> = dyn FnMut(&[u8]) -> Result<(), DeliverError> + 'a;
+
+/// What hands the casts of a burst to the sink it is given, in order.
+pub type CastFeed<'a> = dyn FnMut(&mut CastSink<'_>) + 'a;
+
 /// The deepest nesting [`decode_payload`] accepts (arrays and maps inside one another): a
 /// payload nested deeper is refused before its decoder recurses further.
 pub const MAX_DEPTH: usize = 64;
