@@ -633,6 +633,8 @@ impl Connection {
     async fn read_loop(self: Arc<Self>, mut reader: Reader) {
         // Casts to one process, one after another, find it once per read.
         let mut deliveries = self.node().deliveries();
+        // Casts handed to processes since the reader last let them run.
+        let mut handed = 0;
         loop {
             if reader.buffered() == 0 {
                 // About to wait for the peer: keep no process while waiting.
@@ -641,7 +643,12 @@ impl Connection {
             // The most frequent frames, casts to a pid: those to one process that the buffer
             // holds, one after another, go to it together.
             if let Some((to, _)) = reader.peek().and_then(hot::cast_to_pid) {
-                self.cast_burst(&mut reader, &mut deliveries, to);
+                handed += self.cast_burst(&mut reader, &mut deliveries, to, RUN - handed);
+                if handed >= RUN {
+                    // Let the processes that were handed casts run before handing out more.
+                    handed = 0;
+                    tokio::task::yield_now().await;
+                }
                 continue;
             }
             let reason = match reader.next().await {
@@ -682,12 +689,20 @@ impl Connection {
 
     /// Delivers one frame; `false` when the connection is to end.
     /// The casts to the process `to` of this node that the reader's buffer holds one after
-    /// another, from the next frame on: decoded and queued together (dropped if there is no
-    /// such process, as local casts).
-    fn cast_burst(&self, reader: &mut Reader, deliveries: &mut Deliveries, to: WirePid) {
+    /// another, from the next frame on, at most `most` of them: decoded and queued together
+    /// (dropped if there is no such process, as local casts). Returns how many.
+    fn cast_burst(
+        &self,
+        reader: &mut Reader,
+        deliveries: &mut Deliveries,
+        to: WirePid,
+        most: u64,
+    ) -> u64 {
         let (mut frames, mut bytes) = (0, 0);
         deliveries.casts(to.into(), &mut |sink| {
-            while let Some(body) = reader.peek() {
+            while frames < most
+                && let Some(body) = reader.peek()
+            {
                 let Some((_, payload)) = hot::cast_to_pid(body).filter(|(at, _)| *at == to) else {
                     break;
                 };
@@ -702,6 +717,7 @@ impl Connection {
         });
         self.frames_in.fetch_add(frames, Ordering::Relaxed);
         events::peer_io(events::PEER_IN, &self.peer, bytes, frames);
+        frames
     }
 
     /// A cast to the process `to` of this node (dropped if there is none, as a local cast).
@@ -988,6 +1004,14 @@ pub(crate) async fn within<T>(timeout: Duration, rx: Answer<T>) -> Result<T, Rem
     };
     answer.unwrap_or(Err(RemoteCallError::NoConnection))
 }
+
+/// The most casts a connection's reader hands to processes before it lets them run (a yield
+/// to the runtime): so that a burst that one read brought (thousands of small casts) reaches
+/// its server in runs that stay in the cache, in a mailbox that stays below the size it gives
+/// back when drained — without it, a burst grows the mailbox's buffers past that size, and
+/// their allocation and release each time (fresh pages from the kernel) cost the reading
+/// thread more than the casts do.
+const RUN: u64 = 128;
 
 /// Splits a stream for a connection.
 pub(crate) fn split(
