@@ -5,6 +5,8 @@
 use std::io;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
+
+use arc_swap::ArcSwap;
 use std::time::Duration;
 
 use otp_core::node::Node;
@@ -93,7 +95,69 @@ pub enum ConnectError {
 }
 
 /// A connection slot: the connection to one node, set up or up.
-type Peers = HashMap<u32, Arc<Connection>>;
+pub(crate) type Peers = HashMap<u32, Arc<Connection>>;
+
+/// The connections of a node, by the peer's id. Changed under a lock (setting a connection up
+/// reads and then writes the table); every change publishes a copy, which the paths of
+/// messages read without a lock and without touching a shared reference count (arc-swap: a
+/// load costs a few instructions on per-thread slots), so that senders on several threads do
+/// not contend on it. Changes are rare: a connection set up, replaced or closed.
+pub(crate) struct PeerTable {
+    table: Mutex<Peers>,
+    published: ArcSwap<Peers>,
+}
+
+impl PeerTable {
+    fn new() -> Self {
+        PeerTable {
+            table: Mutex::new(HashMap::default()),
+            published: ArcSwap::from_pointee(HashMap::default()),
+        }
+    }
+
+    /// The table, to read and change; a change is published when the guard is dropped.
+    fn lock(&self) -> PeersGuard<'_> {
+        PeersGuard {
+            peers: lock(&self.table),
+            table: self,
+            changed: false,
+        }
+    }
+
+    /// The table as last published.
+    pub(crate) fn load(&self) -> arc_swap::Guard<Arc<Peers>> {
+        self.published.load()
+    }
+}
+
+/// The locked table of connections (see [`PeerTable::lock`]).
+struct PeersGuard<'a> {
+    peers: MutexGuard<'a, Peers>,
+    table: &'a PeerTable,
+    changed: bool,
+}
+
+impl std::ops::Deref for PeersGuard<'_> {
+    type Target = Peers;
+    fn deref(&self) -> &Peers {
+        &self.peers
+    }
+}
+
+impl std::ops::DerefMut for PeersGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Peers {
+        self.changed = true;
+        &mut self.peers
+    }
+}
+
+impl Drop for PeersGuard<'_> {
+    fn drop(&mut self) {
+        if self.changed {
+            self.table.published.store(Arc::new(self.peers.clone()));
+        }
+    }
+}
 
 /// What a distributed node shares with its connections and its router.
 pub(crate) struct Shared {
@@ -101,7 +165,7 @@ pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) messages: MessageTypes,
     transport: Arc<dyn Transport>,
-    peers: Mutex<Peers>,
+    pub(crate) peers: PeerTable,
     subscribers: Mutex<Vec<mpsc::UnboundedSender<NodeEvent>>>,
     listener: Mutex<Option<tokio::task::AbortHandle>>,
 }
@@ -128,7 +192,7 @@ impl Shared {
 
     /// Removes a closed connection from the table, if it is still the one there.
     pub(crate) fn forget(&self, conn: &Arc<Connection>) {
-        let mut peers = lock(&self.peers);
+        let mut peers = self.peers.lock();
         if peers
             .get(&conn.peer_id)
             .is_some_and(|c| Arc::ptr_eq(c, conn))
@@ -139,7 +203,7 @@ impl Shared {
 
     /// The connection to the node of `pid`, if there is one (up or being set up).
     pub(crate) fn for_pid(&self, id: u32) -> Option<Arc<Connection>> {
-        lock(&self.peers).get(&id).cloned()
+        self.peers.load().get(&id).cloned()
     }
 
     /// The connection to the node named `name`: the one there is, or a new one, dialed now.
@@ -152,7 +216,7 @@ impl Shared {
         };
         let id = Node::id_of(name);
         let conn = {
-            let mut peers = lock(&self.peers);
+            let mut peers = self.peers.lock();
             if let Some(conn) = peers.get(&id) {
                 if conn.peer == name {
                     return Ok(Arc::clone(conn));
@@ -253,7 +317,7 @@ impl Shared {
                 return Status::Alive;
             }
             let id = Node::id_of(peer);
-            let mut peers = lock(&shared.peers);
+            let mut peers = shared.peers.lock();
             match peers.get(&id) {
                 None => {
                     let conn = Connection::new(Arc::clone(&shared), peer.to_owned());
@@ -438,7 +502,7 @@ impl DistBuilder {
             config: self.config,
             messages: self.messages,
             transport: self.transport,
-            peers: Mutex::new(HashMap::default()),
+            peers: PeerTable::new(),
             subscribers: Mutex::new(Vec::new()),
             listener: Mutex::new(None),
         });
@@ -543,7 +607,7 @@ impl DistNode {
     /// Disconnects from the node named `name` (Erlang's `erlang:disconnect_node/1`): its links
     /// and monitors fire `noconnection` on both sides. Returns whether it was connected.
     pub fn disconnect(&self, name: &str) -> bool {
-        let conn = lock(&self.0.peers).get(&Node::id_of(name)).cloned();
+        let conn = self.0.peers.lock().get(&Node::id_of(name)).cloned();
         match conn {
             Some(conn) if conn.peer == name => {
                 conn.push_frame(&Frame::Bye);
@@ -556,7 +620,10 @@ impl DistNode {
 
     /// The names of the nodes connected now (Erlang's `nodes()`).
     pub fn nodes(&self) -> Vec<String> {
-        let mut nodes: Vec<String> = lock(&self.0.peers)
+        let mut nodes: Vec<String> = self
+            .0
+            .peers
+            .lock()
             .values()
             .filter(|c| c.state() == State::Up)
             .map(|c| c.peer.clone())
@@ -575,7 +642,9 @@ impl DistNode {
 
     /// The figures of the connection to `name`, if there is one.
     pub fn peer_stats(&self, name: &str) -> Option<PeerStats> {
-        lock(&self.0.peers)
+        self.0
+            .peers
+            .lock()
             .get(&Node::id_of(name))
             .filter(|c| c.peer == name)
             .map(|c| c.stats())
@@ -587,7 +656,7 @@ impl DistNode {
         if let Some(listener) = lock(&self.0.listener).take() {
             listener.abort();
         }
-        let peers: Vec<_> = lock(&self.0.peers).values().cloned().collect();
+        let peers: Vec<_> = self.0.peers.lock().values().cloned().collect();
         for conn in peers {
             conn.push_frame(&Frame::Bye);
             conn.close(DownReason::Disconnected);

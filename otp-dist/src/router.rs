@@ -210,11 +210,23 @@ impl Router for DistRouter {
 impl ServerRouter for DistRouter {
     fn cast(&self, to: RemoteTarget<'_>, message: &dyn Encode) -> Result<(), RouteError> {
         // As a local cast: to a process that cannot be reached, dropped.
-        let Ok(conn) = self.conn_for(to) else {
-            return Ok(());
+        let push = |conn: &Connection| {
+            let to = target(to);
+            conn.push(|out| put_with(out, |out| hot::cast(out, to, |out| message.encode(out))))
         };
-        let to = target(to);
-        conn.push(|out| put_with(out, |out| hot::cast(out, to, |out| message.encode(out))))
+        match to {
+            // The path of most casts: the connection read where it is, without a lock.
+            RemoteTarget::Pid(pid) if pid.node() != self.node().id() => {
+                match self.0.peers.load().get(&pid.node()) {
+                    Some(conn) if !conn.is_stale(pid) => push(conn),
+                    _ => Ok(()),
+                }
+            }
+            _ => match self.conn_for(to) {
+                Ok(conn) => push(&conn),
+                Err(_) => Ok(()),
+            },
+        }
     }
 
     fn call(

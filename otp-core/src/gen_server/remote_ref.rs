@@ -72,11 +72,8 @@ impl<S: GenServer> RemoteRef<S> {
     /// The router of the calling code's node, if it is distributed; for code that runs on no
     /// distributed node (outside any process, on a thread of no node's runtime), the router of
     /// the node the reference was made on.
-    fn router(&self) -> Option<Arc<dyn Router>> {
-        Node::current()
-            .router()
-            .or_else(|| self.origin.router())
-            .cloned()
+    fn router(&self) -> Option<&'static Arc<dyn Router>> {
+        Node::current().router().or_else(|| self.origin.router())
     }
 
     /// Remembers what a failure says of the server's life.

@@ -48,8 +48,9 @@ impl Node {
         self.0.router.set(router)
     }
 
-    /// The router of this node, if it is distributed.
-    pub fn router(&self) -> Option<&Arc<dyn Router>> {
+    /// The router of this node, if it is distributed (for the node's life: a node is never
+    /// freed, nor its router replaced).
+    pub fn router(&self) -> Option<&'static Arc<dyn Router>> {
         self.0.router.get()
     }
 
