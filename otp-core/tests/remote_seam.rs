@@ -16,14 +16,15 @@ use std::time::Duration;
 
 use common::{expect_down, expect_exit, within};
 use otp_core::gen_server::{
-    CallError, CastError, GenServer, RefError, ReplyTo, ServerRef, StopError, handlers,
+    Action, CallError, CallResult, CastError, GenServer, Init, RefError, ReplyTo, ServerRef,
+    StopError, Wire, handlers,
 };
 use otp_core::name::{Dest, Name, register, send};
 use otp_core::node::Node;
 use otp_core::process::{
-    DeliverError, Encode, ExitReason, Info, LocalTarget, Message, MonitorRef, Pid, RemoteCallError,
-    RemoteLookup, RemoteReply, RemoteStop, RemoteTarget, ReplySink, RouteError, Router,
-    ServerRouter, SpawnOptions, exit, process_info, spawn, spawn_opt, wait_exit,
+    DeliverError, Encode, ExitReason, Info, LocalTarget, Message, MonitorRef, Pid, ProcessStatus,
+    RemoteCallError, RemoteLookup, RemoteReply, RemoteStop, RemoteTarget, ReplySink, RouteError,
+    Router, ServerRouter, SpawnOptions, exit, process_info, spawn, spawn_opt, wait_exit,
 };
 use tokio::runtime::Runtime;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -1210,4 +1211,168 @@ fn deliveries_reach_a_server_in_a_burst_and_never_one_that_ended() {
     assert_eq!(deliveries.cast(on_b, &add_two), Err(DeliverError::NoProc));
     deliveries.forget();
     assert_eq!(deliveries.cast(on_b, &add_two), Err(DeliverError::NoProc));
+}
+
+/// Holds node b's one worker thread until `let_go` is dropped or sent to: a process that
+/// blocks the thread, so that no other process of b runs meanwhile.
+fn hold_b(c: &Cluster) -> std::sync::mpsc::Sender<()> {
+    let (let_go, held) = std::sync::mpsc::channel::<()>();
+    let (holding, started) = std::sync::mpsc::channel();
+    c.on_b(async move {
+        spawn(async move |_| {
+            holding.send(()).unwrap();
+            let _ = held.recv();
+        });
+    });
+    started.recv().unwrap();
+    let_go
+}
+
+/// Casts `message` `n` times to `to` through `deliveries`, as one run; whether they woke it.
+fn cast_run(
+    deliveries: &mut otp_core::process::remote::Deliveries,
+    to: Pid,
+    message: &[u8],
+    n: usize,
+) -> bool {
+    deliveries.casts(to, &mut |sink| {
+        for _ in 0..n {
+            sink(message).unwrap();
+        }
+    })
+}
+
+/// A connection's reader that wakes a waiting server with a run of casts waits, through
+/// `Deliveries::taken`, until the server has taken them — and only that long: the wait holds
+/// while the server cannot run and ends as soon as it has taken the run (before it handles
+/// it); a run to a server already woken wakes nothing and has nothing to wait for; a server
+/// that ends while waited for ends the wait.
+#[test]
+fn deliveries_wait_for_the_server_they_woke_to_take_its_casts() {
+    let c = cluster();
+    let (on_b, _terminated) = counter_on_b(&c, "counter");
+    let mut add_two = Vec::new();
+    CounterCast::Add(2).encode(&mut add_two).unwrap();
+    let status = || c.on_b(async { process_info(on_b).map(|i| i.status) });
+    eventually("the counter waits", || {
+        status() == Some(ProcessStatus::Waiting)
+    });
+    let mut deliveries = c.b.deliveries();
+
+    let let_go = hold_b(&c);
+    assert!(
+        cast_run(&mut deliveries, on_b, &add_two, 3),
+        "it waited: woken"
+    );
+    // Woken already: the next run wakes nothing.
+    assert!(!cast_run(&mut deliveries, on_b, &add_two, 2));
+    let mut taken = Box::pin(deliveries.taken());
+    assert!(
+        futures_util::FutureExt::now_or_never(&mut taken).is_none(),
+        "the counter cannot run yet"
+    );
+    drop(let_go);
+    c.on_b(within("the counter to take its casts", taken));
+    let counter = c.on_b(async { ServerRef::<Counter>::from_pid(on_b).unwrap() });
+    assert_eq!(c.on_b(within("a call", counter.get())), Ok(10));
+
+    // Ended while waited for.
+    eventually("the counter waits", || {
+        status() == Some(ProcessStatus::Waiting)
+    });
+    let let_go = hold_b(&c);
+    assert!(cast_run(&mut deliveries, on_b, &add_two, 1));
+    let mut taken = Box::pin(deliveries.taken());
+    assert!(futures_util::FutureExt::now_or_never(&mut taken).is_none());
+    c.on_b(async { exit(on_b, ExitReason::Kill) });
+    drop(let_go);
+    c.on_b(within("the end of the wait", taken));
+    eventually("the counter ends", || status().is_none());
+    // Nothing to wait for once it has ended.
+    let woke = deliveries.casts(on_b, &mut |sink| {
+        assert_eq!(sink(&add_two), Err(DeliverError::NoProc));
+    });
+    assert!(!woke);
+    assert!(futures_util::FutureExt::now_or_never(deliveries.taken()).is_some());
+}
+
+/// A server whose receive times out and whose timeout code then waits (a long
+/// `handle_info(Timeout)`).
+struct Napper {
+    entered: mpsc::UnboundedSender<()>,
+    wake: Arc<tokio::sync::Notify>,
+    casts: u64,
+}
+
+impl GenServer for Napper {
+    type Args = (mpsc::UnboundedSender<()>, Arc<tokio::sync::Notify>);
+    type Call = ();
+    type Reply = u64;
+    type Cast = u64;
+    type Continue = ();
+    const WIRE: Option<Wire<Self>> = Some(Wire::new());
+
+    async fn init(
+        (entered, wake): Self::Args,
+        _ctx: &mut otp_core::gen_server::Context<Self>,
+    ) -> Init<Self> {
+        Init::Ok(Napper {
+            entered,
+            wake,
+            casts: 0,
+        })
+    }
+
+    async fn handle_call(
+        &mut self,
+        (): (),
+        _ctx: &mut otp_core::gen_server::Context<Self>,
+    ) -> CallResult<Self> {
+        CallResult::Reply(self.casts)
+    }
+
+    async fn handle_cast(
+        &mut self,
+        _: u64,
+        _ctx: &mut otp_core::gen_server::Context<Self>,
+    ) -> Action<Self> {
+        self.casts += 1;
+        // Naps if nothing comes within a millisecond.
+        Action::Timeout(Duration::from_millis(1))
+    }
+
+    async fn handle_info(
+        &mut self,
+        info: Info,
+        _ctx: &mut otp_core::gen_server::Context<Self>,
+    ) -> Action<Self> {
+        if matches!(info, Info::Timeout) {
+            let _ = self.entered.send(());
+            self.wake.notified().await;
+        }
+        Action::NoReply
+    }
+}
+
+impl otp_core::gen_server::RemoteServer for Napper {}
+
+/// A server that runs its timeout's code (after `Action::Timeout`) is not waiting for
+/// messages, even though its receive was the last thing it did: a run of casts to it wakes
+/// nothing, and the reader does not wait for it to take them (which it would only do once its
+/// timeout code is done) — the connection goes on meanwhile.
+#[test]
+fn a_server_in_its_timeout_code_is_not_waited_for() {
+    let c = cluster();
+    let (entered, mut entering) = mpsc::unbounded_channel();
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let napper = c.on_b(async { Napper::start((entered, wake.clone())).await.unwrap() });
+    let mut one = Vec::new();
+    1u64.encode(&mut one).unwrap();
+    let mut deliveries = c.b.deliveries();
+    assert!(deliveries.cast(napper.pid(), &one).is_ok());
+    c.on_b(within("the nap", entering.recv()));
+    assert!(!cast_run(&mut deliveries, napper.pid(), &one, 3));
+    wake.notify_one();
+    let casts = c.on_b(within("a call", napper.call(()))).unwrap();
+    assert_eq!(casts, 4);
 }

@@ -643,8 +643,15 @@ impl Connection {
             // The most frequent frames, casts to a pid: those to one process that the buffer
             // holds, one after another, go to it together.
             if let Some((to, _)) = reader.peek().and_then(hot::cast_to_pid) {
-                handed += self.cast_burst(&mut reader, &mut deliveries, to, RUN - handed);
-                if handed >= RUN {
+                let (frames, woke) =
+                    self.cast_burst(&mut reader, &mut deliveries, to, RUN - handed);
+                handed += frames;
+                if woke {
+                    // The server was waiting for messages: let it start on these before handing
+                    // it more.
+                    handed = 0;
+                    deliveries.taken().await;
+                } else if handed >= RUN {
                     // Let the processes that were handed casts run before handing out more.
                     handed = 0;
                     tokio::task::yield_now().await;
@@ -697,9 +704,9 @@ impl Connection {
         deliveries: &mut Deliveries,
         to: WirePid,
         most: u64,
-    ) -> u64 {
+    ) -> (u64, bool) {
         let (mut frames, mut bytes) = (0, 0);
-        deliveries.casts(to.into(), &mut |sink| {
+        let woke = deliveries.casts(to.into(), &mut |sink| {
             while frames < most
                 && let Some(body) = reader.peek()
             {
@@ -717,7 +724,7 @@ impl Connection {
         });
         self.frames_in.fetch_add(frames, Ordering::Relaxed);
         events::peer_io(events::PEER_IN, &self.peer, bytes, frames);
-        frames
+        (frames, woke)
     }
 
     /// A cast to the process `to` of this node (dropped if there is none, as a local cast).
@@ -1005,12 +1012,19 @@ pub(crate) async fn within<T>(timeout: Duration, rx: Answer<T>) -> Result<T, Rem
     answer.unwrap_or(Err(RemoteCallError::NoConnection))
 }
 
-/// The most casts a connection's reader hands to processes before it lets them run (a yield
-/// to the runtime): so that a burst that one read brought (thousands of small casts) reaches
-/// its server in runs that stay in the cache, in a mailbox that stays below the size it gives
-/// back when drained — without it, a burst grows the mailbox's buffers past that size, and
-/// their allocation and release each time (fresh pages from the kernel) cost the reading
-/// thread more than the casts do.
+/// The most casts a connection's reader hands to processes before it lets them run: so that a
+/// burst that one read brought (thousands of small casts) reaches its server in runs that stay
+/// in the cache, in a mailbox that stays below the size it gives back when drained — without
+/// it, a burst grows the mailbox's buffers past that size, and their allocation and release
+/// each time (fresh pages from the kernel) cost the reading thread more than the casts do. It
+/// is tokio's budget of a task's poll, the most messages a server handles before it yields:
+/// a larger run outpaces the server on one thread, and its mailbox grows without end.
+///
+/// How the reader lets them run: a run that woke a server waiting for messages is followed by
+/// a wait until that server has taken it ([`Deliveries::taken`]), so that nothing else is
+/// runnable meanwhile — a yield would leave two tasks runnable, and a multi-thread runtime
+/// then wakes a parked worker for the second (an `eventfd` write and a context switch per
+/// run); otherwise (the server was already running) the reader yields.
 const RUN: u64 = 128;
 
 /// Splits a stream for a connection.

@@ -4,7 +4,7 @@ use std::future::poll_fn;
 use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Poll, ready};
 use std::time::Duration;
 
 use tokio::time::Sleep;
@@ -123,7 +123,10 @@ impl<S: GenServer> Context<S> {
             if let Poll::Ready(r) = rx.poll_recv(&pcb.mailbox, &pcb.core, false, cx) {
                 return Poll::Ready(Some(r));
             }
-            timer.as_mut().poll(cx).map(|()| None)
+            ready!(timer.as_mut().poll(cx));
+            // The server goes on to its timeout's code, not to a message.
+            pcb.mailbox.leave_idle();
+            Poll::Ready(None)
         })
     }
 }

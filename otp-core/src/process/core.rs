@@ -94,8 +94,12 @@ pub(crate) trait ProcessEntry: Send + Sync + 'static {
     /// Queues a cast from another node (see [`Node::deliver_cast`]).
     fn deliver_remote_cast(&self, message: &[u8]) -> Result<(), DeliverError>;
     /// Queues the casts from another node that `feed` hands to the sink it is given, decoded
-    /// one by one as they come and queued together (see [`Deliveries::casts`]).
-    fn deliver_remote_casts(&self, feed: &mut CastFeed<'_>);
+    /// one by one as they come and queued together (see [`Deliveries::casts`]). Returns
+    /// whether they woke the process from an empty mailbox.
+    fn deliver_remote_casts(&self, feed: &mut CastFeed<'_>) -> bool;
+    /// Ready once the process has taken what its mailbox holds, or has ended (see
+    /// [`Deliveries::taken`]).
+    fn poll_taken(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()>;
     /// Queues a stop asked from another node (see [`Node::deliver_stop`]).
     fn deliver_remote_stop(&self, reason: ExitReason) -> Result<(), DeliverError>;
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;

@@ -14,7 +14,7 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use tokio::sync::Notify;
 
@@ -120,6 +120,8 @@ struct Queue<M> {
     hibernating: bool,
     /// The process has ended: nothing more is queued.
     closed: bool,
+    /// Who waits for the process to take the queue (see [`Mailbox::poll_taken`]).
+    taker: Option<Waker>,
 }
 
 struct BoundState {
@@ -152,6 +154,7 @@ impl<M: Envelope> Mailbox<M> {
                 items: VecDeque::new(),
                 hibernating: false,
                 closed: false,
+                taker: None,
             }),
             local_len: AtomicUsize::new(0),
             parked: AtomicU8::new(RUNNING),
@@ -274,7 +277,11 @@ impl<M: Envelope> Mailbox<M> {
         q.closed = true;
         self.parked.store(RUNNING, Ordering::Release);
         let items = std::mem::take(&mut q.items);
+        let taker = q.taker.take();
         drop(q);
+        if let Some(taker) = taker {
+            taker.wake();
+        }
         // Senders waiting for room (policy `Wait`) find the mailbox closed and stop waiting.
         if let Some(b) = &self.bound {
             b.space.notify_waiters();
@@ -285,6 +292,41 @@ impl<M: Envelope> Mailbox<M> {
     /// Messages waiting, shared queue and local buffer together.
     pub(crate) fn len(&self) -> usize {
         lock(&self.queue).items.len() + self.local_len.load(Ordering::Relaxed)
+    }
+
+    /// Ready once the process has taken its queue (what it holds now) to handle it, or has
+    /// ended; until then, `cx`'s waker is woken when it does. For one that queues messages
+    /// and wakes the process from an empty mailbox (a connection's reader): waiting for the
+    /// process to take them lets it run before more come, with no other task left runnable,
+    /// where yielding would leave two (and a multi-thread runtime wakes another worker for
+    /// them). Only the last waiter is woken.
+    pub(crate) fn poll_taken(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.parked.load(Ordering::Acquire) != RUNNING {
+            return Poll::Ready(());
+        }
+        let mut q = lock(&self.queue);
+        // The process sets `parked` under this lock when it takes the queue.
+        if q.closed || self.parked.load(Ordering::Acquire) != RUNNING || q.items.is_empty() {
+            return Poll::Ready(());
+        }
+        match &mut q.taker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            slot => *slot = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+
+    /// The process goes on without a message (its receive timed out): it counts as running,
+    /// as if woken, and one waiting for it to take its queue ([`poll_taken`](Self::poll_taken))
+    /// is let go, since what it runs now may take long.
+    pub(crate) fn leave_idle(&self) {
+        let mut q = lock(&self.queue);
+        self.parked.store(RUNNING, Ordering::Release);
+        let taker = q.taker.take();
+        drop(q);
+        if let Some(taker) = taker {
+            taker.wake();
+        }
     }
 
     /// `(waiting, hibernating)`: the process waits on an empty mailbox.
@@ -423,7 +465,16 @@ impl<M: Envelope> Receiver<M> {
             // The queue is empty now: the next sender wakes us, and until one does, finding the
             // local buffer empty needs no lock.
             mailbox.parked.store(DRAINING, Ordering::Release);
+            // Rarely anyone: read before it is written.
+            let taker = if q.taker.is_some() {
+                q.taker.take()
+            } else {
+                None
+            };
             drop(q);
+            if let Some(taker) = taker {
+                taker.wake();
+            }
             let m = self.local.pop_front();
             mailbox.set_local_len(self.local.len());
             m

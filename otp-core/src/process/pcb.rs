@@ -145,11 +145,11 @@ impl<M: Envelope> ProcessEntry for Pcb<M> {
         }
     }
 
-    fn deliver_remote_casts(&self, feed: &mut CastFeed<'_>) {
+    fn deliver_remote_casts(&self, feed: &mut CastFeed<'_>) -> bool {
         if self.mailbox.is_bounded() {
             // Each cast meets the bound as it comes, as a lone one would.
             feed(&mut |message| self.deliver_remote_cast(message));
-            return;
+            return false;
         }
         // Decoded as they come (outside the queue's lock), queued together: one lock, one
         // wake-up for the burst.
@@ -163,15 +163,23 @@ impl<M: Envelope> ProcessEntry for Pcb<M> {
             None => Err(self.not_remote()),
         });
         if batch.is_empty() {
-            return;
+            return false;
         }
         // A process that ended meanwhile drops them, as it would have dropped each.
-        if let Ok((wake, before, length)) = self.mailbox.push_users(&mut batch) {
-            if wake.needed() {
-                self.core.waker.wake();
+        match self.mailbox.push_users(&mut batch) {
+            Ok((wake, before, length)) => {
+                if wake.needed() {
+                    self.core.waker.wake();
+                }
+                events::mailbox_pushed_many(self, before, length);
+                wake == Wake::Idle
             }
-            events::mailbox_pushed_many(self, before, length);
+            Err(()) => false,
         }
+    }
+
+    fn poll_taken(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        self.mailbox.poll_taken(cx)
     }
 
     fn deliver_remote_stop(&self, reason: ExitReason) -> Result<(), DeliverError> {

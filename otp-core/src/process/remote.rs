@@ -246,15 +246,34 @@ impl Deliveries {
     /// one, in one hold of the mailbox's lock and with one wake-up of the process — what a
     /// connection's reader does with the casts to one process that one read brought. Casts
     /// that are refused (they do not decode, the server has no wire form) are logged.
-    pub fn casts(&mut self, to: Pid, feed: &mut CastFeed<'_>) {
+    ///
+    /// Returns whether the casts woke the server from an empty mailbox: then
+    /// [`taken`](Self::taken) waits until it has taken them.
+    pub fn casts(&mut self, to: Pid, feed: &mut CastFeed<'_>) -> bool {
         let entry = self.entry(to);
         let logged = &mut |sink: &mut CastSink<'_>| {
             feed(&mut |message| sink(message).inspect_err(|e| undelivered(to, "cast", e)));
         };
         match entry {
             Some(entry) => entry.deliver_remote_casts(logged),
-            None => feed(&mut |_| Err(DeliverError::NoProc)),
+            None => {
+                feed(&mut |_| Err(DeliverError::NoProc));
+                false
+            }
         }
+    }
+
+    /// Resolves once the process the last casts went to has taken what its mailbox holds (it
+    /// runs and comes to them), or has ended; at once if there is none. What the reader of a
+    /// connection waits for after it woke a server with a run of casts, rather than yielding:
+    /// the server runs before more come, and nothing else is left runnable meanwhile, so a
+    /// multi-thread runtime has no reason to wake another worker. The wait ends when the
+    /// server *starts* on the run, never waits for it to be handled.
+    pub fn taken(&self) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx| match &self.last {
+            Some((_, entry)) => entry.poll_taken(cx),
+            None => std::task::Poll::Ready(()),
+        })
     }
 
     /// Lets go of the process the last cast went to.
