@@ -84,6 +84,9 @@ impl AsyncRead for Counting {
 struct Out {
     buf: Vec<u8>,
     frames: u64,
+    /// Frames queued so far, ticks included (the ticker's "nothing sent" check): counted
+    /// under the lock each frame takes anyway, read by the ticker once a turn.
+    queued: u64,
     closed: bool,
     over: bool,
 }
@@ -129,8 +132,6 @@ pub(crate) struct Connection {
     wake: Notify,
     tables: Mutex<Tables>,
     pub(crate) setup: Mutex<Setup>,
-    /// Frames queued so far, ticks included (the ticker's "nothing sent" check).
-    queued: AtomicU64,
     read_bytes: OnceLock<Arc<AtomicU64>>,
     written_bytes: AtomicU64,
     frames_in: AtomicU64,
@@ -214,13 +215,13 @@ impl Connection {
             out: Mutex::new(Out {
                 buf: Vec::new(),
                 frames: 0,
+                queued: 0,
                 closed: false,
                 over: false,
             }),
             wake: Notify::new(),
             tables: Mutex::new(Tables::default()),
             setup: Mutex::new(Setup::default()),
-            queued: AtomicU64::new(0),
             read_bytes: OnceLock::new(),
             written_bytes: AtomicU64::new(0),
             frames_in: AtomicU64::new(0),
@@ -333,13 +334,13 @@ impl Connection {
             )));
         }
         out.frames += 1;
+        out.queued += 1;
         let over = !out.over && out.buf.len() >= config.outbound_threshold;
         if over {
             out.over = true;
         }
         let len = out.buf.len();
         drop(out);
-        self.queued.fetch_add(1, Ordering::Relaxed);
         if over {
             events::outbound_over_threshold(&self.peer, len);
         }
@@ -602,19 +603,19 @@ impl Connection {
         let step = self.shared.config.tick / 8;
         let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + step, step);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut last_queued = self.queued.load(Ordering::Relaxed);
+        let queued = || lock(&self.out).queued;
+        let mut last_queued = queued();
         let mut last_read = self.read_bytes().load(Ordering::Relaxed);
         let mut silent = 0;
         loop {
             interval.tick().await;
-            let queued = self.queued.load(Ordering::Relaxed);
-            if queued == last_queued {
+            if queued() == last_queued {
                 let _ = self.push(|out| {
                     put_tick(out);
                     Ok(())
                 });
             }
-            last_queued = self.queued.load(Ordering::Relaxed);
+            last_queued = queued();
             let read = self.read_bytes().load(Ordering::Relaxed);
             if read == last_read {
                 silent += 1;
