@@ -89,6 +89,9 @@ struct Out {
     queued: u64,
     closed: bool,
     over: bool,
+    /// A sender waits for room ([`Connection::room`]): the writer wakes it when it takes the
+    /// queue.
+    want_room: bool,
 }
 
 /// What a lookup found: a pid and its kind.
@@ -130,6 +133,8 @@ pub(crate) struct Connection {
     state_tx: watch::Sender<State>,
     out: Mutex<Out>,
     wake: Notify,
+    /// Senders waiting for room in a full outbound queue.
+    room: Notify,
     tables: Mutex<Tables>,
     pub(crate) setup: Mutex<Setup>,
     read_bytes: OnceLock<Arc<AtomicU64>>,
@@ -218,8 +223,10 @@ impl Connection {
                 queued: 0,
                 closed: false,
                 over: false,
+                want_room: false,
             }),
             wake: Notify::new(),
+            room: Notify::new(),
             tables: Mutex::new(Tables::default()),
             setup: Mutex::new(Setup::default()),
             read_bytes: OnceLock::new(),
@@ -348,6 +355,26 @@ impl Connection {
             self.wake.notify_one();
         }
         Ok(())
+    }
+
+    /// Resolves once the outbound queue is below its limit (a cast refused as busy may be tried
+    /// again), or the connection is closed.
+    pub(crate) async fn room(&self) {
+        let notified = self.room.notified();
+        tokio::pin!(notified);
+        loop {
+            // Enabled before the check: a wake-up after it is not lost.
+            notified.as_mut().enable();
+            {
+                let mut out = lock(&self.out);
+                if out.closed || out.buf.len() < self.shared.config.outbound_limit {
+                    return;
+                }
+                out.want_room = true;
+            }
+            notified.as_mut().await;
+            notified.set(self.room.notified());
+        }
     }
 
     /// Queues a frame with a user payload: the payload encoded first (into a scratch buffer),
@@ -514,6 +541,9 @@ impl Connection {
                 out.buf = Vec::new();
             }
         }
+        // Senders waiting for room stop waiting: their casts are dropped, as to a node that is
+        // down.
+        self.room.notify_waiters();
         let tables = std::mem::replace(
             &mut *lock(&self.tables),
             Tables {
@@ -560,12 +590,20 @@ impl Connection {
     async fn write_loop(self: Arc<Self>, mut writer: WriteHalf<BoxStream>) {
         let mut batch = Vec::new();
         loop {
-            let (frames, closed) = {
+            let (frames, closed, room) = {
                 let mut out = lock(&self.out);
                 std::mem::swap(&mut out.buf, &mut batch);
                 out.over = false;
-                (std::mem::take(&mut out.frames), out.closed)
+                (
+                    std::mem::take(&mut out.frames),
+                    out.closed,
+                    std::mem::take(&mut out.want_room),
+                )
             };
+            if room {
+                // The queue is empty now: the senders that waited for room may go on.
+                self.room.notify_waiters();
+            }
             if batch.is_empty() {
                 if closed {
                     break;

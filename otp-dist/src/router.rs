@@ -8,7 +8,7 @@ use std::time::Duration;
 use otp_core::node::Node;
 use otp_core::process::{
     Encode, ExitReason, Message, MonitorRef, Pid, RemoteCallError, RemoteLookup, RemoteReply,
-    RemoteStop, RemoteTarget, RouteError, Router, ServerRouter,
+    RemoteRoom, RemoteStop, RemoteTarget, RouteError, Router, ServerRouter,
 };
 
 use otp_core::name::Name;
@@ -309,5 +309,13 @@ impl ServerRouter for DistRouter {
             }
             found
         })
+    }
+
+    fn room(&self, to: RemoteTarget<'_>) -> RemoteRoom {
+        match self.conn_for(to) {
+            Ok(conn) => Box::pin(async move { conn.room().await }),
+            // No connection: a cast is dropped, there is nothing to wait for.
+            Err(_) => Box::pin(std::future::ready(())),
+        }
     }
 }

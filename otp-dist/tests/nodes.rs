@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use common::{TICK, next_event, node, on, pair, spawn_on, within};
+use common::{TICK, next_event, node, on, pair, run_on, spawn_on, within};
 use otp_core::name::{Dest, send};
 use otp_core::process::{ExitReason, Info, Pid};
 use otp_dist::handshake::{HandshakeConfig, initiate};
@@ -531,6 +531,126 @@ async fn d11_a_full_outbound_queue_refuses_sends_as_busy() {
         matches!(e, otp_core::name::SendError::Busy(ref n) if n == b.name()),
         "{e}"
     );
+}
+
+/// A server that counts the bytes cast to it.
+struct Tally(usize);
+
+impl otp_core::gen_server::GenServer for Tally {
+    type Args = ();
+    type Call = ();
+    type Reply = usize;
+    type Cast = Vec<u8>;
+    type Continue = ();
+    const WIRE: Option<otp_core::gen_server::Wire<Self>> = Some(otp_core::gen_server::Wire::new());
+
+    async fn init(
+        (): (),
+        _ctx: &mut otp_core::gen_server::Context<Self>,
+    ) -> otp_core::gen_server::Init<Self> {
+        otp_core::gen_server::Init::Ok(Tally(0))
+    }
+
+    async fn handle_call(
+        &mut self,
+        (): (),
+        _ctx: &mut otp_core::gen_server::Context<Self>,
+    ) -> otp_core::gen_server::CallResult<Self> {
+        otp_core::gen_server::CallResult::Reply(self.0)
+    }
+
+    async fn handle_cast(
+        &mut self,
+        bytes: Vec<u8>,
+        _ctx: &mut otp_core::gen_server::Context<Self>,
+    ) -> otp_core::gen_server::Action<Self> {
+        self.0 += bytes.len();
+        otp_core::gen_server::Action::NoReply
+    }
+}
+
+impl otp_core::gen_server::RemoteServer for Tally {}
+
+impl Freezable {
+    /// Lets the streams read and write again.
+    fn thaw(&self) {
+        self.frozen.store(false, Ordering::SeqCst);
+        for waker in self.wakers.lock().unwrap().drain(..) {
+            waker.wake();
+        }
+    }
+}
+
+/// D11: `cast_wait` to a server of another node over a busy connection (its outbound queue
+/// over its limit, where `cast` fails with `Busy`) waits for room, as Erlang suspends a sender
+/// on a busy distribution port: it resolves once the connection's writer has taken the queue,
+/// and every cast arrives. Over a connection that closes while it waits, it ends (the cast
+/// dropped, as to a node that is down) and never hangs.
+#[tokio::test(start_paused = true)]
+async fn d11_cast_wait_waits_for_room_on_a_busy_connection() {
+    use otp_core::gen_server::{CastError, GenServer, ServerRef};
+    let net = Memory::new();
+    let freezable = Freezable::over(&net);
+    let a = common::builder("a@mem:0", freezable.clone())
+        .outbound_limit(64 * 1024, None)
+        .start()
+        .await
+        .unwrap();
+    let b = node(&net, "b").await;
+    a.connect(b.name()).await.unwrap();
+    run_on(b.node(), async {
+        let tally = Tally::start(()).await.unwrap();
+        otp_core::name::register("tally", tally.pid()).unwrap();
+    })
+    .await;
+    let b_name = b.name().to_owned();
+    let tally = run_on(a.node(), async move {
+        ServerRef::<Tally>::remote("tally", &b_name).await.unwrap()
+    })
+    .await;
+    let piece = vec![7u8; 16 * 1024];
+    // Casts until the queue is full, the network holding everything.
+    let fill = |tally: &ServerRef<Tally>| {
+        for sent in 1.. {
+            match tally.cast(piece.clone()) {
+                Ok(()) => assert!(sent < 100, "the queue never fills"),
+                Err(CastError::Busy(_)) => return sent - 1,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        unreachable!()
+    };
+    freezable.frozen.store(true, Ordering::SeqCst);
+    // Twice: the writer takes the first queue (and waits on the network), the second stays.
+    let mut sent = fill(&tally);
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    sent += fill(&tally);
+    let waiting = tokio::spawn({
+        let (tally, piece) = (tally.clone(), piece.clone());
+        async move { tally.cast_wait(piece).await }
+    });
+    // Well within the tick window: the connection stays.
+    tokio::time::sleep(TICK / 4).await;
+    assert!(!waiting.is_finished(), "no room while the network holds");
+    freezable.thaw();
+    assert_eq!(within(waiting).await.unwrap(), Ok(()));
+    sent += 1;
+    let seen = within(tally.call(())).await.unwrap();
+    assert_eq!(seen, sent * piece.len(), "every cast arrived");
+
+    // Full again, and the connection closes while a sender waits.
+    freezable.frozen.store(true, Ordering::SeqCst);
+    fill(&tally);
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    fill(&tally);
+    let waiting = tokio::spawn({
+        let (tally, piece) = (tally.clone(), piece.clone());
+        async move { tally.cast_wait(piece).await }
+    });
+    tokio::time::sleep(TICK / 4).await;
+    assert!(!waiting.is_finished());
+    assert!(a.disconnect(b.name()));
+    assert_eq!(within(waiting).await.unwrap(), Ok(()));
 }
 
 #[tokio::test(start_paused = true)]

@@ -11,8 +11,9 @@
 //!   last cast was handled on b — one hop further than tcp-rmp's reader (a process behind the
 //!   connection's reader): that hop is part of what otp-dist costs;
 //! - **bytes on the wire**: the connection's own count of the bytes written to its socket;
-//! - **backpressure**: a cast refused as busy (the outbound queue over its bound) is retried
-//!   after a yield, never dropped.
+//! - **backpressure**: the casts are `cast_wait`s: while the connection's outbound queue is
+//!   over its bound, the sender waits until the connection's writer has taken the queue (as
+//!   Erlang suspends a process on a busy distribution port), never drops a cast nor spins.
 //!
 //! The counter is started, and the remote reference resolved, in processes of their nodes;
 //! the harness then casts and calls from node a's runtime through that reference (a reference
@@ -21,7 +22,7 @@
 use std::sync::Arc;
 
 use otp_core::gen_server::{
-    Action, CallResult, CastError, Context, GenServer, Init, RemoteServer, ServerRef, Wire,
+    Action, CallResult, Context, GenServer, Init, RemoteServer, ServerRef, Wire,
 };
 use otp_core::node::Node;
 use otp_dist::DistNode;
@@ -150,17 +151,10 @@ impl Remote for OtpDistClient {
     }
 
     async fn cast(&self, n: u64) {
-        let mut message = Msg { n };
-        loop {
-            match self.counter.cast(message) {
-                Ok(()) => return,
-                // The outbound queue is over its bound: wait for the writer, then again.
-                Err(CastError::Busy(back)) => {
-                    message = back;
-                    tokio::task::yield_now().await;
-                }
-                Err(e) => panic!("remote cast failed: {e}"),
-            }
+        // While the connection's outbound queue is over its bound, `cast_wait` waits for its
+        // writer to take the queue, then casts.
+        if let Err(e) = self.counter.cast_wait(Msg { n }).await {
+            panic!("remote cast failed: {e}");
         }
     }
 

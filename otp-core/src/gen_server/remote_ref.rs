@@ -152,6 +152,32 @@ impl<S: GenServer> RemoteRef<S> {
         Err(CastError::Encode(message))
     }
 
+    /// A cast that, refused because the connection is busy, waits until the connection has
+    /// room ([`ServerRouter::room`](crate::process::ServerRouter::room)) and tries again.
+    #[cold]
+    #[inline(never)]
+    pub(super) async fn cast_wait(&self, mut message: S::Cast) -> Result<(), CastError<S::Cast>> {
+        let mut yielded = false;
+        loop {
+            match self.cast(message) {
+                Err(CastError::Busy(back)) => {
+                    message = back;
+                    if !yielded {
+                        yielded = true;
+                        tokio::task::yield_now().await;
+                        continue;
+                    }
+                    yielded = false;
+                    let Some(router) = self.router() else {
+                        return Err(CastError::NotDistributed(message));
+                    };
+                    router.room(RemoteTarget::Pid(self.pid)).await;
+                }
+                done => return done,
+            }
+        }
+    }
+
     /// A stop: `terminate` runs on the server's node; resolves once the server has exited.
     #[cold]
     #[inline(never)]

@@ -490,11 +490,14 @@ impl<S: GenServer> ServerRef<S> {
     }
 
     /// Casts a message, waiting for room if the mailbox is bounded with policy `Wait`. To a
-    /// server of another node, as [`cast`](Self::cast) (a delivery there never waits for room).
+    /// server of another node, waiting for room on the connection while it is busy (its
+    /// outbound queue over its limit: where [`cast`](Self::cast) fails with
+    /// [`CastError::Busy`]), as Erlang suspends a process that sends on a busy distribution
+    /// port; the delivery at the other end never waits for room in the server's mailbox.
     pub async fn cast_wait(&self, message: S::Cast) -> Result<(), CastError<S::Cast>> {
         let pcb = match &self.to {
             To::Local(pcb) => pcb,
-            To::Remote(far) => return Self::cast_far(far, message),
+            To::Remote(far) => return Self::cast_far_wait(far, message).await,
         };
         match pcb.push_wait(Request::Cast(message)).await {
             Ok(()) | Err(PushError::Closed(_)) => Ok(()),
@@ -580,6 +583,18 @@ impl<S: GenServer> ServerRef<S> {
         }
         match Self::from_pid(far.pid()) {
             Ok(local) => local.cast(message),
+            // As a cast to a server that has ended: dropped.
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// A waiting cast through a remote reference: through the router, or as a local one.
+    async fn cast_far_wait(far: &RemoteRef<S>, message: S::Cast) -> Result<(), CastError<S::Cast>> {
+        if !far.is_here() {
+            return far.cast_wait(message).await;
+        }
+        match Self::from_pid(far.pid()) {
+            Ok(local) => Box::pin(local.cast_wait(message)).await,
             // As a cast to a server that has ended: dropped.
             Err(_) => Ok(()),
         }

@@ -81,7 +81,7 @@ pub use self::myself::Myself;
 pub(crate) use self::pcb::Pcb;
 pub use self::route::{
     CastFeed, CastSink, DeliverError, Encode, LocalTarget, MAX_DEPTH, RemoteCallError,
-    RemoteLookup, RemoteReply, RemoteStop, RemoteTarget, ReplySink, RouteError, Router,
+    RemoteLookup, RemoteReply, RemoteRoom, RemoteStop, RemoteTarget, ReplySink, RouteError, Router,
     ServerRouter, decode_payload,
 };
 pub use self::signals::LinkError;

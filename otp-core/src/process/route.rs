@@ -245,6 +245,9 @@ pub type RemoteLookup =
 pub type RemoteStop =
     Pin<Box<dyn Future<Output = Result<ExitReason, RemoteCallError>> + Send + 'static>>;
 
+/// Resolves once the connection a cast was refused on (`RouteError::Busy`) may take more.
+pub type RemoteRoom = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
 /// The typed-server half of a [`Router`]: calls, casts, stops and lookups aimed at servers of
 /// other nodes. Their requests are handed over as [`Encode`] values, which distribution writes
 /// into its connection; replies come back in their wire form, which the caller decodes into its
@@ -271,4 +274,13 @@ pub trait ServerRouter: Send + Sync + 'static {
 
     /// The process registered as `name` on the node named `node`, and its kind.
     fn whereis(&self, name: &Name, node: &str) -> RemoteLookup;
+
+    /// Resolves once the connection to the node of `to` has room again after refusing a cast
+    /// as busy (its outbound queue drained below its limit), or is gone: what a sender that
+    /// waits for room (`cast_wait`, as Erlang suspends a process on a busy distribution port)
+    /// waits for before it tries again. By default, at once.
+    fn room(&self, to: RemoteTarget<'_>) -> RemoteRoom {
+        let _ = to;
+        Box::pin(std::future::ready(()))
+    }
 }
