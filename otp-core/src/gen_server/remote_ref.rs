@@ -152,8 +152,10 @@ impl<S: GenServer> RemoteRef<S> {
         Err(CastError::Encode(message))
     }
 
-    /// A cast that, refused because the connection is busy, waits until the connection has
-    /// room ([`ServerRouter::room`](crate::process::ServerRouter::room)) and tries again.
+    /// A cast that, refused because the connection is busy, tries again after letting the
+    /// runtime run once (a connection's writer on this thread then takes the queue, with no
+    /// wake-up), and after that waits until the connection has room
+    /// ([`ServerRouter::room`](crate::process::ServerRouter::room)).
     #[cold]
     #[inline(never)]
     pub(super) async fn cast_wait(&self, mut message: S::Cast) -> Result<(), CastError<S::Cast>> {

@@ -497,7 +497,14 @@ impl<S: GenServer> ServerRef<S> {
     pub async fn cast_wait(&self, message: S::Cast) -> Result<(), CastError<S::Cast>> {
         let pcb = match &self.to {
             To::Local(pcb) => pcb,
-            To::Remote(far) => return Self::cast_far_wait(far, message).await,
+            // Queued at once but for a busy connection; the wait, rare, is boxed apart so that
+            // this future stays small.
+            To::Remote(far) => {
+                return match Self::cast_far(far, message) {
+                    Err(CastError::Busy(back)) => Box::pin(Self::cast_far_wait(far, back)).await,
+                    done => done,
+                };
+            }
         };
         match pcb.push_wait(Request::Cast(message)).await {
             Ok(()) | Err(PushError::Closed(_)) => Ok(()),
