@@ -11,9 +11,9 @@
 //!   last cast was handled on b — one hop further than tcp-rmp's reader (a process behind the
 //!   connection's reader): that hop is part of what otp-dist costs;
 //! - **bytes on the wire**: the connection's own count of the bytes written to its socket;
-//! - **backpressure**: the casts are `cast_wait`s: while the connection's outbound queue is
-//!   over its bound, the sender waits until the connection's writer has taken the queue (as
-//!   Erlang suspends a process on a busy distribution port), never drops a cast nor spins.
+//! - **backpressure**: a cast refused as busy (the connection's outbound queue over its bound)
+//!   is made again with `cast_wait`, which waits until the connection's writer has taken the
+//!   queue (as Erlang suspends a process on a busy distribution port): never dropped, no spin.
 //!
 //! The counter is started, and the remote reference resolved, in processes of their nodes;
 //! the harness then casts and calls from node a's runtime through that reference (a reference
@@ -22,7 +22,7 @@
 use std::sync::Arc;
 
 use otp_core::gen_server::{
-    Action, CallResult, Context, GenServer, Init, RemoteServer, ServerRef, Wire,
+    Action, CallResult, CastError, Context, GenServer, Init, RemoteServer, ServerRef, Wire,
 };
 use otp_core::node::Node;
 use otp_dist::DistNode;
@@ -151,9 +151,14 @@ impl Remote for OtpDistClient {
     }
 
     async fn cast(&self, n: u64) {
-        // While the connection's outbound queue is over its bound, `cast_wait` waits for its
-        // writer to take the queue, then casts.
-        if let Err(e) = self.counter.cast_wait(Msg { n }).await {
+        let refused = match self.counter.cast(Msg { n }) {
+            Ok(()) => return,
+            // The connection's outbound queue is over its bound: `cast_wait` waits for its
+            // writer to take the queue, then casts.
+            Err(CastError::Busy(back)) => Box::pin(self.counter.cast_wait(back)).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = refused {
             panic!("remote cast failed: {e}");
         }
     }
