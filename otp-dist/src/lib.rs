@@ -67,8 +67,10 @@
 //! - The handshake is HMAC-SHA256 over 32-byte nonces, not MD5 over 32-bit challenges; it is
 //!   not compatible with the BEAM's distribution.
 //! - A node's address is in its name; there is no EPMD.
-//! - A send to a connection whose queue is over its bound is refused (`SendError::Busy`) rather
-//!   than suspending the sender: a send is not `async`.
+//! - A send or cast to a connection whose queue is over its bound is refused (`SendError::Busy`,
+//!   `CastError::Busy`) rather than suspending the sender: they are not `async`.
+//!   `ServerRef::cast_wait` is the suspending form: it waits until the connection's writer has
+//!   taken the queue.
 //! - No TLS yet: run distribution on a trusted network, as Erlang's default.
 //! - Connections are not transitive (no full mesh), there are no hidden nodes, no `monitor_node`
 //!   for one node (watch [`monitor_nodes`](DistNode::monitor_nodes)), no rpc, no remote spawn;
