@@ -496,8 +496,8 @@ async fn malformed_oversized_and_unknown_frames_close_the_connection_with_a_reas
     }
 }
 
-#[tokio::test(start_paused = true)]
-async fn d11_a_full_outbound_queue_refuses_sends_as_busy() {
+/// Node a, whose outbound queues hold 64 KiB, over a freezable network, connected to node b.
+async fn busy_pair() -> (Freezable, DistNode, DistNode) {
     let net = Memory::new();
     let freezable = Freezable::over(&net);
     let a = common::builder("a@mem:0", freezable.clone())
@@ -507,6 +507,12 @@ async fn d11_a_full_outbound_queue_refuses_sends_as_busy() {
         .unwrap();
     let b = node(&net, "b").await;
     a.connect(b.name()).await.unwrap();
+    (freezable, a, b)
+}
+
+#[tokio::test(start_paused = true)]
+async fn d11_a_full_outbound_queue_refuses_sends_as_busy() {
+    let (freezable, a, b) = busy_pair().await;
     let target = spawn_on(b.node(), async move |mut me| -> () {
         loop {
             me.recv().await;
@@ -589,15 +595,7 @@ impl Freezable {
 #[tokio::test(start_paused = true)]
 async fn d11_cast_wait_waits_for_room_on_a_busy_connection() {
     use otp_core::gen_server::{CastError, GenServer, ServerRef};
-    let net = Memory::new();
-    let freezable = Freezable::over(&net);
-    let a = common::builder("a@mem:0", freezable.clone())
-        .outbound_limit(64 * 1024, None)
-        .start()
-        .await
-        .unwrap();
-    let b = node(&net, "b").await;
-    a.connect(b.name()).await.unwrap();
+    let (freezable, a, b) = busy_pair().await;
     run_on(b.node(), async {
         let tally = Tally::start(()).await.unwrap();
         otp_core::name::register("tally", tally.pid()).unwrap();
