@@ -513,3 +513,103 @@ async fn a_bounded_mailbox_takes_a_run_of_casts_one_by_one() {
     assert_eq!(within(slow).await.unwrap(), Ok(0));
     assert_eq!(local.call(Ask::Get).await, Ok(5));
 }
+
+/// A server whose receive times out after each cast, and whose first timeout code waits until
+/// let go; its calls answer how many casts it handled.
+struct Napper {
+    entered: Option<mpsc::UnboundedSender<()>>,
+    wake: std::sync::Arc<tokio::sync::Notify>,
+    casts: u64,
+}
+
+impl GenServer for Napper {
+    type Args = (
+        mpsc::UnboundedSender<()>,
+        std::sync::Arc<tokio::sync::Notify>,
+    );
+    type Call = ();
+    type Reply = u64;
+    type Cast = u64;
+    type Continue = ();
+    const WIRE: Option<Wire<Self>> = Some(Wire::new());
+
+    async fn init((entered, wake): Self::Args, _ctx: &mut Context<Self>) -> Init<Self> {
+        Init::Ok(Napper {
+            entered: Some(entered),
+            wake,
+            casts: 0,
+        })
+    }
+    async fn handle_call(&mut self, (): (), _ctx: &mut Context<Self>) -> CallResult<Self> {
+        CallResult::Reply(self.casts)
+    }
+    async fn handle_cast(&mut self, _: u64, _ctx: &mut Context<Self>) -> Action<Self> {
+        self.casts += 1;
+        Action::Timeout(Duration::from_millis(1))
+    }
+    async fn handle_info(
+        &mut self,
+        info: otp_core::process::Info,
+        _ctx: &mut Context<Self>,
+    ) -> Action<Self> {
+        if matches!(info, otp_core::process::Info::Timeout)
+            && let Some(entered) = self.entered.take()
+        {
+            let _ = entered.send(());
+            self.wake.notified().await;
+        }
+        Action::NoReply
+    }
+}
+
+impl RemoteServer for Napper {}
+
+/// A server running its timeout code (after `Action::Timeout`) does not hold up the
+/// connection its casts come over: casts to it wait in its mailbox, and the casts and the call
+/// to another server behind them on the same connection go through meanwhile.
+#[tokio::test(start_paused = true)]
+async fn a_server_in_its_timeout_code_does_not_hold_up_the_connection() {
+    let (a, b) = pair().await;
+    let (entered, mut entering) = mpsc::unbounded_channel();
+    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    let (napper, recorder) = run_on(b.node(), {
+        let wake = wake.clone();
+        async move {
+            (
+                Napper::start((entered, wake)).await.unwrap().pid(),
+                Recorder::start(()).await.unwrap().pid(),
+            )
+        }
+    })
+    .await;
+    run_on(a.node(), async move {
+        ServerRef::<Napper>::from_remote_pid(napper)
+            .cast(0)
+            .unwrap();
+    })
+    .await;
+    within(entering.recv()).await.unwrap();
+    let seen = run_on(a.node(), async move {
+        let (napper, recorder) = (
+            ServerRef::<Napper>::from_remote_pid(napper),
+            ServerRef::<Recorder>::from_remote_pid(recorder),
+        );
+        // One batch on the wire: the napper's casts after another's, as a run of their own.
+        recorder.cast(0).unwrap();
+        for n in 1..=10 {
+            napper.cast(n).unwrap();
+        }
+        for n in 1..10 {
+            recorder.cast(n).unwrap();
+        }
+        recorder.call(()).await
+    })
+    .await;
+    assert_eq!(seen, Ok((0..10).collect::<Vec<u64>>()));
+    wake.notify_one();
+    let casts = run_on(a.node(), async move {
+        ServerRef::<Napper>::from_remote_pid(napper).call(()).await
+    })
+    .await;
+    assert_eq!(casts, Ok(11));
+}

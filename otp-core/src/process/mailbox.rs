@@ -300,6 +300,11 @@ impl<M: Envelope> Mailbox<M> {
     /// process to take them lets it run before more come, with no other task left runnable,
     /// where yielding would leave two (and a multi-thread runtime wakes another worker for
     /// them). Only the last waiter is woken.
+    ///
+    /// It relies on a process that waits on an empty mailbox (`IDLE`) taking its queue as soon
+    /// as it is woken: code that goes on while the mailbox still says `IDLE` (a receive that
+    /// timed out) must call [`leave_idle`](Self::leave_idle) first, or a waiter waits for
+    /// that code to finish.
     pub(crate) fn poll_taken(&self, cx: &mut Context<'_>) -> Poll<()> {
         if self.parked.load(Ordering::Acquire) != RUNNING {
             return Poll::Ready(());
