@@ -135,6 +135,9 @@ pub(crate) struct Connection {
     wake: Notify,
     /// Senders waiting for room in a full outbound queue.
     room: Notify,
+    /// The reader, if it waits for a server to take a run of casts: let go at each of the
+    /// ticker's turns, a bound on a wait that should end as soon as the server runs.
+    nudge: Notify,
     tables: Mutex<Tables>,
     pub(crate) setup: Mutex<Setup>,
     read_bytes: OnceLock<Arc<AtomicU64>>,
@@ -227,6 +230,7 @@ impl Connection {
             }),
             wake: Notify::new(),
             room: Notify::new(),
+            nudge: Notify::new(),
             tables: Mutex::new(Tables::default()),
             setup: Mutex::new(Setup::default()),
             read_bytes: OnceLock::new(),
@@ -647,6 +651,8 @@ impl Connection {
         let mut silent = 0;
         loop {
             interval.tick().await;
+            // A reader that waits for a server to take a run waits no longer than a turn.
+            self.nudge.notify_waiters();
             if queued() == last_queued {
                 let _ = self.push(|out| {
                     put_tick(out);
@@ -687,9 +693,16 @@ impl Connection {
                 handed += frames;
                 if woke {
                     // The server was waiting for messages: let it start on these before handing
-                    // it more.
+                    // it more — or, should it not take them, until the ticker's next turn.
                     handed = 0;
-                    deliveries.taken().await;
+                    let nudged = self.nudge.notified();
+                    let taken = deliveries.taken();
+                    tokio::pin!(nudged, taken);
+                    std::future::poll_fn(|cx| match taken.as_mut().poll(cx) {
+                        Poll::Ready(()) => Poll::Ready(()),
+                        Poll::Pending => nudged.as_mut().poll(cx),
+                    })
+                    .await;
                 } else if handed >= RUN {
                     // Let the processes that were handed casts run before handing out more.
                     handed = 0;
