@@ -29,7 +29,9 @@ use tokio::sync::{Notify, oneshot, watch};
 use tokio::task::AbortHandle;
 
 use crate::events::{self, DownReason, NodeEvent};
-use crate::frame::{FrameError, FrameReader, Read, decode, put_frame_value, put_tick, put_with};
+use crate::frame::{
+    FrameError, FrameReader, PIECE_SIZE, Read, decode, put_frame_value, put_tick, put_with,
+};
 use crate::node::Shared;
 use crate::proto::{Frame, Target, WireError, WirePid, WireResult, hot};
 use crate::transport::BoxStream;
@@ -92,6 +94,17 @@ struct Out {
     /// A sender waits for room ([`Connection::room`]): the writer wakes it when it takes the
     /// queue.
     want_room: bool,
+    /// The run of casts the queue ends with, which the next cast to the same pid joins.
+    run: Option<Run>,
+}
+
+/// A run frame of casts at the end of an outbound queue (see [`Connection::push_cast`]).
+#[derive(Clone, Copy)]
+struct Run {
+    to: WirePid,
+    /// Where its frame starts in the queue (its 4-byte header).
+    at: usize,
+    count: u8,
 }
 
 /// What a lookup found: a pid and its kind.
@@ -227,6 +240,7 @@ impl Connection {
                 closed: false,
                 over: false,
                 want_room: false,
+                run: None,
             }),
             wake: Notify::new(),
             room: Notify::new(),
@@ -346,6 +360,8 @@ impl Connection {
         }
         out.frames += 1;
         out.queued += 1;
+        // Another frame after the run: the next cast starts a new one.
+        out.run = None;
         let over = !out.over && out.buf.len() >= config.outbound_threshold;
         if over {
             out.over = true;
@@ -354,6 +370,82 @@ impl Connection {
         drop(out);
         if over {
             events::outbound_over_threshold(&self.peer, len);
+        }
+        if was_empty {
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Queues a cast to the pid `to`: it joins the run of casts to `to` the queue ends with, if
+    /// there is one with room, or starts one — a cast then costs its value and two bytes on the
+    /// wire, not a frame's header. A value too large for a run goes in a frame of its own.
+    pub(crate) fn push_cast(&self, to: WirePid, message: &dyn Encode) -> Result<(), RouteError> {
+        if ENCODING.get() {
+            return Err(RouteError::Encode(
+                "a value's Serialize sent to another node while it was being encoded".into(),
+            ));
+        }
+        let mut out = lock(&self.out);
+        if out.closed {
+            return Ok(());
+        }
+        let config = &self.shared.config;
+        if out.buf.len() >= config.outbound_limit {
+            return Err(RouteError::Busy(self.peer.clone()));
+        }
+        let was_empty = out.buf.is_empty();
+        let start = out.buf.len();
+        let run = out
+            .run
+            .filter(|r| r.to == to && r.count < hot::RUN_MAX)
+            .unwrap_or_else(|| {
+                out.buf.extend_from_slice(&[0; 4]);
+                hot::cast_run_start(&mut out.buf, to);
+                Run {
+                    to,
+                    at: start,
+                    count: 0,
+                }
+            });
+        let value_at = out.buf.len();
+        out.buf.extend_from_slice(&[0; 2]);
+        let encoded = {
+            let _encoding = Encoding::enter();
+            message.encode(&mut out.buf)
+        };
+        let len = out.buf.len() - value_at - 2;
+        let body = out.buf.len() - run.at - 4;
+        let fits = len <= usize::from(u16::MAX) && body <= PIECE_SIZE.min(config.max_frame);
+        if encoded.is_err() || !fits {
+            out.buf.truncate(start);
+            encoded.map_err(RouteError::Encode)?;
+            // Too large for a run: a frame of its own (after the run, which it ends).
+            drop(out);
+            return self.push(|out| {
+                put_with(out, |out| {
+                    hot::cast(out, Target::Pid(to), |out| message.encode(out))
+                })
+            });
+        }
+        let buf = &mut out.buf;
+        buf[value_at..value_at + 2].copy_from_slice(&(len as u16).to_le_bytes());
+        buf[run.at..run.at + 4].copy_from_slice(&(body as u32).to_be_bytes());
+        buf[run.at + 4 + hot::RUN_COUNT_AT] = run.count + 1;
+        out.run = Some(Run {
+            count: run.count + 1,
+            ..run
+        });
+        out.frames += 1;
+        out.queued += 1;
+        let over = !out.over && out.buf.len() >= config.outbound_threshold;
+        if over {
+            out.over = true;
+        }
+        let queued = out.buf.len();
+        drop(out);
+        if over {
+            events::outbound_over_threshold(&self.peer, queued);
         }
         if was_empty {
             self.wake.notify_one();
@@ -543,6 +635,7 @@ impl Connection {
             out.closed = true;
             if reason != DownReason::Disconnected {
                 out.buf = Vec::new();
+                out.run = None;
             }
         }
         // Senders waiting for room stop waiting: their casts are dropped, as to a node that is
@@ -597,6 +690,7 @@ impl Connection {
             let (frames, closed, room) = {
                 let mut out = lock(&self.out);
                 std::mem::swap(&mut out.buf, &mut batch);
+                out.run = None;
                 out.over = false;
                 (
                     std::mem::take(&mut out.frames),
@@ -687,50 +781,44 @@ impl Connection {
             }
             // The most frequent frames, casts to a pid: those to one process that the buffer
             // holds, one after another, go to it together.
-            if let Some((to, _)) = reader.peek().and_then(hot::cast_to_pid) {
-                let (frames, woke) =
-                    self.cast_burst(&mut reader, &mut deliveries, to, RUN - handed);
-                handed += frames;
-                if woke {
-                    // The server was waiting for messages: let it start on these before handing
-                    // it more — or, should it not take them, until the ticker's next turn.
-                    handed = 0;
-                    let nudged = self.nudge.notified();
-                    let taken = deliveries.taken();
-                    tokio::pin!(nudged, taken);
-                    std::future::poll_fn(|cx| match taken.as_mut().poll(cx) {
-                        Poll::Ready(()) => Poll::Ready(()),
-                        Poll::Pending => nudged.as_mut().poll(cx),
-                    })
-                    .await;
-                } else if handed >= RUN {
-                    // Let the processes that were handed casts run before handing out more.
-                    handed = 0;
-                    tokio::task::yield_now().await;
-                }
+            if let Some(Ok((to, _))) = reader.peek().and_then(hot::casts_to_pid) {
+                let (casts, woke) = self.cast_burst(&mut reader, &mut deliveries, to, RUN - handed);
+                // None taken: the next run frame would go over the limit; let them run first.
+                handed = if casts == 0 { RUN } else { handed + casts };
+                self.let_run(woke, &mut handed, &deliveries).await;
                 continue;
             }
             let reason = match reader.next().await {
                 Ok(Read::Tick) => continue,
-                Ok(Read::Body(body)) => {
-                    self.frames_in.fetch_add(1, Ordering::Relaxed);
-                    events::peer_io(events::PEER_IN, &self.peer, body.len() + 4, 1);
-                    let frame = if hot::is_hot(body) {
-                        hot::decode(body).map_err(FrameError::Decode)
-                    } else {
-                        decode::<Frame<'_>>(body)
-                    };
-                    match frame {
-                        Ok(Frame::Unknown) => FrameError::Unknown,
-                        Ok(frame) => {
-                            if self.dispatch(frame, &mut deliveries) {
-                                continue;
-                            }
-                            return;
-                        }
-                        Err(e) => e,
+                Ok(Read::Body(body)) => match hot::casts_to_pid(body) {
+                    // The first frame a read brought, casts to a pid: delivered at once.
+                    Some(Ok((to, casts))) => {
+                        let woke = self.deliver_casts(&mut deliveries, to, casts, body.len());
+                        handed += casts.count();
+                        self.let_run(woke, &mut handed, &deliveries).await;
+                        continue;
                     }
-                }
+                    Some(Err(why)) => FrameError::Decode(why),
+                    None => {
+                        self.frames_in.fetch_add(1, Ordering::Relaxed);
+                        events::peer_io(events::PEER_IN, &self.peer, body.len() + 4, 1);
+                        let frame = if hot::is_hot(body) {
+                            hot::decode(body).map_err(FrameError::Decode)
+                        } else {
+                            decode::<Frame<'_>>(body)
+                        };
+                        match frame {
+                            Ok(Frame::Unknown) => FrameError::Unknown,
+                            Ok(frame) => {
+                                if self.dispatch(frame, &mut deliveries) {
+                                    continue;
+                                }
+                                return;
+                            }
+                            Err(e) => e,
+                        }
+                    }
+                },
                 Err(e) => e,
             };
             let reason = match reason {
@@ -746,10 +834,30 @@ impl Connection {
         }
     }
 
-    /// Delivers one frame; `false` when the connection is to end.
+    /// Lets the processes that were handed casts run before handing out more: after a run
+    /// that woke a server waiting for messages, until it has taken them (or, should it not
+    /// take them, until the ticker's next turn); after `RUN` casts otherwise, a yield.
+    async fn let_run(&self, woke: bool, handed: &mut u64, deliveries: &Deliveries) {
+        if woke {
+            *handed = 0;
+            let nudged = self.nudge.notified();
+            let taken = deliveries.taken();
+            tokio::pin!(nudged, taken);
+            std::future::poll_fn(|cx| match taken.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(()),
+                Poll::Pending => nudged.as_mut().poll(cx),
+            })
+            .await;
+        } else if *handed >= RUN {
+            *handed = 0;
+            tokio::task::yield_now().await;
+        }
+    }
+
     /// The casts to the process `to` of this node that the reader's buffer holds one after
-    /// another, from the next frame on, at most `most` of them: decoded and queued together
-    /// (dropped if there is no such process, as local casts). Returns how many.
+    /// another (frames of one cast and runs of them), from the next frame on, as many whole
+    /// frames as make at most `most` casts: decoded and queued together (dropped if there is
+    /// no such process, as local casts). Returns how many, and whether they woke the process.
     fn cast_burst(
         &self,
         reader: &mut Reader,
@@ -757,26 +865,47 @@ impl Connection {
         to: WirePid,
         most: u64,
     ) -> (u64, bool) {
-        let (mut frames, mut bytes) = (0, 0);
+        let (mut count, mut bytes) = (0, 0);
         let woke = deliveries.casts(to.into(), &mut |sink| {
-            while frames < most
-                && let Some(body) = reader.peek()
-            {
-                let Some((_, payload)) = hot::cast_to_pid(body).filter(|(at, _)| *at == to) else {
+            while let Some(body) = reader.peek() {
+                let Some(Ok((at, casts))) = hot::casts_to_pid(body) else {
                     break;
                 };
-                frames += 1;
+                if at != to || count + casts.count() > most {
+                    break;
+                }
+                count += casts.count();
                 bytes += body.len() + 4;
-                match sink(payload) {
+                casts.each(|value| match sink(value) {
                     Ok(()) | Err(DeliverError::NoProc) => {}
                     Err(e) => self.refuse_message("cast", &e.to_string()),
-                }
+                });
                 reader.skip();
             }
         });
-        self.frames_in.fetch_add(frames, Ordering::Relaxed);
-        events::peer_io(events::PEER_IN, &self.peer, bytes, frames);
-        (frames, woke)
+        self.frames_in.fetch_add(count, Ordering::Relaxed);
+        events::peer_io(events::PEER_IN, &self.peer, bytes, count);
+        (count, woke)
+    }
+
+    /// The casts of one frame (`len` bytes) to the process `to` of this node, as
+    /// [`cast_burst`](Self::cast_burst) delivers them; whether they woke the process.
+    fn deliver_casts(
+        &self,
+        deliveries: &mut Deliveries,
+        to: WirePid,
+        casts: hot::Casts<'_>,
+        len: usize,
+    ) -> bool {
+        let woke = deliveries.casts(to.into(), &mut |sink| {
+            casts.each(|value| match sink(value) {
+                Ok(()) | Err(DeliverError::NoProc) => {}
+                Err(e) => self.refuse_message("cast", &e.to_string()),
+            });
+        });
+        self.frames_in.fetch_add(casts.count(), Ordering::Relaxed);
+        events::peer_io(events::PEER_IN, &self.peer, len + 4, casts.count());
+        woke
     }
 
     /// A cast to the process `to` of this node (dropped if there is none, as a local cast).
@@ -787,6 +916,7 @@ impl Connection {
         }
     }
 
+    /// Delivers one frame; `false` when the connection is to end.
     fn dispatch(self: &Arc<Self>, frame: Frame<'_>, deliveries: &mut Deliveries) -> bool {
         let node = self.node();
         match frame {

@@ -356,7 +356,15 @@ pub(crate) mod hot {
     const CAST: u8 = 2;
     const CALL: u8 = 3;
     const REPLY: u8 = 4;
+    /// A run of casts to one pid: the pid once, then how many, then each value after its
+    /// length (`u16`, little-endian).
+    const CAST_RUN: u8 = 5;
     const TO_PID: u8 = 0;
+    /// The most casts a run frame holds (a connection's reader hands a run frame to its
+    /// process whole, and at most 128 casts at a time).
+    pub(crate) const RUN_MAX: u8 = 64;
+    /// Where a run frame's count is, in its body.
+    pub(crate) const RUN_COUNT_AT: usize = 1 + PID;
     const TO_NAME: u8 = 1;
     /// The bytes of a pid in these frames.
     const PID: usize = 16;
@@ -442,6 +450,83 @@ pub(crate) mod hot {
         payload(out)
     }
 
+    /// Starts the body of a run of casts to `to`, with no value yet (its count 0).
+    pub(crate) fn cast_run_start(out: &mut Vec<u8>, to: WirePid) {
+        out.push(CAST_RUN);
+        let _ = put_pid(out, to);
+        out.push(0);
+    }
+
+    /// The casts to a pid that `body` holds, if it is a cast to a pid or a run of them:
+    /// `Some(Err(why))` for a run that is malformed (its values do not add up to its body).
+    pub(crate) fn casts_to_pid(body: &[u8]) -> Option<Result<(WirePid, Casts<'_>), String>> {
+        if let Some((to, value)) = cast_to_pid(body) {
+            return Some(Ok((to, Casts::One(value))));
+        }
+        let [CAST_RUN, rest @ ..] = body else {
+            return None;
+        };
+        let mut rd = rest;
+        let Ok(to) = pid(&mut rd) else {
+            return Some(Err("a run of casts cut short in its pid".into()));
+        };
+        let Some((&count, values)) = rd.split_first() else {
+            return Some(Err("a run of casts without its count".into()));
+        };
+        // Every value's length checked now, so that delivering them cannot fail halfway.
+        let mut walk = values;
+        for _ in 0..count {
+            match walk.split_first_chunk::<2>() {
+                Some((len, rest)) if usize::from(u16::from_le_bytes(*len)) <= rest.len() => {
+                    walk = &rest[usize::from(u16::from_le_bytes(*len))..];
+                }
+                _ => return Some(Err("a run of casts cut short in a value".into())),
+            }
+        }
+        if count == 0 || !walk.is_empty() {
+            return Some(Err(format!(
+                "a run of {count} casts whose values do not fill its body"
+            )));
+        }
+        Some(Ok((to, Casts::Run { count, values })))
+    }
+
+    /// The casts of a frame to one pid (see [`casts_to_pid`]).
+    #[derive(Clone, Copy, Debug)]
+    pub(crate) enum Casts<'a> {
+        /// A frame of one cast: its value.
+        One(&'a [u8]),
+        /// A run frame: its values, each after its length, checked.
+        Run { count: u8, values: &'a [u8] },
+    }
+
+    impl<'a> Casts<'a> {
+        /// How many casts.
+        pub(crate) fn count(self) -> u64 {
+            match self {
+                Casts::One(_) => 1,
+                Casts::Run { count, .. } => u64::from(count),
+            }
+        }
+
+        /// Hands each value to `f`, in order.
+        pub(crate) fn each(self, mut f: impl FnMut(&'a [u8])) {
+            match self {
+                Casts::One(value) => f(value),
+                Casts::Run { count, mut values } => {
+                    for _ in 0..count {
+                        // Checked by `casts_to_pid`.
+                        let (len, rest) = values.split_at(2);
+                        let len = usize::from(u16::from_le_bytes([len[0], len[1]]));
+                        let (value, rest) = rest.split_at(len);
+                        f(value);
+                        values = rest;
+                    }
+                }
+            }
+        }
+    }
+
     /// The pid and the value of a cast to a pid, if `body` is one (the frame on the path of
     /// most messages, read without building a [`Frame`]).
     pub(crate) fn cast_to_pid(body: &[u8]) -> Option<(WirePid, &[u8])> {
@@ -497,6 +582,7 @@ pub(crate) mod hot {
                     result: WireResult::Ok(rd),
                 }
             }
+            CAST_RUN => return Err("a run of casts is read apart, never as one frame".into()),
             other => return Err(format!("a frame of unknown kind {other}")),
         };
         Ok(frame)
@@ -564,6 +650,42 @@ mod tests {
     use otp_core::process::Pid;
 
     use super::*;
+
+    /// A run of casts to one pid: each value after its length, the count first; a run whose
+    /// values do not fill its body exactly, or whose count is 0, is malformed.
+    #[test]
+    fn a_run_of_casts_reads_back_its_values_and_a_malformed_one_is_refused() {
+        let to = WirePid(7, 3, 42);
+        let run = |count: u8, values: &[&[u8]], extra: &[u8]| {
+            let mut body = Vec::new();
+            hot::cast_run_start(&mut body, to);
+            body[hot::RUN_COUNT_AT] = count;
+            for v in values {
+                body.extend_from_slice(&(v.len() as u16).to_le_bytes());
+                body.extend_from_slice(v);
+            }
+            body.extend_from_slice(extra);
+            body
+        };
+        let body = run(3, &[b"a", b"", b"xyz"], &[]);
+        let Some(Ok((at, casts))) = hot::casts_to_pid(&body) else {
+            panic!("a run")
+        };
+        assert_eq!(at, to);
+        assert_eq!(casts.count(), 3);
+        let mut seen = Vec::new();
+        casts.each(|v| seen.push(v.to_vec()));
+        assert_eq!(seen, [b"a".to_vec(), vec![], b"xyz".to_vec()]);
+        for (case, body) in [
+            ("count over the values", run(3, &[b"a", b"b"], &[])),
+            ("bytes after the values", run(1, &[b"a"], &[9])),
+            ("no value", run(0, &[], &[])),
+            ("a length past the end", run(1, &[], &[5, 0, 1])),
+            ("no count", body[..hot::RUN_COUNT_AT].to_vec()),
+        ] {
+            assert!(matches!(hot::casts_to_pid(&body), Some(Err(_))), "{case}");
+        }
+    }
     use crate::frame::{decode, put_frame_value, put_value};
 
     fn round_trip(frame: &Frame<'_>) -> String {

@@ -218,7 +218,7 @@ impl ServerRouter for DistRouter {
             // The path of most casts: the connection read where it is, without a lock.
             RemoteTarget::Pid(pid) if pid.node() != self.node().id() => {
                 match self.0.peers.load().get(&pid.node()) {
-                    Some(conn) if !conn.is_stale(pid) => push(conn),
+                    Some(conn) if !conn.is_stale(pid) => conn.push_cast(pid.into(), message),
                     _ => Ok(()),
                 }
             }

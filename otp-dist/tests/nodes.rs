@@ -450,7 +450,7 @@ async fn raw_peer_sends(net: &Memory, target: &DistNode, bytes: &[u8]) {
 
 #[tokio::test(start_paused = true)]
 async fn malformed_oversized_and_unknown_frames_close_the_connection_with_a_reason() {
-    let cases: [(&str, Vec<u8>, &str); 3] = [
+    let cases: [(&str, Vec<u8>, &str); 4] = [
         (
             "malformed",
             vec![0, 0, 0, 3, 0xc1, 0xc1, 0xc1],
@@ -470,6 +470,17 @@ async fn malformed_oversized_and_unknown_frames_close_the_connection_with_a_reas
                 f
             },
             "unknown",
+        ),
+        // A run of two casts that holds one value.
+        (
+            "run cut short",
+            {
+                let mut f = vec![0, 0, 0, 22, 5];
+                f.extend_from_slice(&[0; 16]);
+                f.extend_from_slice(&[2, 2, 0, 0x01, 0x02]);
+                f
+            },
+            "run of casts",
         ),
     ];
     for (case, bytes, expected) in cases {
