@@ -323,22 +323,10 @@ impl Connection {
         &self,
         encode: impl FnOnce(&mut Vec<u8>) -> Result<(), String>,
     ) -> Result<(), RouteError> {
-        // The value is encoded under the queue's lock, in place. A `Serialize` that itself sends
-        // to another node would wait for a lock its own thread holds: refuse that instead.
-        if ENCODING.get() {
-            return Err(RouteError::Encode(
-                "a value's Serialize sent to another node while it was being encoded".into(),
-            ));
-        }
-        let mut out = lock(&self.out);
-        if out.closed {
+        let Some(mut out) = self.open_queue()? else {
             return Ok(());
-        }
+        };
         let config = &self.shared.config;
-        if out.buf.len() >= config.outbound_limit {
-            return Err(RouteError::Busy(self.peer.clone()));
-        }
-        let was_empty = out.buf.is_empty();
         let before = out.buf.len();
         let encoded = {
             let _encoding = Encoding::enter();
@@ -358,11 +346,38 @@ impl Connection {
                 config.max_frame
             )));
         }
-        out.frames += 1;
-        out.queued += 1;
         // Another frame after the run: the next cast starts a new one.
         out.run = None;
-        let over = !out.over && out.buf.len() >= config.outbound_threshold;
+        self.queued_one(out, before == 0);
+        Ok(())
+    }
+
+    /// The queue, locked, to queue a frame into: `None` if the connection is closed (what is
+    /// sent is dropped silently, as to a node that is down), `Busy` if it is over its limit.
+    fn open_queue(&self) -> Result<Option<MutexGuard<'_, Out>>, RouteError> {
+        // A value is encoded under the queue's lock, in place. A `Serialize` that itself sends
+        // to another node would wait for a lock its own thread holds: refuse that instead.
+        if ENCODING.get() {
+            return Err(RouteError::Encode(
+                "a value's Serialize sent to another node while it was being encoded".into(),
+            ));
+        }
+        let out = lock(&self.out);
+        if out.closed {
+            return Ok(None);
+        }
+        if out.buf.len() >= self.shared.config.outbound_limit {
+            return Err(RouteError::Busy(self.peer.clone()));
+        }
+        Ok(Some(out))
+    }
+
+    /// Counts a message just queued, reports a queue over its threshold, and wakes the writer
+    /// if the queue was empty.
+    fn queued_one(&self, mut out: MutexGuard<'_, Out>, was_empty: bool) {
+        out.frames += 1;
+        out.queued += 1;
+        let over = !out.over && out.buf.len() >= self.shared.config.outbound_threshold;
         if over {
             out.over = true;
         }
@@ -374,27 +389,16 @@ impl Connection {
         if was_empty {
             self.wake.notify_one();
         }
-        Ok(())
     }
 
     /// Queues a cast to the pid `to`: it joins the run of casts to `to` the queue ends with, if
     /// there is one with room, or starts one — a cast then costs its value and two bytes on the
     /// wire, not a frame's header. A value too large for a run goes in a frame of its own.
     pub(crate) fn push_cast(&self, to: WirePid, message: &dyn Encode) -> Result<(), RouteError> {
-        if ENCODING.get() {
-            return Err(RouteError::Encode(
-                "a value's Serialize sent to another node while it was being encoded".into(),
-            ));
-        }
-        let mut out = lock(&self.out);
-        if out.closed {
+        let Some(mut out) = self.open_queue()? else {
             return Ok(());
-        }
+        };
         let config = &self.shared.config;
-        if out.buf.len() >= config.outbound_limit {
-            return Err(RouteError::Busy(self.peer.clone()));
-        }
-        let was_empty = out.buf.is_empty();
         let start = out.buf.len();
         let run = out
             .run
@@ -436,20 +440,7 @@ impl Connection {
             count: run.count + 1,
             ..run
         });
-        out.frames += 1;
-        out.queued += 1;
-        let over = !out.over && out.buf.len() >= config.outbound_threshold;
-        if over {
-            out.over = true;
-        }
-        let queued = out.buf.len();
-        drop(out);
-        if over {
-            events::outbound_over_threshold(&self.peer, queued);
-        }
-        if was_empty {
-            self.wake.notify_one();
-        }
+        self.queued_one(out, start == 0);
         Ok(())
     }
 
