@@ -98,6 +98,23 @@ struct Out {
     run: Option<Run>,
 }
 
+/// The outbound queue, opened to queue a frame (see [`Connection::open_queue`]).
+enum Open<'a> {
+    Queue(MutexGuard<'a, Out>),
+    /// The connection is closed: what is sent is dropped, as to a node that is down.
+    Closed,
+    Refused(Refusal),
+}
+
+/// Why a frame cannot be queued.
+#[derive(Clone, Copy)]
+enum Refusal {
+    /// The queue is over its limit.
+    Busy,
+    /// A value's `Serialize` sends to another node while it is being encoded.
+    Reentered,
+}
+
 /// A run frame of casts at the end of an outbound queue (see [`Connection::push_cast`]).
 #[derive(Clone, Copy)]
 struct Run {
@@ -323,8 +340,10 @@ impl Connection {
         &self,
         encode: impl FnOnce(&mut Vec<u8>) -> Result<(), String>,
     ) -> Result<(), RouteError> {
-        let Some(mut out) = self.open_queue()? else {
-            return Ok(());
+        let mut out = match self.open_queue() {
+            Open::Queue(out) => out,
+            Open::Closed => return Ok(()),
+            Open::Refused(why) => return Err(self.refused(why)),
         };
         let config = &self.shared.config;
         let before = out.buf.len();
@@ -352,28 +371,39 @@ impl Connection {
         Ok(())
     }
 
-    /// The queue, locked, to queue a frame into: `None` if the connection is closed (what is
-    /// sent is dropped silently, as to a node that is down), `Busy` if it is over its limit.
-    fn open_queue(&self) -> Result<Option<MutexGuard<'_, Out>>, RouteError> {
+    /// The queue, locked, to queue a frame into, unless the connection is closed or the queue
+    /// over its limit.
+    #[inline(always)]
+    fn open_queue(&self) -> Open<'_> {
         // A value is encoded under the queue's lock, in place. A `Serialize` that itself sends
         // to another node would wait for a lock its own thread holds: refuse that instead.
         if ENCODING.get() {
-            return Err(RouteError::Encode(
-                "a value's Serialize sent to another node while it was being encoded".into(),
-            ));
+            return Open::Refused(Refusal::Reentered);
         }
         let out = lock(&self.out);
         if out.closed {
-            return Ok(None);
+            return Open::Closed;
         }
         if out.buf.len() >= self.shared.config.outbound_limit {
-            return Err(RouteError::Busy(self.peer.clone()));
+            return Open::Refused(Refusal::Busy);
         }
-        Ok(Some(out))
+        Open::Queue(out)
+    }
+
+    /// Why [`open_queue`](Self::open_queue) refused, as the sender's error.
+    #[cold]
+    fn refused(&self, why: Refusal) -> RouteError {
+        match why {
+            Refusal::Busy => RouteError::Busy(self.peer.clone()),
+            Refusal::Reentered => RouteError::Encode(
+                "a value's Serialize sent to another node while it was being encoded".into(),
+            ),
+        }
     }
 
     /// Counts a message just queued, reports a queue over its threshold, and wakes the writer
     /// if the queue was empty.
+    #[inline(always)]
     fn queued_one(&self, mut out: MutexGuard<'_, Out>, was_empty: bool) {
         out.frames += 1;
         out.queued += 1;
@@ -395,8 +425,10 @@ impl Connection {
     /// there is one with room, or starts one — a cast then costs its value and two bytes on the
     /// wire, not a frame's header. A value too large for a run goes in a frame of its own.
     pub(crate) fn push_cast(&self, to: WirePid, message: &dyn Encode) -> Result<(), RouteError> {
-        let Some(mut out) = self.open_queue()? else {
-            return Ok(());
+        let mut out = match self.open_queue() {
+            Open::Queue(out) => out,
+            Open::Closed => return Ok(()),
+            Open::Refused(why) => return Err(self.refused(why)),
         };
         let config = &self.shared.config;
         let start = out.buf.len();
