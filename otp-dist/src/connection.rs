@@ -190,9 +190,10 @@ pub struct PeerStats {
     pub bytes_in: u64,
     /// Bytes written to the peer.
     pub bytes_out: u64,
-    /// Frames read (ticks not counted).
+    /// Messages read: a frame each, but a run frame of casts one per cast (ticks not
+    /// counted).
     pub frames_in: u64,
-    /// Frames queued for the peer (ticks included).
+    /// Messages queued for the peer, counted as `frames_in` is (ticks included).
     pub frames_out: u64,
     /// Bytes waiting in the outbound queue now.
     pub queued_bytes: usize,

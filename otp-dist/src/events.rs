@@ -9,7 +9,9 @@
 //! | [`FRAME_REFUSED`] | `count` | `node`, `reason` |
 //! | [`MESSAGE_REFUSED`] | `count` | `node`, `tag`, `reason` |
 //! | [`PEER_OUT`] | `bytes`, `frames` (one write) | `node` |
-//! | [`PEER_IN`] | `bytes`, `frames` (one frame) | `node` |
+//! | [`PEER_IN`] | `bytes`, `frames` (one frame, or the frames of a burst of casts) | `node` |
+//!
+//! `frames` counts messages: a frame each, but a run frame of casts to one pid one per cast.
 //! | [`OUTBOUND_OVER_THRESHOLD`] | `bytes` | `node` |
 //!
 //! Each costs one atomic load while no handler is attached.
