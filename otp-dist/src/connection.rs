@@ -98,15 +98,7 @@ struct Out {
     run: Option<Run>,
 }
 
-/// The outbound queue, opened to queue a frame (see [`Connection::open_queue`]).
-enum Open<'a> {
-    Queue(MutexGuard<'a, Out>),
-    /// The connection is closed: what is sent is dropped, as to a node that is down.
-    Closed,
-    Refused(Refusal),
-}
-
-/// Why a frame cannot be queued.
+/// Why a frame cannot be queued (see [`Connection::open_queue`]).
 #[derive(Clone, Copy)]
 enum Refusal {
     /// The queue is over its limit.
@@ -341,10 +333,8 @@ impl Connection {
         &self,
         encode: impl FnOnce(&mut Vec<u8>) -> Result<(), String>,
     ) -> Result<(), RouteError> {
-        let mut out = match self.open_queue() {
-            Open::Queue(out) => out,
-            Open::Closed => return Ok(()),
-            Open::Refused(why) => return Err(self.refused(why)),
+        let Some(mut out) = self.open_queue().map_err(|why| self.refused(why))? else {
+            return Ok(());
         };
         let config = &self.shared.config;
         let before = out.buf.len();
@@ -372,23 +362,23 @@ impl Connection {
         Ok(())
     }
 
-    /// The queue, locked, to queue a frame into, unless the connection is closed or the queue
-    /// over its limit.
+    /// The queue, locked, to queue a frame into: `None` if the connection is closed (what is
+    /// sent is dropped, as to a node that is down), refused if the queue is over its limit.
     #[inline(always)]
-    fn open_queue(&self) -> Open<'_> {
+    fn open_queue(&self) -> Result<Option<MutexGuard<'_, Out>>, Refusal> {
         // A value is encoded under the queue's lock, in place. A `Serialize` that itself sends
         // to another node would wait for a lock its own thread holds: refuse that instead.
         if ENCODING.get() {
-            return Open::Refused(Refusal::Reentered);
+            return Err(Refusal::Reentered);
         }
         let out = lock(&self.out);
         if out.closed {
-            return Open::Closed;
+            return Ok(None);
         }
         if out.buf.len() >= self.shared.config.outbound_limit {
-            return Open::Refused(Refusal::Busy);
+            return Err(Refusal::Busy);
         }
-        Open::Queue(out)
+        Ok(Some(out))
     }
 
     /// Why [`open_queue`](Self::open_queue) refused, as the sender's error.
@@ -426,10 +416,8 @@ impl Connection {
     /// there is one with room, or starts one — a cast then costs its value and two bytes on the
     /// wire, not a frame's header. A value too large for a run goes in a frame of its own.
     pub(crate) fn push_cast(&self, to: WirePid, message: &dyn Encode) -> Result<(), RouteError> {
-        let mut out = match self.open_queue() {
-            Open::Queue(out) => out,
-            Open::Closed => return Ok(()),
-            Open::Refused(why) => return Err(self.refused(why)),
+        let Some(mut out) = self.open_queue().map_err(|why| self.refused(why))? else {
+            return Ok(());
         };
         let config = &self.shared.config;
         let start = out.buf.len();
@@ -900,10 +888,7 @@ impl Connection {
                 }
                 count += casts.count();
                 bytes += body.len() + 4;
-                casts.each(|value| match sink(value) {
-                    Ok(()) | Err(DeliverError::NoProc) => {}
-                    Err(e) => self.refuse_message("cast", &e.to_string()),
-                });
+                casts.each(|value| self.cast_delivered(sink(value)));
                 reader.skip();
             }
         });
@@ -922,10 +907,7 @@ impl Connection {
         len: usize,
     ) -> bool {
         let woke = deliveries.casts(to.into(), &mut |sink| {
-            casts.each(|value| match sink(value) {
-                Ok(()) | Err(DeliverError::NoProc) => {}
-                Err(e) => self.refuse_message("cast", &e.to_string()),
-            });
+            casts.each(|value| self.cast_delivered(sink(value)));
         });
         self.frames_in.fetch_add(casts.count(), Ordering::Relaxed);
         events::peer_io(events::PEER_IN, &self.peer, len + 4, casts.count());
@@ -934,7 +916,13 @@ impl Connection {
 
     /// A cast to the process `to` of this node (dropped if there is none, as a local cast).
     fn cast(&self, deliveries: &mut Deliveries, to: WirePid, payload: &[u8]) {
-        match deliveries.cast(to.into(), payload) {
+        self.cast_delivered(deliveries.cast(to.into(), payload));
+    }
+
+    /// What became of a cast from the peer: one to no process is dropped, as a local cast;
+    /// one that was refused (it did not decode, the server has no wire form) is reported.
+    fn cast_delivered(&self, outcome: Result<(), DeliverError>) {
+        match outcome {
             Ok(()) | Err(DeliverError::NoProc) => {}
             Err(e) => self.refuse_message("cast", &e.to_string()),
         }

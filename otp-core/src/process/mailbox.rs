@@ -470,12 +470,7 @@ impl<M: Envelope> Receiver<M> {
             // The queue is empty now: the next sender wakes us, and until one does, finding the
             // local buffer empty needs no lock.
             mailbox.parked.store(DRAINING, Ordering::Release);
-            // Rarely anyone: read before it is written.
-            let taker = if q.taker.is_some() {
-                q.taker.take()
-            } else {
-                None
-            };
+            let taker = q.taker.take();
             drop(q);
             if let Some(taker) = taker {
                 taker.wake();
