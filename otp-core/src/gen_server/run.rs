@@ -35,6 +35,34 @@ impl<F: Future> Future for Guarded<F> {
 }
 
 pin_project! {
+    /// A handler future whose panic becomes [`Action::Stop`] with the panic as the reason: the
+    /// loop goes on with an `Action` either way, never with a `Result` around one (moving the
+    /// `Action` out of a `Result` cost every message a load that spans two stores).
+    struct OrStop<F> {
+        #[pin]
+        callback: F,
+    }
+}
+
+impl<S: GenServer, F: Future<Output = Action<S>>> Future for OrStop<F> {
+    type Output = Action<S>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Action<S>> {
+        let callback = self.project().callback;
+        match catch_unwind(AssertUnwindSafe(|| callback.poll(cx))) {
+            Ok(polled) => polled,
+            Err(p) => Poll::Ready(Action::Stop(ExitReason::Panic(panic_message(&*p)))),
+        }
+    }
+}
+
+/// Runs a handler, turning a panic into [`Action::Stop`] (see [`OrStop`]).
+fn or_stop<S: GenServer, F: Future<Output = Action<S>>>(callback: F) -> OrStop<F> {
+    OrStop { callback }
+}
+
+pin_project! {
     /// A callback future that wakes a waiting caller the first time it is not ready.
     struct Nudging<'a, F> {
         #[pin]
@@ -94,15 +122,13 @@ pub(crate) async fn serve<S: GenServer>(
                 None => Request::Info(Info::Timeout),
             },
             Action::Continue(arg) => {
-                action = match guarded(state.handle_continue(arg, &mut ctx)).await {
-                    Ok(a) => a,
-                    Err(panic) => return terminate(&mut state, &mut ctx, panic).await,
-                };
+                action = or_stop(state.handle_continue(arg, &mut ctx)).await;
                 continue;
             }
             Action::Stop(reason) => return terminate(&mut state, &mut ctx, reason).await,
         };
-        let handled = match request {
+        // A panic in a handler is `Action::Stop(panic)`: `terminate` runs at the top of the loop.
+        action = match request {
             Request::Call(call, mut from) => {
                 // A caller that armed no timer is woken if the answer does not come within this
                 // poll, so that it arms one (see `ServerRef::call_timeout`).
@@ -126,7 +152,7 @@ pub(crate) async fn serve<S: GenServer>(
                         if let Some(from) = ctx.from.take() {
                             from.send(reply);
                         }
-                        Ok(Action::NoReply)
+                        Action::NoReply
                     }
                     Ok(CallResult::ReplyThen(reply, Action::Stop(reason))) => {
                         let from = ctx.from.take();
@@ -140,16 +166,16 @@ pub(crate) async fn serve<S: GenServer>(
                         if let Some(from) = ctx.from.take() {
                             from.send(reply);
                         }
-                        Ok(next)
+                        next
                     }
                     Ok(CallResult::NoReply(next)) => {
                         ctx.from = None;
-                        Ok(next)
+                        next
                     }
-                    Err(panic) => Err(panic),
+                    Err(panic) => Action::Stop(panic),
                 }
             }
-            Request::Cast(msg) => guarded(state.handle_cast(msg, &mut ctx)).await,
+            Request::Cast(msg) => or_stop(state.handle_cast(msg, &mut ctx)).await,
             Request::Info(Info::Exit(signal))
                 if ctx.traps_exits() && parent.is_some() && parent == signal.from() =>
             {
@@ -157,12 +183,8 @@ pub(crate) async fn serve<S: GenServer>(
                 let reason = signal.reason().clone();
                 return terminate(&mut state, &mut ctx, reason).await;
             }
-            Request::Info(info) => guarded(state.handle_info(info, &mut ctx)).await,
+            Request::Info(info) => or_stop(state.handle_info(info, &mut ctx)).await,
             Request::Stop(reason) => return terminate(&mut state, &mut ctx, reason).await,
-        };
-        action = match handled {
-            Ok(next) => next,
-            Err(panic) => return terminate(&mut state, &mut ctx, panic).await,
         };
     }
 }

@@ -393,7 +393,36 @@ impl<M: Envelope> Receiver<M> {
     /// before this runs, so returning `Pending` on an empty mailbox only marks it parked.
     /// Returns `Pending` (and asks to be polled again) when an exit signal is pending, so the
     /// process task acts on the signal before any further message.
+    ///
+    /// The common case, a message already in the local buffer, is inlined into the receiving
+    /// loop, so the message is moved once, from the buffer to where the loop keeps it.
+    #[inline]
     pub(crate) fn poll_recv(
+        &mut self,
+        mailbox: &Mailbox<M>,
+        core: &ProcessCore,
+        hibernate: bool,
+        cx: &mut Context<'_>,
+    ) -> Poll<M> {
+        if !self.local.is_empty() && !core.signal_pending() {
+            // A message counts against the task's budget, so a long mailbox cannot hold the
+            // thread: when the budget is spent, the task yields with the message still queued.
+            let Poll::Ready(coop) = tokio::task::coop::poll_proceed(cx) else {
+                return Poll::Pending;
+            };
+            let m = self.local.pop_front();
+            mailbox.set_local_len(self.local.len());
+            coop.made_progress();
+            if let Some(m) = m {
+                return Poll::Ready(m);
+            }
+        }
+        self.poll_queue(mailbox, core, hibernate, cx)
+    }
+
+    /// [`poll_recv`](Self::poll_recv) past the local buffer: a pending signal, or the shared
+    /// queue.
+    fn poll_queue(
         &mut self,
         mailbox: &Mailbox<M>,
         core: &ProcessCore,
@@ -406,17 +435,6 @@ impl<M: Envelope> Receiver<M> {
         };
         if core.signal_pending() {
             return yield_to_signal(cx);
-        }
-        if let Some(m) = self.local.pop_front() {
-            // A message counts against the task's budget, so a long mailbox cannot hold the
-            // thread: when the budget is spent, the message goes back and the task yields.
-            let Poll::Ready(coop) = tokio::task::coop::poll_proceed(cx) else {
-                self.local.push_front(m);
-                return Poll::Pending;
-            };
-            mailbox.set_local_len(self.local.len());
-            coop.made_progress();
-            return Poll::Ready(m);
         }
         if self.local.capacity() > SHRINK_ABOVE {
             self.local = VecDeque::new();
