@@ -8,6 +8,7 @@
 //! | [`otp-core`](otp_core) | processes, links, monitors, names, `Registry`, timers, `GenServer`, supervisors, tasks, applications |
 //! | [`otp-telemetry`](telemetry) | the event bus, metrics, the poller, the `tracing` bridge (feature `telemetry`, on by default; its Prometheus endpoint with feature `prometheus`); the runtime's own events are listed in [`core::telemetry`] |
 //! | [`otp-dist`](dist) | distribution: named nodes that connect over TCP, authenticate with a cookie and watch each other with ticks; remote send, call, cast, link, monitor and exit (feature `dist`, off by default) |
+//! | [`otp-stage`](stage) | GenStage: producers, consumers and producer-consumers that exchange events on demand, with a buffer and cancel modes (feature `stage`, off by default) |
 //! | `otp-macros` | [`#[derive(GenServer)]`](macro@gen_server::GenServer) and [`#[handlers]`](macro@gen_server::handlers), re-exported through `otp-core` |
 //!
 //! A server is a struct for its state and an impl block of handlers; the macros generate its
@@ -61,6 +62,10 @@ pub use otp_telemetry as telemetry;
 /// `otp-dist`, feature `dist`).
 #[cfg(feature = "dist")]
 pub use otp_dist as dist;
+
+/// GenStage: stages that exchange events on demand (crate `otp-stage`, feature `stage`).
+#[cfg(feature = "stage")]
+pub use otp_stage as stage;
 
 /// The names most programs need, in one import.
 pub mod prelude {

@@ -1,0 +1,35 @@
+//! What a stage's operations can fail with.
+
+use otp_core::gen_server::CallError;
+
+/// Why a stage operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StageError {
+    /// Invalid subscription or stage options (GST-03's `bad_opts`).
+    #[error("bad options: {0}")]
+    BadOptions(String),
+    /// A demand of zero events was asked.
+    #[error("a demand must be at least one event")]
+    ZeroDemand,
+    /// The process subscribed to is not a producer (a consumer has no events to give).
+    #[error("the process is not a producer")]
+    NotAProducer,
+    /// The process asked to subscribe is not a consumer (a producer takes no events).
+    #[error("the process is not a consumer")]
+    NotAConsumer,
+    /// The stage is not running.
+    #[error("the stage is not running")]
+    NoProc,
+    /// The stage did not answer (it exited meanwhile, or timed out).
+    #[error("the stage did not answer: {0}")]
+    Call(String),
+}
+
+impl StageError {
+    pub(crate) fn from_call(e: CallError) -> Self {
+        match e {
+            CallError::NoProc => StageError::NoProc,
+            other => StageError::Call(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,682 @@
+//! The process behind every stage: a `GenServer` that speaks the stage protocol (GST-02) around
+//! the user's [`Stage`].
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use otp_core::gen_server::{Action, CallResult, Context, GenServer, Init, ServerRef};
+use otp_core::process::{ExitReason, Info, MonitorRef, Pid};
+use rustc_hash::FxHashMap;
+
+use crate::dispatcher::{ConsumerEntry, DemandDispatcher};
+use crate::error::StageError;
+use crate::options::{BufferKeep, CancelMode, DemandMode, ProducerOptions};
+use crate::protocol::{
+    ConsumerRef, Downstream, Subscription, SubscriptionTag, ToConsumer, ToProducer, Upstream,
+};
+use crate::stage::{Cancel, Demand, Emit, Ended, Stage, StageCallResult, StageInit};
+use crate::stage_ref::SubscribeTo;
+
+/// The kind of a running stage (GST-01).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Emits events on demand.
+    Producer,
+    /// Takes events and emits others.
+    ProducerConsumer,
+    /// Takes events.
+    Consumer,
+}
+
+impl Kind {
+    fn produces(self) -> bool {
+        self != Kind::Consumer
+    }
+    fn consumes(self) -> bool {
+        self != Kind::Producer
+    }
+}
+
+/// A call to a stage's process (made through [`StageRef`](crate::StageRef)).
+pub struct StageCall<S: Stage>(pub(crate) CallKind<S>);
+
+/// A stage's reply (read through [`StageRef`](crate::StageRef)).
+pub struct StageReply<S: Stage>(pub(crate) ReplyKind<S>);
+
+/// A cast to a stage's process (made through [`StageRef`](crate::StageRef) and the protocol).
+pub struct StageCast<S: Stage>(pub(crate) CastKind<S>);
+
+pub(crate) enum CallKind<S: Stage> {
+    /// The user's call.
+    User(S::Call),
+    /// Subscribe this stage (a consumer) to a producer.
+    Subscribe(SubscribeTo<S::In>),
+    /// The stage's kind.
+    Kind,
+    /// How many events the producer holds in its buffer.
+    EstimateBuffered,
+}
+
+pub(crate) enum ReplyKind<S: Stage> {
+    /// The user's reply.
+    User(S::Reply),
+    /// The subscription's tag, or why it was refused.
+    Subscribed(Result<SubscriptionTag, StageError>),
+    /// The stage's kind.
+    Kind(Kind),
+    /// A count.
+    Count(usize),
+}
+
+pub(crate) enum CastKind<S: Stage> {
+    /// The user's cast.
+    User(S::Cast),
+    /// A consumer's message to this stage as its producer.
+    FromConsumer(ToProducer<S::Out>),
+    /// A producer's message to this stage as its consumer.
+    FromProducer(ToConsumer<S::In>),
+    /// Set the producer's demand mode (GST-08).
+    Demand(DemandMode),
+}
+
+impl<S: Stage> Downstream<S::In> for ServerRef<StageServer<S>> {
+    fn pid(&self) -> Pid {
+        ServerRef::pid(self)
+    }
+    fn send(&self, message: ToConsumer<S::In>) -> bool {
+        self.cast(StageCast(CastKind::FromProducer(message)))
+            .is_ok()
+            && self.is_alive()
+    }
+}
+
+impl<S: Stage> Upstream<S::Out> for ServerRef<StageServer<S>> {
+    fn pid(&self) -> Pid {
+        ServerRef::pid(self)
+    }
+    fn send(&self, message: ToProducer<S::Out>) -> bool {
+        self.cast(StageCast(CastKind::FromConsumer(message)))
+            .is_ok()
+            && self.is_alive()
+    }
+}
+
+/// How a consumer's subscription asks.
+enum Asking {
+    Manual,
+    Automatic {
+        max: usize,
+        min: usize,
+        /// Asked for and not yet received.
+        outstanding: usize,
+    },
+}
+
+/// One of a consumer's producers.
+struct ProducerEntry<E> {
+    sub: Subscription<E>,
+    monitor: MonitorRef,
+    cancel: CancelMode,
+    asking: Asking,
+}
+
+/// The producer side of a stage: its consumers, its buffer, its demand mode.
+struct ProducerSide<E> {
+    dispatcher: DemandDispatcher<E>,
+    buffer: VecDeque<E>,
+    options: ProducerOptions,
+    /// Demand held while the mode is `Accumulate`, one entry per ask (GST-08).
+    accumulated: Vec<usize>,
+    /// Events dropped by a full buffer so far.
+    dropped: u64,
+}
+
+/// The consumer side of a stage: its producers; for a producer-consumer, the events that came
+/// before its consumers asked for them.
+struct ConsumerSide<E> {
+    producers: FxHashMap<SubscriptionTag, ProducerEntry<E>>,
+    /// A producer-consumer's events not yet handled, with their subscription.
+    queue: VecDeque<(SubscriptionTag, Vec<E>)>,
+    /// A producer-consumer's demand from its consumers not yet met by handled events.
+    demand: usize,
+}
+
+/// The process of a stage: the user's stage and the protocol's state around it. Started and
+/// addressed through [`StageRef`](crate::StageRef).
+pub struct StageServer<S: Stage> {
+    user: S,
+    kind: Kind,
+    producer: ProducerSide<S::Out>,
+    consumer: ConsumerSide<S::In>,
+}
+
+type Ctx<S> = Context<StageServer<S>>;
+
+impl<S: Stage> GenServer for StageServer<S> {
+    type Args = S::Args;
+    type Call = StageCall<S>;
+    type Reply = StageReply<S>;
+    type Cast = StageCast<S>;
+    type Continue = ();
+
+    async fn init(args: S::Args, ctx: &mut Ctx<S>) -> Init<Self> {
+        let (user, kind, options, subscribe_to) = match S::init(args, ctx).await {
+            StageInit::Producer(s, o) => (s, Kind::Producer, o, Vec::new()),
+            StageInit::ProducerConsumer(s, o, to) => (s, Kind::ProducerConsumer, o, to),
+            StageInit::Consumer(s, to) => (s, Kind::Consumer, ProducerOptions::producer(), to),
+            StageInit::Ignore => return Init::Ignore,
+            StageInit::Stop(reason) => return Init::Stop(reason),
+        };
+        let mut server = StageServer {
+            user,
+            kind,
+            producer: ProducerSide {
+                dispatcher: DemandDispatcher::default(),
+                buffer: VecDeque::new(),
+                accumulated: Vec::new(),
+                options,
+                dropped: 0,
+            },
+            consumer: ConsumerSide {
+                producers: FxHashMap::default(),
+                queue: VecDeque::new(),
+                demand: 0,
+            },
+        };
+        for to in subscribe_to {
+            if let Err(e) = server.subscribe(to, ctx).await {
+                return Init::Stop(ExitReason::error(e));
+            }
+        }
+        Init::Ok(server)
+    }
+
+    async fn handle_call(&mut self, request: StageCall<S>, ctx: &mut Ctx<S>) -> CallResult<Self> {
+        match request.0 {
+            CallKind::User(request) => match self.user.handle_call(request, ctx).await {
+                StageCallResult::Reply(reply, events) => {
+                    match self.emit(Emit::Events(events), ctx).await {
+                        Action::Stop(reason) => CallResult::ReplyThen(
+                            StageReply(ReplyKind::User(reply)),
+                            Action::Stop(reason),
+                        ),
+                        _ => CallResult::Reply(StageReply(ReplyKind::User(reply))),
+                    }
+                }
+                StageCallResult::Stop(reason, reply) => {
+                    CallResult::ReplyThen(StageReply(ReplyKind::User(reply)), Action::Stop(reason))
+                }
+            },
+            CallKind::Subscribe(to) => {
+                let result = if self.kind.consumes() {
+                    self.subscribe(to, ctx).await
+                } else {
+                    Err(StageError::NotAConsumer)
+                };
+                CallResult::Reply(StageReply(ReplyKind::Subscribed(result)))
+            }
+            CallKind::Kind => CallResult::Reply(StageReply(ReplyKind::Kind(self.kind))),
+            CallKind::EstimateBuffered => {
+                CallResult::Reply(StageReply(ReplyKind::Count(self.producer.buffer.len())))
+            }
+        }
+    }
+
+    async fn handle_cast(&mut self, message: StageCast<S>, ctx: &mut Ctx<S>) -> Action<Self> {
+        match message.0 {
+            CastKind::User(message) => {
+                let emit = self.user.handle_cast(message, ctx).await;
+                self.emit(emit, ctx).await
+            }
+            CastKind::FromConsumer(message) => self.on_consumer_message(message, ctx).await,
+            CastKind::FromProducer(message) => self.on_producer_message(message, ctx).await,
+            CastKind::Demand(mode) => self.set_demand(mode, ctx).await,
+        }
+    }
+
+    async fn handle_info(&mut self, info: Info, ctx: &mut Ctx<S>) -> Action<Self> {
+        if let Info::Down(down) = &info {
+            let monitor = down.reference();
+            let reason = down.reason().clone();
+            if let Some(tag) = self.producer.dispatcher.by_monitor(monitor) {
+                return self
+                    .consumer_ended(tag, Cancel::Down(reason), false, ctx)
+                    .await;
+            }
+            if let Some(tag) = self
+                .consumer
+                .producers
+                .iter()
+                .find(|(_, p)| p.monitor == monitor)
+                .map(|(tag, _)| *tag)
+            {
+                return self.producer_ended(tag, Cancel::Down(reason), ctx).await;
+            }
+        }
+        let emit = self.user.handle_info(info, ctx).await;
+        self.emit(emit, ctx).await
+    }
+
+    async fn terminate(&mut self, reason: &ExitReason, ctx: &mut Ctx<S>) {
+        self.user.terminate(reason, ctx).await;
+    }
+}
+
+impl<S: Stage> StageServer<S> {
+    /// Acts on what a callback decided: events go to the consumers (a consumer's are dropped
+    /// with a warning, GST-11).
+    async fn emit(&mut self, emit: Emit<S::Out>, ctx: &mut Ctx<S>) -> Action<Self> {
+        match emit {
+            Emit::Stop(reason) => Action::Stop(reason),
+            Emit::Events(events) if events.is_empty() => Action::NoReply,
+            Emit::Events(events) if !self.kind.produces() => {
+                tracing::warn!(
+                    pid = %ctx.pid(),
+                    "GenStage consumer {} cannot emit events: {} dropped",
+                    std::any::type_name::<S>(),
+                    events.len()
+                );
+                Action::NoReply
+            }
+            Emit::Events(events) => {
+                self.dispatch(events, ctx.pid());
+                Action::NoReply
+            }
+        }
+    }
+
+    /// Sends events to the consumers that asked; buffers the rest (GST-07).
+    fn dispatch(&mut self, events: Vec<S::Out>, pid: Pid) {
+        let p = &mut self.producer;
+        let mut left = if p.buffer.is_empty() {
+            p.dispatcher.dispatch(events)
+        } else {
+            // Earlier events wait in the buffer: these go after them.
+            events
+        };
+        if left.is_empty() {
+            return;
+        }
+        let dropped = match (p.options.buffer_size, p.options.buffer_keep) {
+            (None, _) => {
+                p.buffer.extend(left);
+                0
+            }
+            (Some(max), BufferKeep::Last) => {
+                p.buffer.extend(left);
+                let over = p.buffer.len().saturating_sub(max);
+                p.buffer.drain(..over);
+                over
+            }
+            (Some(max), BufferKeep::First) => {
+                let room = max.saturating_sub(p.buffer.len());
+                let over = left.len().saturating_sub(room);
+                left.truncate(room);
+                p.buffer.extend(left);
+                over
+            }
+        };
+        if dropped > 0 {
+            p.dropped += dropped as u64;
+            tracing::warn!(
+                %pid,
+                dropped,
+                "GenStage producer {} has discarded {dropped} events from buffer",
+                std::any::type_name::<S>()
+            );
+        }
+    }
+
+    /// Subscribes this stage to a producer (GST-02, GST-10).
+    async fn subscribe(
+        &mut self,
+        to: SubscribeTo<S::In>,
+        ctx: &mut Ctx<S>,
+    ) -> Result<SubscriptionTag, StageError> {
+        let (max, min) = to.options.demand()?;
+        let tag = SubscriptionTag::new();
+        let monitor = ctx.monitor(to.producer.pid());
+        let consumer: Arc<dyn Downstream<S::In>> = Arc::new(ctx.server_ref());
+        to.producer.send(ToProducer::Subscribe {
+            tag,
+            consumer,
+            options: to.options.clone(),
+        });
+        let sub = Subscription {
+            tag,
+            producer: to.producer,
+        };
+        let demand = self
+            .user
+            .handle_subscribe_producer(&sub, &to.options, ctx)
+            .await;
+        let asking = match demand {
+            Demand::Manual => Asking::Manual,
+            Demand::Automatic => {
+                sub.producer.send(ToProducer::Ask { tag, demand: max });
+                Asking::Automatic {
+                    max,
+                    min,
+                    outstanding: max,
+                }
+            }
+        };
+        self.consumer.producers.insert(
+            tag,
+            ProducerEntry {
+                sub,
+                monitor,
+                cancel: to.options.cancel_mode(),
+                asking,
+            },
+        );
+        Ok(tag)
+    }
+
+    /// A consumer's message: subscribe, ask or cancel.
+    async fn on_consumer_message(
+        &mut self,
+        message: ToProducer<S::Out>,
+        ctx: &mut Ctx<S>,
+    ) -> Action<Self> {
+        match message {
+            ToProducer::Subscribe {
+                tag,
+                consumer,
+                options,
+            } => {
+                if !self.kind.produces() {
+                    consumer.send(ToConsumer::Cancel {
+                        tag,
+                        reason: ExitReason::error(StageError::NotAProducer),
+                    });
+                    return Action::NoReply;
+                }
+                if self.producer.dispatcher.contains(tag) {
+                    consumer.send(ToConsumer::Cancel {
+                        tag,
+                        reason: ExitReason::error("duplicated_subscription"),
+                    });
+                    return Action::NoReply;
+                }
+                let (max_demand, _) = options.demand().unwrap_or((1, 0));
+                let monitor = ctx.monitor(consumer.pid());
+                let pid = consumer.pid();
+                self.producer.dispatcher.subscribe(ConsumerEntry {
+                    tag,
+                    downstream: consumer,
+                    monitor,
+                    demand: 0,
+                    max_demand,
+                });
+                self.user
+                    .handle_subscribe_consumer(ConsumerRef { tag, pid }, &options, ctx)
+                    .await;
+                Action::NoReply
+            }
+            ToProducer::Ask { tag, demand } => {
+                let Some(counter) = self.producer.dispatcher.ask(tag, demand) else {
+                    tracing::debug!(%tag, "GenStage producer got an ask for an unknown subscription");
+                    return Action::NoReply;
+                };
+                if self.producer.options.demand == DemandMode::Accumulate {
+                    self.producer.accumulated.push(counter);
+                    return Action::NoReply;
+                }
+                self.demanded(counter, ctx).await
+            }
+            ToProducer::Cancel { tag, reason } => {
+                self.consumer_ended(tag, Cancel::Cancelled(reason), true, ctx)
+                    .await
+            }
+        }
+    }
+
+    /// `counter` more events were asked for: from the buffer first, then from the producer's
+    /// `handle_demand`, or for a producer-consumer from the events it holds (GST-07).
+    async fn demanded(&mut self, counter: usize, ctx: &mut Ctx<S>) -> Action<Self> {
+        let p = &mut self.producer;
+        let from_buffer = counter.min(p.buffer.len());
+        if from_buffer > 0 {
+            let events: Vec<S::Out> = p.buffer.drain(..from_buffer).collect();
+            let left = p.dispatcher.dispatch(events);
+            for e in left.into_iter().rev() {
+                p.buffer.push_front(e);
+            }
+        }
+        let counter = counter - from_buffer;
+        if counter == 0 {
+            return Action::NoReply;
+        }
+        match self.kind {
+            Kind::Producer => {
+                let emit = self.user.handle_demand(counter, ctx).await;
+                self.emit(emit, ctx).await
+            }
+            _ => {
+                self.consumer.demand += counter;
+                self.take_queued(ctx).await
+            }
+        }
+    }
+
+    /// Sets the demand mode; going back to `Forward` acts on each held ask in turn (GST-08).
+    async fn set_demand(&mut self, mode: DemandMode, ctx: &mut Ctx<S>) -> Action<Self> {
+        self.producer.options.demand = mode;
+        if mode == DemandMode::Forward {
+            for counter in std::mem::take(&mut self.producer.accumulated) {
+                if let Action::Stop(reason) = self.demanded(counter, ctx).await {
+                    return Action::Stop(reason);
+                }
+            }
+        }
+        Action::NoReply
+    }
+
+    /// A consumer's subscription ended: it cancelled (`confirm`: tell it so) or went down.
+    async fn consumer_ended(
+        &mut self,
+        tag: SubscriptionTag,
+        why: Cancel,
+        confirm: bool,
+        ctx: &mut Ctx<S>,
+    ) -> Action<Self> {
+        let Some(entry) = self.producer.dispatcher.cancel(tag) else {
+            return Action::NoReply;
+        };
+        ctx.demonitor(entry.monitor);
+        if confirm {
+            entry.downstream.send(ToConsumer::Cancel {
+                tag,
+                reason: why.reason().clone(),
+            });
+        }
+        let consumer = ConsumerRef {
+            tag,
+            pid: entry.downstream.pid(),
+        };
+        let emit = self
+            .user
+            .handle_cancel(Ended::Consumer(consumer), &why, ctx)
+            .await;
+        self.emit(emit, ctx).await
+    }
+
+    /// A producer's message: events, or the end of the subscription.
+    async fn on_producer_message(
+        &mut self,
+        message: ToConsumer<S::In>,
+        ctx: &mut Ctx<S>,
+    ) -> Action<Self> {
+        match message {
+            ToConsumer::Events { tag, events } => {
+                if !self.consumer.producers.contains_key(&tag) {
+                    tracing::debug!(%tag, "GenStage consumer got events for an unknown subscription");
+                    return Action::NoReply;
+                }
+                if self.kind == Kind::ProducerConsumer {
+                    self.consumer.queue.push_back((tag, events));
+                    self.take_queued(ctx).await
+                } else {
+                    self.consume(tag, events, ctx).await
+                }
+            }
+            ToConsumer::Cancel { tag, reason } => {
+                self.producer_ended(tag, Cancel::Cancelled(reason), ctx)
+                    .await
+            }
+        }
+    }
+
+    /// A producer-consumer handles the events it holds, as many as its consumers asked for.
+    async fn take_queued(&mut self, ctx: &mut Ctx<S>) -> Action<Self> {
+        while self.consumer.demand > 0 {
+            let Some((tag, mut events)) = self.consumer.queue.pop_front() else {
+                break;
+            };
+            if events.len() > self.consumer.demand {
+                let rest = events.split_off(self.consumer.demand);
+                self.consumer.queue.push_front((tag, rest));
+            }
+            self.consumer.demand -= events.len();
+            if let Action::Stop(reason) = self.consume(tag, events, ctx).await {
+                return Action::Stop(reason);
+            }
+        }
+        Action::NoReply
+    }
+
+    /// Hands events to `handle_events`, in batches of at most `max - min` with automatic
+    /// demand, asking for more after each batch (GST-04, GST-05).
+    async fn consume(
+        &mut self,
+        tag: SubscriptionTag,
+        events: Vec<S::In>,
+        ctx: &mut Ctx<S>,
+    ) -> Action<Self> {
+        let Some(entry) = self.consumer.producers.get_mut(&tag) else {
+            return Action::NoReply;
+        };
+        let sub = entry.sub.clone();
+        let batch = match &mut entry.asking {
+            Asking::Manual => {
+                let emit = self.user.handle_events(events, &sub, ctx).await;
+                return self.emit(emit, ctx).await;
+            }
+            Asking::Automatic {
+                max,
+                min,
+                outstanding,
+            } => {
+                if events.len() > *outstanding {
+                    tracing::error!(
+                        pid = %ctx.pid(),
+                        "GenStage consumer {} has received {} events in excess from {}",
+                        std::any::type_name::<S>(),
+                        events.len() - *outstanding,
+                        sub.producer()
+                    );
+                }
+                (*max - *min).max(1)
+            }
+        };
+        if events.len() <= batch {
+            return self.batch(tag, &sub, events, ctx).await;
+        }
+        let mut events = events.into_iter();
+        loop {
+            let chunk: Vec<S::In> = events.by_ref().take(batch).collect();
+            if chunk.is_empty() {
+                return Action::NoReply;
+            }
+            if let Action::Stop(reason) = self.batch(tag, &sub, chunk, ctx).await {
+                return Action::Stop(reason);
+            }
+        }
+    }
+
+    /// One batch of automatic demand: handle it, then ask again if the outstanding demand fell
+    /// to `min_demand`.
+    async fn batch(
+        &mut self,
+        tag: SubscriptionTag,
+        sub: &Subscription<S::In>,
+        events: Vec<S::In>,
+        ctx: &mut Ctx<S>,
+    ) -> Action<Self> {
+        let n = events.len();
+        let emit = self.user.handle_events(events, sub, ctx).await;
+        let action = self.emit(emit, ctx).await;
+        if let Some(ProducerEntry {
+            asking:
+                Asking::Automatic {
+                    max,
+                    min,
+                    outstanding,
+                },
+            ..
+        }) = self.consumer.producers.get_mut(&tag)
+        {
+            *outstanding = outstanding.saturating_sub(n);
+            if *outstanding <= *min {
+                let ask = *max - *outstanding;
+                *outstanding = *max;
+                sub.producer.send(ToProducer::Ask { tag, demand: ask });
+            }
+        }
+        action
+    }
+
+    /// A producer's subscription ended (GST-09): `handle_cancel`, then the cancel mode decides.
+    async fn producer_ended(
+        &mut self,
+        tag: SubscriptionTag,
+        why: Cancel,
+        ctx: &mut Ctx<S>,
+    ) -> Action<Self> {
+        let Some(entry) = self.consumer.producers.remove(&tag) else {
+            return Action::NoReply;
+        };
+        ctx.demonitor(entry.monitor);
+        self.consumer.queue.retain(|(t, _)| *t != tag);
+        let emit = self
+            .user
+            .handle_cancel(Ended::Producer(&entry.sub), &why, ctx)
+            .await;
+        if let Action::Stop(reason) = self.emit(emit, ctx).await {
+            return Action::Stop(reason);
+        }
+        if entry.cancel.exits_on(why.reason()) {
+            Action::Stop(why.reason().clone())
+        } else {
+            Action::NoReply
+        }
+    }
+
+    /// The events a full buffer dropped so far.
+    pub fn dropped(&self) -> u64 {
+        self.producer.dropped
+    }
+
+    /// The options of the stage's subscriptions to producers, for introspection.
+    pub fn subscriptions(&self) -> Vec<(SubscriptionTag, Pid)> {
+        self.consumer
+            .producers
+            .values()
+            .map(|p| (p.sub.tag, p.sub.producer()))
+            .collect()
+    }
+
+    /// The stage's consumers.
+    pub fn consumers(&self) -> Vec<ConsumerRef> {
+        self.producer
+            .dispatcher
+            .consumers()
+            .iter()
+            .map(|c| ConsumerRef {
+                tag: c.tag,
+                pid: c.downstream.pid(),
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,193 @@
+//! A handle on a running stage: start it, subscribe it, call and cast it.
+
+use std::fmt;
+use std::sync::Arc;
+
+use otp_core::gen_server::{CallError, GenServer, ServerRef, StartError, StartOptions, StopError};
+use otp_core::process::{ExitReason, Pid};
+
+use crate::error::StageError;
+use crate::options::{DemandMode, SubscribeOptions};
+use crate::protocol::{SubscriptionTag, Upstream};
+use crate::server::{CallKind, CastKind, Kind, ReplyKind, StageCall, StageCast, StageServer};
+use crate::stage::Stage;
+
+/// A producer to subscribe to, with the subscription's options: what a consumer's `init` lists
+/// (GenStage's `subscribe_to`) and [`StageRef::subscribe`] takes.
+pub struct SubscribeTo<E> {
+    pub(crate) producer: Arc<dyn Upstream<E>>,
+    pub(crate) options: SubscribeOptions,
+}
+
+impl<E: Send + 'static> SubscribeTo<E> {
+    /// A subscription to `producer`, a stage whose events are `E`.
+    pub fn new<P: Stage<Out = E>>(producer: &StageRef<P>, options: SubscribeOptions) -> Self {
+        SubscribeTo {
+            producer: Arc::new(producer.server.clone()),
+            options,
+        }
+    }
+}
+
+impl<E> fmt::Debug for SubscribeTo<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SubscribeTo")
+            .field("producer", &self.producer.pid())
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+/// A running stage of type `S`.
+pub struct StageRef<S: Stage> {
+    server: ServerRef<StageServer<S>>,
+}
+
+impl<S: Stage> Clone for StageRef<S> {
+    fn clone(&self) -> Self {
+        StageRef {
+            server: self.server.clone(),
+        }
+    }
+}
+
+impl<S: Stage> fmt::Debug for StageRef<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StageRef")
+            .field("stage", &std::any::type_name::<S>())
+            .field("pid", &self.server.pid())
+            .finish()
+    }
+}
+
+impl<S: Stage> StageRef<S> {
+    /// Starts the stage, not linked.
+    pub async fn start(args: S::Args) -> Result<Self, StartError> {
+        StageServer::<S>::start(args).await.map(Self::of)
+    }
+
+    /// Starts the stage, linked to the caller.
+    pub async fn start_link(args: S::Args) -> Result<Self, StartError> {
+        StageServer::<S>::start_link(args).await.map(Self::of)
+    }
+
+    /// Starts the stage with options (a name, a start timeout, ...), not linked.
+    pub async fn start_with(args: S::Args, options: StartOptions) -> Result<Self, StartError> {
+        StageServer::<S>::start_with(args, options)
+            .await
+            .map(Self::of)
+    }
+
+    /// Starts the stage with options, linked to the caller.
+    pub async fn start_link_with(args: S::Args, options: StartOptions) -> Result<Self, StartError> {
+        StageServer::<S>::start_link_with(args, options)
+            .await
+            .map(Self::of)
+    }
+
+    /// The handle of the stage behind a server reference.
+    pub fn of(server: ServerRef<StageServer<S>>) -> Self {
+        StageRef { server }
+    }
+
+    /// The stage's process, as a server.
+    pub fn server(&self) -> &ServerRef<StageServer<S>> {
+        &self.server
+    }
+
+    /// The stage's pid.
+    pub fn pid(&self) -> Pid {
+        self.server.pid()
+    }
+
+    /// Whether the stage runs.
+    pub fn is_alive(&self) -> bool {
+        self.server.is_alive()
+    }
+
+    /// The stage's kind, as its `init` chose it.
+    pub async fn kind(&self) -> Result<Kind, StageError> {
+        match self.server.call(StageCall(CallKind::Kind)).await {
+            Ok(reply) => match reply.0 {
+                ReplyKind::Kind(kind) => Ok(kind),
+                _ => Err(StageError::Call("a wrong reply".to_owned())),
+            },
+            Err(e) => Err(StageError::from_call(e)),
+        }
+    }
+
+    /// Subscribes this stage (a consumer or producer-consumer) to `producer` and returns the
+    /// subscription's tag once the subscribe message is sent (GST-10's `sync_subscribe`).
+    /// A dead producer is [`StageError::NoProc`]; a consumer in its place
+    /// [`StageError::NotAProducer`]; this stage a producer, [`StageError::NotAConsumer`].
+    pub async fn subscribe<P: Stage<Out = S::In>>(
+        &self,
+        producer: &StageRef<P>,
+        options: SubscribeOptions,
+    ) -> Result<SubscriptionTag, StageError> {
+        options.demand()?;
+        if producer.kind().await? == Kind::Consumer {
+            return Err(StageError::NotAProducer);
+        }
+        let to = SubscribeTo::new(producer, options);
+        match self.server.call(StageCall(CallKind::Subscribe(to))).await {
+            Ok(reply) => match reply.0 {
+                ReplyKind::Subscribed(result) => result,
+                _ => Err(StageError::Call("a wrong reply".to_owned())),
+            },
+            Err(e) => Err(StageError::from_call(e)),
+        }
+    }
+
+    /// Calls the stage.
+    pub async fn call(&self, request: S::Call) -> Result<S::Reply, CallError> {
+        match self
+            .server
+            .call(StageCall(CallKind::User(request)))
+            .await?
+            .0
+        {
+            ReplyKind::User(reply) => Ok(reply),
+            _ => Err(CallError::WrongReply),
+        }
+    }
+
+    /// Casts to the stage (dropped if it is not running, as a cast to a dead process).
+    pub fn cast(&self, message: S::Cast) -> Result<(), StageError> {
+        self.server
+            .cast(StageCast(CastKind::User(message)))
+            .map_err(|e| StageError::Call(e.to_string()))
+    }
+
+    /// Sets a producer's demand mode (GST-08's `demand/2`).
+    pub fn demand(&self, mode: DemandMode) -> Result<(), StageError> {
+        self.server
+            .cast(StageCast(CastKind::Demand(mode)))
+            .map_err(|e| StageError::Call(e.to_string()))
+    }
+
+    /// How many events the producer holds in its buffer (GST-07).
+    pub async fn estimate_buffered_count(&self) -> Result<usize, StageError> {
+        match self
+            .server
+            .call(StageCall(CallKind::EstimateBuffered))
+            .await
+        {
+            Ok(reply) => match reply.0 {
+                ReplyKind::Count(n) => Ok(n),
+                _ => Err(StageError::Call("a wrong reply".to_owned())),
+            },
+            Err(e) => Err(StageError::from_call(e)),
+        }
+    }
+
+    /// Stops the stage with `reason` and waits until it has exited.
+    pub async fn stop(&self, reason: ExitReason) -> Result<(), StopError> {
+        self.server.stop(reason).await
+    }
+
+    /// Waits until the stage has exited, and returns why.
+    pub async fn wait_exit(&self) -> ExitReason {
+        self.server.wait_exit().await
+    }
+}

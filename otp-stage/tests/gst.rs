@@ -1,0 +1,476 @@
+//! GenStage's behaviours (GST-xx of `otp-semantics.md`) between real stage processes.
+
+use std::time::Duration;
+
+use otp_core::process::ExitReason;
+use otp_stage::{
+    BufferKeep, Cancel, CancelMode, Emit, Ended, Kind, Nothing, ProducerOptions, Stage,
+    StageCallResult, StageContext, StageError, StageInit, StageRef, SubscribeOptions, SubscribeTo,
+    Subscription,
+};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+/// A producer of 0, 1, 2, ... that records every demand it is asked for. A cast makes it emit
+/// that many events at once, asked for or not; a call stops it with a reason.
+struct Numbers {
+    next: u64,
+    demands: UnboundedSender<usize>,
+}
+
+impl Numbers {
+    fn take(&mut self, n: usize) -> Vec<u64> {
+        let events = (self.next..self.next + n as u64).collect();
+        self.next += n as u64;
+        events
+    }
+}
+
+impl Stage for Numbers {
+    type Args = (ProducerOptions, UnboundedSender<usize>);
+    type In = Nothing;
+    type Out = u64;
+    type Call = ExitReason;
+    type Reply = ();
+    type Cast = usize;
+
+    async fn init((options, demands): Self::Args, _: &mut StageContext<Self>) -> StageInit<Self> {
+        StageInit::Producer(Numbers { next: 0, demands }, options)
+    }
+
+    async fn handle_demand(&mut self, demand: usize, _: &mut StageContext<Self>) -> Emit<u64> {
+        let _ = self.demands.send(demand);
+        Emit::Events(self.take(demand))
+    }
+
+    async fn handle_cast(&mut self, n: usize, _: &mut StageContext<Self>) -> Emit<u64> {
+        Emit::Events(self.take(n))
+    }
+
+    async fn handle_call(
+        &mut self,
+        reason: ExitReason,
+        _: &mut StageContext<Self>,
+    ) -> StageCallResult<Self> {
+        StageCallResult::Stop(reason, ())
+    }
+}
+
+/// What a collector saw.
+#[derive(Debug, PartialEq)]
+enum Seen {
+    Batch(Vec<u64>),
+    Cancelled(Cancel),
+}
+
+/// A consumer that reports each batch it handles, and each cancel.
+struct Collector {
+    out: UnboundedSender<Seen>,
+}
+
+impl Stage for Collector {
+    type Args = (Vec<SubscribeTo<u64>>, UnboundedSender<Seen>);
+    type In = u64;
+    type Out = Nothing;
+    type Call = ();
+    type Reply = ();
+    type Cast = ();
+
+    async fn init((to, out): Self::Args, _: &mut StageContext<Self>) -> StageInit<Self> {
+        StageInit::Consumer(Collector { out }, to)
+    }
+
+    async fn handle_events(
+        &mut self,
+        events: Vec<u64>,
+        _: &Subscription<u64>,
+        _: &mut StageContext<Self>,
+    ) -> Emit<Nothing> {
+        let _ = self.out.send(Seen::Batch(events));
+        Emit::none()
+    }
+
+    async fn handle_cancel(
+        &mut self,
+        _: Ended<'_, u64>,
+        why: &Cancel,
+        _: &mut StageContext<Self>,
+    ) -> Emit<Nothing> {
+        let _ = self.out.send(Seen::Cancelled(why.clone()));
+        Emit::none()
+    }
+}
+
+/// A producer-consumer that multiplies each event.
+struct Times(u64);
+
+impl Stage for Times {
+    type Args = (u64, SubscribeTo<u64>);
+    type In = u64;
+    type Out = u64;
+    type Call = ();
+    type Reply = ();
+    type Cast = ();
+
+    async fn init((by, to): Self::Args, _: &mut StageContext<Self>) -> StageInit<Self> {
+        StageInit::ProducerConsumer(Times(by), ProducerOptions::producer_consumer(), vec![to])
+    }
+
+    async fn handle_events(
+        &mut self,
+        events: Vec<u64>,
+        _: &Subscription<u64>,
+        _: &mut StageContext<Self>,
+    ) -> Emit<u64> {
+        Emit::Events(events.into_iter().map(|e| e * self.0).collect())
+    }
+}
+
+async fn numbers(options: ProducerOptions) -> (StageRef<Numbers>, UnboundedReceiver<usize>) {
+    let (tx, rx) = unbounded_channel();
+    (StageRef::start((options, tx)).await.unwrap(), rx)
+}
+
+async fn collector(to: Vec<SubscribeTo<u64>>) -> (StageRef<Collector>, UnboundedReceiver<Seen>) {
+    let (tx, rx) = unbounded_channel();
+    (StageRef::start((to, tx)).await.unwrap(), rx)
+}
+
+async fn batches(rx: &mut UnboundedReceiver<Seen>, n: usize) -> Vec<Vec<u64>> {
+    let mut out = Vec::new();
+    while out.len() < n {
+        match rx.recv().await.expect("the collector ended") {
+            Seen::Batch(b) => out.push(b),
+            other => panic!("expected a batch, got {other:?}"),
+        }
+    }
+    out
+}
+
+/// GST-04: with `max 100`, `min 80` a consumer handles batches of 20; with `min 20`, batches of
+/// 80, 20, 80, 80, 20; with the defaults 500 and 500; with `max 1` one at a time. Events arrive
+/// in order.
+#[tokio::test]
+async fn gst04_automatic_demand_batches() {
+    let cases: [(SubscribeOptions, Vec<usize>); 4] = [
+        (
+            SubscribeOptions::new().max_demand(100).min_demand(80),
+            vec![20; 10],
+        ),
+        (
+            SubscribeOptions::new().max_demand(100).min_demand(20),
+            vec![80, 20, 80, 80, 20, 80],
+        ),
+        (SubscribeOptions::new(), vec![500, 500, 500]),
+        (
+            SubscribeOptions::new().max_demand(1).min_demand(0),
+            vec![1; 5],
+        ),
+    ];
+    for (options, sizes) in cases {
+        let (producer, _) = numbers(ProducerOptions::producer()).await;
+        let (consumer, mut rx) =
+            collector(vec![SubscribeTo::new(&producer, options.clone())]).await;
+        let got = batches(&mut rx, sizes.len()).await;
+        assert_eq!(
+            got.iter().map(Vec::len).collect::<Vec<_>>(),
+            sizes,
+            "batch sizes with {options:?}"
+        );
+        let all: Vec<u64> = got.concat();
+        assert_eq!(all, (0..all.len() as u64).collect::<Vec<_>>());
+        consumer.stop(ExitReason::Shutdown).await.unwrap();
+        producer.stop(ExitReason::Shutdown).await.unwrap();
+    }
+}
+
+/// GST-04, GST-13: a producer is asked for exactly what its consumer asked: `max_demand` first,
+/// then `max - min` each time; never more.
+#[tokio::test]
+async fn gst04_producer_is_asked_only_what_consumers_ask() {
+    let (producer, mut demands) = numbers(ProducerOptions::producer()).await;
+    let options = SubscribeOptions::new().max_demand(10).min_demand(5);
+    let (_consumer, mut rx) = collector(vec![SubscribeTo::new(&producer, options)]).await;
+    let got = batches(&mut rx, 6).await;
+    assert_eq!(got.concat(), (0..30).collect::<Vec<_>>());
+    let mut asked = Vec::new();
+    for _ in 0..5 {
+        asked.push(demands.recv().await.unwrap());
+    }
+    assert_eq!(asked, vec![10, 5, 5, 5, 5]);
+}
+
+/// GST-07: a producer's events beyond the demand wait in its buffer, which keeps the last
+/// `buffer_size` (the oldest are dropped and counted), and go out before `handle_demand` is
+/// asked again.
+#[tokio::test]
+async fn gst07_buffer_keeps_last_and_serves_first() {
+    let options = ProducerOptions::producer().buffer_size(Some(10));
+    let (producer, mut demands) = numbers(options).await;
+    producer.cast(50).unwrap();
+    assert_eq!(producer.estimate_buffered_count().await.unwrap(), 10);
+    let sub = SubscribeOptions::new().max_demand(4).min_demand(2);
+    let (_consumer, mut rx) = collector(vec![SubscribeTo::new(&producer, sub)]).await;
+    let got = batches(&mut rx, 6).await.concat();
+    assert_eq!(
+        got[..10],
+        (40..50).collect::<Vec<_>>()[..],
+        "the buffer's events first"
+    );
+    assert_eq!(got[10..], [50, 51]);
+    // The first asks were met from the buffer: handle_demand saw only what it could not meet.
+    assert_eq!(demands.recv().await, Some(2));
+}
+
+/// GST-07: `buffer_keep: first` keeps the oldest events and drops the incoming ones.
+#[tokio::test]
+async fn gst07_buffer_keeps_first() {
+    let options = ProducerOptions::producer()
+        .buffer_size(Some(10))
+        .buffer_keep(BufferKeep::First);
+    let (producer, _) = numbers(options).await;
+    producer.cast(50).unwrap();
+    assert_eq!(producer.estimate_buffered_count().await.unwrap(), 10);
+    let sub = SubscribeOptions::new().max_demand(10).min_demand(0);
+    let (_consumer, mut rx) = collector(vec![SubscribeTo::new(&producer, sub)]).await;
+    assert_eq!(
+        batches(&mut rx, 1).await.concat(),
+        (0..10).collect::<Vec<_>>()
+    );
+}
+
+/// GST-13: two consumers share one producer's events, each event exactly once, each
+/// consumer's events in order.
+#[tokio::test]
+async fn gst13_demand_dispatcher_shares_events_once() {
+    let (producer, _) = numbers(ProducerOptions::producer()).await;
+    let sub = || SubscribeOptions::new().max_demand(10).min_demand(5);
+    let (_a, mut rx_a) = collector(vec![SubscribeTo::new(&producer, sub())]).await;
+    let (_b, mut rx_b) = collector(vec![SubscribeTo::new(&producer, sub())]).await;
+    let a = batches(&mut rx_a, 20).await.concat();
+    let b = batches(&mut rx_b, 20).await.concat();
+    assert!(a.windows(2).all(|w| w[0] < w[1]), "a's events in order");
+    assert!(b.windows(2).all(|w| w[0] < w[1]), "b's events in order");
+    let mut all = [a, b].concat();
+    all.sort_unstable();
+    let n = all.len();
+    all.dedup();
+    assert_eq!(all.len(), n, "no event went to both");
+}
+
+/// GST-09: a producer that exits takes its permanent consumer with it, with its reason.
+#[tokio::test]
+async fn gst09_permanent_consumer_exits_with_its_producer() {
+    let (producer, _) = numbers(ProducerOptions::producer()).await;
+    let (consumer, _rx) = collector(vec![SubscribeTo::new(
+        &producer,
+        SubscribeOptions::new().max_demand(10),
+    )])
+    .await;
+    let reason = ExitReason::error("producer failed");
+    producer.call(reason.clone()).await.unwrap();
+    assert_eq!(consumer.wait_exit().await, reason);
+}
+
+/// GST-09: a transient consumer survives a producer that ends normally (and is told in
+/// `handle_cancel`), and exits when one fails; a temporary one survives both.
+#[tokio::test]
+async fn gst09_transient_and_temporary_consumers() {
+    for (mode, reason, exits) in [
+        (CancelMode::Transient, ExitReason::Normal, false),
+        (
+            CancelMode::Transient,
+            ExitReason::shutdown_with("done"),
+            false,
+        ),
+        (CancelMode::Transient, ExitReason::error("boom"), true),
+        (CancelMode::Temporary, ExitReason::error("boom"), false),
+    ] {
+        let (producer, _) = numbers(ProducerOptions::producer()).await;
+        let options = SubscribeOptions::new().max_demand(10).cancel(mode);
+        let (consumer, mut rx) = collector(vec![SubscribeTo::new(&producer, options)]).await;
+        producer.call(reason.clone()).await.unwrap();
+        if exits {
+            assert_eq!(consumer.wait_exit().await, reason, "{mode:?} with {reason}");
+        } else {
+            loop {
+                match rx.recv().await.unwrap() {
+                    Seen::Batch(_) => continue,
+                    Seen::Cancelled(why) => {
+                        assert_eq!(why, Cancel::Down(reason.clone()));
+                        break;
+                    }
+                }
+            }
+            assert!(consumer.is_alive(), "{mode:?} with {reason}");
+            consumer.stop(ExitReason::Shutdown).await.unwrap();
+        }
+    }
+}
+
+/// A stage whose types say it takes and emits `u64`, and whose `init` makes it whatever kind
+/// it is told: to check the kind at run time.
+struct Pretender;
+
+impl Stage for Pretender {
+    type Args = Kind;
+    type In = u64;
+    type Out = u64;
+    type Call = ();
+    type Reply = ();
+    type Cast = ();
+
+    async fn init(kind: Kind, _: &mut StageContext<Self>) -> StageInit<Self> {
+        match kind {
+            Kind::Producer => StageInit::Producer(Pretender, ProducerOptions::producer()),
+            Kind::ProducerConsumer => StageInit::ProducerConsumer(
+                Pretender,
+                ProducerOptions::producer_consumer(),
+                Vec::new(),
+            ),
+            Kind::Consumer => StageInit::Consumer(Pretender, Vec::new()),
+        }
+    }
+
+    async fn handle_demand(&mut self, _: usize, _: &mut StageContext<Self>) -> Emit<u64> {
+        Emit::none()
+    }
+}
+
+/// GST-10: `subscribe` refuses bad options, a dead producer, a consumer in the producer's
+/// place and a producer in the consumer's, each with its own error; a good one returns a tag
+/// and events follow.
+#[tokio::test]
+async fn gst10_subscribe_errors_are_typed() {
+    let (producer, _) = numbers(ProducerOptions::producer()).await;
+    let (consumer, mut rx) = collector(Vec::new()).await;
+    assert_eq!(consumer.kind().await.unwrap(), Kind::Consumer);
+    assert!(matches!(
+        consumer
+            .subscribe(&producer, SubscribeOptions::new().max_demand(0))
+            .await,
+        Err(StageError::BadOptions(_))
+    ));
+    let not_a_producer = StageRef::<Pretender>::start(Kind::Consumer).await.unwrap();
+    assert_eq!(
+        consumer
+            .subscribe(&not_a_producer, SubscribeOptions::new())
+            .await,
+        Err(StageError::NotAProducer)
+    );
+    let not_a_consumer = StageRef::<Pretender>::start(Kind::Producer).await.unwrap();
+    assert_eq!(
+        not_a_consumer
+            .subscribe(&producer, SubscribeOptions::new())
+            .await,
+        Err(StageError::NotAConsumer)
+    );
+    let dead = numbers(ProducerOptions::producer()).await.0;
+    dead.stop(ExitReason::Shutdown).await.unwrap();
+    assert_eq!(
+        consumer.subscribe(&dead, SubscribeOptions::new()).await,
+        Err(StageError::NoProc)
+    );
+    consumer
+        .subscribe(
+            &producer,
+            SubscribeOptions::new().max_demand(4).min_demand(0),
+        )
+        .await
+        .unwrap();
+    assert_eq!(batches(&mut rx, 1).await.concat(), vec![0, 1, 2, 3]);
+}
+
+/// GST-06: with manual demand, events come only when the consumer asks; an ask of zero is an
+/// error.
+#[tokio::test(start_paused = true)]
+async fn gst06_manual_demand() {
+    struct Manual {
+        out: UnboundedSender<Seen>,
+        subs: UnboundedSender<Subscription<u64>>,
+    }
+    impl Stage for Manual {
+        type Args = (UnboundedSender<Seen>, UnboundedSender<Subscription<u64>>);
+        type In = u64;
+        type Out = Nothing;
+        type Call = ();
+        type Reply = ();
+        type Cast = ();
+        async fn init((out, subs): Self::Args, _: &mut StageContext<Self>) -> StageInit<Self> {
+            StageInit::Consumer(Manual { out, subs }, Vec::new())
+        }
+        async fn handle_subscribe_producer(
+            &mut self,
+            producer: &Subscription<u64>,
+            _: &SubscribeOptions,
+            _: &mut StageContext<Self>,
+        ) -> otp_stage::Demand {
+            let _ = self.subs.send(producer.clone());
+            otp_stage::Demand::Manual
+        }
+        async fn handle_events(
+            &mut self,
+            events: Vec<u64>,
+            _: &Subscription<u64>,
+            _: &mut StageContext<Self>,
+        ) -> Emit<Nothing> {
+            let _ = self.out.send(Seen::Batch(events));
+            Emit::none()
+        }
+    }
+    let (producer, _) = numbers(ProducerOptions::producer()).await;
+    let (out, mut rx) = unbounded_channel();
+    let (subs, mut subs_rx) = unbounded_channel();
+    let consumer = StageRef::<Manual>::start((out, subs)).await.unwrap();
+    consumer
+        .subscribe(&producer, SubscribeOptions::new())
+        .await
+        .unwrap();
+    let sub = subs_rx.recv().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(rx.try_recv().is_err(), "no events before an ask");
+    assert_eq!(sub.ask(0), Err(StageError::ZeroDemand));
+    sub.ask(3).unwrap();
+    assert_eq!(batches(&mut rx, 1).await, vec![vec![0, 1, 2]]);
+    sub.ask(2).unwrap();
+    assert_eq!(batches(&mut rx, 1).await, vec![vec![3, 4]]);
+}
+
+/// A producer → two producer-consumers in a chain → a consumer: every event arrives, in order,
+/// multiplied by both.
+#[tokio::test]
+async fn producer_consumers_in_a_chain() {
+    let (producer, _) = numbers(ProducerOptions::producer()).await;
+    let options = || SubscribeOptions::new().max_demand(10).min_demand(5);
+    let double = StageRef::<Times>::start((2, SubscribeTo::new(&producer, options())))
+        .await
+        .unwrap();
+    let triple = StageRef::<Times>::start((3, SubscribeTo::new(&double, options())))
+        .await
+        .unwrap();
+    let (_consumer, mut rx) = collector(vec![SubscribeTo::new(&triple, options())]).await;
+    let mut got = Vec::new();
+    while got.len() < 100 {
+        got.extend(batches(&mut rx, 1).await.concat());
+    }
+    assert_eq!(got[..100], (0..100).map(|e| e * 6).collect::<Vec<_>>()[..]);
+}
+
+/// GST-08: a producer in `Accumulate` mode holds its consumers' demand until it is switched to
+/// `Forward`, then acts on each ask apart (not combined).
+#[tokio::test(start_paused = true)]
+async fn gst08_accumulated_demand_is_kept_apart() {
+    let options = ProducerOptions::producer().demand(otp_stage::DemandMode::Accumulate);
+    let (producer, mut demands) = numbers(options).await;
+    let sub = || SubscribeOptions::new().max_demand(10);
+    let (_a, mut rx_a) = collector(vec![SubscribeTo::new(&producer, sub())]).await;
+    let (_b, mut rx_b) = collector(vec![SubscribeTo::new(&producer, sub())]).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(demands.try_recv().is_err(), "no demand while accumulating");
+    assert!(rx_a.try_recv().is_err() && rx_b.try_recv().is_err());
+    producer.demand(otp_stage::DemandMode::Forward).unwrap();
+    assert_eq!(demands.recv().await, Some(10));
+    assert_eq!(demands.recv().await, Some(10));
+    let a = batches(&mut rx_a, 2).await.concat();
+    let b = batches(&mut rx_b, 2).await.concat();
+    assert_eq!(a.len() + b.len(), 20);
+}
