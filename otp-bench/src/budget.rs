@@ -11,7 +11,8 @@
 //!
 //! otp-dist's budgets (`DIST.md`, "Performance": [`DIST_BUDGETS`]) are ratios to tcp-rmp, the
 //! raw TCP baseline, and have no instruction count (see `BENCHMARKS.md`, "Distribution"): they
-//! are decided by the per-round ratios of every runtime, as memory is by its rounds.
+//! are decided by the per-round ratios of every runtime, as memory is by its rounds. So is
+//! otp-stage's against tokio-pipeline ([`STAGE_BUDGETS`]), once otp-stage is plugged in.
 
 use std::fmt;
 
@@ -92,6 +93,30 @@ pub const DIST_BUDGETS: [Budget; 2] = [
         counted: None,
     },
 ];
+
+/// The budget of the pipeline workloads' issue for otp-stage against tokio-pipeline, the raw
+/// baseline: events/s at least half the baseline's at each batch size. Decided, as otp-dist's,
+/// by the per-round ratios of every runtime: the stages run on both, and on two workers a
+/// pipeline's time is largely wake-ups across threads, which an instruction count does not see.
+/// otp-stage is not plugged in yet, so nothing is judged until it is (see
+/// [`pipeline`](crate::pipeline)).
+pub const STAGE_BUDGETS: [Budget; 3] = [
+    stage_budget(Metric::PipelineEventsPerSB5),
+    stage_budget(Metric::PipelineEventsPerSB100),
+    stage_budget(Metric::PipelineEventsPerSB1000),
+];
+
+/// otp-stage's events/s of `metric` at least 0.5 times tokio-pipeline's.
+const fn stage_budget(metric: Metric) -> Budget {
+    Budget {
+        subject: Framework::OtpStage,
+        metric,
+        limit: 0.5,
+        absolute: false,
+        at_least: true,
+        counted: None,
+    }
+}
 
 /// The aim of `DIST.md` beside its budgets: otp-dist's remote casts/s at least ten times the
 /// BEAM's distribution's, measured in the same run.
@@ -382,5 +407,29 @@ mod tests {
         assert_eq!(casts.decide(&none, &r), Verdict::Straddles);
         let rounds = casts.rounds(&r).unwrap();
         assert_eq!((rounds.min, rounds.max, rounds.count), (0.6, 0.8, 4));
+    }
+
+    #[test]
+    fn stage_budgets_are_half_of_tokio_pipeline_at_each_batch_size() {
+        let metrics: Vec<Metric> = STAGE_BUDGETS.iter().map(|b| b.metric).collect();
+        let expected: Vec<Metric> = Workload::PIPELINES.iter().map(|w| w.metrics()[0]).collect();
+        assert_eq!(metrics, expected);
+        let b5 = STAGE_BUDGETS[0];
+        assert_eq!(b5.subject, Framework::OtpStage);
+        assert_eq!(b5.describe(), ">= 0.5x");
+        let none = InstructionResults::new();
+        let mut r = Results::new();
+        assert_eq!(b5.decide(&none, &r), Verdict::Missing);
+        let metric = Metric::PipelineEventsPerSB5;
+        for (round, rt, baseline, subject) in [(1, CT, 6e6, 4e6), (1, MT, 5e6, 2.6e6)] {
+            r.add(Framework::TokioPipeline, rt, metric, round, baseline);
+            r.add(Framework::OtpStage, rt, metric, round, subject);
+            // Raw tokio's rounds are not its baseline.
+            r.add(Framework::Tokio, rt, metric, round, 1.0);
+        }
+        assert_eq!(b5.decide(&none, &r), Verdict::Pass);
+        r.add(Framework::TokioPipeline, CT, metric, 2, 6e6);
+        r.add(Framework::OtpStage, CT, metric, 2, 2.4e6);
+        assert_eq!(b5.decide(&none, &r), Verdict::Straddles);
     }
 }

@@ -1,6 +1,7 @@
 //! One implementation per framework, each in its own module: a [`Server`](crate::Server) (and a
 //! [`Supervision`](crate::Supervision)) for the local workloads, a
-//! [`Remote`](crate::remote::Remote) or a runner of its own for the remote ones.
+//! [`Remote`](crate::remote::Remote) or a runner of its own for the remote ones, a
+//! [`Pipeline`](crate::pipeline::Pipeline) for the pipeline ones.
 
 pub mod actix;
 pub mod beam;
@@ -10,6 +11,11 @@ pub mod otp_macro;
 pub mod ractor;
 pub mod tcp_rmp;
 pub mod tokio;
+pub mod tokio_pipeline;
+
+// otp-stage's place in the pipeline workloads: `Framework::OtpStage` takes part in nothing until
+// an `otp_stage.rs` here implements `pipeline::Pipeline`; the steps are in `pipeline.rs`
+// ("Plugging in otp-stage").
 
 // otp-dist's place in the remote workloads. `otp_dist.rs` is written against the API otp-dist
 // is expected to have and has never been compiled: otp-dist does not exist in this tree yet.

@@ -62,6 +62,9 @@ pub fn run<S: Server>(
             Workload::RemoteCast | Workload::RemoteCall => {
                 panic!("{workload} is a remote workload: see remote::run")
             }
+            Workload::PipelineB5 | Workload::PipelineB100 | Workload::PipelineB1000 => {
+                panic!("{workload} is a pipeline workload: see pipeline::run")
+            }
         }
     })
 }

@@ -1,13 +1,15 @@
 //! Side-by-side benchmarks of an otp-core `GenServer` against raw tokio, ractor, kameo and actix,
-//! and of distribution (processes on two nodes over TCP) against a raw tokio + rmp-serde
-//! connection and the BEAM's own distribution.
+//! of distribution (processes on two nodes over TCP) against a raw tokio + rmp-serde
+//! connection and the BEAM's own distribution, and of GenStage-style pipelines against raw
+//! tokio tasks joined by bounded channels.
 //!
 //! Every framework implements the same tiny counter server ([`Server`]): its state is a `u64`, a
 //! cast adds a `u64` to it, a call with request `r` replies `state + r`. The supervision
 //! workloads need a supervisor as well ([`Supervision`]): one that restarts a crashing child
 //! ([`CrashChild`]), and one that starts many counters. The remote workloads put the counter on
-//! one node and its client on another ([`remote::Remote`]). The workloads in [`harness`] and
-//! [`remote`] are written once, generic over these traits, and the `compare` binary runs each
+//! one node and its client on another ([`remote::Remote`]). The pipeline workloads run producer
+//! → 2 processors → batcher → sink ([`pipeline::Pipeline`]). The workloads in [`harness`],
+//! [`remote`] and [`pipeline`] are written once, generic over these traits, and the `compare` binary runs each
 //! (framework, workload) pair in a fresh child process, on each [`Runtime`]. See `BENCHMARKS.md`
 //! at the workspace root for the method.
 
@@ -23,6 +25,7 @@ pub mod frameworks;
 pub mod harness;
 pub mod instructions;
 pub mod options;
+pub mod pipeline;
 pub mod proc_stats;
 pub mod remote;
 pub mod report;
@@ -134,12 +137,18 @@ pub enum Framework {
     /// The BEAM's own distribution: two Erlang nodes on 127.0.0.1, run by `erl`
     /// (`otp-bench/beam/dist_bench.erl`).
     Beam,
+    /// The baseline of the pipeline workloads: producer → 2 processors → batcher → sink as
+    /// tokio tasks joined by bounded mpsc channels of batches.
+    TokioPipeline,
+    /// otp-stage's pipeline. Not plugged in yet: it takes part in no workload until a
+    /// `frameworks/otp_stage.rs` implements [`pipeline::Pipeline`] (see [`pipeline`]).
+    OtpStage,
 }
 
 impl Framework {
     /// All frameworks, in table order; each baseline comes first among those it is the
     /// baseline of ([`Metric::baseline`]).
-    pub const ALL: [Framework; 10] = [
+    pub const ALL: [Framework; 12] = [
         Framework::Tokio,
         Framework::TokioTimeout,
         Framework::Otp,
@@ -150,11 +159,17 @@ impl Framework {
         Framework::TcpRmp,
         Framework::OtpDist,
         Framework::Beam,
+        Framework::TokioPipeline,
+        Framework::OtpStage,
     ];
 
     /// The baselines, which every run includes: raw tokio for the local workloads, tcp-rmp for
-    /// the remote ones.
-    pub const BASELINES: [Framework; 2] = [Framework::Tokio, Framework::TcpRmp];
+    /// the remote ones, tokio-pipeline for the pipelines.
+    pub const BASELINES: [Framework; 3] = [
+        Framework::Tokio,
+        Framework::TcpRmp,
+        Framework::TokioPipeline,
+    ];
 
     /// The name used on the command line, in the table and in the JSON output.
     pub fn name(self) -> &'static str {
@@ -169,6 +184,8 @@ impl Framework {
             Framework::TcpRmp => "tcp-rmp",
             Framework::OtpDist => "otp-dist",
             Framework::Beam => "beam",
+            Framework::TokioPipeline => "tokio-pipeline",
+            Framework::OtpStage => "otp-stage",
         }
     }
 
@@ -177,14 +194,19 @@ impl Framework {
     /// supervisor that restarts an actor whose handler panicked (its `Supervisor` restarts an
     /// actor that stopped itself, and a panic is not caught), so it sits out the supervision
     /// workloads; the million-servers runs are for raw tokio and otp only. The remote workloads
-    /// are for the distribution frameworks (tcp-rmp, the BEAM, otp-dist once plugged in), and
+    /// are for the distribution frameworks (tcp-rmp, the BEAM, otp-dist), the pipeline
+    /// workloads for the pipeline frameworks (tokio-pipeline, otp-stage once plugged in), and
     /// those take part in nothing else.
     pub fn measures(self, workload: Workload) -> bool {
         match self {
             Framework::TcpRmp | Framework::Beam | Framework::OtpDist => {
                 return workload.is_remote();
             }
-            _ if workload.is_remote() => return false,
+            Framework::TokioPipeline => return workload.is_pipeline(),
+            // Until `frameworks/otp_stage.rs` is in the build (see `pipeline`): then
+            // `workload.is_pipeline()`.
+            Framework::OtpStage => return false,
+            _ if workload.is_remote() || workload.is_pipeline() => return false,
             _ => {}
         }
         match workload {
@@ -252,11 +274,24 @@ impl Framework {
                 | Framework::Actix
                 | Framework::TcpRmp
                 | Framework::OtpDist
-                | Framework::Beam => {
+                | Framework::Beam
+                | Framework::TokioPipeline
+                | Framework::OtpStage => {
                     return Err(format!("{self} does not take part in {workload}"));
                 }
             };
             return Ok(run(workload, n, runtime, mode));
+        }
+        if workload.is_pipeline() {
+            use frameworks::tokio_pipeline;
+            return match self {
+                Framework::TokioPipeline => Ok(pipeline::run::<tokio_pipeline::TokioPipeline>(
+                    workload, n, runtime, mode,
+                )),
+                // otp-stage plugs in here: `Framework::OtpStage =>
+                // Ok(pipeline::run::<otp_stage::OtpStagePipeline>(workload, n, runtime, mode))`.
+                _ => Err(format!("{self} does not take part in {workload}")),
+            };
         }
         if workload.is_remote() {
             use frameworks::{beam, otp_dist, tcp_rmp};
@@ -280,7 +315,11 @@ impl Framework {
             Framework::Ractor => harness::run::<ractor::RactorServer>,
             Framework::Kameo => harness::run::<kameo::KameoServer>,
             Framework::Actix => harness::run::<actix::ActixServer>,
-            Framework::TcpRmp | Framework::OtpDist | Framework::Beam => {
+            Framework::TcpRmp
+            | Framework::OtpDist
+            | Framework::Beam
+            | Framework::TokioPipeline
+            | Framework::OtpStage => {
                 return Err(format!("{self} does not take part in {workload}"));
             }
         };
@@ -314,7 +353,7 @@ impl FromStr for Framework {
             .find(|f| f.name() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown framework `{s}` (expected one of tokio, tokio+timeout, otp, otp-macro, ractor, kameo, actix, tcp-rmp, otp-dist, beam)"
+                    "unknown framework `{s}` (expected one of tokio, tokio+timeout, otp, otp-macro, ractor, kameo, actix, tcp-rmp, otp-dist, beam, tokio-pipeline, otp-stage)"
                 )
             })
     }
@@ -346,11 +385,17 @@ pub enum Workload {
     RemoteCast,
     /// `n` sequential calls from node a to a counter on node b, each timed.
     RemoteCall,
+    /// `n` events through producer → 2 processors → batcher → sink, in batches of 5.
+    PipelineB5,
+    /// The same in batches of 100.
+    PipelineB100,
+    /// The same in batches of 1000.
+    PipelineB1000,
 }
 
 impl Workload {
     /// All workloads, in the order the parent runs them.
-    pub const ALL: [Workload; 10] = [
+    pub const ALL: [Workload; 13] = [
         Workload::SpawnStop,
         Workload::Memory,
         Workload::Cast,
@@ -359,12 +404,15 @@ impl Workload {
         Workload::SupStart,
         Workload::RemoteCast,
         Workload::RemoteCall,
+        Workload::PipelineB5,
+        Workload::PipelineB100,
+        Workload::PipelineB1000,
         Workload::Million,
         Workload::MillionMain,
     ];
 
     /// The workloads whose instructions per operation `compare --instructions` counts.
-    pub const COUNTED: [Workload; 7] = [
+    pub const COUNTED: [Workload; 10] = [
         Workload::Call,
         Workload::Cast,
         Workload::SpawnStop,
@@ -372,6 +420,17 @@ impl Workload {
         Workload::SupStart,
         Workload::RemoteCall,
         Workload::RemoteCast,
+        Workload::PipelineB5,
+        Workload::PipelineB100,
+        Workload::PipelineB1000,
+    ];
+
+    /// The pipeline workloads, one per batch size ([`pipeline::BATCH_SIZES`]); `pipeline` on
+    /// the command line names all three.
+    pub const PIPELINES: [Workload; 3] = [
+        Workload::PipelineB5,
+        Workload::PipelineB100,
+        Workload::PipelineB1000,
     ];
 
     /// The name used on the child's command line.
@@ -387,6 +446,9 @@ impl Workload {
             Workload::MillionMain => "million_main",
             Workload::RemoteCast => "remote_cast",
             Workload::RemoteCall => "remote_call",
+            Workload::PipelineB5 => "pipeline_b5",
+            Workload::PipelineB100 => "pipeline_b100",
+            Workload::PipelineB1000 => "pipeline_b1000",
         }
     }
 
@@ -395,11 +457,28 @@ impl Workload {
         matches!(self, Workload::RemoteCast | Workload::RemoteCall)
     }
 
+    /// Whether this workload runs a pipeline of stages ([`pipeline`]).
+    pub fn is_pipeline(self) -> bool {
+        self.batch_size().is_some()
+    }
+
+    /// The batch size of a pipeline workload; `None` for the others.
+    pub fn batch_size(self) -> Option<usize> {
+        match self {
+            Workload::PipelineB5 => Some(5),
+            Workload::PipelineB100 => Some(100),
+            Workload::PipelineB1000 => Some(1000),
+            _ => None,
+        }
+    }
+
     /// The framework this workload's figures are compared with: tcp-rmp for the remote
-    /// workloads, raw tokio for the others.
+    /// workloads, tokio-pipeline for the pipelines, raw tokio for the others.
     pub fn baseline(self) -> Framework {
         if self.is_remote() {
             Framework::TcpRmp
+        } else if self.is_pipeline() {
+            Framework::TokioPipeline
         } else {
             Framework::Tokio
         }
@@ -424,6 +503,10 @@ impl Workload {
             Workload::Cast => Some((100_000, 300_000)),
             Workload::Restart | Workload::SupStart | Workload::RemoteCall => Some((2_000, 6_000)),
             Workload::RemoteCast => Some((100_000, 300_000)),
+            // Events; whole batches at every count.
+            Workload::PipelineB5 => Some((200_000, 600_000)),
+            Workload::PipelineB100 => Some((1_000_000, 3_000_000)),
+            Workload::PipelineB1000 => Some((4_000_000, 12_000_000)),
             _ => None,
         }
     }
@@ -441,6 +524,12 @@ impl Workload {
             Workload::Cast | Workload::Million | Workload::MillionMain => 1_000_000,
             Workload::RemoteCast => 1_000_000,
             Workload::RemoteCall => remote::CALLS,
+            // A round of 0.25 s at batch 5 and 0.5 s at batch 1000 at the reference rates (6 M
+            // events/s, 100 M/s), a tenth more for the warm-up; whole batches, warm-up
+            // included. The baseline runs faster at large batches (see BENCHMARKS.md).
+            Workload::PipelineB5 => 1_500_000,
+            Workload::PipelineB100 => 20_000_000,
+            Workload::PipelineB1000 => 50_000_000,
         }
     }
 
@@ -473,6 +562,9 @@ impl Workload {
             Workload::MillionMain => &[Metric::MillionMainSpawnNs, Metric::MillionMainStopNs],
             Workload::RemoteCast => &[Metric::RemoteCastPerS, Metric::WireBytesPerMsg],
             Workload::RemoteCall => &[Metric::RemoteCallMedianNs, Metric::RemoteCallP99Ns],
+            Workload::PipelineB5 => &[Metric::PipelineEventsPerSB5],
+            Workload::PipelineB100 => &[Metric::PipelineEventsPerSB100],
+            Workload::PipelineB1000 => &[Metric::PipelineEventsPerSB1000],
         }
     }
 }
@@ -492,7 +584,7 @@ impl FromStr for Workload {
             .find(|w| w.name() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown workload `{s}` (expected one of spawn_stop, mem, cast, call, restart, sup_start, remote_cast, remote_call, million, million_main)"
+                    "unknown workload `{s}` (expected one of spawn_stop, mem, cast, call, restart, sup_start, remote_cast, remote_call, pipeline_b5, pipeline_b100, pipeline_b1000, million, million_main)"
                 )
             })
     }
@@ -547,11 +639,17 @@ pub enum Metric {
     RemoteCallMedianNs,
     /// 99th percentile remote call round trip, nanoseconds.
     RemoteCallP99Ns,
+    /// Events per second through producer → 2 processors → batcher → sink, batches of 5.
+    PipelineEventsPerSB5,
+    /// The same, batches of 100.
+    PipelineEventsPerSB100,
+    /// The same, batches of 1000.
+    PipelineEventsPerSB1000,
 }
 
 impl Metric {
     /// All metrics, in table order.
-    pub const ALL: [Metric; 22] = [
+    pub const ALL: [Metric; 25] = [
         Metric::SpawnStopNs,
         Metric::MemBytes,
         Metric::CastPerS,
@@ -574,6 +672,9 @@ impl Metric {
         Metric::WireBytesPerMsg,
         Metric::RemoteCallMedianNs,
         Metric::RemoteCallP99Ns,
+        Metric::PipelineEventsPerSB5,
+        Metric::PipelineEventsPerSB100,
+        Metric::PipelineEventsPerSB1000,
     ];
 
     /// The name used in the child's output line and in the JSON output.
@@ -601,17 +702,23 @@ impl Metric {
             Metric::WireBytesPerMsg => "wire_bytes_per_msg",
             Metric::RemoteCallMedianNs => "remote_call_median_ns",
             Metric::RemoteCallP99Ns => "remote_call_p99_ns",
+            Metric::PipelineEventsPerSB5 => "pipeline_events_per_s_b5",
+            Metric::PipelineEventsPerSB100 => "pipeline_events_per_s_b100",
+            Metric::PipelineEventsPerSB1000 => "pipeline_events_per_s_b1000",
         }
     }
 
     /// The framework every ratio of this metric is taken against: tcp-rmp for the remote
-    /// metrics, raw tokio for the others.
+    /// metrics, tokio-pipeline for the pipelines', raw tokio for the others.
     pub fn baseline(self) -> Framework {
         match self {
             Metric::RemoteCastPerS
             | Metric::WireBytesPerMsg
             | Metric::RemoteCallMedianNs
             | Metric::RemoteCallP99Ns => Framework::TcpRmp,
+            Metric::PipelineEventsPerSB5
+            | Metric::PipelineEventsPerSB100
+            | Metric::PipelineEventsPerSB1000 => Framework::TokioPipeline,
             _ => Framework::Tokio,
         }
     }
@@ -680,6 +787,97 @@ mod tests {
         assert_eq!(
             Framework::OtpDist.run(Workload::Cast, 1, Runtime::CurrentThread, Mode::Timed),
             Err("otp-dist does not take part in cast on the current runtime".to_owned())
+        );
+    }
+
+    #[test]
+    fn pipelines_against_tokio_pipeline() {
+        // The pipeline workloads are for the pipeline frameworks, on both runtimes, and those
+        // take part in nothing else; otp-stage in nothing until it is plugged in.
+        for runtime in Runtime::ALL {
+            for workload in Workload::ALL {
+                let pipeline = workload.is_pipeline();
+                assert_eq!(
+                    Framework::TokioPipeline.takes_part(workload, runtime),
+                    pipeline,
+                    "{workload}"
+                );
+                assert!(!Framework::OtpStage.takes_part(workload, runtime));
+                for framework in Framework::ALL {
+                    if !matches!(framework, Framework::TokioPipeline | Framework::OtpStage) {
+                        assert!(!pipeline || !framework.takes_part(workload, runtime));
+                    }
+                }
+            }
+        }
+        let names: Vec<&str> = Workload::PIPELINES.iter().map(|w| w.name()).collect();
+        assert_eq!(names, ["pipeline_b5", "pipeline_b100", "pipeline_b1000"]);
+        let metrics: Vec<&str> = Workload::PIPELINES
+            .iter()
+            .flat_map(|w| w.metrics())
+            .map(|m| m.name())
+            .collect();
+        assert_eq!(
+            metrics,
+            [
+                "pipeline_events_per_s_b5",
+                "pipeline_events_per_s_b100",
+                "pipeline_events_per_s_b1000"
+            ]
+        );
+        let sizes: Vec<usize> = Workload::PIPELINES
+            .iter()
+            .filter_map(|w| w.batch_size())
+            .collect();
+        assert_eq!(sizes, pipeline::BATCH_SIZES);
+        for workload in Workload::PIPELINES {
+            assert_eq!(workload.baseline(), Framework::TokioPipeline);
+            assert_eq!(workload.metrics()[0].baseline(), Framework::TokioPipeline);
+            assert!(workload.counted());
+            // Whole batches in every run: the warm-up, the timed events, the quick run's, and
+            // both instruction counts.
+            let batch = workload.batch_size().unwrap() as u64;
+            let (n1, n2) = workload.instruction_counts().unwrap();
+            for n in [
+                workload.default_n(),
+                harness::warmup(workload.default_n()),
+                workload.quick_n(),
+                harness::warmup(workload.quick_n()),
+                n1,
+                n2,
+                n1 / 10,
+                n2 / 10,
+            ] {
+                assert_eq!(n % batch, 0, "{workload}: {n}");
+            }
+        }
+        assert!(Framework::BASELINES.contains(&Framework::TokioPipeline));
+        assert_eq!(
+            "tokio-pipeline".parse::<Framework>(),
+            Ok(Framework::TokioPipeline)
+        );
+        assert_eq!("otp-stage".parse::<Framework>(), Ok(Framework::OtpStage));
+        assert_eq!(
+            Framework::OtpStage.run(
+                Workload::PipelineB5,
+                10,
+                Runtime::CurrentThread,
+                Mode::Timed
+            ),
+            Err("otp-stage does not take part in pipeline_b5 on the current runtime".to_owned())
+        );
+        assert_eq!(
+            Framework::Tokio.run(
+                Workload::PipelineB5,
+                10,
+                Runtime::CurrentThread,
+                Mode::Timed
+            ),
+            Err("tokio does not take part in pipeline_b5 on the current runtime".to_owned())
+        );
+        assert_eq!(
+            Framework::TokioPipeline.run(Workload::Cast, 10, Runtime::CurrentThread, Mode::Timed),
+            Err("tokio-pipeline does not take part in cast on the current runtime".to_owned())
         );
     }
 

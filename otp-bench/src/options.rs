@@ -13,7 +13,8 @@ usage: compare [OPTIONS]
 
 Runs each (framework, workload, runtime) in a fresh child process, several rounds, and prints the
 median of each metric with its range across rounds and its ratio to the baseline on the same
-runtime (raw tokio; for the remote workloads, tcp-rmp); with --instructions, also the
+runtime (raw tokio; for the remote workloads, tcp-rmp; for the pipelines, tokio-pipeline); with
+--instructions, also the
 instructions per operation, counted under valgrind on the current-thread runtime, which decide
 the budget verdicts.
 
@@ -22,8 +23,9 @@ options:
   --million-rounds N    rounds of the one-million-servers runs [3; --quick: 1]
   --quick               a tenth of the iterations and one round: a smoke test
   --only LIST           comma-separated frameworks to run (tokio, tokio+timeout, otp, otp-macro,
-                        ractor, kameo, actix; for the remote workloads tcp-rmp, beam, otp-dist);
-                        the baselines tokio and tcp-rmp are always added
+                        ractor, kameo, actix; for the remote workloads tcp-rmp, beam, otp-dist;
+                        for the pipelines tokio-pipeline, otp-stage); the baselines tokio,
+                        tcp-rmp and tokio-pipeline are always added
   --workloads LIST      comma-separated workloads:
                           spawn_stop, mem, cast, call   one server, its client in the same node
                           restart, sup_start            supervisors
@@ -32,7 +34,14 @@ options:
                                                         TCP: tcp-rmp (raw tokio + rmp-serde
                                                         frames, the baseline), beam (two Erlang
                                                         nodes, run by `erl`; skipped if `erl` is
-                                                        missing) and otp-dist (once plugged in)
+                                                        missing) and otp-dist
+                          pipeline_b5, pipeline_b100,   producer -> 2 processors -> batcher ->
+                          pipeline_b1000                sink over bounded channels of batches of
+                                                        5, 100, 1000 events (min/max demand B/2B):
+                                                        tokio-pipeline (raw tokio tasks and mpsc
+                                                        channels, the baseline) and otp-stage
+                                                        (once plugged in); `pipeline` names all
+                                                        three
                           million, million_main         one million idle servers
                         [all]
   --no-million          skip the one-million-servers runs (million, million_main)
@@ -42,8 +51,8 @@ options:
                         in the remote workloads each node has a runtime of this kind, and each
                         BEAM node as many schedulers as it has threads: 1 or 2)
   --instructions        also count instructions per operation under valgrind (current-thread
-                        runtime; call, cast, spawn_stop, restart, sup_start, and remote_call,
-                        remote_cast in user space only, not the BEAM's)
+                        runtime; call, cast, spawn_stop, restart, sup_start, the pipelines (per
+                        event), and remote_call, remote_cast in user space only, not the BEAM's)
   --instruction-runs N  how many times each instruction count is made, to show it repeats [2]
   --no-wall-clock       skip the wall-clock rounds (with --instructions: counts only)
   --json FILE           also write every round's values, the instruction counts and the verdicts
@@ -183,7 +192,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, String> {
                 chosen.dedup();
                 frameworks = chosen;
             }
-            "--workloads" => workloads = parse_list(&value("--workloads")?)?,
+            "--workloads" => workloads = parse_workloads(&value("--workloads")?)?,
             "--no-million" => no_million = true,
             "--runtime" => runtimes = parse_runtimes(&value("--runtime")?)?,
             "--instructions" => instructions = true,
@@ -265,6 +274,25 @@ fn parse_runtimes(s: &str) -> Result<Vec<Runtime>, String> {
     }
 }
 
+/// A comma-separated list of workloads, where `pipeline` names every pipeline workload
+/// ([`Workload::PIPELINES`]); each workload once, in the order first named.
+fn parse_workloads(s: &str) -> Result<Vec<Workload>, String> {
+    let mut workloads = Vec::new();
+    for item in s.split(',').filter(|item| !item.is_empty()) {
+        let named = if item == "pipeline" {
+            Workload::PIPELINES.to_vec()
+        } else {
+            vec![item.parse::<Workload>()?]
+        };
+        for workload in named {
+            if !workloads.contains(&workload) {
+                workloads.push(workload);
+            }
+        }
+    }
+    Ok(workloads)
+}
+
 fn parse_count(s: &str) -> Result<usize, String> {
     match s.parse() {
         Ok(n) if n > 0 => Ok(n),
@@ -327,12 +355,18 @@ mod tests {
                 Framework::Tokio,
                 Framework::Otp,
                 Framework::Actix,
-                Framework::TcpRmp
+                Framework::TcpRmp,
+                Framework::TokioPipeline,
             ]
         );
         assert_eq!(
             parent("--only beam --workloads remote_cast,remote_call").frameworks,
-            vec![Framework::Tokio, Framework::TcpRmp, Framework::Beam]
+            vec![
+                Framework::Tokio,
+                Framework::TcpRmp,
+                Framework::Beam,
+                Framework::TokioPipeline
+            ]
         );
         assert_eq!(o.workloads, vec![Workload::Call, Workload::Cast]);
         assert!(o.instructions && !o.wall_clock);
@@ -355,6 +389,56 @@ mod tests {
         ] {
             assert!(parse(&args(bad)).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn pipeline_workloads() {
+        let o = parent("--workloads pipeline --only tokio-pipeline");
+        assert_eq!(o.workloads, Workload::PIPELINES.to_vec());
+        assert_eq!(
+            o.frameworks,
+            vec![
+                Framework::Tokio,
+                Framework::TcpRmp,
+                Framework::TokioPipeline
+            ]
+        );
+        assert_eq!(
+            parent("--workloads pipeline_b100,cast,pipeline").workloads,
+            vec![
+                Workload::PipelineB100,
+                Workload::Cast,
+                Workload::PipelineB5,
+                Workload::PipelineB1000
+            ]
+        );
+        assert_eq!(
+            parent("--only otp-stage").frameworks,
+            vec![
+                Framework::Tokio,
+                Framework::TcpRmp,
+                Framework::TokioPipeline,
+                Framework::OtpStage
+            ]
+        );
+        assert_eq!(
+            parent("--quick").n(Workload::PipelineB1000),
+            Workload::PipelineB1000.default_n() / 10
+        );
+        assert!(parse(&args("--workloads pipelines")).is_err());
+        assert!(USAGE.contains("pipeline_b1000") && USAGE.contains("tokio-pipeline"));
+        let child = ChildOptions {
+            framework: Framework::TokioPipeline,
+            workload: Workload::PipelineB5,
+            n: 1_500_000,
+            runtime: Runtime::MultiThread,
+            mode: Mode::Timed,
+        };
+        assert_eq!(
+            child.to_args().join(" "),
+            "--child tokio-pipeline pipeline_b5 --n 1500000 --runtime multi"
+        );
+        assert_eq!(parse(&child.to_args()), Ok(Invocation::Child(child)));
     }
 
     #[test]

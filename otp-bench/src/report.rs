@@ -51,6 +51,13 @@ pub const DIST_METRICS: [Metric; 4] = [
     Metric::WireBytesPerMsg,
 ];
 
+/// The metrics of the pipeline table (the `pipeline_b*` workloads), in row order.
+pub const PIPELINE_METRICS: [Metric; 3] = [
+    Metric::PipelineEventsPerSB5,
+    Metric::PipelineEventsPerSB100,
+    Metric::PipelineEventsPerSB1000,
+];
+
 /// One column of a wall-clock table: a framework on a runtime, and its header.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Column {
@@ -212,6 +219,9 @@ pub fn instruction_label(workload: Workload) -> &'static str {
         Workload::SupStart => "supervised child: start + stop",
         Workload::RemoteCall => "remote call round trip (user space)",
         Workload::RemoteCast => "remote cast (user space)",
+        Workload::PipelineB5 => "pipeline event, batches of 5",
+        Workload::PipelineB100 => "pipeline event, batches of 100",
+        Workload::PipelineB1000 => "pipeline event, batches of 1000",
         _ => "-",
     }
 }
@@ -345,6 +355,9 @@ pub fn metric_label(metric: Metric) -> &'static str {
         Metric::RemoteCallMedianNs => "remote call round trip, median",
         Metric::RemoteCallP99Ns => "remote call round trip, p99",
         Metric::WireBytesPerMsg => "bytes on the wire per cast",
+        Metric::PipelineEventsPerSB5 => "events/s, batches of 5 (min/max demand 5/10)",
+        Metric::PipelineEventsPerSB100 => "events/s, batches of 100 (min/max demand 100/200)",
+        Metric::PipelineEventsPerSB1000 => "events/s, batches of 1000 (min/max demand 1000/2000)",
     }
 }
 
@@ -444,7 +457,11 @@ pub fn format_value(metric: Metric, value: f64) -> String {
         | Metric::MillionMemBytes
         | Metric::MillionPeakRssBytes
         | Metric::SupMemBytes => format_bytes(value),
-        Metric::CastPerS | Metric::RemoteCastPerS => format_rate(value),
+        Metric::CastPerS
+        | Metric::RemoteCastPerS
+        | Metric::PipelineEventsPerSB5
+        | Metric::PipelineEventsPerSB100
+        | Metric::PipelineEventsPerSB1000 => format_rate(value),
         Metric::WireBytesPerMsg => format!("{value:.1} B"),
     }
 }
@@ -575,7 +592,7 @@ fn render(rows: &[Vec<String>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::budget::{DIST_BUDGETS, Verdict};
+    use crate::budget::{DIST_BUDGETS, STAGE_BUDGETS, Verdict};
 
     const CT: Runtime = Runtime::CurrentThread;
     const MT: Runtime = Runtime::MultiThread;
@@ -718,6 +735,62 @@ mod tests {
             "{b}"
         );
         assert_eq!(format_value(Metric::WireBytesPerMsg, 46.001), "46.0 B");
+    }
+
+    #[test]
+    fn pipeline_cells_are_against_tokio_pipeline() {
+        let mut r = Results::new();
+        let metric = Metric::PipelineEventsPerSB1000;
+        for (round, baseline, stage) in [(1, 100e6, 60e6), (2, 80e6, 60e6)] {
+            r.add(Framework::TokioPipeline, CT, metric, round, baseline);
+            r.add(Framework::OtpStage, CT, metric, round, stage);
+            r.add(Framework::Tokio, CT, metric, round, 1.0);
+        }
+        // Per-round ratios 0.6 and 0.75: median 0.675.
+        assert_eq!(
+            cell(&r, Framework::OtpStage, CT, metric),
+            "60.0 M/s (0.68x; 60.0–60.0 M/s)"
+        );
+        assert_eq!(
+            cell(&r, Framework::TokioPipeline, CT, metric),
+            "90.0 M/s (1.00x; 80.0–100 M/s)"
+        );
+        let t = table(
+            &r,
+            &PIPELINE_METRICS,
+            &[Column::named(Framework::TokioPipeline, CT)],
+        );
+        assert!(
+            t.lines().next().unwrap().ends_with(" tokio-pipeline |"),
+            "{t}"
+        );
+        assert!(
+            t.lines().any(
+                |l| l.starts_with("| events/s, batches of 5 (min/max demand 5/10)")
+                    && l.contains(" - |")
+            ),
+            "{t}"
+        );
+        let mut counts = InstructionResults::new();
+        counted(
+            &mut counts,
+            Framework::TokioPipeline,
+            Workload::PipelineB5,
+            200,
+        );
+        counted(&mut counts, Framework::Tokio, Workload::PipelineB5, 1);
+        let t = instruction_table(
+            &counts,
+            &[Framework::TokioPipeline],
+            &[Workload::PipelineB5],
+        );
+        assert!(
+            t.contains("pipeline event, batches of 5") && t.contains("200 (1.00x)"),
+            "{t}"
+        );
+        let b = budget_table(&STAGE_BUDGETS, &InstructionResults::new(), &r, &[CT]);
+        let b1000 = b.lines().find(|l| l.contains("batches of 1000")).unwrap();
+        assert!(b1000.contains(">= 0.5x") && b1000.contains("PASS"), "{b}");
     }
 
     fn counted(r: &mut InstructionResults, f: Framework, w: Workload, per_op: u64) {

@@ -1,11 +1,14 @@
 //! `compare`: otp-core against raw tokio, ractor, kameo and actix, side by side, in one run;
-//! and distribution (two nodes over loopback TCP) against raw tokio + rmp-serde frames
-//! (tcp-rmp) and the BEAM's own distribution.
+//! distribution (two nodes over loopback TCP) against raw tokio + rmp-serde frames
+//! (tcp-rmp) and the BEAM's own distribution; and pipelines of stages (producer → 2
+//! processors → batcher → sink) against raw tokio tasks and bounded channels
+//! (tokio-pipeline).
 //!
 //! Every (framework, workload, runtime) runs in a fresh child process (this binary re-executed
 //! as `compare --child <framework> <workload> --n N --runtime R`), several rounds each; the
 //! tables show the median across rounds, its range and its ratio to the baseline on the same
-//! runtime (raw tokio; tcp-rmp for the remote workloads). With `--instructions`, each counted workload also runs untimed under valgrind on
+//! runtime (raw tokio; tcp-rmp for the remote workloads, tokio-pipeline for the pipelines).
+//! With `--instructions`, each counted workload also runs untimed under valgrind on
 //! the current-thread runtime, at two operation counts, for its instructions per operation;
 //! those decide the budget verdicts. See `BENCHMARKS.md` for the method.
 
@@ -15,13 +18,14 @@ use std::process::{Command, ExitCode};
 use std::thread;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use otp_bench::budget::{BUDGETS, Budget, DIST_BUDGETS};
+use otp_bench::budget::{BUDGETS, Budget, DIST_BUDGETS, STAGE_BUDGETS};
 use otp_bench::child::{self, OPERATIONS};
 use otp_bench::frameworks::beam;
 use otp_bench::instructions::{self, InstructionResults};
 use otp_bench::options::{self, ChildOptions, Invocation, Options, USAGE};
 use otp_bench::report::{
-    self, Column, DIST_METRICS, MAIN_METRICS, MILLION_METRICS, SUPERVISION_METRICS,
+    self, Column, DIST_METRICS, MAIN_METRICS, MILLION_METRICS, PIPELINE_METRICS,
+    SUPERVISION_METRICS,
 };
 use otp_bench::results::{Results, Spread};
 use otp_bench::runtime::WORKER_THREADS;
@@ -420,6 +424,25 @@ fn print_report(options: &Options, run: &Run, valgrind: Option<&str>, erlang: Op
                     println!();
                 }
             }
+            let pipeline: Vec<Metric> = PIPELINE_METRICS
+                .into_iter()
+                .filter(|&m| has(&options.workloads, m))
+                .collect();
+            if !pipeline.is_empty() {
+                println!(
+                    "wall clock, pipelines, {}: producer -> 2 processors -> batcher -> sink over \
+                     bounded channels of batches, events/s in steady state; median of {} rounds \
+                     (median ratio to tokio-pipeline; range of the rounds):",
+                    runtime.label(),
+                    options.rounds
+                );
+                println!();
+                print!(
+                    "{}",
+                    report::table(results, &pipeline, &columns_for(&pipeline))
+                );
+                println!();
+            }
         }
         let million: Vec<Metric> = MILLION_METRICS
             .into_iter()
@@ -466,6 +489,8 @@ fn print_report(options: &Options, run: &Run, valgrind: Option<&str>, erlang: Op
         };
         let (remote, local): (Vec<Workload>, Vec<Workload>) =
             counted.iter().partition(|w| w.is_remote());
+        let (pipelines, local): (Vec<Workload>, Vec<Workload>) =
+            local.iter().partition(|w| w.is_pipeline());
         if !local.is_empty() {
             println!(
                 "instructions per operation, current-thread runtime ({}; (I(n2) − I(n1)) / (n2 − \
@@ -490,6 +515,24 @@ fn print_report(options: &Options, run: &Run, valgrind: Option<&str>, erlang: Op
             print!(
                 "{}",
                 report::instruction_table(&run.instructions, &frameworks_of(&remote), &remote)
+            );
+            println!();
+        }
+        if !pipelines.is_empty() {
+            println!(
+                "instructions per event, pipelines, current-thread runtime ((I(n2) − I(n1)) / \
+                 (n2 − n1) over events, median of {} counts; ratio to tokio-pipeline in \
+                 brackets):",
+                options.instruction_runs
+            );
+            println!();
+            print!(
+                "{}",
+                report::instruction_table(
+                    &run.instructions,
+                    &frameworks_of(&pipelines),
+                    &pipelines
+                )
             );
             println!();
         }
@@ -557,6 +600,40 @@ fn print_report(options: &Options, run: &Run, valgrind: Option<&str>, erlang: Op
         }
         println!();
     }
+    if options.wall_clock
+        && STAGE_BUDGETS
+            .iter()
+            .any(|b| has(&options.workloads, b.metric))
+    {
+        let measured = Runtime::ALL.into_iter().any(|rt| {
+            STAGE_BUDGETS
+                .iter()
+                .any(|b| !results.samples(b.subject, rt, b.metric).is_empty())
+        });
+        if measured {
+            println!(
+                "otp-stage's budget: decided by the per-round ratios to tokio-pipeline of every \
+                 runtime; each runtime's beside:"
+            );
+            println!();
+            print!(
+                "{}",
+                report::budget_table(
+                    &STAGE_BUDGETS,
+                    &run.instructions,
+                    results,
+                    &options.runtimes
+                )
+            );
+        } else {
+            println!(
+                "otp-stage's budget (events/s >= 0.5x tokio-pipeline at each batch size): not \
+                 measured, otp-stage is not plugged into compare yet (otp-bench/src/pipeline.rs, \
+                 \"Plugging in otp-stage\")."
+            );
+        }
+        println!();
+    }
     println!(
         "time: wall clock {:.1} s, instructions {:.1} s",
         run.wall_clock_secs, run.instruction_secs
@@ -568,6 +645,7 @@ fn budgets_json(options: &Options, run: &Run) -> serde_json::Value {
     BUDGETS
         .iter()
         .chain(DIST_BUDGETS.iter())
+        .chain(STAGE_BUDGETS.iter())
         .map(|budget: &Budget| {
             let wall: serde_json::Map<String, serde_json::Value> = options
                 .runtimes
