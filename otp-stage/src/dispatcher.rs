@@ -1,11 +1,134 @@
-//! Dispatchers: how a producer shares its events among its consumers. The demand dispatcher
-//! (GST-13) is the default.
+//! Dispatchers: how a producer shares its events among its consumers — by demand (the default,
+//! GST-13), to all of them (broadcast, GST-14), or by partition (GST-15).
 
+use std::collections::VecDeque;
+use std::fmt;
+use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
 
-use otp_core::process::MonitorRef;
+use otp_core::process::{ExitReason, MonitorRef, Pid};
 
+use crate::options::BufferKeep;
 use crate::protocol::{Downstream, SubscriptionTag, ToConsumer};
+
+/// A per-subscription filter of a broadcast dispatcher: the consumer gets the events for
+/// which it is true (GST-14).
+pub type Selector<E> = Arc<dyn Fn(&E) -> bool + Send + Sync>;
+
+/// A partition dispatcher's hash: the partition of an event, or `None` to drop it (GST-15).
+pub type PartitionFn<E> = Arc<dyn Fn(&E) -> Option<usize> + Send + Sync>;
+
+/// Which dispatcher a producer uses, in its [`ProducerOptions`](crate::ProducerOptions).
+pub struct Dispatch<E>(pub(crate) DispatchKind<E>);
+
+pub(crate) enum DispatchKind<E> {
+    Demand,
+    Broadcast(fn(&E) -> E),
+    Partition {
+        partitions: usize,
+        hash: PartitionFn<E>,
+        limit: Option<(usize, BufferKeep)>,
+    },
+}
+
+impl<E> Clone for Dispatch<E> {
+    fn clone(&self) -> Self {
+        Dispatch(match &self.0 {
+            DispatchKind::Demand => DispatchKind::Demand,
+            DispatchKind::Broadcast(f) => DispatchKind::Broadcast(*f),
+            DispatchKind::Partition {
+                partitions,
+                hash,
+                limit,
+            } => DispatchKind::Partition {
+                partitions: *partitions,
+                hash: hash.clone(),
+                limit: *limit,
+            },
+        })
+    }
+}
+
+impl<E> fmt::Debug for Dispatch<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            DispatchKind::Demand => f.write_str("Dispatch::Demand"),
+            DispatchKind::Broadcast(_) => f.write_str("Dispatch::Broadcast"),
+            DispatchKind::Partition {
+                partitions, limit, ..
+            } => f
+                .debug_struct("Dispatch::Partition")
+                .field("partitions", partitions)
+                .field("limit", limit)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+impl<E> Default for Dispatch<E> {
+    fn default() -> Self {
+        Self::demand()
+    }
+}
+
+impl<E> Dispatch<E> {
+    /// Each batch to the consumer that has asked for the most (GST-13; the default).
+    pub fn demand() -> Self {
+        Dispatch(DispatchKind::Demand)
+    }
+
+    /// Every event to every consumer, as far as the smallest demand allows (GST-14).
+    pub fn broadcast() -> Self
+    where
+        E: Clone,
+    {
+        Dispatch(DispatchKind::Broadcast(E::clone))
+    }
+
+    /// Events into `partitions` partitions (numbered from 0) by `hash`, which may drop an event
+    /// by returning `None`; one consumer per partition (GST-15). Each partition queues the
+    /// events its consumer has not asked for yet, without a bound unless
+    /// [`partition_limit`](Self::partition_limit) sets one.
+    pub fn partition(
+        partitions: usize,
+        hash: impl Fn(&E) -> Option<usize> + Send + Sync + 'static,
+    ) -> Self {
+        Dispatch(DispatchKind::Partition {
+            partitions,
+            hash: Arc::new(hash),
+            limit: None,
+        })
+    }
+
+    /// Events into `partitions` partitions by their hash (GenStage's default, `phash2`).
+    pub fn partition_by_hash(partitions: usize) -> Self
+    where
+        E: Hash,
+    {
+        let hasher = rustc_hash::FxBuildHasher;
+        Self::partition(partitions, move |e| {
+            Some((hasher.hash_one(e) % partitions.max(1) as u64) as usize)
+        })
+    }
+
+    /// Bounds each partition's queue to `limit` events; when full, `keep` says which go: the
+    /// oldest (`Last` kept) or the incoming (`First` kept). Dropped events are counted and
+    /// logged. Upstream's partition queues have no bound.
+    pub fn partition_limit(mut self, limit: usize, keep: BufferKeep) -> Self {
+        if let DispatchKind::Partition { limit: l, .. } = &mut self.0 {
+            *l = Some((limit, keep));
+        }
+        self
+    }
+
+    /// The number of partitions, for a partition dispatcher.
+    pub(crate) fn partitions(&self) -> Option<usize> {
+        match &self.0 {
+            DispatchKind::Partition { partitions, .. } => Some(*partitions),
+            _ => None,
+        }
+    }
+}
 
 /// A consumer as its producer's dispatcher keeps it.
 pub(crate) struct ConsumerEntry<E> {
@@ -15,6 +138,8 @@ pub(crate) struct ConsumerEntry<E> {
     /// Events asked for and not yet sent.
     pub(crate) demand: usize,
     pub(crate) max_demand: usize,
+    pub(crate) selector: Option<Selector<E>>,
+    pub(crate) partition: Option<usize>,
 }
 
 impl<E> ConsumerEntry<E> {
@@ -27,85 +152,279 @@ impl<E> ConsumerEntry<E> {
     }
 }
 
-/// GenStage's `DemandDispatcher`: each batch goes to the consumer with the highest pending
-/// demand (GST-13).
-pub(crate) struct DemandDispatcher<E> {
+/// Why a dispatcher refused a subscription: the reason the consumer's subscription is cancelled
+/// with.
+pub(crate) type Refusal = ExitReason;
+
+/// A producer's dispatcher.
+pub(crate) struct Dispatcher<E> {
     consumers: Vec<ConsumerEntry<E>>,
-    /// Demand that consumers which cancelled had asked for and not received: the producer was
-    /// already asked for it, so later asks do not ask it again.
-    pending: usize,
-    max_demand: Option<usize>,
+    kind: Kind<E>,
+    /// Events the producer must produce that no ask has reported yet (a broadcast whose
+    /// selectors filtered events out gives their demand back, GST-14).
+    owed: usize,
 }
 
-impl<E> Default for DemandDispatcher<E> {
-    fn default() -> Self {
-        DemandDispatcher {
+enum Kind<E> {
+    Demand {
+        /// Demand that consumers which cancelled had asked for and not received: the producer
+        /// was already asked for it, so later asks do not ask it again.
+        pending: usize,
+        max_demand: Option<usize>,
+    },
+    Broadcast {
+        clone: fn(&E) -> E,
+        /// Asked of the producer and not yet dispatched.
+        asked: usize,
+    },
+    Partition {
+        hash: PartitionFn<E>,
+        queues: Vec<VecDeque<E>>,
+        limit: Option<(usize, BufferKeep)>,
+        dropped: u64,
+    },
+}
+
+impl<E> Dispatcher<E> {
+    pub(crate) fn new(dispatch: Dispatch<E>) -> Self {
+        let kind = match dispatch.0 {
+            DispatchKind::Demand => Kind::Demand {
+                pending: 0,
+                max_demand: None,
+            },
+            DispatchKind::Broadcast(clone) => Kind::Broadcast { clone, asked: 0 },
+            DispatchKind::Partition {
+                partitions,
+                hash,
+                limit,
+            } => Kind::Partition {
+                hash,
+                queues: (0..partitions).map(|_| VecDeque::new()).collect(),
+                limit,
+                dropped: 0,
+            },
+        };
+        Dispatcher {
             consumers: Vec::new(),
-            pending: 0,
-            max_demand: None,
+            kind,
+            owed: 0,
         }
     }
-}
 
-impl<E> DemandDispatcher<E> {
-    pub(crate) fn subscribe(&mut self, entry: ConsumerEntry<E>) {
-        match self.max_demand {
-            None => self.max_demand = Some(entry.max_demand),
-            Some(max) if max != entry.max_demand => tracing::warn!(
-                "GenStage producer's demand dispatcher expects every consumer to have the same \
-                 max_demand: {max}, and {} subscribed with {}",
-                entry.downstream.pid(),
-                entry.max_demand
-            ),
-            Some(_) => {}
+    /// Adds a consumer, or says why not.
+    pub(crate) fn subscribe(&mut self, entry: ConsumerEntry<E>) -> Result<(), Refusal> {
+        if self.contains(entry.tag) {
+            return Err(ExitReason::error("duplicated_subscription"));
+        }
+        match &mut self.kind {
+            Kind::Demand { max_demand, .. } => match *max_demand {
+                None => *max_demand = Some(entry.max_demand),
+                Some(max) if max != entry.max_demand => tracing::warn!(
+                    "GenStage producer's demand dispatcher expects every consumer to have the \
+                     same max_demand: {max}, and {} subscribed with {}",
+                    entry.downstream.pid(),
+                    entry.max_demand
+                ),
+                Some(_) => {}
+            },
+            Kind::Broadcast { .. } => {
+                let pid = entry.downstream.pid();
+                if self.consumers.iter().any(|c| c.downstream.pid() == pid) {
+                    tracing::error!(
+                        "GenStage producer's broadcast dispatcher refused {pid}: it is already \
+                         subscribed"
+                    );
+                    return Err(ExitReason::error("already_subscribed"));
+                }
+            }
+            Kind::Partition { queues, .. } => {
+                let Some(p) = entry.partition else {
+                    return Err(ExitReason::error(
+                        "a partition dispatcher needs the subscription's partition",
+                    ));
+                };
+                if p >= queues.len() {
+                    return Err(ExitReason::error(format!("unknown partition {p}")));
+                }
+                if self.consumers.iter().any(|c| c.partition == Some(p)) {
+                    return Err(ExitReason::error(format!(
+                        "partition {p} already has a consumer"
+                    )));
+                }
+            }
         }
         self.consumers.push(entry);
+        Ok(())
     }
 
     pub(crate) fn contains(&self, tag: SubscriptionTag) -> bool {
         self.consumers.iter().any(|c| c.tag == tag)
     }
 
-    /// Removes a consumer; its unmet demand becomes pending.
-    pub(crate) fn cancel(&mut self, tag: SubscriptionTag) -> Option<ConsumerEntry<E>> {
+    /// Removes a consumer; returns it and how many events the producer must now produce (a
+    /// broadcast's minimum demand may rise when its slowest consumer leaves).
+    pub(crate) fn cancel(&mut self, tag: SubscriptionTag) -> Option<(ConsumerEntry<E>, usize)> {
         let i = self.consumers.iter().position(|c| c.tag == tag)?;
         let entry = self.consumers.remove(i);
-        self.pending += entry.demand;
-        Some(entry)
+        let counter = match &mut self.kind {
+            Kind::Demand { pending, .. } => {
+                *pending += entry.demand;
+                0
+            }
+            Kind::Broadcast { asked, .. } => {
+                let min = self.consumers.iter().map(|c| c.demand).min().unwrap_or(0);
+                let counter = min.saturating_sub(*asked);
+                *asked += counter;
+                counter
+            }
+            Kind::Partition { .. } => 0,
+        };
+        Some((entry, counter))
     }
 
-    /// Records a consumer's ask; returns how much of it the producer must still produce
+    /// Records a consumer's ask; returns how many events the producer must produce for it
     /// (`None`: no such subscription).
     pub(crate) fn ask(&mut self, tag: SubscriptionTag, demand: usize) -> Option<usize> {
-        let entry = self.consumers.iter_mut().find(|c| c.tag == tag)?;
-        entry.demand += demand;
-        let already = self.pending.min(demand);
-        self.pending -= already;
-        Some(demand - already)
+        let i = self.consumers.iter().position(|c| c.tag == tag)?;
+        self.consumers[i].demand += demand;
+        match &mut self.kind {
+            Kind::Demand { pending, .. } => {
+                let already = (*pending).min(demand);
+                *pending -= already;
+                Some(demand - already)
+            }
+            Kind::Broadcast { asked, .. } => {
+                let min = self.consumers.iter().map(|c| c.demand).min().unwrap_or(0);
+                let counter = min.saturating_sub(*asked);
+                *asked += counter;
+                Some(counter)
+            }
+            Kind::Partition { queues, .. } => {
+                let entry = &mut self.consumers[i];
+                let Some(queue) = entry.partition.and_then(|p| queues.get_mut(p)) else {
+                    return Some(demand);
+                };
+                let served = entry.demand.min(queue.len());
+                if served > 0 {
+                    entry.demand -= served;
+                    entry.send(queue.drain(..served).collect());
+                }
+                Some(demand.saturating_sub(served))
+            }
+        }
     }
 
-    /// Sends as many events as the consumers asked for, the highest demand first; returns
-    /// those nobody asked for, in order.
-    pub(crate) fn dispatch(&mut self, mut events: Vec<E>) -> Vec<E> {
-        while !events.is_empty() {
-            let Some(best) = self
-                .consumers
-                .iter_mut()
-                .filter(|c| c.demand > 0)
-                .max_by_key(|c| c.demand)
-            else {
-                break;
-            };
-            if best.demand >= events.len() {
-                best.demand -= events.len();
-                best.send(std::mem::take(&mut events));
-                break;
+    /// Sends events as the consumers' demand allows; returns those that must wait in the
+    /// producer's buffer, in order (a partition dispatcher keeps its own queues and returns
+    /// none).
+    pub(crate) fn dispatch(&mut self, mut events: Vec<E>, pid: Pid) -> Vec<E> {
+        match &mut self.kind {
+            Kind::Demand { .. } => {
+                while !events.is_empty() {
+                    let Some(best) = self
+                        .consumers
+                        .iter_mut()
+                        .filter(|c| c.demand > 0)
+                        .max_by_key(|c| c.demand)
+                    else {
+                        break;
+                    };
+                    if best.demand >= events.len() {
+                        best.demand -= events.len();
+                        best.send(std::mem::take(&mut events));
+                        break;
+                    }
+                    let chunk: Vec<E> = events.drain(..best.demand).collect();
+                    best.demand = 0;
+                    best.send(chunk);
+                }
+                events
             }
-            let chunk: Vec<E> = events.drain(..best.demand).collect();
-            best.demand = 0;
-            best.send(chunk);
+            Kind::Broadcast { clone, asked } => {
+                let min = self.consumers.iter().map(|c| c.demand).min().unwrap_or(0);
+                let n = min.min(events.len());
+                if n == 0 {
+                    return events;
+                }
+                let rest = events.split_off(n);
+                *asked = asked.saturating_sub(n);
+                let last = self.consumers.len() - 1;
+                for (i, c) in self.consumers.iter_mut().enumerate() {
+                    let mine: Vec<E> = match (&c.selector, i == last) {
+                        (None, true) => std::mem::take(&mut events),
+                        (None, false) => events.iter().map(*clone).collect(),
+                        (Some(keep), _) => events.iter().filter(|e| keep(e)).map(*clone).collect(),
+                    };
+                    // What the selector filtered out was not delivered: its demand stays, as
+                    // GenStage's broadcast dispatcher asks again for it on the consumer's behalf.
+                    c.demand -= mine.len();
+                    if !mine.is_empty() {
+                        c.send(mine);
+                    }
+                }
+                let min = self.consumers.iter().map(|c| c.demand).min().unwrap_or(0);
+                let counter = min.saturating_sub(*asked);
+                *asked += counter;
+                self.owed += counter;
+                rest
+            }
+            Kind::Partition {
+                hash,
+                queues,
+                limit,
+                dropped,
+            } => {
+                for e in events {
+                    match hash(&e) {
+                        Some(p) if p < queues.len() => {
+                            queues[p].push_back(e);
+                        }
+                        Some(p) => tracing::error!(
+                            %pid,
+                            "GenStage partition dispatcher's hash returned unknown partition {p}: \
+                             the event is dropped"
+                        ),
+                        None => {}
+                    }
+                }
+                for c in &mut self.consumers {
+                    let Some(p) = c.partition else { continue };
+                    let queue = &mut queues[p];
+                    let n = c.demand.min(queue.len());
+                    if n > 0 {
+                        c.demand -= n;
+                        let batch: Vec<E> = queue.drain(..n).collect();
+                        c.send(batch);
+                    }
+                }
+                if let Some((max, keep)) = *limit {
+                    for (p, queue) in queues.iter_mut().enumerate() {
+                        let over = queue.len().saturating_sub(max);
+                        if over == 0 {
+                            continue;
+                        }
+                        match keep {
+                            BufferKeep::Last => drop(queue.drain(..over)),
+                            BufferKeep::First => queue.truncate(max),
+                        }
+                        *dropped += over as u64;
+                        tracing::warn!(
+                            %pid,
+                            partition = p,
+                            dropped = over,
+                            "GenStage partition dispatcher has discarded {over} events of \
+                             partition {p} (its queue holds {max})"
+                        );
+                    }
+                }
+                Vec::new()
+            }
         }
-        events
+    }
+
+    /// Takes the demand the producer owes that no ask reported.
+    pub(crate) fn take_owed(&mut self) -> usize {
+        std::mem::take(&mut self.owed)
     }
 
     /// The consumers, in subscription order.
@@ -119,5 +438,15 @@ impl<E> DemandDispatcher<E> {
             .iter()
             .find(|c| c.monitor == monitor)
             .map(|c| c.tag)
+    }
+
+    /// Events queued in partitions, and events the partition queues dropped.
+    pub(crate) fn partition_counts(&self) -> (usize, u64) {
+        match &self.kind {
+            Kind::Partition {
+                queues, dropped, ..
+            } => (queues.iter().map(VecDeque::len).sum(), *dropped),
+            _ => (0, 0),
+        }
     }
 }

@@ -17,6 +17,9 @@ pub enum StageError {
     /// The process asked to subscribe is not a consumer (a producer takes no events).
     #[error("the process is not a consumer")]
     NotAConsumer,
+    /// A partition dispatcher's subscription without a partition, or with one it does not have.
+    #[error("unknown partition: {0:?}")]
+    UnknownPartition(Option<usize>),
     /// The stage is not running.
     #[error("the stage is not running")]
     NoProc,

@@ -78,6 +78,7 @@ mod server;
 mod stage;
 mod stage_ref;
 
+pub use self::dispatcher::{Dispatch, PartitionFn, Selector};
 pub use self::error::StageError;
 pub use self::options::{
     BufferKeep, CancelMode, DEFAULT_BUFFER_SIZE, DEFAULT_MAX_DEMAND, DemandMode, ProducerOptions,

@@ -2,6 +2,8 @@
 
 use otp_core::process::ExitReason;
 
+use crate::dispatcher::Dispatch;
+
 use crate::error::StageError;
 
 /// The default `max_demand` of a subscription (GST-03).
@@ -123,21 +125,44 @@ pub enum DemandMode {
     Accumulate,
 }
 
-/// The options of a producer (and of the producer side of a producer-consumer).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ProducerOptions {
+/// The options of a producer of `E` (and of the producer side of a producer-consumer).
+pub struct ProducerOptions<E> {
     pub(crate) buffer_size: Option<usize>,
     pub(crate) buffer_keep: BufferKeep,
     pub(crate) demand: DemandMode,
+    pub(crate) dispatcher: Dispatch<E>,
 }
 
-impl ProducerOptions {
+impl<E> Clone for ProducerOptions<E> {
+    fn clone(&self) -> Self {
+        ProducerOptions {
+            buffer_size: self.buffer_size,
+            buffer_keep: self.buffer_keep,
+            demand: self.demand,
+            dispatcher: self.dispatcher.clone(),
+        }
+    }
+}
+
+impl<E> std::fmt::Debug for ProducerOptions<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProducerOptions")
+            .field("buffer_size", &self.buffer_size)
+            .field("buffer_keep", &self.buffer_keep)
+            .field("demand", &self.demand)
+            .field("dispatcher", &self.dispatcher)
+            .finish()
+    }
+}
+
+impl<E> ProducerOptions<E> {
     /// A producer's defaults: a buffer of 10,000 events keeping the last, demand forwarded.
     pub fn producer() -> Self {
         ProducerOptions {
             buffer_size: Some(DEFAULT_BUFFER_SIZE),
             buffer_keep: BufferKeep::Last,
             demand: DemandMode::Forward,
+            dispatcher: Dispatch::demand(),
         }
     }
 
@@ -166,9 +191,15 @@ impl ProducerOptions {
         self.demand = mode;
         self
     }
+
+    /// How events are shared among the consumers (by default, by demand).
+    pub fn dispatcher(mut self, dispatcher: Dispatch<E>) -> Self {
+        self.dispatcher = dispatcher;
+        self
+    }
 }
 
-impl Default for ProducerOptions {
+impl<E> Default for ProducerOptions<E> {
     fn default() -> Self {
         Self::producer()
     }

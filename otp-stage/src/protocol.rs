@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use otp_core::process::{ExitReason, Pid};
 
+use crate::dispatcher::Selector;
 use crate::error::StageError;
 use crate::options::SubscribeOptions;
 
@@ -35,6 +36,8 @@ pub(crate) enum ToProducer<E> {
         tag: SubscriptionTag,
         consumer: Arc<dyn Downstream<E>>,
         options: SubscribeOptions,
+        selector: Option<Selector<E>>,
+        partition: Option<usize>,
     },
     /// Send up to `demand` more events.
     Ask { tag: SubscriptionTag, demand: usize },

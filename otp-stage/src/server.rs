@@ -8,7 +8,7 @@ use otp_core::gen_server::{Action, CallResult, Context, GenServer, Init, ServerR
 use otp_core::process::{ExitReason, Info, MonitorRef, Pid};
 use rustc_hash::FxHashMap;
 
-use crate::dispatcher::{ConsumerEntry, DemandDispatcher};
+use crate::dispatcher::{ConsumerEntry, Dispatcher};
 use crate::error::StageError;
 use crate::options::{BufferKeep, CancelMode, DemandMode, ProducerOptions};
 use crate::protocol::{
@@ -62,8 +62,8 @@ pub(crate) enum ReplyKind<S: Stage> {
     User(S::Reply),
     /// The subscription's tag, or why it was refused.
     Subscribed(Result<SubscriptionTag, StageError>),
-    /// The stage's kind.
-    Kind(Kind),
+    /// The stage's kind, and its partitions if it has a partition dispatcher.
+    Kind(Kind, Option<usize>),
     /// A count.
     Count(usize),
 }
@@ -122,9 +122,9 @@ struct ProducerEntry<E> {
 
 /// The producer side of a stage: its consumers, its buffer, its demand mode.
 struct ProducerSide<E> {
-    dispatcher: DemandDispatcher<E>,
+    dispatcher: Dispatcher<E>,
     buffer: VecDeque<E>,
-    options: ProducerOptions,
+    options: ProducerOptions<E>,
     /// Demand held while the mode is `Accumulate`, one entry per ask (GST-08).
     accumulated: Vec<usize>,
     /// Events dropped by a full buffer so far.
@@ -171,7 +171,7 @@ impl<S: Stage> GenServer for StageServer<S> {
             user,
             kind,
             producer: ProducerSide {
-                dispatcher: DemandDispatcher::default(),
+                dispatcher: Dispatcher::new(options.dispatcher.clone()),
                 buffer: VecDeque::new(),
                 accumulated: Vec::new(),
                 options,
@@ -195,7 +195,8 @@ impl<S: Stage> GenServer for StageServer<S> {
         match request.0 {
             CallKind::User(request) => match self.user.handle_call(request, ctx).await {
                 StageCallResult::Reply(reply, events) => {
-                    match self.emit(Emit::Events(events), ctx).await {
+                    let action = self.emit(Emit::Events(events), ctx).await;
+                    match self.settle(action, ctx).await {
                         Action::Stop(reason) => CallResult::ReplyThen(
                             StageReply(ReplyKind::User(reply)),
                             Action::Stop(reason),
@@ -215,7 +216,10 @@ impl<S: Stage> GenServer for StageServer<S> {
                 };
                 CallResult::Reply(StageReply(ReplyKind::Subscribed(result)))
             }
-            CallKind::Kind => CallResult::Reply(StageReply(ReplyKind::Kind(self.kind))),
+            CallKind::Kind => {
+                let partitions = self.producer.options.dispatcher.partitions();
+                CallResult::Reply(StageReply(ReplyKind::Kind(self.kind, partitions)))
+            }
             CallKind::EstimateBuffered => {
                 CallResult::Reply(StageReply(ReplyKind::Count(self.producer.buffer.len())))
             }
@@ -223,6 +227,22 @@ impl<S: Stage> GenServer for StageServer<S> {
     }
 
     async fn handle_cast(&mut self, message: StageCast<S>, ctx: &mut Ctx<S>) -> Action<Self> {
+        let action = self.cast(message, ctx).await;
+        self.settle(action, ctx).await
+    }
+
+    async fn handle_info(&mut self, info: Info, ctx: &mut Ctx<S>) -> Action<Self> {
+        let action = self.info(info, ctx).await;
+        self.settle(action, ctx).await
+    }
+
+    async fn terminate(&mut self, reason: &ExitReason, ctx: &mut Ctx<S>) {
+        self.user.terminate(reason, ctx).await;
+    }
+}
+
+impl<S: Stage> StageServer<S> {
+    async fn cast(&mut self, message: StageCast<S>, ctx: &mut Ctx<S>) -> Action<Self> {
         match message.0 {
             CastKind::User(message) => {
                 let emit = self.user.handle_cast(message, ctx).await;
@@ -234,7 +254,7 @@ impl<S: Stage> GenServer for StageServer<S> {
         }
     }
 
-    async fn handle_info(&mut self, info: Info, ctx: &mut Ctx<S>) -> Action<Self> {
+    async fn info(&mut self, info: Info, ctx: &mut Ctx<S>) -> Action<Self> {
         if let Info::Down(down) = &info {
             let monitor = down.reference();
             let reason = down.reason().clone();
@@ -257,12 +277,22 @@ impl<S: Stage> GenServer for StageServer<S> {
         self.emit(emit, ctx).await
     }
 
-    async fn terminate(&mut self, reason: &ExitReason, ctx: &mut Ctx<S>) {
-        self.user.terminate(reason, ctx).await;
+    /// After a message: the demand a dispatcher found owed (a broadcast's filtered events) is
+    /// acted on as an ask.
+    async fn settle(&mut self, action: Action<Self>, ctx: &mut Ctx<S>) -> Action<Self> {
+        if let Action::Stop(_) = action {
+            return action;
+        }
+        loop {
+            let owed = self.producer.dispatcher.take_owed();
+            if owed == 0 {
+                return action;
+            }
+            if let Action::Stop(reason) = self.demanded(owed, ctx).await {
+                return Action::Stop(reason);
+            }
+        }
     }
-}
-
-impl<S: Stage> StageServer<S> {
     /// Acts on what a callback decided: events go to the consumers (a consumer's are dropped
     /// with a warning, GST-11).
     async fn emit(&mut self, emit: Emit<S::Out>, ctx: &mut Ctx<S>) -> Action<Self> {
@@ -289,7 +319,7 @@ impl<S: Stage> StageServer<S> {
     fn dispatch(&mut self, events: Vec<S::Out>, pid: Pid) {
         let p = &mut self.producer;
         let mut left = if p.buffer.is_empty() {
-            p.dispatcher.dispatch(events)
+            p.dispatcher.dispatch(events, pid)
         } else {
             // Earlier events wait in the buffer: these go after them.
             events
@@ -341,6 +371,8 @@ impl<S: Stage> StageServer<S> {
             tag,
             consumer,
             options: to.options.clone(),
+            selector: to.selector,
+            partition: to.partition,
         });
         let sub = Subscription {
             tag,
@@ -384,6 +416,8 @@ impl<S: Stage> StageServer<S> {
                 tag,
                 consumer,
                 options,
+                selector,
+                partition,
             } => {
                 if !self.kind.produces() {
                     consumer.send(ToConsumer::Cancel {
@@ -392,23 +426,23 @@ impl<S: Stage> StageServer<S> {
                     });
                     return Action::NoReply;
                 }
-                if self.producer.dispatcher.contains(tag) {
-                    consumer.send(ToConsumer::Cancel {
-                        tag,
-                        reason: ExitReason::error("duplicated_subscription"),
-                    });
-                    return Action::NoReply;
-                }
                 let (max_demand, _) = options.demand().unwrap_or((1, 0));
-                let monitor = ctx.monitor(consumer.pid());
                 let pid = consumer.pid();
-                self.producer.dispatcher.subscribe(ConsumerEntry {
+                let monitor = ctx.monitor(pid);
+                let subscribed = self.producer.dispatcher.subscribe(ConsumerEntry {
                     tag,
-                    downstream: consumer,
+                    downstream: consumer.clone(),
                     monitor,
                     demand: 0,
                     max_demand,
+                    selector,
+                    partition,
                 });
+                if let Err(reason) = subscribed {
+                    ctx.demonitor(monitor);
+                    consumer.send(ToConsumer::Cancel { tag, reason });
+                    return Action::NoReply;
+                }
                 self.user
                     .handle_subscribe_consumer(ConsumerRef { tag, pid }, &options, ctx)
                     .await;
@@ -419,10 +453,6 @@ impl<S: Stage> StageServer<S> {
                     tracing::debug!(%tag, "GenStage producer got an ask for an unknown subscription");
                     return Action::NoReply;
                 };
-                if self.producer.options.demand == DemandMode::Accumulate {
-                    self.producer.accumulated.push(counter);
-                    return Action::NoReply;
-                }
                 self.demanded(counter, ctx).await
             }
             ToProducer::Cancel { tag, reason } => {
@@ -435,11 +465,15 @@ impl<S: Stage> StageServer<S> {
     /// `counter` more events were asked for: from the buffer first, then from the producer's
     /// `handle_demand`, or for a producer-consumer from the events it holds (GST-07).
     async fn demanded(&mut self, counter: usize, ctx: &mut Ctx<S>) -> Action<Self> {
+        if self.producer.options.demand == DemandMode::Accumulate {
+            self.producer.accumulated.push(counter);
+            return Action::NoReply;
+        }
         let p = &mut self.producer;
         let from_buffer = counter.min(p.buffer.len());
         if from_buffer > 0 {
             let events: Vec<S::Out> = p.buffer.drain(..from_buffer).collect();
-            let left = p.dispatcher.dispatch(events);
+            let left = p.dispatcher.dispatch(events, ctx.pid());
             for e in left.into_iter().rev() {
                 p.buffer.push_front(e);
             }
@@ -481,7 +515,7 @@ impl<S: Stage> StageServer<S> {
         confirm: bool,
         ctx: &mut Ctx<S>,
     ) -> Action<Self> {
-        let Some(entry) = self.producer.dispatcher.cancel(tag) else {
+        let Some((entry, counter)) = self.producer.dispatcher.cancel(tag) else {
             return Action::NoReply;
         };
         ctx.demonitor(entry.monitor);
@@ -499,7 +533,13 @@ impl<S: Stage> StageServer<S> {
             .user
             .handle_cancel(Ended::Consumer(consumer), &why, ctx)
             .await;
-        self.emit(emit, ctx).await
+        if let Action::Stop(reason) = self.emit(emit, ctx).await {
+            return Action::Stop(reason);
+        }
+        if counter > 0 {
+            return self.demanded(counter, ctx).await;
+        }
+        Action::NoReply
     }
 
     /// A producer's message: events, or the end of the subscription.
@@ -653,9 +693,9 @@ impl<S: Stage> StageServer<S> {
         }
     }
 
-    /// The events a full buffer dropped so far.
+    /// The events a full buffer or a full partition queue dropped so far.
     pub fn dropped(&self) -> u64 {
-        self.producer.dropped
+        self.producer.dropped + self.producer.dispatcher.partition_counts().1
     }
 
     /// The options of the stage's subscriptions to producers, for introspection.

@@ -21,10 +21,10 @@ pub type Nothing = Infallible;
 /// What `init` decided (GST-01).
 pub enum StageInit<S: Stage> {
     /// A producer: it emits `S::Out` on demand (`S::In` is unused, [`Nothing`] by convention).
-    Producer(S, ProducerOptions),
+    Producer(S, ProducerOptions<S::Out>),
     /// A producer-consumer: it takes `S::In` from its producers and emits `S::Out` to its
     /// consumers, never faster than they ask.
-    ProducerConsumer(S, ProducerOptions, Vec<SubscribeTo<S::In>>),
+    ProducerConsumer(S, ProducerOptions<S::Out>, Vec<SubscribeTo<S::In>>),
     /// A consumer: it takes `S::In` from the producers it subscribes to, here or later.
     Consumer(S, Vec<SubscribeTo<S::In>>),
     /// Do not start (the start returns `Ignored`).

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use otp_core::gen_server::{CallError, GenServer, ServerRef, StartError, StartOptions, StopError};
 use otp_core::process::{ExitReason, Pid};
 
+use crate::dispatcher::Selector;
 use crate::error::StageError;
 use crate::options::{DemandMode, SubscribeOptions};
 use crate::protocol::{SubscriptionTag, Upstream};
@@ -17,6 +18,8 @@ use crate::stage::Stage;
 pub struct SubscribeTo<E> {
     pub(crate) producer: Arc<dyn Upstream<E>>,
     pub(crate) options: SubscribeOptions,
+    pub(crate) selector: Option<Selector<E>>,
+    pub(crate) partition: Option<usize>,
 }
 
 impl<E: Send + 'static> SubscribeTo<E> {
@@ -25,7 +28,21 @@ impl<E: Send + 'static> SubscribeTo<E> {
         SubscribeTo {
             producer: Arc::new(producer.server.clone()),
             options,
+            selector: None,
+            partition: None,
         }
+    }
+
+    /// With a broadcast dispatcher, only the events for which `keep` is true (GST-14).
+    pub fn selector(mut self, keep: impl Fn(&E) -> bool + Send + Sync + 'static) -> Self {
+        self.selector = Some(Arc::new(keep));
+        self
+    }
+
+    /// With a partition dispatcher, the partition to consume (GST-15).
+    pub fn partition(mut self, partition: usize) -> Self {
+        self.partition = Some(partition);
+        self
     }
 }
 
@@ -34,6 +51,8 @@ impl<E> fmt::Debug for SubscribeTo<E> {
         f.debug_struct("SubscribeTo")
             .field("producer", &self.producer.pid())
             .field("options", &self.options)
+            .field("selector", &self.selector.is_some())
+            .field("partition", &self.partition)
             .finish()
     }
 }
@@ -107,9 +126,14 @@ impl<S: Stage> StageRef<S> {
 
     /// The stage's kind, as its `init` chose it.
     pub async fn kind(&self) -> Result<Kind, StageError> {
+        self.describe().await.map(|(kind, _)| kind)
+    }
+
+    /// The stage's kind, and its number of partitions if it has a partition dispatcher.
+    async fn describe(&self) -> Result<(Kind, Option<usize>), StageError> {
         match self.server.call(StageCall(CallKind::Kind)).await {
             Ok(reply) => match reply.0 {
-                ReplyKind::Kind(kind) => Ok(kind),
+                ReplyKind::Kind(kind, partitions) => Ok((kind, partitions)),
                 _ => Err(StageError::Call("a wrong reply".to_owned())),
             },
             Err(e) => Err(StageError::from_call(e)),
@@ -125,11 +149,28 @@ impl<S: Stage> StageRef<S> {
         producer: &StageRef<P>,
         options: SubscribeOptions,
     ) -> Result<SubscriptionTag, StageError> {
-        options.demand()?;
-        if producer.kind().await? == Kind::Consumer {
+        self.subscribe_to(producer, SubscribeTo::new(producer, options))
+            .await
+    }
+
+    /// [`subscribe`](Self::subscribe) with a [`SubscribeTo`]: a selector for a broadcast
+    /// dispatcher, a partition for a partition dispatcher. A partition the producer does not
+    /// have, or none given to a partition dispatcher, is [`StageError::UnknownPartition`].
+    pub async fn subscribe_to<P: Stage<Out = S::In>>(
+        &self,
+        producer: &StageRef<P>,
+        to: SubscribeTo<S::In>,
+    ) -> Result<SubscriptionTag, StageError> {
+        to.options.demand()?;
+        let (kind, partitions) = producer.describe().await?;
+        if kind == Kind::Consumer {
             return Err(StageError::NotAProducer);
         }
-        let to = SubscribeTo::new(producer, options);
+        if let Some(n) = partitions
+            && !to.partition.is_some_and(|p| p < n)
+        {
+            return Err(StageError::UnknownPartition(to.partition));
+        }
         match self.server.call(StageCall(CallKind::Subscribe(to))).await {
             Ok(reply) => match reply.0 {
                 ReplyKind::Subscribed(result) => result,

@@ -26,7 +26,7 @@ impl Numbers {
 }
 
 impl Stage for Numbers {
-    type Args = (ProducerOptions, UnboundedSender<usize>);
+    type Args = (ProducerOptions<u64>, UnboundedSender<usize>);
     type In = Nothing;
     type Out = u64;
     type Call = ExitReason;
@@ -125,7 +125,7 @@ impl Stage for Times {
     }
 }
 
-async fn numbers(options: ProducerOptions) -> (StageRef<Numbers>, UnboundedReceiver<usize>) {
+async fn numbers(options: ProducerOptions<u64>) -> (StageRef<Numbers>, UnboundedReceiver<usize>) {
     let (tx, rx) = unbounded_channel();
     (StageRef::start((options, tx)).await.unwrap(), rx)
 }
@@ -473,4 +473,166 @@ async fn gst08_accumulated_demand_is_kept_apart() {
     let a = batches(&mut rx_a, 2).await.concat();
     let b = batches(&mut rx_b, 2).await.concat();
     assert_eq!(a.len() + b.len(), 20);
+}
+
+/// GST-14: a broadcast dispatcher sends every event to every consumer, no faster than the
+/// slowest asks; a selector filters one subscription's events; the same consumer subscribing
+/// twice is refused and keeps its first subscription.
+#[tokio::test]
+async fn gst14_broadcast_to_every_consumer() {
+    let options = ProducerOptions::producer().dispatcher(otp_stage::Dispatch::broadcast());
+    let (producer, mut demands) = numbers(options).await;
+    let sub = || SubscribeOptions::new().max_demand(10).min_demand(5);
+    let (_all, mut rx_all) = collector(vec![SubscribeTo::new(&producer, sub())]).await;
+    let (evens, mut rx_even) = collector(vec![
+        SubscribeTo::new(&producer, sub()).selector(|e: &u64| e % 2 == 0),
+    ])
+    .await;
+    let mut all = Vec::new();
+    while all.len() < 40 {
+        all.extend(batches(&mut rx_all, 1).await.concat());
+    }
+    let mut even = Vec::new();
+    while even.len() < 20 {
+        even.extend(batches(&mut rx_even, 1).await.concat());
+    }
+    assert_eq!(all[..40], (0..40).collect::<Vec<_>>()[..]);
+    // The second consumer subscribed after the first 10 events had gone out.
+    assert!(even.windows(2).all(|w| w[0] + 2 == w[1]), "{even:?}");
+    assert!(even.iter().all(|e| e % 2 == 0));
+    // The producer was asked only what the slower consumer asked: at first 10, not 20.
+    assert_eq!(demands.recv().await, Some(10));
+    assert_eq!(
+        evens
+            .subscribe_to(
+                &producer,
+                SubscribeTo::new(&producer, sub().cancel(CancelMode::Temporary))
+            )
+            .await
+            .map(|_| ()),
+        Ok(()),
+        "the subscribe message is sent"
+    );
+    let mut refused = false;
+    while let Ok(Some(seen)) = tokio::time::timeout(Duration::from_secs(5), rx_even.recv()).await {
+        if let Seen::Cancelled(Cancel::Cancelled(reason)) = seen {
+            assert_eq!(reason, ExitReason::error("already_subscribed"));
+            refused = true;
+            break;
+        }
+    }
+    assert!(refused, "the second subscription was refused");
+    assert!(
+        evens.is_alive(),
+        "a temporary subscription's refusal leaves the consumer"
+    );
+}
+
+/// A consumer that reports its batches with its own name.
+struct Named {
+    name: usize,
+    out: UnboundedSender<(usize, Vec<u64>)>,
+}
+
+impl Stage for Named {
+    type Args = (usize, SubscribeTo<u64>, UnboundedSender<(usize, Vec<u64>)>);
+    type In = u64;
+    type Out = Nothing;
+    type Call = ();
+    type Reply = ();
+    type Cast = ();
+
+    async fn init((name, to, out): Self::Args, _: &mut StageContext<Self>) -> StageInit<Self> {
+        StageInit::Consumer(Named { name, out }, vec![to])
+    }
+
+    async fn handle_events(
+        &mut self,
+        events: Vec<u64>,
+        _: &Subscription<u64>,
+        _: &mut StageContext<Self>,
+    ) -> Emit<Nothing> {
+        let _ = self.out.send((self.name, events));
+        Emit::none()
+    }
+}
+
+/// GST-15: a partition dispatcher sends each event to its partition's consumer (events the hash
+/// drops go nowhere); a second consumer of a partition, an unknown partition and a missing one
+/// are refused.
+#[tokio::test]
+async fn gst15_partitions_by_hash() {
+    // Three partitions by remainder; multiples of 10 are dropped.
+    let dispatch =
+        otp_stage::Dispatch::partition(3, |e: &u64| (e % 10 != 0).then_some((e % 3) as usize));
+    let (producer, _) = numbers(ProducerOptions::producer().dispatcher(dispatch)).await;
+    let (tx, mut rx) = unbounded_channel();
+    let sub = || SubscribeOptions::new().max_demand(10).min_demand(5);
+    let mut consumers = Vec::new();
+    for p in 0..3 {
+        let to = SubscribeTo::new(&producer, sub()).partition(p);
+        consumers.push(StageRef::<Named>::start((p, to, tx.clone())).await.unwrap());
+    }
+    let mut got = [Vec::new(), Vec::new(), Vec::new()];
+    while got.iter().map(Vec::len).sum::<usize>() < 60 {
+        let (p, events) = rx.recv().await.unwrap();
+        got[p].extend(events);
+    }
+    for (p, events) in got.iter().enumerate() {
+        assert!(
+            events.iter().all(|e| (e % 3) as usize == p && e % 10 != 0),
+            "{p}: {events:?}"
+        );
+        assert!(events.windows(2).all(|w| w[0] < w[1]), "in order");
+    }
+    let (late, _) = collector(Vec::new()).await;
+    for (to, expected) in [
+        (SubscribeTo::new(&producer, sub()).partition(1), None),
+        (
+            SubscribeTo::new(&producer, sub()).partition(3),
+            Some(StageError::UnknownPartition(Some(3))),
+        ),
+        (
+            SubscribeTo::new(&producer, sub()),
+            Some(StageError::UnknownPartition(None)),
+        ),
+    ] {
+        let result = late.subscribe_to(&producer, to).await;
+        match expected {
+            Some(e) => assert_eq!(result, Err(e)),
+            // The taken partition is refused by the producer: the permanent subscriber exits.
+            None => {
+                result.unwrap();
+                assert_eq!(
+                    late.wait_exit().await,
+                    ExitReason::error("partition 1 already has a consumer")
+                );
+            }
+        }
+    }
+}
+
+/// GST-15 (ours): a bounded partition queue drops, counts and logs what its consumer has not
+/// asked for.
+#[tokio::test]
+async fn gst15_partition_queues_are_bounded() {
+    let dispatch = otp_stage::Dispatch::partition(2, |e: &u64| Some((e % 2) as usize))
+        .partition_limit(5, BufferKeep::Last);
+    let (producer, _) = numbers(ProducerOptions::producer().dispatcher(dispatch)).await;
+    let (tx, mut rx) = unbounded_channel();
+    // Only partition 0 has a consumer, asking one event at a time.
+    let to = SubscribeTo::new(
+        &producer,
+        SubscribeOptions::new().max_demand(1).min_demand(0),
+    )
+    .partition(0);
+    let _even = StageRef::<Named>::start((0, to, tx)).await.unwrap();
+    assert_eq!(rx.recv().await.unwrap(), (0, vec![0]));
+    // Events for partition 1 pile up to its bound only.
+    producer.cast(100).unwrap();
+    let mut even = Vec::new();
+    while even.len() < 5 {
+        even.extend(rx.recv().await.unwrap().1);
+    }
+    assert!(even.iter().all(|e| e % 2 == 0));
 }
