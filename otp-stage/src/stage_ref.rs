@@ -167,7 +167,7 @@ impl<S: Stage> StageRef<S> {
             return Err(StageError::NotAProducer);
         }
         if let Some(n) = partitions
-            && !to.partition.is_some_and(|p| p < n)
+            && to.partition.is_none_or(|p| p >= n)
         {
             return Err(StageError::UnknownPartition(to.partition));
         }
