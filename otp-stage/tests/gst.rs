@@ -485,7 +485,7 @@ async fn gst14_broadcast_to_every_consumer() {
     let sub = || SubscribeOptions::new().max_demand(10).min_demand(5);
     let (_all, mut rx_all) = collector(vec![SubscribeTo::new(&producer, sub())]).await;
     let (evens, mut rx_even) = collector(vec![
-        SubscribeTo::new(&producer, sub()).selector(|e: &u64| e % 2 == 0),
+        SubscribeTo::new(&producer, sub()).selector(|e: &u64| e.is_multiple_of(2)),
     ])
     .await;
     let mut all = Vec::new();
@@ -563,8 +563,9 @@ impl Stage for Named {
 #[tokio::test]
 async fn gst15_partitions_by_hash() {
     // Three partitions by remainder; multiples of 10 are dropped.
-    let dispatch =
-        otp_stage::Dispatch::partition(3, |e: &u64| (e % 10 != 0).then_some((e % 3) as usize));
+    let dispatch = otp_stage::Dispatch::partition(3, |e: &u64| {
+        (!e.is_multiple_of(10)).then_some((e % 3) as usize)
+    });
     let (producer, _) = numbers(ProducerOptions::producer().dispatcher(dispatch)).await;
     let (tx, mut rx) = unbounded_channel();
     let sub = || SubscribeOptions::new().max_demand(10).min_demand(5);
