@@ -70,6 +70,7 @@
 //! # }
 //! ```
 
+mod bridge;
 mod dispatcher;
 mod error;
 mod options;
@@ -78,6 +79,9 @@ mod server;
 mod stage;
 mod stage_ref;
 
+pub use self::bridge::{
+    ChannelSink, FromIter, IterProducer, StageStream, from_iter, stream, stream_to,
+};
 pub use self::dispatcher::{Dispatch, PartitionFn, Selector};
 pub use self::error::StageError;
 pub use self::options::{

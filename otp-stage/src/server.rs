@@ -77,6 +77,14 @@ pub(crate) enum CastKind<S: Stage> {
     FromProducer(ToConsumer<S::In>),
     /// Set the producer's demand mode (GST-08).
     Demand(DemandMode),
+    /// Stop, `normal`, after the messages already queued (the bridges' own stops).
+    Stop,
+}
+
+impl<S: Stage> StageCast<S> {
+    pub(crate) fn stop() -> Self {
+        StageCast(CastKind::Stop)
+    }
 }
 
 impl<S: Stage> Downstream<S::In> for ServerRef<StageServer<S>> {
@@ -251,6 +259,7 @@ impl<S: Stage> StageServer<S> {
             CastKind::FromConsumer(message) => self.on_consumer_message(message, ctx).await,
             CastKind::FromProducer(message) => self.on_producer_message(message, ctx).await,
             CastKind::Demand(mode) => self.set_demand(mode, ctx).await,
+            CastKind::Stop => Action::Stop(ExitReason::Normal),
         }
     }
 
