@@ -163,6 +163,8 @@ pub(crate) struct Dispatcher<E> {
     /// Events the producer must produce that no ask has reported yet (a broadcast whose
     /// selectors filtered events out gives their demand back, GST-14).
     owed: usize,
+    /// Events the partition queues dropped since the producer last looked.
+    just_dropped: usize,
 }
 
 enum Kind<E> {
@@ -208,6 +210,7 @@ impl<E> Dispatcher<E> {
             consumers: Vec::new(),
             kind,
             owed: 0,
+            just_dropped: 0,
         }
     }
 
@@ -408,6 +411,7 @@ impl<E> Dispatcher<E> {
                             BufferKeep::First => queue.truncate(max),
                         }
                         *dropped += over as u64;
+                        self.just_dropped += over;
                         tracing::warn!(
                             %pid,
                             partition = p,
@@ -420,6 +424,11 @@ impl<E> Dispatcher<E> {
                 Vec::new()
             }
         }
+    }
+
+    /// Takes the count of events the partition queues dropped since the last call.
+    pub(crate) fn take_dropped(&mut self) -> usize {
+        std::mem::take(&mut self.just_dropped)
     }
 
     /// Takes the demand the producer owes that no ask reported.

@@ -73,6 +73,7 @@
 mod bridge;
 mod dispatcher;
 mod error;
+pub mod events;
 mod options;
 mod protocol;
 mod server;

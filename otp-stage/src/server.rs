@@ -10,6 +10,7 @@ use rustc_hash::FxHashMap;
 
 use crate::dispatcher::{ConsumerEntry, Dispatcher};
 use crate::error::StageError;
+use crate::events;
 use crate::options::{BufferKeep, CancelMode, DemandMode, ProducerOptions};
 use crate::protocol::{
     ConsumerRef, Downstream, Subscription, SubscriptionTag, ToConsumer, ToProducer, Upstream,
@@ -328,7 +329,12 @@ impl<S: Stage> StageServer<S> {
     fn dispatch(&mut self, events: Vec<S::Out>, pid: Pid) {
         let p = &mut self.producer;
         let mut left = if p.buffer.is_empty() {
-            p.dispatcher.dispatch(events, pid)
+            let left = p.dispatcher.dispatch(events, pid);
+            let dropped = p.dispatcher.take_dropped();
+            if dropped > 0 {
+                events::dropped::<S>(pid, dropped, "partition");
+            }
+            left
         } else {
             // Earlier events wait in the buffer: these go after them.
             events
@@ -356,6 +362,7 @@ impl<S: Stage> StageServer<S> {
             }
         };
         if dropped > 0 {
+            events::dropped::<S>(pid, dropped, "buffer");
             p.dropped += dropped as u64;
             tracing::warn!(
                 %pid,
@@ -452,6 +459,7 @@ impl<S: Stage> StageServer<S> {
                     consumer.send(ToConsumer::Cancel { tag, reason });
                     return Action::NoReply;
                 }
+                events::subscribed::<S>(ctx.pid(), pid, tag, max_demand);
                 self.user
                     .handle_subscribe_consumer(ConsumerRef { tag, pid }, &options, ctx)
                     .await;
@@ -493,10 +501,12 @@ impl<S: Stage> StageServer<S> {
         }
         match self.kind {
             Kind::Producer => {
+                events::demanded::<S>(ctx.pid(), counter);
                 let emit = self.user.handle_demand(counter, ctx).await;
                 self.emit(emit, ctx).await
             }
             _ => {
+                events::demanded::<S>(ctx.pid(), counter);
                 self.consumer.demand += counter;
                 self.take_queued(ctx).await
             }
@@ -538,6 +548,7 @@ impl<S: Stage> StageServer<S> {
             tag,
             pid: entry.downstream.pid(),
         };
+        events::cancelled::<S>(ctx.pid(), consumer.pid, tag, &why);
         let emit = self
             .user
             .handle_cancel(Ended::Consumer(consumer), &why, ctx)
