@@ -71,6 +71,7 @@
 //! ```
 
 mod bridge;
+mod consumer_supervisor;
 mod dispatcher;
 mod error;
 pub mod events;
@@ -82,6 +83,9 @@ mod stage_ref;
 
 pub use self::bridge::{
     ChannelSink, FromIter, IterProducer, StageStream, from_iter, stream, stream_to,
+};
+pub use self::consumer_supervisor::{
+    ConsumerSupervisor, ConsumerSupervisorCall, ConsumerSupervisorSpec,
 };
 pub use self::dispatcher::{Dispatch, PartitionFn, Selector};
 pub use self::error::StageError;
