@@ -426,6 +426,12 @@ impl<E> Dispatcher<E> {
         }
     }
 
+    /// Whether the counters this dispatcher returns already leave out the events waiting in the
+    /// producer's buffer (a broadcast counts what was asked and not yet dispatched).
+    pub(crate) fn counts_buffered(&self) -> bool {
+        matches!(self.kind, Kind::Broadcast { .. })
+    }
+
     /// Takes the count of events the partition queues dropped since the last call.
     pub(crate) fn take_dropped(&mut self) -> usize {
         std::mem::take(&mut self.just_dropped)

@@ -486,16 +486,21 @@ impl<S: Stage> StageServer<S> {
             self.producer.accumulated.push(counter);
             return Action::NoReply;
         }
+        // The buffer first: as much of it as the consumers' demand takes now (GST-07).
         let p = &mut self.producer;
-        let from_buffer = counter.min(p.buffer.len());
-        if from_buffer > 0 {
-            let events: Vec<S::Out> = p.buffer.drain(..from_buffer).collect();
+        let buffered = p.buffer.len();
+        if buffered > 0 {
+            let events: Vec<S::Out> = p.buffer.drain(..).collect();
             let left = p.dispatcher.dispatch(events, ctx.pid());
-            for e in left.into_iter().rev() {
-                p.buffer.push_front(e);
-            }
+            p.buffer.extend(left);
         }
-        let counter = counter - from_buffer;
+        let taken = buffered - p.buffer.len();
+        // A broadcast's counter already leaves out what the buffer holds.
+        let counter = if p.dispatcher.counts_buffered() {
+            counter
+        } else {
+            counter.saturating_sub(taken)
+        };
         if counter == 0 {
             return Action::NoReply;
         }

@@ -249,6 +249,31 @@ fn collect_tests(
                     cites,
                 });
             }
+            syn::Item::Macro(m)
+                if m.mac.path.segments.last().is_some_and(|s| s.ident == "proptest") =>
+            {
+                for (name, attrs) in proptest_fns(&m.mac.tokens) {
+                    if !attrs.iter().any(is_test_attribute) {
+                        continue;
+                    }
+                    let mut cites = BTreeMap::new();
+                    for id in ids_in_text(&doc_comment(&attrs)) {
+                        cites.insert(id, CitedIn::DocComment);
+                    }
+                    for id in ids_in_name(&name) {
+                        cites.insert(id, CitedIn::Name);
+                    }
+                    let mut item = modules.clone();
+                    item.push(name);
+                    found.push(TestFn {
+                        path: TestPath {
+                            file: file.to_owned(),
+                            item: item.join("::"),
+                        },
+                        cites,
+                    });
+                }
+            }
             syn::Item::Mod(m) => {
                 if let Some((_, content)) = &m.content {
                     modules.push(m.ident.to_string());
@@ -259,6 +284,50 @@ fn collect_tests(
             _ => {}
         }
     }
+}
+
+/// The functions of a `proptest! { ... }` block, with their attributes: its body is inner
+/// attributes, then `#[...] fn name(arg in strategy, ...) { ... }` items, which are not Rust
+/// items, so they are read token by token.
+fn proptest_fns(tokens: &proc_macro2::TokenStream) -> Vec<(String, Vec<syn::Attribute>)> {
+    use proc_macro2::TokenTree;
+    let mut out = Vec::new();
+    let mut attrs = Vec::new();
+    let mut pending = Vec::new();
+    let mut iter = tokens.clone().into_iter().peekable();
+    while let Some(tt) = iter.next() {
+        match &tt {
+            TokenTree::Punct(p) if p.as_char() == '#' => {
+                let mut attr = proc_macro2::TokenStream::from(tt.clone());
+                if let Some(TokenTree::Punct(bang)) = iter.peek()
+                    && bang.as_char() == '!'
+                {
+                    // An inner attribute (`#![proptest_config(..)]`): not a test's.
+                    iter.next();
+                    iter.next();
+                    continue;
+                }
+                if let Some(group) = iter.next() {
+                    attr.extend([group]);
+                }
+                pending.push(attr);
+            }
+            TokenTree::Ident(i) if i == "fn" => {
+                if let Some(TokenTree::Ident(name)) = iter.next() {
+                    for attr in pending.drain(..) {
+                        let parsed: Result<Vec<syn::Attribute>, _> =
+                            syn::parse::Parser::parse2(syn::Attribute::parse_outer, attr);
+                        if let Ok(parsed) = parsed {
+                            attrs.extend(parsed);
+                        }
+                    }
+                    out.push((name.to_string(), std::mem::take(&mut attrs)));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// `#[test]`, `#[tokio::test]`, `#[tokio::test(start_paused = true)]`, ...: any attribute whose
@@ -856,4 +925,23 @@ fn ids_are_read_from_names_and_prose() {
             "DS-07", "SUP-09"
         ]
     );
+}
+
+#[test]
+fn checker_reads_the_tests_inside_proptest_blocks() {
+    let source = "\
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
+    /// SUP-02: in reverse, whatever the order.
+    #[test]
+    fn stops_in_any_order(n in 0u8..4) { let _ = n; }
+    #[test]
+    fn sup01_in_order(n in 0u8..4) { let _ = n; }
+}
+";
+    let found = tests_in_file("crate/tests/p.rs", source).unwrap();
+    let names: Vec<&str> = found.iter().map(|t| t.path.item.as_str()).collect();
+    assert_eq!(names, ["stops_in_any_order", "sup01_in_order"]);
+    assert_eq!(found[0].cites.get(&id("SUP-02")), Some(&CitedIn::DocComment));
+    assert_eq!(found[1].cites.get(&id("SUP-01")), Some(&CitedIn::Name));
 }
