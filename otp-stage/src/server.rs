@@ -80,7 +80,12 @@ pub(crate) enum CastKind<S: Stage> {
     Demand(DemandMode),
     /// Stop, `normal`, after the messages already queued (the bridges' own stops).
     Stop,
+    /// Send a message to every consumer after the events already buffered (GST-12).
+    Info(InfoSend),
 }
+
+/// Sends one message to one consumer (a clone of it each time).
+pub(crate) type InfoSend = Arc<dyn Fn(Pid) + Send + Sync>;
 
 impl<S: Stage> StageCast<S> {
     pub(crate) fn stop() -> Self {
@@ -138,6 +143,12 @@ struct ProducerSide<E> {
     accumulated: Vec<usize>,
     /// Events dropped by a full buffer so far.
     dropped: u64,
+    /// Events ever put in the buffer, and ever taken out of it (sent or dropped): the
+    /// positions of the info messages waiting behind buffered events.
+    pushed: u64,
+    left: u64,
+    /// Info messages to send once the events buffered before them have left (GST-12).
+    infos: VecDeque<(u64, InfoSend)>,
 }
 
 /// The consumer side of a stage: its producers; for a producer-consumer, the events that came
@@ -185,6 +196,9 @@ impl<S: Stage> GenServer for StageServer<S> {
                 accumulated: Vec::new(),
                 options,
                 dropped: 0,
+                pushed: 0,
+                left: 0,
+                infos: VecDeque::new(),
             },
             consumer: ConsumerSide {
                 producers: FxHashMap::default(),
@@ -261,6 +275,17 @@ impl<S: Stage> StageServer<S> {
             CastKind::FromProducer(message) => self.on_producer_message(message, ctx).await,
             CastKind::Demand(mode) => self.set_demand(mode, ctx).await,
             CastKind::Stop => Action::Stop(ExitReason::Normal),
+            CastKind::Info(send) => {
+                let p = &mut self.producer;
+                if p.buffer.is_empty() {
+                    for c in p.dispatcher.consumers() {
+                        send(c.downstream.pid());
+                    }
+                } else {
+                    p.infos.push_back((p.pushed, send));
+                }
+                Action::NoReply
+            }
         }
     }
 
@@ -344,23 +369,28 @@ impl<S: Stage> StageServer<S> {
         }
         let dropped = match (p.options.buffer_size, p.options.buffer_keep) {
             (None, _) => {
+                p.pushed += left.len() as u64;
                 p.buffer.extend(left);
                 0
             }
             (Some(max), BufferKeep::Last) => {
+                p.pushed += left.len() as u64;
                 p.buffer.extend(left);
                 let over = p.buffer.len().saturating_sub(max);
                 p.buffer.drain(..over);
+                p.left += over as u64;
                 over
             }
             (Some(max), BufferKeep::First) => {
                 let room = max.saturating_sub(p.buffer.len());
                 let over = left.len().saturating_sub(room);
                 left.truncate(room);
+                p.pushed += left.len() as u64;
                 p.buffer.extend(left);
                 over
             }
         };
+        Self::release_infos(p);
         if dropped > 0 {
             events::dropped::<S>(pid, dropped, "buffer");
             p.dropped += dropped as u64;
@@ -370,6 +400,17 @@ impl<S: Stage> StageServer<S> {
                 "GenStage producer {} has discarded {dropped} events from buffer",
                 std::any::type_name::<S>()
             );
+        }
+    }
+
+    /// Sends the info messages whose buffered events have all left the buffer (GST-12).
+    fn release_infos(p: &mut ProducerSide<S::Out>) {
+        while p.infos.front().is_some_and(|(mark, _)| *mark <= p.left) {
+            if let Some((_, send)) = p.infos.pop_front() {
+                for c in p.dispatcher.consumers() {
+                    send(c.downstream.pid());
+                }
+            }
         }
     }
 
@@ -495,6 +536,8 @@ impl<S: Stage> StageServer<S> {
             p.buffer.extend(left);
         }
         let taken = buffered - p.buffer.len();
+        p.left += taken as u64;
+        Self::release_infos(p);
         // A broadcast's counter already leaves out what the buffer holds.
         let counter = if p.dispatcher.counts_buffered() {
             counter

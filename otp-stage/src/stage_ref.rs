@@ -207,6 +207,26 @@ impl<S: Stage> StageRef<S> {
             .map_err(|e| StageError::Call(e.to_string()))
     }
 
+    /// Sends `message` to every consumer of this producer, after the events it has already
+    /// buffered (GST-12's `async_info`): each consumer gets it in `handle_info` as
+    /// `Info::Message`, after those events.
+    pub fn async_info<T: Clone + Send + Sync + 'static>(
+        &self,
+        message: T,
+    ) -> Result<(), StageError> {
+        let send: crate::server::InfoSend = std::sync::Arc::new(move |pid| {
+            let _ = otp_core::name::send(pid, message.clone());
+        });
+        self.server
+            .cast(StageCast(CastKind::Info(send)))
+            .map_err(|e| StageError::Call(e.to_string()))
+    }
+
+    /// A stage registered under `name` (GST-18), if it runs.
+    pub fn whereis(name: impl Into<otp_core::name::Name>) -> Option<Self> {
+        ServerRef::whereis(name).map(Self::of)
+    }
+
     /// How many events the producer holds in its buffer (GST-07).
     pub async fn estimate_buffered_count(&self) -> Result<usize, StageError> {
         match self

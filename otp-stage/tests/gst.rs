@@ -60,7 +60,12 @@ impl Stage for Numbers {
 enum Seen {
     Batch(Vec<u64>),
     Cancelled(Cancel),
+    Info(Marker),
 }
+
+/// An info message sent through a producer (GST-12).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Marker(u32);
 
 /// A consumer that reports each batch it handles, and each cancel.
 struct Collector {
@@ -97,6 +102,21 @@ impl Stage for Collector {
     ) -> Emit<Nothing> {
         let _ = self.out.send(Seen::Cancelled(why.clone()));
         Emit::none()
+    }
+
+    async fn handle_info(
+        &mut self,
+        info: otp_core::process::Info,
+        _: &mut StageContext<Self>,
+    ) -> Emit<Nothing> {
+        if let Ok(marker) = info.take::<Marker>() {
+            let _ = self.out.send(Seen::Info(marker));
+        }
+        Emit::none()
+    }
+
+    async fn handle_call(&mut self, (): (), _: &mut StageContext<Self>) -> StageCallResult<Self> {
+        StageCallResult::Reply((), Vec::new())
     }
 }
 
@@ -294,11 +314,11 @@ async fn gst09_transient_and_temporary_consumers() {
         } else {
             loop {
                 match rx.recv().await.unwrap() {
-                    Seen::Batch(_) => continue,
                     Seen::Cancelled(why) => {
                         assert_eq!(why, Cancel::Down(reason.clone()));
                         break;
                     }
+                    _ => continue,
                 }
             }
             assert!(consumer.is_alive(), "{mode:?} with {reason}");
@@ -636,4 +656,228 @@ async fn gst15_partition_queues_are_bounded() {
         even.extend(rx.recv().await.unwrap().1);
     }
     assert!(even.iter().all(|e| e % 2 == 0));
+}
+
+/// GST-12: an info message sent through a producer reaches its consumers after the events it
+/// had already buffered.
+#[tokio::test]
+async fn gst12_info_after_buffered_events() {
+    let (producer, _) = numbers(ProducerOptions::producer()).await;
+    // 5 events wait in the buffer (no consumer yet); the info goes behind them.
+    producer.cast(5).unwrap();
+    producer.async_info(Marker(1)).unwrap();
+    let sub = SubscribeOptions::new().max_demand(2).min_demand(0);
+    let (_consumer, mut rx) = collector(vec![SubscribeTo::new(&producer, sub)]).await;
+    let mut seen = Vec::new();
+    loop {
+        match rx.recv().await.unwrap() {
+            Seen::Batch(b) => seen.extend(b),
+            Seen::Info(m) => {
+                assert_eq!(m, Marker(1));
+                break;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        seen,
+        vec![0, 1, 2, 3, 4],
+        "the info came after the buffered events"
+    );
+    // With nothing buffered it goes at once.
+    producer.async_info(Marker(2)).unwrap();
+    loop {
+        if let Seen::Info(m) = rx.recv().await.unwrap() {
+            assert_eq!(m, Marker(2));
+            break;
+        }
+    }
+}
+
+/// GST-11: a call's reply with events sends the events first: once the call has returned, a
+/// later call to the consumer finds them handled.
+#[tokio::test]
+async fn gst11_reply_after_dispatch() {
+    struct Replier;
+    impl Stage for Replier {
+        type Args = ();
+        type In = Nothing;
+        type Out = u64;
+        type Call = u64;
+        type Reply = &'static str;
+        type Cast = ();
+        async fn init((): (), _: &mut StageContext<Self>) -> StageInit<Self> {
+            StageInit::Producer(Replier, ProducerOptions::producer())
+        }
+        async fn handle_demand(&mut self, _: usize, _: &mut StageContext<Self>) -> Emit<u64> {
+            Emit::none()
+        }
+        async fn handle_call(
+            &mut self,
+            n: u64,
+            _: &mut StageContext<Self>,
+        ) -> StageCallResult<Self> {
+            StageCallResult::Reply("sent", (0..n).collect())
+        }
+    }
+    let producer = StageRef::<Replier>::start(()).await.unwrap();
+    let sub = SubscribeOptions::new().max_demand(10);
+    let (consumer, mut rx) = collector(vec![SubscribeTo::new(&producer, sub)]).await;
+    // Make sure the subscription and its ask reached the producer.
+    producer.estimate_buffered_count().await.unwrap();
+    assert_eq!(producer.call(3).await.unwrap(), "sent");
+    consumer.call(()).await.unwrap();
+    assert_eq!(rx.try_recv().ok(), Some(Seen::Batch(vec![0, 1, 2])));
+}
+
+/// GST-11: a consumer that emits events gets a warning and its events are dropped; it goes on.
+#[tokio::test]
+async fn gst11_consumers_cannot_emit() {
+    let (producer, _) = numbers(ProducerOptions::producer()).await;
+    // `Pretender` as a consumer emits through `handle_demand`'s type but is never asked; a
+    // consumer emitting from a cast is the case to check.
+    struct Emitter;
+    impl Stage for Emitter {
+        type Args = SubscribeTo<u64>;
+        type In = u64;
+        type Out = u64;
+        type Call = ();
+        type Reply = ();
+        type Cast = ();
+        async fn init(to: Self::Args, _: &mut StageContext<Self>) -> StageInit<Self> {
+            StageInit::Consumer(Emitter, vec![to])
+        }
+        async fn handle_events(
+            &mut self,
+            events: Vec<u64>,
+            _: &Subscription<u64>,
+            _: &mut StageContext<Self>,
+        ) -> Emit<u64> {
+            Emit::Events(events)
+        }
+        async fn handle_cast(&mut self, (): (), _: &mut StageContext<Self>) -> Emit<u64> {
+            Emit::Events(vec![1, 2, 3])
+        }
+    }
+    let to = SubscribeTo::new(&producer, SubscribeOptions::new().max_demand(5));
+    let emitter = StageRef::<Emitter>::start(to).await.unwrap();
+    emitter.cast(()).unwrap();
+    assert_eq!(emitter.estimate_buffered_count().await.unwrap(), 0);
+    assert!(emitter.is_alive());
+}
+
+/// GST-18: a stage started under a name is found by it and subscribed to by it.
+#[tokio::test]
+async fn gst18_subscribe_by_name() {
+    let (tx, _demands) = unbounded_channel();
+    let options = otp_core::gen_server::StartOptions::new().name("gst18-numbers");
+    let _producer = StageRef::<Numbers>::start_with((ProducerOptions::producer(), tx), options)
+        .await
+        .unwrap();
+    let found = StageRef::<Numbers>::whereis("gst18-numbers").unwrap();
+    let sub = SubscribeOptions::new().max_demand(3).min_demand(0);
+    let (_consumer, mut rx) = collector(vec![SubscribeTo::new(&found, sub)]).await;
+    assert_eq!(batches(&mut rx, 1).await.concat(), vec![0, 1, 2]);
+    assert!(StageRef::<Numbers>::whereis("gst18-nobody").is_none());
+}
+
+/// GST-19, GST-01: a producer's `handle_cancel` hears of a consumer that goes down; a `Down`
+/// that is not a subscription's reaches `handle_info`; `init` may refuse to start.
+#[tokio::test]
+async fn gst19_producer_hears_of_consumers_and_other_downs() {
+    #[derive(Debug, PartialEq)]
+    enum Heard {
+        Subscribed,
+        Cancelled(Cancel),
+        OtherDown(ExitReason),
+    }
+    struct Listener(UnboundedSender<Heard>);
+    impl Stage for Listener {
+        type Args = (UnboundedSender<Heard>, Option<ExitReason>);
+        type In = Nothing;
+        type Out = u64;
+        type Call = otp_core::process::Pid;
+        type Reply = ();
+        type Cast = ();
+        async fn init((out, refuse): Self::Args, _: &mut StageContext<Self>) -> StageInit<Self> {
+            match refuse {
+                Some(ExitReason::Normal) => StageInit::Ignore,
+                Some(reason) => StageInit::Stop(reason),
+                None => StageInit::Producer(Listener(out), ProducerOptions::producer()),
+            }
+        }
+        async fn handle_demand(&mut self, _: usize, _: &mut StageContext<Self>) -> Emit<u64> {
+            Emit::none()
+        }
+        async fn handle_subscribe_consumer(
+            &mut self,
+            _: otp_stage::ConsumerRef,
+            _: &SubscribeOptions,
+            _: &mut StageContext<Self>,
+        ) {
+            let _ = self.0.send(Heard::Subscribed);
+        }
+        async fn handle_cancel(
+            &mut self,
+            _: Ended<'_, Nothing>,
+            why: &Cancel,
+            _: &mut StageContext<Self>,
+        ) -> Emit<u64> {
+            let _ = self.0.send(Heard::Cancelled(why.clone()));
+            Emit::none()
+        }
+        async fn handle_call(
+            &mut self,
+            pid: otp_core::process::Pid,
+            ctx: &mut StageContext<Self>,
+        ) -> StageCallResult<Self> {
+            ctx.monitor(pid);
+            StageCallResult::Reply((), Vec::new())
+        }
+        async fn handle_info(
+            &mut self,
+            info: otp_core::process::Info,
+            _: &mut StageContext<Self>,
+        ) -> Emit<u64> {
+            if let otp_core::process::Info::Down(d) = info {
+                let _ = self.0.send(Heard::OtherDown(d.reason().clone()));
+            }
+            Emit::none()
+        }
+    }
+    let (tx, mut heard) = unbounded_channel();
+    let producer = StageRef::<Listener>::start((tx.clone(), None))
+        .await
+        .unwrap();
+    let (consumer, _rx) =
+        collector(vec![SubscribeTo::new(&producer, SubscribeOptions::new())]).await;
+    assert_eq!(heard.recv().await, Some(Heard::Subscribed));
+    consumer
+        .stop(ExitReason::shutdown_with("bye"))
+        .await
+        .unwrap();
+    assert_eq!(
+        heard.recv().await,
+        Some(Heard::Cancelled(Cancel::Down(ExitReason::shutdown_with(
+            "bye"
+        ))))
+    );
+    let (other, _) = collector(Vec::new()).await;
+    producer.call(other.pid()).await.unwrap();
+    other.stop(ExitReason::Shutdown).await.unwrap();
+    assert_eq!(
+        heard.recv().await,
+        Some(Heard::OtherDown(ExitReason::Shutdown))
+    );
+
+    // GST-01: `init` may ignore or stop.
+    assert!(matches!(
+        StageRef::<Listener>::start((tx.clone(), Some(ExitReason::Normal))).await,
+        Err(otp_core::gen_server::StartError::Ignored)
+    ));
+    assert!(
+        StageRef::<Listener>::start((tx, Some(ExitReason::error("no"))))
+            .await
+            .is_err()
+    );
 }
