@@ -788,3 +788,139 @@ impl<S: Stage> StageServer<S> {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+
+    use super::*;
+    use crate::stage::{Nothing, StageContext};
+    use crate::stage_ref::StageRef;
+    use crate::{Dispatch, SubscribeOptions};
+
+    /// A producer that never emits on its own.
+    struct Idle;
+
+    impl Stage for Idle {
+        type Args = ();
+        type In = Nothing;
+        type Out = u64;
+        type Call = ();
+        type Reply = ();
+        type Cast = ();
+
+        async fn init((): (), _: &mut StageContext<Self>) -> StageInit<Self> {
+            StageInit::Producer(Idle, ProducerOptions::producer())
+        }
+
+        async fn handle_demand(&mut self, _: usize, _: &mut StageContext<Self>) -> Emit<u64> {
+            Emit::none()
+        }
+    }
+
+    /// A consumer that reports every batch.
+    struct Report(UnboundedSender<Vec<u64>>);
+
+    impl Stage for Report {
+        type Args = UnboundedSender<Vec<u64>>;
+        type In = u64;
+        type Out = Nothing;
+        type Call = ();
+        type Reply = ();
+        type Cast = ();
+
+        async fn init(out: Self::Args, _: &mut StageContext<Self>) -> StageInit<Self> {
+            StageInit::Consumer(Report(out), Vec::new())
+        }
+
+        async fn handle_events(
+            &mut self,
+            events: Vec<u64>,
+            _: &Subscription<u64>,
+            _: &mut StageContext<Self>,
+        ) -> Emit<Nothing> {
+            let _ = self.0.send(events);
+            Emit::none()
+        }
+    }
+
+    /// GST-05: events beyond the demand are still delivered (an error is logged).
+    #[tokio::test]
+    async fn gst05_excess_events_are_delivered() {
+        let producer = StageRef::<Idle>::start(()).await.unwrap();
+        let (tx, mut rx) = unbounded_channel();
+        let consumer = StageRef::<Report>::start(tx).await.unwrap();
+        let options = SubscribeOptions::new().max_demand(2).min_demand(1);
+        let tag = consumer.subscribe(&producer, options).await.unwrap();
+        // A misbehaving producer: five events where two were asked.
+        consumer
+            .server()
+            .cast(StageCast(CastKind::FromProducer(ToConsumer::Events {
+                tag,
+                events: vec![1, 2, 3, 4, 5],
+            })))
+            .unwrap_or_else(|_| panic!("the consumer's mailbox refused"));
+        let mut got = Vec::new();
+        while got.len() < 5 {
+            got.extend(rx.recv().await.unwrap());
+        }
+        assert_eq!(got, vec![1, 2, 3, 4, 5]);
+        assert!(consumer.is_alive());
+    }
+
+    /// A consumer as its producer's dispatcher sees it, recording what it is sent.
+    struct Probe(Pid, std::sync::Mutex<Vec<ToConsumer<u64>>>);
+
+    impl Downstream<u64> for Probe {
+        fn pid(&self) -> Pid {
+            self.0
+        }
+        fn send(&self, message: ToConsumer<u64>) -> bool {
+            self.1.lock().unwrap().push(message);
+            true
+        }
+    }
+
+    /// GST-02: a subscription's tag subscribing again is refused as duplicated; an ask on an
+    /// unknown subscription is not taken as demand.
+    #[tokio::test]
+    async fn gst02_duplicated_and_unknown_subscriptions() {
+        let producer = StageRef::<Idle>::start(()).await.unwrap();
+        let me = producer.pid();
+        // A monitor reference, made by a process of its own.
+        let (tx, mut rx) = unbounded_channel();
+        otp_core::process::spawn(move |p| async move {
+            let _ = tx.send(p.monitor(me));
+        });
+        let monitor = rx.recv().await.unwrap();
+        let mut d = Dispatcher::<u64>::new(Dispatch::demand());
+        let probe = Arc::new(Probe(me, Default::default()));
+        let entry = |tag| ConsumerEntry {
+            tag,
+            downstream: probe.clone() as Arc<dyn Downstream<u64>>,
+            monitor,
+            demand: 0,
+            max_demand: 10,
+            selector: None,
+            partition: None,
+        };
+        let tag = SubscriptionTag::new();
+        d.subscribe(entry(tag)).unwrap();
+        assert_eq!(
+            d.subscribe(entry(tag)).err(),
+            Some(ExitReason::error("duplicated_subscription"))
+        );
+        assert_eq!(
+            d.ask(SubscriptionTag::new(), 5),
+            None,
+            "unknown subscription"
+        );
+        assert_eq!(d.ask(tag, 5), Some(5));
+        assert!(d.dispatch(vec![1, 2, 3], me).is_empty());
+        assert_eq!(
+            d.dispatch(vec![4, 5, 6], me),
+            vec![6],
+            "only what was asked"
+        );
+    }
+}
