@@ -104,6 +104,27 @@ impl<S: Stage> StageRef<S> {
             .map(Self::of)
     }
 
+    /// A supervisor's child spec for this stage: started linked with `args()` on each start and
+    /// restart (a consumer subscribing in `init` by name, with [`StageRef::whereis`], finds
+    /// its restarted producer).
+    pub fn child_spec(
+        id: impl Into<otp_core::supervisor::ChildId>,
+        args: impl Fn() -> S::Args + Send + Sync + 'static,
+    ) -> otp_core::supervisor::ChildSpec {
+        Self::child_spec_with(id, args, StartOptions::new())
+    }
+
+    /// [`child_spec`](Self::child_spec) with start options (a name, a start timeout, ...).
+    pub fn child_spec_with(
+        id: impl Into<otp_core::supervisor::ChildId>,
+        args: impl Fn() -> S::Args + Send + Sync + 'static,
+        options: StartOptions,
+    ) -> otp_core::supervisor::ChildSpec {
+        otp_core::supervisor::ChildSpec::new(id, move || {
+            StageServer::<S>::start_link_with(args(), options.clone())
+        })
+    }
+
     /// The handle of the stage behind a server reference.
     pub fn of(server: ServerRef<StageServer<S>>) -> Self {
         StageRef { server }
