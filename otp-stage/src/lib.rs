@@ -80,6 +80,7 @@ mod protocol;
 mod server;
 mod stage;
 mod stage_ref;
+mod stats;
 
 pub use self::bridge::{
     ChannelSink, FromIter, IterProducer, StageStream, from_iter, stream, stream_to,

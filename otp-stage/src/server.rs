@@ -17,6 +17,7 @@ use crate::protocol::{
 };
 use crate::stage::{Cancel, Demand, Emit, Ended, Stage, StageCallResult, StageInit};
 use crate::stage_ref::SubscribeTo;
+use crate::stats::StageStats;
 
 /// The kind of a running stage (GST-01).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,6 +167,7 @@ struct ConsumerSide<E> {
 pub struct StageServer<S: Stage> {
     user: S,
     kind: Kind,
+    stats: Arc<StageStats>,
     producer: ProducerSide<S::Out>,
     consumer: ConsumerSide<S::In>,
 }
@@ -187,9 +189,12 @@ impl<S: Stage> GenServer for StageServer<S> {
             StageInit::Ignore => return Init::Ignore,
             StageInit::Stop(reason) => return Init::Stop(reason),
         };
+        let stats = Arc::new(StageStats::new(kind));
+        ctx.set_details(stats.clone());
         let mut server = StageServer {
             user,
             kind,
+            stats,
             producer: ProducerSide {
                 dispatcher: Dispatcher::new(options.dispatcher.clone()),
                 buffer: VecDeque::new(),
@@ -321,6 +326,7 @@ impl<S: Stage> StageServer<S> {
         loop {
             let owed = self.producer.dispatcher.take_owed();
             if owed == 0 {
+                self.publish();
                 return action;
             }
             if let Action::Stop(reason) = self.demanded(owed, ctx).await {
@@ -403,6 +409,25 @@ impl<S: Stage> StageServer<S> {
         }
     }
 
+    /// Keeps the figures `process_info` shows current: a few relaxed loads, and stores only
+    /// when a figure changed.
+    fn publish(&self) {
+        self.stats
+            .counts(self.producer.buffer.len(), self.dropped());
+    }
+
+    /// Publishes the stage's producers and consumers (when a subscription starts or ends).
+    fn publish_subscriptions(&self) {
+        self.stats.producers(
+            self.subscriptions()
+                .into_iter()
+                .map(|(_, pid)| pid)
+                .collect(),
+        );
+        self.stats
+            .consumers(self.consumers().into_iter().map(|c| c.pid).collect());
+    }
+
     /// Sends the info messages whose buffered events have all left the buffer (GST-12).
     fn release_infos(p: &mut ProducerSide<S::Out>) {
         while p.infos.front().is_some_and(|(mark, _)| *mark <= p.left) {
@@ -459,6 +484,7 @@ impl<S: Stage> StageServer<S> {
                 asking,
             },
         );
+        self.publish_subscriptions();
         Ok(tag)
     }
 
@@ -501,6 +527,7 @@ impl<S: Stage> StageServer<S> {
                     return Action::NoReply;
                 }
                 events::subscribed::<S>(ctx.pid(), pid, tag, max_demand);
+                self.publish_subscriptions();
                 self.user
                     .handle_subscribe_consumer(ConsumerRef { tag, pid }, &options, ctx)
                     .await;
@@ -597,6 +624,7 @@ impl<S: Stage> StageServer<S> {
             pid: entry.downstream.pid(),
         };
         events::cancelled::<S>(ctx.pid(), consumer.pid, tag, &why);
+        self.publish_subscriptions();
         let emit = self
             .user
             .handle_cancel(Ended::Consumer(consumer), &why, ctx)
@@ -746,6 +774,7 @@ impl<S: Stage> StageServer<S> {
             return Action::NoReply;
         };
         ctx.demonitor(entry.monitor);
+        self.publish_subscriptions();
         self.consumer.queue.retain(|(t, _)| *t != tag);
         let emit = self
             .user

@@ -881,3 +881,32 @@ async fn gst19_producer_hears_of_consumers_and_other_downs() {
             .is_err()
     );
 }
+
+/// Stages appear in `process_info` with their kind, buffered count and subscriptions.
+#[tokio::test]
+async fn stages_show_in_process_info() {
+    let (producer, _) = numbers(ProducerOptions::producer()).await;
+    producer.cast(7).unwrap();
+    assert_eq!(producer.estimate_buffered_count().await.unwrap(), 7);
+    let details = |pid| {
+        otp_core::process::process_info(pid)
+            .unwrap()
+            .details
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let p = details(producer.pid());
+    assert_eq!(p["stage"], "producer");
+    assert_eq!(p["buffered"], "7");
+    assert_eq!(p["consumers"], "");
+    let sub = SubscribeOptions::new().max_demand(2).min_demand(0);
+    let (consumer, mut rx) = collector(vec![SubscribeTo::new(&producer, sub)]).await;
+    let _ = batches(&mut rx, 1).await;
+    producer.estimate_buffered_count().await.unwrap();
+    let p = details(producer.pid());
+    assert_eq!(p["consumers"], consumer.pid().to_string());
+    let c = details(consumer.pid());
+    assert_eq!(c["stage"], "consumer");
+    assert_eq!(c["producers"], producer.pid().to_string());
+}

@@ -26,6 +26,7 @@ use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 use super::bound::{MailboxBound, PushError};
+use super::info::ProcessDetails;
 use super::kind::ProcessKind;
 use super::route::{CastFeed, DeliverError, ReplySink, Router};
 use crate::exit::ExitReason;
@@ -129,6 +130,7 @@ struct Cold {
     timers: FxMap<u64, TimerEntry>,
     waiters: Vec<oneshot::Sender<ExitReason>>,
     exit_hooks: Vec<Arc<dyn ExitHook>>,
+    details: Option<Arc<dyn ProcessDetails>>,
 }
 
 /// An exit signal waiting for its process to act on it.
@@ -192,6 +194,7 @@ impl Leftovers {
             timers,
             waiters,
             exit_hooks,
+            details: _,
         } = self.cold.map(|c| *c).unwrap_or_default();
         Told {
             name,
@@ -213,6 +216,7 @@ pub(super) struct Relations {
     pub(super) links: Vec<Pid>,
     pub(super) monitors: Vec<Pid>,
     pub(super) monitored_by: Vec<Pid>,
+    pub(super) details: Option<Arc<dyn ProcessDetails>>,
 }
 
 /// The variant of a [`ProcessKind`], without its name.
@@ -454,6 +458,11 @@ impl ProcessCore {
 
     // ---- introspection ----
 
+    /// Publishes what this process says of itself in [`process_info`](super::process_info).
+    pub(crate) fn set_details(&self, details: Arc<dyn ProcessDetails>) {
+        self.with_cold(|c| c.details = Some(details));
+    }
+
     /// The name, links and monitors, each list sorted; `None` if the process has ended.
     pub(super) fn relations(&self) -> Option<Relations> {
         self.read_cold(|cold| {
@@ -471,6 +480,7 @@ impl ProcessCore {
                 links,
                 monitors,
                 monitored_by,
+                details: c.details.clone(),
             }
         })
     }

@@ -21,6 +21,13 @@ pub enum ProcessStatus {
     Running,
 }
 
+/// What a process publishes about itself for [`process_info`]: read only when a snapshot is
+/// taken, so keeping it current should cost the process no more than a few relaxed stores.
+pub trait ProcessDetails: Send + Sync + 'static {
+    /// `(key, value)` pairs, in a stable order.
+    fn details(&self) -> Vec<(&'static str, String)>;
+}
+
 /// A snapshot of one process.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -47,6 +54,10 @@ pub struct ProcessInfo {
     pub mailbox_dropped: u64,
     /// What it is doing.
     pub status: ProcessStatus,
+    /// What the process says of itself, if it published a [`ProcessDetails`]
+    /// (`Myself::set_details`): `(key, value)` pairs, such as a GenStage's kind, buffered count
+    /// and subscriptions. Empty for most processes.
+    pub details: Vec<(&'static str, String)>,
     /// Whether it traps exits.
     pub trap_exit: bool,
 }
@@ -71,6 +82,10 @@ fn snapshot(p: &Arc<dyn ProcessEntry>) -> Option<ProcessInfo> {
         mailbox_bound: p.mailbox_bound(),
         mailbox_dropped: p.mailbox_dropped(),
         status,
+        details: relations
+            .details
+            .map(|d| d.details())
+            .unwrap_or_default(),
         trap_exit: core.traps_exits(),
     })
 }
@@ -94,4 +109,40 @@ pub fn process_info(pid: Pid) -> Option<ProcessInfo> {
 /// take a snapshot.
 pub fn process_count() -> usize {
     Node::current().process_count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Fixed;
+
+    impl ProcessDetails for Fixed {
+        fn details(&self) -> Vec<(&'static str, String)> {
+            vec![("role", "test".to_owned())]
+        }
+    }
+
+    /// A process that publishes details shows them in its snapshot; others show none.
+    #[tokio::test]
+    async fn published_details_show_in_process_info() {
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let pid = crate::process::spawn(move |p| async move {
+            p.set_details(Arc::new(Fixed));
+            let _ = rx.await;
+        });
+        let plain = crate::process::spawn(|_| std::future::pending::<()>());
+        // The body runs once the process is scheduled.
+        for _ in 0..100 {
+            if process_info(pid).is_some_and(|i| !i.details.is_empty()) {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        let info = process_info(pid).unwrap();
+        assert_eq!(info.details, vec![("role", "test".to_owned())]);
+        assert!(process_info(plain).unwrap().details.is_empty());
+        let _ = tx.send(());
+        crate::process::exit(plain, crate::process::ExitReason::Kill);
+    }
 }

@@ -74,7 +74,9 @@ pub(crate) use self::bound::PushError;
 pub use self::bound::{MailboxBound, Overflow};
 pub(crate) use self::core::{ExitHook, ProcessEntry, lock};
 pub(crate) use self::end::{abandon, end_unlaunched};
-pub use self::info::{ProcessInfo, ProcessStatus, process_count, process_info, processes};
+pub use self::info::{
+    ProcessDetails, ProcessInfo, ProcessStatus, process_count, process_info, processes,
+};
 pub use self::kind::ProcessKind;
 pub(crate) use self::mailbox::{Envelope, Receiver, Wake};
 pub use self::myself::Myself;

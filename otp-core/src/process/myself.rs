@@ -93,6 +93,13 @@ impl Myself {
         self.0.core().set_trap_exit(on)
     }
 
+    /// Publishes what this process says of itself: [`process_info`](super::process_info)
+    /// lists it as [`ProcessInfo::details`](super::ProcessInfo::details) (a GenStage's kind,
+    /// buffered count and subscriptions, for one). Replaces what was published before.
+    pub fn set_details(&self, details: std::sync::Arc<dyn super::ProcessDetails>) {
+        self.0.core().set_details(details);
+    }
+
     /// Whether this process traps exits.
     pub fn traps_exits(&self) -> bool {
         self.0.core().traps_exits()
