@@ -17,8 +17,7 @@
 //! Once the 400 payments have been handled, a summary checks, user by user, that one ledger got
 //! them all, the one of the user's partition, in order, with the amounts the producer made.
 //!
-//! The producer makes payments only when asked, but for a workaround: see
-//! `Payments::handle_info`.
+//! The producer makes payments only when asked.
 //!
 //! ```sh
 //! cargo run -p otp-examples --example stage_partitions
@@ -29,7 +28,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
-use otp::process::{ExitReason, Info, wait_exit};
+use otp::process::{ExitReason, wait_exit};
 use otp::stage::{
     Dispatch, Emit, Nothing, ProducerOptions, Stage, StageCallResult, StageContext, StageInit,
     StageRef, SubscribeOptions, SubscribeTo, Subscription,
@@ -41,8 +40,6 @@ const TOTAL: usize = 400;
 const USERS: u64 = 8;
 /// How many partitions, and ledgers.
 const PARTITIONS: usize = 4;
-/// How often the producer checks that it is not stalled (see [`Payments::handle_info`]).
-const TICK: Duration = Duration::from_millis(20);
 /// The run is a failure if the payments have not all been handled by then.
 const DEADLINE: Duration = Duration::from_secs(30);
 
@@ -67,21 +64,13 @@ fn count(accounts: &Accounts) -> usize {
     accounts.values().map(|(seqs, _)| seqs.len()).sum()
 }
 
-/// The producer's timer: see [`Payments::handle_info`].
-#[derive(Clone, Copy)]
-struct Tick;
-
 /// The producer: [`TOTAL`] payments of users picked by a pseudo-random generator.
 #[derive(Default)]
 struct Payments {
     /// The generator's state.
     random: u64,
-    /// What it made, per user: its reply to a call, with `unasked`.
+    /// What it made, per user: its reply to a call.
     accounts: Accounts,
-    /// Whether it was asked for payments since the last tick.
-    asked: bool,
-    /// Payments made unasked, on ticks.
-    unasked: usize,
 }
 
 impl Payments {
@@ -112,39 +101,21 @@ impl Stage for Payments {
     type In = Nothing;
     type Out = Payment;
     type Call = ();
-    type Reply = (Accounts, usize);
+    type Reply = Accounts;
     type Cast = ();
 
-    async fn init((): (), ctx: &mut StageContext<Self>) -> StageInit<Self> {
-        ctx.send_interval(Tick, TICK);
+    async fn init((): (), _: &mut StageContext<Self>) -> StageInit<Self> {
         let hash = |p: &Payment| Some(partition(p.user));
         let options = ProducerOptions::producer().dispatcher(Dispatch::partition(PARTITIONS, hash));
         StageInit::Producer(Payments::default(), options)
     }
 
     async fn handle_demand(&mut self, demand: usize, _: &mut StageContext<Self>) -> Emit<Payment> {
-        self.asked = true;
         Emit::Events(self.make(demand))
     }
 
-    /// A workaround. When a ledger asks, otp-stage's partition dispatcher first gives it the
-    /// payments queued in its partition, and asks the producer only for the rest; but those
-    /// payments were made for the demand of other ledgers, which is then never asked of the
-    /// producer. The demand the producer sees falls behind the ledgers', and the flow can stall:
-    /// every ledger waiting, the producer asked for nothing. So when a tick passes with payments
-    /// left and none asked for, the producer makes a few unasked; each goes to its partition's
-    /// ledger, or waits in its queue until the ledger asks.
-    async fn handle_info(&mut self, info: Info, _: &mut StageContext<Self>) -> Emit<Payment> {
-        if info.take::<Tick>().is_err() || std::mem::take(&mut self.asked) {
-            return Emit::none();
-        }
-        let payments = self.make(2 * PARTITIONS);
-        self.unasked += payments.len();
-        Emit::Events(payments)
-    }
-
     async fn handle_call(&mut self, (): (), _: &mut StageContext<Self>) -> StageCallResult<Self> {
-        StageCallResult::Reply((self.accounts.clone(), self.unasked), Vec::new())
+        StageCallResult::Reply(self.accounts.clone(), Vec::new())
     }
 }
 
@@ -235,7 +206,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
-    let (made, unasked) = payments.call(()).await?;
+    let made = payments.call(()).await?;
 
     // The ledgers' subscriptions are permanent: when the producer stops, they stop too.
     println!("\nAll payments handled: the producer stops, and its ledgers follow it.");
@@ -266,13 +237,6 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     if !all_good {
         return Err("the ledgers do not hold the payments as made".into());
-    }
-    match unasked {
-        0 => println!("The producer made each payment on demand."),
-        n => println!(
-            "The producer made {n} payments unasked, after stalls (a workaround for a bug of \
-             otp-stage's partition dispatcher: see `Payments::handle_info`)."
-        ),
     }
     println!(
         "All {TOTAL} payments delivered: each user's to exactly one ledger, in the order they \

@@ -184,6 +184,8 @@ enum Kind<E> {
         queues: Vec<VecDeque<E>>,
         limit: Option<(usize, BufferKeep)>,
         dropped: u64,
+        /// As the demand dispatcher's: the unmet demand of consumers that left.
+        pending: usize,
     },
 }
 
@@ -204,6 +206,7 @@ impl<E> Dispatcher<E> {
                 queues: (0..partitions).map(|_| VecDeque::new()).collect(),
                 limit,
                 dropped: 0,
+                pending: 0,
             },
         };
         Dispatcher {
@@ -280,7 +283,10 @@ impl<E> Dispatcher<E> {
                 *asked += counter;
                 counter
             }
-            Kind::Partition { .. } => 0,
+            Kind::Partition { pending, .. } => {
+                *pending += entry.demand;
+                0
+            }
         };
         Some((entry, counter))
     }
@@ -302,7 +308,9 @@ impl<E> Dispatcher<E> {
                 *asked += counter;
                 Some(counter)
             }
-            Kind::Partition { queues, .. } => {
+            Kind::Partition {
+                queues, pending, ..
+            } => {
                 let entry = &mut self.consumers[i];
                 let Some(queue) = entry.partition.and_then(|p| queues.get_mut(p)) else {
                     return Some(demand);
@@ -312,7 +320,12 @@ impl<E> Dispatcher<E> {
                     entry.demand -= served;
                     entry.send(queue.drain(..served).collect());
                 }
-                Some(demand.saturating_sub(served))
+                // The whole ask goes to the producer, as upstream: the events it makes may
+                // hash to other partitions, so what this queue served does not make it up
+                // (held back, a partition whose events went elsewhere would starve).
+                let already = (*pending).min(demand);
+                *pending -= already;
+                Some(demand - already)
             }
         }
     }
@@ -376,6 +389,7 @@ impl<E> Dispatcher<E> {
                 queues,
                 limit,
                 dropped,
+                ..
             } => {
                 for e in events {
                     match hash(&e) {
