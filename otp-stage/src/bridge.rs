@@ -3,16 +3,20 @@
 //! forwards into a bounded channel.
 
 use std::collections::VecDeque;
+use std::fmt;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use futures_util::Stream;
+use futures_util::{FutureExt, Stream, StreamExt};
 use otp_core::process::ExitReason;
+use tokio::sync::Semaphore;
 use tokio::sync::mpsc;
 
 use crate::error::StageError;
 use crate::options::{CancelMode, ProducerOptions, SubscribeOptions};
 use crate::protocol::{ConsumerRef, Subscription};
+use crate::server::StageCast;
 use crate::stage::{Cancel, Demand, Emit, Ended, Nothing, Stage, StageContext, StageInit};
 use crate::stage_ref::{StageRef, SubscribeTo};
 
@@ -203,7 +207,7 @@ impl<E: Send + 'static> Drop for StageStream<E> {
         }
         // The relay stops once its subscription is cancelled; a relay whose producer never
         // answered stops here.
-        let _ = self.relay.server().cast(crate::server::StageCast::stop());
+        let _ = self.relay.server().cast(StageCast::stop());
     }
 }
 
@@ -259,7 +263,7 @@ where
         if events.len() < demand {
             // Exhausted: these go out first, then the stage stops (a cast to itself comes
             // after them).
-            let _ = ctx.server_ref().cast(crate::server::StageCast::stop());
+            let _ = ctx.server_ref().cast(StageCast::stop());
         }
         Emit::Events(events)
     }
@@ -336,4 +340,106 @@ impl<E: Send + 'static> Stage for ChannelSink<E> {
         }
         Emit::none()
     }
+}
+
+/// What the feeder of a [`StreamProducer`] sends it.
+pub enum Fed<T> {
+    /// Items pulled from the stream, no more than were asked.
+    Items(Vec<T>),
+    /// The stream ended.
+    End,
+}
+
+impl<T> fmt::Debug for Fed<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fed::Items(items) => write!(f, "Items({})", items.len()),
+            Fed::End => f.write_str("End"),
+        }
+    }
+}
+
+/// A producer of an async [`Stream`]'s items, pulled only as far as its consumers asked: a
+/// linked feeder process polls the stream while there is demand and hands the producer what it
+/// got, so the producer stays free to answer its consumers meanwhile. It exits `normal` once
+/// the stream ends and its last items are sent (as [`IterProducer`]).
+pub struct StreamProducer<T: Send + 'static> {
+    permits: Arc<Semaphore>,
+    _item: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: Send + 'static> Stage for StreamProducer<T> {
+    type Args = Pin<Box<dyn Stream<Item = T> + Send>>;
+    type In = Nothing;
+    type Out = T;
+    type Call = ();
+    type Reply = ();
+    type Cast = Fed<T>;
+
+    async fn init(mut stream: Self::Args, ctx: &mut StageContext<Self>) -> StageInit<Self> {
+        let permits = Arc::new(Semaphore::new(0));
+        let feeder_permits = permits.clone();
+        let me = ctx.server_ref();
+        ctx.spawn_link(move |_| async move {
+            loop {
+                // Wait for demand, then for an item.
+                let Ok(first) = feeder_permits.acquire().await else {
+                    return ExitReason::Normal;
+                };
+                first.forget();
+                let Some(item) = stream.next().await else {
+                    let _ = me.cast(StageCast::user(Fed::End));
+                    return ExitReason::Normal;
+                };
+                let mut items = vec![item];
+                // More while there is demand and the stream has them ready.
+                while let Ok(permit) = feeder_permits.try_acquire() {
+                    match stream.next().now_or_never() {
+                        Some(Some(item)) => {
+                            permit.forget();
+                            items.push(item);
+                        }
+                        Some(None) => {
+                            let _ = me.cast(StageCast::user(Fed::Items(items)));
+                            let _ = me.cast(StageCast::user(Fed::End));
+                            return ExitReason::Normal;
+                        }
+                        // Not ready: the permit goes back.
+                        None => break,
+                    }
+                }
+                if me.cast(StageCast::user(Fed::Items(items))).is_err() {
+                    return ExitReason::Normal;
+                }
+            }
+        });
+        StageInit::Producer(
+            StreamProducer {
+                permits,
+                _item: std::marker::PhantomData,
+            },
+            ProducerOptions::producer(),
+        )
+    }
+
+    async fn handle_demand(&mut self, demand: usize, _: &mut StageContext<Self>) -> Emit<T> {
+        self.permits.add_permits(demand);
+        Emit::none()
+    }
+
+    async fn handle_cast(&mut self, fed: Fed<T>, _: &mut StageContext<Self>) -> Emit<T> {
+        match fed {
+            Fed::Items(items) => Emit::Events(items),
+            Fed::End => Emit::Stop(ExitReason::Normal),
+        }
+    }
+}
+
+/// Starts a producer of `stream`'s items, linked to the caller.
+pub async fn from_stream<T: Send + 'static>(
+    stream: impl Stream<Item = T> + Send + 'static,
+) -> Result<StageRef<StreamProducer<T>>, StageError> {
+    StageRef::start_link(Box::pin(stream) as Pin<Box<dyn Stream<Item = T> + Send>>)
+        .await
+        .map_err(|e| StageError::Call(e.to_string()))
 }

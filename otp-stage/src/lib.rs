@@ -83,7 +83,8 @@ mod stage_ref;
 mod stats;
 
 pub use self::bridge::{
-    ChannelSink, FromIter, IterProducer, StageStream, from_iter, stream, stream_to,
+    ChannelSink, Fed, FromIter, IterProducer, StageStream, StreamProducer, from_iter, from_stream,
+    stream, stream_to,
 };
 pub use self::consumer_supervisor::{
     ConsumerSupervisor, ConsumerSupervisorCall, ConsumerSupervisorSpec,

@@ -92,6 +92,10 @@ impl<S: Stage> StageCast<S> {
     pub(crate) fn stop() -> Self {
         StageCast(CastKind::Stop)
     }
+
+    pub(crate) fn user(message: S::Cast) -> Self {
+        StageCast(CastKind::User(message))
+    }
 }
 
 impl<S: Stage> Downstream<S::In> for ServerRef<StageServer<S>> {

@@ -157,3 +157,57 @@ async fn channel_sink_holds_its_producer() {
         assert_eq!(rx.recv().await, Some(expected));
     }
 }
+
+/// A producer of an async stream sends its items in order, pulls no more than was asked,
+/// answers while the stream is slow, and exits `normal` when the stream ends.
+#[tokio::test(start_paused = true)]
+async fn from_stream_pulls_on_demand() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    // A finite stream, all at once.
+    let producer = otp_stage::from_stream(futures_util::stream::iter(0..50u64))
+        .await
+        .unwrap();
+    let s = stream(
+        &producer,
+        SubscribeOptions::new()
+            .max_demand(8)
+            .cancel(CancelMode::Temporary),
+    )
+    .await
+    .unwrap();
+    let got: Vec<u64> = s.collect().await;
+    assert_eq!(got, (0..50).collect::<Vec<_>>());
+    assert_eq!(producer.wait_exit().await, ExitReason::Normal);
+
+    // An endless, slow stream that counts what was pulled from it.
+    let pulled = Arc::new(AtomicU64::new(0));
+    let counter = pulled.clone();
+    let slow = futures_util::stream::unfold(0u64, move |n| {
+        let counter = counter.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            counter.fetch_add(1, Ordering::Relaxed);
+            Some((n, n + 1))
+        }
+    });
+    let producer = otp_stage::from_stream(slow).await.unwrap();
+    // Nobody reads this channel of 1: the sink holds, and so does its demand.
+    let (tx, _rx) = tokio::sync::mpsc::channel(1);
+    let to = SubscribeTo::new(
+        &producer,
+        SubscribeOptions::new().max_demand(10).min_demand(5),
+    );
+    let _sink = StageRef::<ChannelSink<u64>>::start((tx, vec![to]))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    // The producer answers while its feeder waits on the stream.
+    assert_eq!(producer.estimate_buffered_count().await.unwrap(), 0);
+    let n = pulled.load(Ordering::Relaxed);
+    assert!(
+        (10..=15).contains(&n),
+        "pulled {n}: the demand was 10, then 5 more at most"
+    );
+}
