@@ -12,6 +12,20 @@
 //! waits in its buffer (`buffer_size`, keeping the last or the first events). Events travel as one
 //! `Vec` per dispatch.
 //!
+//! - **Dispatchers** ([`Dispatch`]): by demand (the default), broadcast (every event to every
+//!   consumer, per-subscription selectors), partition (a hash that may drop an event, one
+//!   consumer per partition, queues with an optional bound and drop policy).
+//! - **Bridges**: [`stream`] reads a producer as a `futures` `Stream`; [`from_iter`] and
+//!   [`from_stream`] make producers of iterators and async streams, pulled on demand;
+//!   [`ChannelSink`] is a consumer into a bounded channel.
+//! - [`ConsumerSupervisor`]: one child per event, at most `max_demand` at once.
+//! - **Supervision and introspection**: [`StageRef::child_spec`]; `process_info` lists a stage's
+//!   kind, buffered and dropped counts, producers and consumers in `ProcessInfo::details`.
+//! - **Telemetry**: the events of [`events`].
+//!
+//! Where this differs from GenStage is listed, behaviour by behaviour, in the workspace's
+//! `CONFORMANCE.md`.
+//!
 //! ```
 //! use otp_stage::{Emit, Nothing, StageContext, Stage, StageInit, StageRef, SubscribeOptions,
 //!     SubscribeTo, Subscription, ProducerOptions};
