@@ -14,11 +14,12 @@ use tokio::sync::Semaphore;
 use tokio::sync::mpsc;
 
 use crate::error::StageError;
-use crate::options::{CancelMode, ProducerOptions, SubscribeOptions};
-use crate::protocol::{ConsumerRef, Subscription};
-use crate::server::StageCast;
-use crate::stage::{Cancel, Demand, Emit, Ended, Nothing, Stage, StageContext, StageInit};
-use crate::stage_ref::{StageRef, SubscribeTo};
+use crate::options::{CancelMode, SubscribeOptions};
+use crate::producer::ProducerOptions;
+use crate::protocol::{Cancel, ConsumerRef, Subscription};
+use crate::stage::handle::{StageRef, SubscribeTo};
+use crate::stage::server::StageCast;
+use crate::stage::{Demand, Emit, Ended, Nothing, Stage, StageContext, StageInit};
 
 /// What the hidden consumer behind a [`StageStream`] tells it.
 enum Relay<E> {

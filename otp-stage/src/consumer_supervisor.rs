@@ -14,8 +14,8 @@ use tokio::time::Instant;
 
 use crate::options::SubscribeOptions;
 use crate::protocol::{Subscription, SubscriptionTag};
+use crate::stage::handle::SubscribeTo;
 use crate::stage::{Demand, Emit, Nothing, Stage, StageCallResult, StageContext, StageInit};
-use crate::stage_ref::SubscribeTo;
 
 type StartFuture = Pin<Box<dyn Future<Output = Result<Option<Pid>, ExitReason>> + Send>>;
 type StartFn<E> = Arc<dyn Fn(E) -> StartFuture + Send + Sync>;
@@ -254,7 +254,7 @@ impl<E: Clone + Send + 'static> Stage for ConsumerSupervisor<E> {
     async fn handle_cancel(
         &mut self,
         ended: crate::stage::Ended<'_, E>,
-        _: &crate::stage::Cancel,
+        _: &crate::protocol::Cancel,
         _: &mut StageContext<Self>,
     ) -> Emit<Nothing> {
         if let crate::stage::Ended::Producer(sub) = ended {

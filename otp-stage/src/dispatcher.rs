@@ -9,14 +9,7 @@ use std::sync::Arc;
 use otp_core::process::{ExitReason, MonitorRef, Pid};
 
 use crate::options::BufferKeep;
-use crate::protocol::{Downstream, SubscriptionTag, ToConsumer};
-
-/// A per-subscription filter of a broadcast dispatcher: the consumer gets the events for
-/// which it is true (GST-14).
-pub type Selector<E> = Arc<dyn Fn(&E) -> bool + Send + Sync>;
-
-/// A partition dispatcher's hash: the partition of an event, or `None` to drop it (GST-15).
-pub type PartitionFn<E> = Arc<dyn Fn(&E) -> Option<usize> + Send + Sync>;
+use crate::protocol::{Downstream, PartitionFn, Selector, SubscriptionTag, ToConsumer};
 
 /// Which dispatcher a producer uses, in its [`ProducerOptions`](crate::ProducerOptions).
 pub struct Dispatch<E>(pub(crate) DispatchKind<E>);

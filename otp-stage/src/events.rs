@@ -13,8 +13,7 @@
 use otp_core::process::{ExitReason, Pid};
 use otp_telemetry::{PidValue, Value, any_handlers, execute};
 
-use crate::protocol::SubscriptionTag;
-use crate::stage::Cancel;
+use crate::protocol::{Cancel, SubscriptionTag};
 
 /// A consumer subscribed to a producer.
 pub const SUBSCRIBE: &[&str] = &["otp", "stage", "subscribe"];

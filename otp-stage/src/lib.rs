@@ -90,11 +90,9 @@ mod dispatcher;
 mod error;
 pub mod events;
 mod options;
+mod producer;
 mod protocol;
-mod server;
 mod stage;
-mod stage_ref;
-mod stats;
 
 pub use self::bridge::{
     ChannelSink, Fed, FromIter, IterProducer, StageStream, StreamProducer, from_iter, from_stream,
@@ -103,15 +101,17 @@ pub use self::bridge::{
 pub use self::consumer_supervisor::{
     ConsumerSupervisor, ConsumerSupervisorCall, ConsumerSupervisorSpec,
 };
-pub use self::dispatcher::{Dispatch, PartitionFn, Selector};
+pub use self::dispatcher::Dispatch;
 pub use self::error::StageError;
 pub use self::options::{
-    BufferKeep, CancelMode, DEFAULT_BUFFER_SIZE, DEFAULT_MAX_DEMAND, DemandMode, ProducerOptions,
-    SubscribeOptions,
+    BufferKeep, CancelMode, DEFAULT_BUFFER_SIZE, DEFAULT_MAX_DEMAND, DemandMode, SubscribeOptions,
 };
-pub use self::protocol::{ConsumerRef, Subscription, SubscriptionTag};
-pub use self::server::{Kind, StageCall, StageCast, StageReply, StageServer};
+pub use self::producer::ProducerOptions;
+pub use self::protocol::{
+    Cancel, ConsumerRef, PartitionFn, Selector, Subscription, SubscriptionTag,
+};
+pub use self::stage::handle::{StageRef, SubscribeTo};
+pub use self::stage::server::{StageCall, StageCast, StageReply, StageServer};
 pub use self::stage::{
-    Cancel, Demand, Emit, Ended, Nothing, Stage, StageCallResult, StageContext, StageInit,
+    Demand, Emit, Ended, Kind, Nothing, Stage, StageCallResult, StageContext, StageInit,
 };
-pub use self::stage_ref::{StageRef, SubscribeTo};

@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use otp_core::process::{ExitReason, Pid};
 
-use crate::dispatcher::Selector;
 use crate::error::StageError;
 use crate::options::SubscribeOptions;
 
@@ -26,6 +25,31 @@ impl SubscriptionTag {
 impl fmt::Display for SubscriptionTag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "#Sub<{}>", self.0)
+    }
+}
+
+/// A per-subscription filter of a broadcast dispatcher: the consumer gets the events for
+/// which it is true (GST-14).
+pub type Selector<E> = Arc<dyn Fn(&E) -> bool + Send + Sync>;
+
+/// A partition dispatcher's hash: the partition of an event, or `None` to drop it (GST-15).
+pub type PartitionFn<E> = Arc<dyn Fn(&E) -> Option<usize> + Send + Sync>;
+
+/// Why a subscription ended, as `handle_cancel` is told.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cancel {
+    /// The other side cancelled it, with this reason.
+    Cancelled(ExitReason),
+    /// The other side's process went down with this reason.
+    Down(ExitReason),
+}
+
+impl Cancel {
+    /// The reason, whichever way the subscription ended.
+    pub fn reason(&self) -> &ExitReason {
+        match self {
+            Cancel::Cancelled(r) | Cancel::Down(r) => r,
+        }
     }
 }
 

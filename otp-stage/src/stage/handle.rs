@@ -6,12 +6,11 @@ use std::sync::Arc;
 use otp_core::gen_server::{CallError, GenServer, ServerRef, StartError, StartOptions, StopError};
 use otp_core::process::{ExitReason, Pid};
 
-use crate::dispatcher::Selector;
+use super::server::{CallKind, CastKind, ReplyKind, StageCall, StageCast, StageServer};
+use super::{Kind, Stage};
 use crate::error::StageError;
 use crate::options::{DemandMode, SubscribeOptions};
-use crate::protocol::{SubscriptionTag, Upstream};
-use crate::server::{CallKind, CastKind, Kind, ReplyKind, StageCall, StageCast, StageServer};
-use crate::stage::Stage;
+use crate::protocol::{Selector, SubscriptionTag, Upstream};
 
 /// A producer to subscribe to, with the subscription's options: what a consumer's `init` lists
 /// (GenStage's `subscribe_to`) and [`StageRef::subscribe`] takes.
@@ -235,7 +234,7 @@ impl<S: Stage> StageRef<S> {
         &self,
         message: T,
     ) -> Result<(), StageError> {
-        let send: crate::server::InfoSend = std::sync::Arc::new(move |pid| {
+        let send: super::server::InfoSend = std::sync::Arc::new(move |pid| {
             let _ = otp_core::name::send(pid, message.clone());
         });
         self.server

@@ -8,36 +8,18 @@ use otp_core::gen_server::{Action, CallResult, Context, GenServer, Init, ServerR
 use otp_core::process::{ExitReason, Info, MonitorRef, Pid};
 use rustc_hash::FxHashMap;
 
+use super::handle::SubscribeTo;
+use super::stats::StageStats;
+use super::{Demand, Emit, Ended, Kind, Stage, StageCallResult, StageInit};
 use crate::dispatcher::{ConsumerEntry, Dispatcher};
 use crate::error::StageError;
 use crate::events;
-use crate::options::{BufferKeep, CancelMode, DemandMode, ProducerOptions};
+use crate::options::{BufferKeep, CancelMode, DemandMode};
+use crate::producer::ProducerOptions;
 use crate::protocol::{
-    ConsumerRef, Downstream, Subscription, SubscriptionTag, ToConsumer, ToProducer, Upstream,
+    Cancel, ConsumerRef, Downstream, Subscription, SubscriptionTag, ToConsumer, ToProducer,
+    Upstream,
 };
-use crate::stage::{Cancel, Demand, Emit, Ended, Stage, StageCallResult, StageInit};
-use crate::stage_ref::SubscribeTo;
-use crate::stats::StageStats;
-
-/// The kind of a running stage (GST-01).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// Emits events on demand.
-    Producer,
-    /// Takes events and emits others.
-    ProducerConsumer,
-    /// Takes events.
-    Consumer,
-}
-
-impl Kind {
-    fn produces(self) -> bool {
-        self != Kind::Consumer
-    }
-    fn consumes(self) -> bool {
-        self != Kind::Producer
-    }
-}
 
 /// A call to a stage's process (made through [`StageRef`](crate::StageRef)).
 pub struct StageCall<S: Stage>(pub(crate) CallKind<S>);
@@ -827,8 +809,8 @@ mod tests {
     use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
     use super::*;
+    use crate::stage::handle::StageRef;
     use crate::stage::{Nothing, StageContext};
-    use crate::stage_ref::StageRef;
     use crate::{Dispatch, SubscribeOptions};
 
     /// A producer that never emits on its own.

@@ -6,10 +6,36 @@ use std::convert::Infallible;
 use otp_core::gen_server::Context;
 use otp_core::process::{ExitReason, Info};
 
-use crate::options::{ProducerOptions, SubscribeOptions};
-use crate::protocol::{ConsumerRef, Subscription};
-use crate::server::StageServer;
-use crate::stage_ref::SubscribeTo;
+use crate::options::SubscribeOptions;
+use crate::producer::ProducerOptions;
+use crate::protocol::{Cancel, ConsumerRef, Subscription};
+
+pub(crate) mod handle;
+pub(crate) mod server;
+mod stats;
+
+use self::handle::SubscribeTo;
+use self::server::StageServer;
+
+/// The kind of a running stage, as its `init` chose it (GST-01).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Emits events on demand.
+    Producer,
+    /// Takes events and emits others.
+    ProducerConsumer,
+    /// Takes events.
+    Consumer,
+}
+
+impl Kind {
+    pub(crate) fn produces(self) -> bool {
+        self != Kind::Consumer
+    }
+    pub(crate) fn consumes(self) -> bool {
+        self != Kind::Producer
+    }
+}
 
 /// The context a stage's callbacks get: the server context of the stage's process (its pid,
 /// links, monitors, `trap_exit`, ...).
@@ -66,24 +92,6 @@ pub enum Demand {
     Automatic,
     /// The stage asks through [`Subscription::ask`].
     Manual,
-}
-
-/// Why a subscription ended, as `handle_cancel` is told.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Cancel {
-    /// The other side cancelled it, with this reason.
-    Cancelled(ExitReason),
-    /// The other side's process went down with this reason.
-    Down(ExitReason),
-}
-
-impl Cancel {
-    /// The reason, whichever way the subscription ended.
-    pub fn reason(&self) -> &ExitReason {
-        match self {
-            Cancel::Cancelled(r) | Cancel::Down(r) => r,
-        }
-    }
 }
 
 /// Which subscription ended, as `handle_cancel` is told.

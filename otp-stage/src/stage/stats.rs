@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use otp_core::process::{Pid, ProcessDetails};
 
-use crate::server::Kind;
+use super::Kind;
 
 /// A stage's figures, kept current by the stage with relaxed stores and read only when a
 /// snapshot is taken.
