@@ -250,7 +250,11 @@ fn collect_tests(
                 });
             }
             syn::Item::Macro(m)
-                if m.mac.path.segments.last().is_some_and(|s| s.ident == "proptest") =>
+                if m.mac
+                    .path
+                    .segments
+                    .last()
+                    .is_some_and(|s| s.ident == "proptest") =>
             {
                 for (name, attrs) in proptest_fns(&m.mac.tokens) {
                     if !attrs.iter().any(is_test_attribute) {
@@ -942,6 +946,9 @@ proptest! {
     let found = tests_in_file("crate/tests/p.rs", source).unwrap();
     let names: Vec<&str> = found.iter().map(|t| t.path.item.as_str()).collect();
     assert_eq!(names, ["stops_in_any_order", "sup01_in_order"]);
-    assert_eq!(found[0].cites.get(&id("SUP-02")), Some(&CitedIn::DocComment));
+    assert_eq!(
+        found[0].cites.get(&id("SUP-02")),
+        Some(&CitedIn::DocComment)
+    );
     assert_eq!(found[1].cites.get(&id("SUP-01")), Some(&CitedIn::Name));
 }

@@ -82,10 +82,7 @@ fn snapshot(p: &Arc<dyn ProcessEntry>) -> Option<ProcessInfo> {
         mailbox_bound: p.mailbox_bound(),
         mailbox_dropped: p.mailbox_dropped(),
         status,
-        details: relations
-            .details
-            .map(|d| d.details())
-            .unwrap_or_default(),
+        details: relations.details.map(|d| d.details()).unwrap_or_default(),
         trap_exit: core.traps_exits(),
     })
 }
