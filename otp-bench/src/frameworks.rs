@@ -8,14 +8,11 @@ pub mod beam;
 pub mod kameo;
 pub mod otp;
 pub mod otp_macro;
+pub mod otp_stage;
 pub mod ractor;
 pub mod tcp_rmp;
 pub mod tokio;
 pub mod tokio_pipeline;
-
-// otp-stage's place in the pipeline workloads: `Framework::OtpStage` takes part in nothing until
-// an `otp_stage.rs` here implements `pipeline::Pipeline`; the steps are in `pipeline.rs`
-// ("Plugging in otp-stage").
 
 // otp-dist's place in the remote workloads. `otp_dist.rs` is written against the API otp-dist
 // is expected to have and has never been compiled: otp-dist does not exist in this tree yet.

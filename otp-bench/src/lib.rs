@@ -140,8 +140,8 @@ pub enum Framework {
     /// The baseline of the pipeline workloads: producer → 2 processors → batcher → sink as
     /// tokio tasks joined by bounded mpsc channels of batches.
     TokioPipeline,
-    /// otp-stage's pipeline. Not plugged in yet: it takes part in no workload until a
-    /// `frameworks/otp_stage.rs` implements [`pipeline::Pipeline`] (see [`pipeline`]).
+    /// otp-stage's pipeline: the five stages as otp-stage stages (otp-core processes) on
+    /// subscriptions with `min_demand: B, max_demand: 2B` (`frameworks/otp_stage.rs`).
     OtpStage,
 }
 
@@ -195,17 +195,14 @@ impl Framework {
     /// actor that stopped itself, and a panic is not caught), so it sits out the supervision
     /// workloads; the million-servers runs are for raw tokio and otp only. The remote workloads
     /// are for the distribution frameworks (tcp-rmp, the BEAM, otp-dist), the pipeline
-    /// workloads for the pipeline frameworks (tokio-pipeline, otp-stage once plugged in), and
+    /// workloads for the pipeline frameworks (tokio-pipeline, otp-stage), and
     /// those take part in nothing else.
     pub fn measures(self, workload: Workload) -> bool {
         match self {
             Framework::TcpRmp | Framework::Beam | Framework::OtpDist => {
                 return workload.is_remote();
             }
-            Framework::TokioPipeline => return workload.is_pipeline(),
-            // Until `frameworks/otp_stage.rs` is in the build (see `pipeline`): then
-            // `workload.is_pipeline()`.
-            Framework::OtpStage => return false,
+            Framework::TokioPipeline | Framework::OtpStage => return workload.is_pipeline(),
             _ if workload.is_remote() || workload.is_pipeline() => return false,
             _ => {}
         }
@@ -283,13 +280,14 @@ impl Framework {
             return Ok(run(workload, n, runtime, mode));
         }
         if workload.is_pipeline() {
-            use frameworks::tokio_pipeline;
+            use frameworks::{otp_stage, tokio_pipeline};
             return match self {
                 Framework::TokioPipeline => Ok(pipeline::run::<tokio_pipeline::TokioPipeline>(
                     workload, n, runtime, mode,
                 )),
-                // otp-stage plugs in here: `Framework::OtpStage =>
-                // Ok(pipeline::run::<otp_stage::OtpStagePipeline>(workload, n, runtime, mode))`.
+                Framework::OtpStage => Ok(pipeline::run::<otp_stage::OtpStagePipeline>(
+                    workload, n, runtime, mode,
+                )),
                 _ => Err(format!("{self} does not take part in {workload}")),
             };
         }
@@ -793,7 +791,7 @@ mod tests {
     #[test]
     fn pipelines_against_tokio_pipeline() {
         // The pipeline workloads are for the pipeline frameworks, on both runtimes, and those
-        // take part in nothing else; otp-stage in nothing until it is plugged in.
+        // take part in nothing else.
         for runtime in Runtime::ALL {
             for workload in Workload::ALL {
                 let pipeline = workload.is_pipeline();
@@ -802,7 +800,11 @@ mod tests {
                     pipeline,
                     "{workload}"
                 );
-                assert!(!Framework::OtpStage.takes_part(workload, runtime));
+                assert_eq!(
+                    Framework::OtpStage.takes_part(workload, runtime),
+                    pipeline,
+                    "{workload}"
+                );
                 for framework in Framework::ALL {
                     if !matches!(framework, Framework::TokioPipeline | Framework::OtpStage) {
                         assert!(!pipeline || !framework.takes_part(workload, runtime));
@@ -857,14 +859,10 @@ mod tests {
             Ok(Framework::TokioPipeline)
         );
         assert_eq!("otp-stage".parse::<Framework>(), Ok(Framework::OtpStage));
+        assert!(Framework::OtpStage.counts_instructions());
         assert_eq!(
-            Framework::OtpStage.run(
-                Workload::PipelineB5,
-                10,
-                Runtime::CurrentThread,
-                Mode::Timed
-            ),
-            Err("otp-stage does not take part in pipeline_b5 on the current runtime".to_owned())
+            Framework::OtpStage.run(Workload::Cast, 10, Runtime::CurrentThread, Mode::Timed),
+            Err("otp-stage does not take part in cast on the current runtime".to_owned())
         );
         assert_eq!(
             Framework::Tokio.run(

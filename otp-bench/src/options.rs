@@ -40,7 +40,7 @@ options:
                                                         5, 100, 1000 events (min/max demand B/2B):
                                                         tokio-pipeline (raw tokio tasks and mpsc
                                                         channels, the baseline) and otp-stage
-                                                        (once plugged in); `pipeline` names all
+                                                        (otp-stage stages); `pipeline` names all
                                                         three
                           million, million_main         one million idle servers
                         [all]

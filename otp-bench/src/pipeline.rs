@@ -44,23 +44,18 @@
 //! the reference (hundreds of M events/s at batch 1000 on the reference machine), so its
 //! batch-1000 rounds are the shortest, about a tenth of a second.
 //!
-//! # Plugging in otp-stage
+//! # The frameworks
 //!
 //! The ratio of every pipeline metric is taken against `tokio-pipeline`
 //! ([`frameworks::tokio_pipeline`](crate::frameworks::tokio_pipeline), the raw baseline).
-//! [`Framework::OtpStage`](crate::Framework::OtpStage) has its name (`otp-stage`) and its
-//! budget ([`STAGE_BUDGETS`](crate::budget::STAGE_BUDGETS): at least 0.5× the baseline at each
-//! batch size) but takes part in nothing yet. To plug it in:
-//!
-//! 1. add the otp-stage crate to otp-bench's `[dependencies]`;
-//! 2. write `frameworks/otp_stage.rs`: a type implementing [`Pipeline`] whose `run` builds the
-//!    five stages as otp-stage stages (subscriptions with [`Spec::min_demand`] and
-//!    [`Spec::max_demand`]), giving them [`produce`], [`process`] and a [`Rebatcher`] as their
-//!    handlers' work and recording every batch the sink receives on the [`Tally`]; declare it
-//!    in `frameworks.rs` (`pub mod otp_stage;`);
-//! 3. in `lib.rs`: `Framework::measures` returns `workload.is_pipeline()` for `OtpStage`,
-//!    `Framework::run` gets the arm `Framework::OtpStage => pipeline::run::<..>`, and the test
-//!    that says otp-stage takes part in nothing changes with them.
+//! [`Framework::OtpStage`](crate::Framework::OtpStage) (`otp-stage`,
+//! [`frameworks::otp_stage`](crate::frameworks::otp_stage)) builds the five stages as
+//! otp-stage stages — a producer whose `handle_demand` makes the events with [`produce`], two
+//! producer-consumers mapping with [`process`] behind the producer's demand dispatcher, a
+//! producer-consumer batcher with a [`Rebatcher`] subscribed to both, a consumer recording on
+//! the [`Tally`] — every subscription with [`Spec::min_demand`] and [`Spec::max_demand`]. Its
+//! budget ([`STAGE_BUDGETS`](crate::budget::STAGE_BUDGETS)): at least 0.5× the baseline's
+//! events/s at each batch size, decided by the per-round ratios of every runtime.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};

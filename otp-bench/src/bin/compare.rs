@@ -628,8 +628,8 @@ fn print_report(options: &Options, run: &Run, valgrind: Option<&str>, erlang: Op
         } else {
             println!(
                 "otp-stage's budget (events/s >= 0.5x tokio-pipeline at each batch size): not \
-                 measured, otp-stage is not plugged into compare yet (otp-bench/src/pipeline.rs, \
-                 \"Plugging in otp-stage\")."
+                 measured, no round of otp-stage in this run (not chosen with --only, or its runs \
+                 failed)."
             );
         }
         println!();
