@@ -444,6 +444,12 @@ impl<E> Dispatcher<E> {
         std::mem::take(&mut self.just_dropped)
     }
 
+    /// Whether the producer owes demand that no ask reported.
+    #[inline]
+    pub(crate) fn owes(&self) -> bool {
+        self.owed > 0
+    }
+
     /// Takes the demand the producer owes that no ask reported.
     pub(crate) fn take_owed(&mut self) -> usize {
         std::mem::take(&mut self.owed)

@@ -153,7 +153,11 @@ struct ConsumerSide<E> {
 pub struct StageServer<S: Stage> {
     user: S,
     kind: Kind,
+    /// Its own pid, for logs and telemetry.
+    pid: Pid,
     stats: Arc<StageStats>,
+    /// The buffered and dropped counts last published in `stats`.
+    published: (usize, u64),
     producer: ProducerSide<S::Out>,
     consumer: ConsumerSide<S::In>,
 }
@@ -180,7 +184,9 @@ impl<S: Stage> GenServer for StageServer<S> {
         let mut server = StageServer {
             user,
             kind,
+            pid: ctx.pid(),
             stats,
+            published: (0, 0),
             producer: ProducerSide {
                 dispatcher: Dispatcher::new(options.dispatcher.clone()),
                 buffer: VecDeque::new(),
@@ -242,12 +248,20 @@ impl<S: Stage> GenServer for StageServer<S> {
 
     async fn handle_cast(&mut self, message: StageCast<S>, ctx: &mut Ctx<S>) -> Action<Self> {
         let action = self.cast(message, ctx).await;
-        self.settle(action, ctx).await
+        if self.producer.dispatcher.owes() {
+            return self.settle(action, ctx).await;
+        }
+        self.publish();
+        action
     }
 
     async fn handle_info(&mut self, info: Info, ctx: &mut Ctx<S>) -> Action<Self> {
         let action = self.info(info, ctx).await;
-        self.settle(action, ctx).await
+        if self.producer.dispatcher.owes() {
+            return self.settle(action, ctx).await;
+        }
+        self.publish();
+        action
     }
 
     async fn terminate(&mut self, reason: &ExitReason, ctx: &mut Ctx<S>) {
@@ -309,6 +323,10 @@ impl<S: Stage> StageServer<S> {
         if let Action::Stop(_) = action {
             return action;
         }
+        if !self.producer.dispatcher.owes() {
+            self.publish();
+            return action;
+        }
         loop {
             let owed = self.producer.dispatcher.take_owed();
             if owed == 0 {
@@ -336,7 +354,7 @@ impl<S: Stage> StageServer<S> {
                 Action::NoReply
             }
             Emit::Events(events) => {
-                self.dispatch(events, ctx.pid());
+                self.dispatch(events, self.pid);
                 Action::NoReply
             }
         }
@@ -397,9 +415,13 @@ impl<S: Stage> StageServer<S> {
 
     /// Keeps the figures `process_info` shows current: a few relaxed loads, and stores only
     /// when a figure changed.
-    fn publish(&self) {
-        self.stats
-            .counts(self.producer.buffer.len(), self.dropped());
+    #[inline]
+    fn publish(&mut self) {
+        let now = (self.producer.buffer.len(), self.dropped());
+        if now != self.published {
+            self.published = now;
+            self.stats.counts(now.0, now.1);
+        }
     }
 
     /// Publishes the stage's producers and consumers (when a subscription starts or ends).
@@ -415,7 +437,11 @@ impl<S: Stage> StageServer<S> {
     }
 
     /// Sends the info messages whose buffered events have all left the buffer (GST-12).
+    #[inline]
     fn release_infos(p: &mut ProducerSide<S::Out>) {
+        if p.infos.is_empty() {
+            return;
+        }
         while p.infos.front().is_some_and(|(mark, _)| *mark <= p.left) {
             if let Some((_, send)) = p.infos.pop_front() {
                 for c in p.dispatcher.consumers() {
@@ -545,7 +571,7 @@ impl<S: Stage> StageServer<S> {
         let buffered = p.buffer.len();
         if buffered > 0 {
             let events: Vec<S::Out> = p.buffer.drain(..).collect();
-            let left = p.dispatcher.dispatch(events, ctx.pid());
+            let left = p.dispatcher.dispatch(events, self.pid);
             p.buffer.extend(left);
         }
         let taken = buffered - p.buffer.len();
@@ -562,12 +588,12 @@ impl<S: Stage> StageServer<S> {
         }
         match self.kind {
             Kind::Producer => {
-                events::demanded::<S>(ctx.pid(), counter);
+                events::demanded::<S>(self.pid, counter);
                 let emit = self.user.handle_demand(counter, ctx).await;
                 self.emit(emit, ctx).await
             }
             _ => {
-                events::demanded::<S>(ctx.pid(), counter);
+                events::demanded::<S>(self.pid, counter);
                 self.consumer.demand += counter;
                 self.take_queued(ctx).await
             }
@@ -632,16 +658,16 @@ impl<S: Stage> StageServer<S> {
     ) -> Action<Self> {
         match message {
             ToConsumer::Events { tag, events } => {
-                if !self.consumer.producers.contains_key(&tag) {
-                    tracing::debug!(%tag, "GenStage consumer got events for an unknown subscription");
-                    return Action::NoReply;
+                if self.kind != Kind::ProducerConsumer {
+                    return self.consume(tag, events, ctx).await;
                 }
-                if self.kind == Kind::ProducerConsumer {
-                    self.consumer.queue.push_back((tag, events));
-                    self.take_queued(ctx).await
-                } else {
-                    self.consume(tag, events, ctx).await
+                // A producer-consumer handles events only as far as its consumers asked.
+                if self.consumer.queue.is_empty() && events.len() <= self.consumer.demand {
+                    self.consumer.demand -= events.len();
+                    return self.consume(tag, events, ctx).await;
                 }
+                self.consumer.queue.push_back((tag, events));
+                self.take_queued(ctx).await
             }
             ToConsumer::Cancel { tag, reason } => {
                 self.producer_ended(tag, Cancel::Cancelled(reason), ctx)
@@ -676,15 +702,12 @@ impl<S: Stage> StageServer<S> {
         events: Vec<S::In>,
         ctx: &mut Ctx<S>,
     ) -> Action<Self> {
-        let Some(entry) = self.consumer.producers.get_mut(&tag) else {
+        let Some(entry) = self.consumer.producers.get(&tag) else {
+            tracing::debug!(%tag, "GenStage consumer got events for an unknown subscription");
             return Action::NoReply;
         };
-        let sub = entry.sub.clone();
-        let batch = match &mut entry.asking {
-            Asking::Manual => {
-                let emit = self.user.handle_events(events, &sub, ctx).await;
-                return self.emit(emit, ctx).await;
-            }
+        let batch = match &entry.asking {
+            Asking::Manual => usize::MAX,
             Asking::Automatic {
                 max,
                 min,
@@ -696,14 +719,14 @@ impl<S: Stage> StageServer<S> {
                         "GenStage consumer {} has received {} events in excess from {}",
                         std::any::type_name::<S>(),
                         events.len() - *outstanding,
-                        sub.producer()
+                        entry.sub.producer()
                     );
                 }
                 (*max - *min).max(1)
             }
         };
         if events.len() <= batch {
-            return self.batch(tag, &sub, events, ctx).await;
+            return self.batch(tag, events, ctx).await;
         }
         let mut events = events.into_iter();
         loop {
@@ -711,39 +734,42 @@ impl<S: Stage> StageServer<S> {
             if chunk.is_empty() {
                 return Action::NoReply;
             }
-            if let Action::Stop(reason) = self.batch(tag, &sub, chunk, ctx).await {
+            if let Action::Stop(reason) = self.batch(tag, chunk, ctx).await {
                 return Action::Stop(reason);
             }
         }
     }
 
-    /// One batch of automatic demand: handle it, then ask again if the outstanding demand fell
-    /// to `min_demand`.
+    /// One batch: handle it, then, with automatic demand, ask again if the outstanding demand
+    /// fell to `min_demand`.
     async fn batch(
         &mut self,
         tag: SubscriptionTag,
-        sub: &Subscription<S::In>,
         events: Vec<S::In>,
         ctx: &mut Ctx<S>,
     ) -> Action<Self> {
         let n = events.len();
-        let emit = self.user.handle_events(events, sub, ctx).await;
+        let Some(entry) = self.consumer.producers.get(&tag) else {
+            return Action::NoReply;
+        };
+        // The user's state and the subscription are distinct fields: both borrowed at once.
+        let emit = self.user.handle_events(events, &entry.sub, ctx).await;
         let action = self.emit(emit, ctx).await;
-        if let Some(ProducerEntry {
-            asking:
-                Asking::Automatic {
-                    max,
-                    min,
-                    outstanding,
-                },
-            ..
-        }) = self.consumer.producers.get_mut(&tag)
+        if let Some(entry) = self.consumer.producers.get_mut(&tag)
+            && let Asking::Automatic {
+                max,
+                min,
+                outstanding,
+            } = &mut entry.asking
         {
             *outstanding = outstanding.saturating_sub(n);
             if *outstanding <= *min {
                 let ask = *max - *outstanding;
                 *outstanding = *max;
-                sub.producer.send(ToProducer::Ask { tag, demand: ask });
+                entry
+                    .sub
+                    .producer
+                    .send(ToProducer::Ask { tag, demand: ask });
             }
         }
         action
