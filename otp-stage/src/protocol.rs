@@ -89,14 +89,16 @@ pub(crate) enum ToConsumer<E> {
 /// A consumer as its producers see it.
 pub(crate) trait Downstream<E>: Send + Sync {
     fn pid(&self) -> Pid;
-    /// Sends to the consumer; `false` if it is not running.
+    /// Sends to the consumer; `false` if its mailbox refused the message. A consumer that has
+    /// ended drops it, as a send to a dead pid: its monitor tells the producer.
     fn send(&self, message: ToConsumer<E>) -> bool;
 }
 
 /// A producer as its consumers see it.
 pub(crate) trait Upstream<E>: Send + Sync {
     fn pid(&self) -> Pid;
-    /// Sends to the producer; `false` if it is not running.
+    /// Sends to the producer; `false` if its mailbox refused the message. A producer that has
+    /// ended drops it, as a send to a dead pid: its monitor tells the consumer.
     fn send(&self, message: ToProducer<E>) -> bool;
 }
 
@@ -136,7 +138,9 @@ impl<E> Subscription<E> {
         self.producer.pid()
     }
 
-    /// Asks the producer for `demand` more events (GST-06, manual demand).
+    /// Asks the producer for `demand` more events (GST-06, manual demand). An ask to a producer
+    /// that has ended is dropped, as a send to a dead pid (the subscription's end comes through
+    /// `handle_cancel`); [`StageError::NoProc`] only if its mailbox refused the message.
     pub fn ask(&self, demand: usize) -> Result<(), StageError> {
         if demand == 0 {
             return Err(StageError::ZeroDemand);
