@@ -345,7 +345,7 @@ pub fn run<P: Pipeline>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::frameworks::tokio_pipeline::TokioPipeline;
 
@@ -415,10 +415,16 @@ mod tests {
         assert!(wrong.check(&spec).is_err(), "not processed");
     }
 
-    /// The raw baseline carries every event, each doubled once, on both runtimes, at every
-    /// batch size, whole batches or not; no timing is asserted.
+    /// The raw baseline carries every event (see [`carries_every_event`]).
     #[test]
     fn tokio_pipeline_carries_every_event() {
+        carries_every_event::<TokioPipeline>();
+    }
+
+    /// A pipeline `P` carries every event, each doubled once, on both runtimes, at every batch
+    /// size, whole batches or not, and ends; its timed run reports its one metric and its
+    /// counted run none. No timing is asserted.
+    pub(crate) fn carries_every_event<P: Pipeline>() {
         for runtime in Runtime::ALL {
             for batch in [1, 5, 100] {
                 for events in [0, 1, 999, 1_000] {
@@ -426,7 +432,7 @@ mod tests {
                     let tally = Arc::new(Tally::untimed());
                     let seen = tally.clone();
                     runtime::block_on(runtime, Driver::SpawnedTask, async move {
-                        TokioPipeline::run(spec, seen).await;
+                        P::run(spec, seen).await;
                     });
                     assert_eq!(tally.check(&spec), Ok(()), "{runtime} {spec:?}");
                 }
@@ -434,7 +440,7 @@ mod tests {
         }
         for workload in Workload::PIPELINES {
             for mode in [Mode::Timed, Mode::Counted] {
-                let metrics = run::<TokioPipeline>(workload, 2_000, Runtime::CurrentThread, mode);
+                let metrics = run::<P>(workload, 2_000, Runtime::CurrentThread, mode);
                 match mode {
                     Mode::Timed => {
                         assert_eq!(metrics.len(), 1);

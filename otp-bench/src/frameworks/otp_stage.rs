@@ -283,40 +283,12 @@ impl Stage for Sink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::run;
-    use crate::runtime::{self, Driver};
-    use crate::{Mode, Runtime, Workload};
+    use crate::pipeline::tests::carries_every_event;
 
     /// otp-stage's pipeline carries every event, each doubled once, on both runtimes, at every
-    /// batch size, whole batches or not, and ends; no timing is asserted.
+    /// batch size, whole batches or not, and ends (see [`carries_every_event`]).
     #[test]
     fn otp_stage_pipeline_carries_every_event() {
-        for runtime in Runtime::ALL {
-            for batch in [1, 5, 100] {
-                for events in [0, 1, 999, 1_000] {
-                    let spec = Spec { batch, events };
-                    let tally = Arc::new(Tally::untimed());
-                    let seen = tally.clone();
-                    runtime::block_on(runtime, Driver::SpawnedTask, async move {
-                        OtpStagePipeline::run(spec, seen).await;
-                    });
-                    assert_eq!(tally.check(&spec), Ok(()), "{runtime} {spec:?}");
-                }
-            }
-        }
-        for workload in Workload::PIPELINES {
-            for mode in [Mode::Timed, Mode::Counted] {
-                let metrics =
-                    run::<OtpStagePipeline>(workload, 2_000, Runtime::CurrentThread, mode);
-                match mode {
-                    Mode::Timed => {
-                        assert_eq!(metrics.len(), 1);
-                        assert_eq!(metrics[0].0, workload.metrics()[0]);
-                        assert!(metrics[0].1 > 0.0);
-                    }
-                    Mode::Counted => assert!(metrics.is_empty()),
-                }
-            }
-        }
+        carries_every_event::<OtpStagePipeline>();
     }
 }
