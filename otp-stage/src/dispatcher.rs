@@ -468,13 +468,12 @@ impl<E> Dispatcher<E> {
             .map(|c| c.tag)
     }
 
-    /// Events queued in partitions, and events the partition queues dropped.
-    pub(crate) fn partition_counts(&self) -> (usize, u64) {
+    /// Events the partition queues dropped so far (0 for other dispatchers).
+    #[inline]
+    pub(crate) fn partition_dropped(&self) -> u64 {
         match &self.kind {
-            Kind::Partition {
-                queues, dropped, ..
-            } => (queues.iter().map(VecDeque::len).sum(), *dropped),
-            _ => (0, 0),
+            Kind::Partition { dropped, .. } => *dropped,
+            _ => 0,
         }
     }
 }

@@ -803,12 +803,12 @@ impl<S: Stage> StageServer<S> {
     }
 
     /// The events a full buffer or a full partition queue dropped so far.
-    pub fn dropped(&self) -> u64 {
-        self.producer.dropped + self.producer.dispatcher.partition_counts().1
+    pub(crate) fn dropped(&self) -> u64 {
+        self.producer.dropped + self.producer.dispatcher.partition_dropped()
     }
 
     /// The options of the stage's subscriptions to producers, for introspection.
-    pub fn subscriptions(&self) -> Vec<(SubscriptionTag, Pid)> {
+    pub(crate) fn subscriptions(&self) -> Vec<(SubscriptionTag, Pid)> {
         self.consumer
             .producers
             .values()
@@ -817,7 +817,7 @@ impl<S: Stage> StageServer<S> {
     }
 
     /// The stage's consumers.
-    pub fn consumers(&self) -> Vec<ConsumerRef> {
+    pub(crate) fn consumers(&self) -> Vec<ConsumerRef> {
         self.producer
             .dispatcher
             .consumers()
