@@ -6,32 +6,14 @@ use std::time::Duration;
 use otp_core::process::{ExitReason, Info, Pid, spawn_link};
 use otp_core::supervisor::Restart;
 use otp_stage::{
-    CancelMode, ConsumerSupervisor, ConsumerSupervisorCall, ConsumerSupervisorSpec, Emit, Nothing,
-    ProducerOptions, Stage, StageContext, StageInit, StageRef, SubscribeOptions, SubscribeTo,
+    CancelMode, ConsumerSupervisor, ConsumerSupervisorCall, ConsumerSupervisorSpec, StageRef,
+    SubscribeOptions, SubscribeTo,
 };
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-/// An endless producer of 0, 1, 2, ...
-struct Numbers(u64);
+mod common;
 
-impl Stage for Numbers {
-    type Args = ();
-    type In = Nothing;
-    type Out = u64;
-    type Call = ();
-    type Reply = ();
-    type Cast = ();
-
-    async fn init((): (), _: &mut StageContext<Self>) -> StageInit<Self> {
-        StageInit::Producer(Numbers(0), ProducerOptions::producer())
-    }
-
-    async fn handle_demand(&mut self, demand: usize, _: &mut StageContext<Self>) -> Emit<u64> {
-        let events = (self.0..self.0 + demand as u64).collect();
-        self.0 += demand as u64;
-        Emit::Events(events)
-    }
-}
+use common::Numbers;
 
 /// How a child is told to end.
 #[derive(Clone, Copy, Debug)]

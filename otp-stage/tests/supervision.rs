@@ -4,33 +4,16 @@
 use otp_core::process::{ExitReason, exit};
 use otp_core::supervisor::{SupFlags, Supervisor};
 use otp_stage::{
-    Emit, Nothing, ProducerOptions, Stage, StageContext, StageInit, StageRef, SubscribeOptions,
-    SubscribeTo, Subscription,
+    Emit, Nothing, Stage, StageContext, StageInit, StageRef, SubscribeOptions, SubscribeTo,
+    Subscription,
 };
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
+mod common;
+
+use common::Numbers;
+
 const PRODUCER: &str = "supervised-numbers";
-
-struct Numbers(u64);
-
-impl Stage for Numbers {
-    type Args = ();
-    type In = Nothing;
-    type Out = u64;
-    type Call = ();
-    type Reply = ();
-    type Cast = ();
-
-    async fn init((): (), _: &mut StageContext<Self>) -> StageInit<Self> {
-        StageInit::Producer(Numbers(0), ProducerOptions::producer())
-    }
-
-    async fn handle_demand(&mut self, demand: usize, _: &mut StageContext<Self>) -> Emit<u64> {
-        let events = (self.0..self.0 + demand as u64).collect();
-        self.0 += demand as u64;
-        Emit::Events(events)
-    }
-}
 
 /// A consumer that subscribes to the producer by name and reports `(its pid, batch)`.
 struct Named(UnboundedSender<(otp_core::process::Pid, Vec<u64>)>);
