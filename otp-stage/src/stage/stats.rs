@@ -8,8 +8,8 @@ use otp_core::process::{Pid, ProcessDetails};
 
 use super::Kind;
 
-/// A stage's figures, kept current by the stage with relaxed stores and read only when a
-/// snapshot is taken.
+/// A stage's figures, kept current by the stage with relaxed stores when they change, and read
+/// only when a snapshot is taken.
 pub(crate) struct StageStats {
     kind: Kind,
     buffered: AtomicUsize,
@@ -31,13 +31,10 @@ impl StageStats {
         }
     }
 
+    /// Called by the stage only when a figure changed (it keeps what it last published).
     pub(crate) fn counts(&self, buffered: usize, dropped: u64) {
-        if self.buffered.load(Ordering::Relaxed) != buffered {
-            self.buffered.store(buffered, Ordering::Relaxed);
-        }
-        if self.dropped.load(Ordering::Relaxed) != dropped {
-            self.dropped.store(dropped, Ordering::Relaxed);
-        }
+        self.buffered.store(buffered, Ordering::Relaxed);
+        self.dropped.store(dropped, Ordering::Relaxed);
     }
 
     pub(crate) fn consumers(&self, pids: Vec<Pid>) {
