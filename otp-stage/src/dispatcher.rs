@@ -9,7 +9,7 @@ use std::sync::Arc;
 use otp_core::process::{ExitReason, MonitorRef, Pid};
 
 use crate::options::BufferKeep;
-use crate::protocol::{Downstream, PartitionFn, Selector, SubscriptionTag, ToConsumer};
+use crate::protocol::{Credit, Downstream, PartitionFn, Selector, SubscriptionTag, ToConsumer};
 
 /// Which dispatcher a producer uses, in its [`ProducerOptions`](crate::ProducerOptions).
 pub struct Dispatch<E>(pub(crate) DispatchKind<E>);
@@ -127,6 +127,8 @@ impl<E> Dispatch<E> {
 pub(crate) struct ConsumerEntry<E> {
     pub(crate) tag: SubscriptionTag,
     pub(crate) downstream: Arc<dyn Downstream<E>>,
+    /// The demand the consumer added and the producer has not taken yet.
+    pub(crate) credit: Arc<Credit>,
     pub(crate) monitor: MonitorRef,
     /// Events asked for and not yet sent.
     pub(crate) demand: usize,
@@ -284,10 +286,27 @@ impl<E> Dispatcher<E> {
         Some((entry, counter))
     }
 
+    /// A consumer's ask: takes the demand its subscription's credit holds and records it;
+    /// returns how many events the producer must produce for it (`None`: no such subscription;
+    /// `Some(None)`: the credit was empty, an earlier ask having taken it).
+    pub(crate) fn ask_credit(&mut self, tag: SubscriptionTag) -> Option<Option<usize>> {
+        let i = self.consumers.iter().position(|c| c.tag == tag)?;
+        let demand = self.consumers[i].credit.take();
+        if demand == 0 {
+            return Some(None);
+        }
+        Some(self.ask_at(i, demand))
+    }
+
     /// Records a consumer's ask; returns how many events the producer must produce for it
     /// (`None`: no such subscription).
+    #[cfg(test)]
     pub(crate) fn ask(&mut self, tag: SubscriptionTag, demand: usize) -> Option<usize> {
         let i = self.consumers.iter().position(|c| c.tag == tag)?;
+        self.ask_at(i, demand)
+    }
+
+    fn ask_at(&mut self, i: usize, demand: usize) -> Option<usize> {
         self.consumers[i].demand += demand;
         match &mut self.kind {
             Kind::Demand { pending, .. } => {

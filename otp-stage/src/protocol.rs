@@ -4,7 +4,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use otp_core::process::{ExitReason, Pid};
 
@@ -53,23 +53,54 @@ impl Cancel {
     }
 }
 
+/// The demand a consumer has asked of its producer and the producer has not taken yet: one
+/// counter per subscription, shared by both sides.
+///
+/// An ask adds to the counter and sends [`ToProducer::Ask`] only when the counter was zero;
+/// the producer takes the whole counter when it handles that message. So asks made while one
+/// is on its way ride with it, as one demand of their sum: the producer learns of every event
+/// asked for, in the order asked, with a message fewer per ask it had not yet read.
+#[derive(Debug, Default)]
+pub(crate) struct Credit(AtomicUsize);
+
+impl Credit {
+    /// Adds `demand`; true if the producer must be told (nothing was waiting for it).
+    #[inline]
+    pub(crate) fn add(&self, demand: usize) -> bool {
+        // AcqRel: the producer's `take` that sees this demand also sees what the consumer did
+        // before asking (it handled the events it asks to replace).
+        self.0.fetch_add(demand, Ordering::AcqRel) == 0
+    }
+
+    /// Takes every demand added since the last take.
+    #[inline]
+    pub(crate) fn take(&self) -> usize {
+        self.0.swap(0, Ordering::AcqRel)
+    }
+}
+
 /// A consumer's message to its producer.
 pub(crate) enum ToProducer<E> {
     /// Subscribe, with the consumer's handle and options.
-    Subscribe {
-        tag: SubscriptionTag,
-        consumer: Arc<dyn Downstream<E>>,
-        options: SubscribeOptions,
-        selector: Option<Selector<E>>,
-        partition: Option<usize>,
-    },
-    /// Send up to `demand` more events.
-    Ask { tag: SubscriptionTag, demand: usize },
+    Subscribe(Box<SubscribeRequest<E>>),
+    /// The subscription's [`Credit`] went from zero to some demand: take it.
+    Ask { tag: SubscriptionTag },
     /// End the subscription.
     Cancel {
         tag: SubscriptionTag,
         reason: ExitReason,
     },
+}
+
+/// What a consumer sends to subscribe (boxed: rarer and larger than the other messages,
+/// which stay two words).
+pub(crate) struct SubscribeRequest<E> {
+    pub(crate) tag: SubscriptionTag,
+    pub(crate) consumer: Arc<dyn Downstream<E>>,
+    pub(crate) credit: Arc<Credit>,
+    pub(crate) options: SubscribeOptions,
+    pub(crate) selector: Option<Selector<E>>,
+    pub(crate) partition: Option<usize>,
 }
 
 /// A producer's message to one of its consumers.
@@ -107,6 +138,7 @@ pub(crate) trait Upstream<E>: Send + Sync {
 pub struct Subscription<E> {
     pub(crate) tag: SubscriptionTag,
     pub(crate) producer: Arc<dyn Upstream<E>>,
+    pub(crate) credit: Arc<Credit>,
 }
 
 impl<E> Clone for Subscription<E> {
@@ -114,6 +146,7 @@ impl<E> Clone for Subscription<E> {
         Subscription {
             tag: self.tag,
             producer: self.producer.clone(),
+            credit: self.credit.clone(),
         }
     }
 }
@@ -145,14 +178,18 @@ impl<E> Subscription<E> {
         if demand == 0 {
             return Err(StageError::ZeroDemand);
         }
-        if self.producer.send(ToProducer::Ask {
-            tag: self.tag,
-            demand,
-        }) {
+        if self.request(demand) {
             Ok(())
         } else {
             Err(StageError::NoProc)
         }
+    }
+
+    /// Adds `demand` (not zero) to the subscription's credit, telling the producer if it was
+    /// not already told; false if its mailbox refused the message.
+    #[inline]
+    pub(crate) fn request(&self, demand: usize) -> bool {
+        !self.credit.add(demand) || self.producer.send(ToProducer::Ask { tag: self.tag })
     }
 
     /// Cancels the subscription: the producer confirms, and the consumer's cancel mode then
@@ -173,4 +210,22 @@ pub struct ConsumerRef {
     pub tag: SubscriptionTag,
     /// The consumer's pid.
     pub pid: Pid,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// GST-02: an ask made while an earlier one is unread rides with it; the producer takes
+    /// their sum once, and the next ask tells it again.
+    #[test]
+    fn gst02_unread_asks_ride_together() {
+        let credit = Credit::default();
+        assert!(credit.add(5), "the first ask is sent");
+        assert!(!credit.add(5), "the second rides with it");
+        assert_eq!(credit.take(), 10);
+        assert_eq!(credit.take(), 0, "taken once");
+        assert!(credit.add(3), "after the take, an ask is sent again");
+        assert_eq!(credit.take(), 3);
+    }
 }

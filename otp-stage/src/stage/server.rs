@@ -17,8 +17,8 @@ use crate::events;
 use crate::options::{BufferKeep, CancelMode, DemandMode};
 use crate::producer::ProducerOptions;
 use crate::protocol::{
-    Cancel, ConsumerRef, Downstream, Subscription, SubscriptionTag, ToConsumer, ToProducer,
-    Upstream,
+    Cancel, ConsumerRef, Credit, Downstream, SubscribeRequest, Subscription, SubscriptionTag,
+    ToConsumer, ToProducer, Upstream,
 };
 
 /// A call to a stage's process (made through [`StageRef`](crate::StageRef)).
@@ -461,16 +461,20 @@ impl<S: Stage> StageServer<S> {
         let tag = SubscriptionTag::new();
         let monitor = ctx.monitor(to.producer.pid());
         let consumer: Arc<dyn Downstream<S::In>> = Arc::new(ctx.server_ref());
-        to.producer.send(ToProducer::Subscribe {
-            tag,
-            consumer,
-            options: to.options.clone(),
-            selector: to.selector,
-            partition: to.partition,
-        });
+        let credit = Arc::new(Credit::default());
+        to.producer
+            .send(ToProducer::Subscribe(Box::new(SubscribeRequest {
+                tag,
+                consumer,
+                credit: credit.clone(),
+                options: to.options.clone(),
+                selector: to.selector,
+                partition: to.partition,
+            })));
         let sub = Subscription {
             tag,
             producer: to.producer,
+            credit,
         };
         let demand = self
             .user
@@ -479,7 +483,7 @@ impl<S: Stage> StageServer<S> {
         let asking = match demand {
             Demand::Manual => Asking::Manual,
             Demand::Automatic => {
-                sub.producer.send(ToProducer::Ask { tag, demand: max });
+                sub.request(max);
                 Asking::Automatic {
                     max,
                     min,
@@ -507,13 +511,15 @@ impl<S: Stage> StageServer<S> {
         ctx: &mut Ctx<S>,
     ) -> Action<Self> {
         match message {
-            ToProducer::Subscribe {
-                tag,
-                consumer,
-                options,
-                selector,
-                partition,
-            } => {
+            ToProducer::Subscribe(request) => {
+                let SubscribeRequest {
+                    tag,
+                    consumer,
+                    credit,
+                    options,
+                    selector,
+                    partition,
+                } = *request;
                 if !self.kind.produces() {
                     consumer.send(ToConsumer::Cancel {
                         tag,
@@ -527,6 +533,7 @@ impl<S: Stage> StageServer<S> {
                 let subscribed = self.producer.dispatcher.subscribe(ConsumerEntry {
                     tag,
                     downstream: consumer.clone(),
+                    credit,
                     monitor,
                     demand: 0,
                     max_demand,
@@ -545,9 +552,13 @@ impl<S: Stage> StageServer<S> {
                     .await;
                 Action::NoReply
             }
-            ToProducer::Ask { tag, demand } => {
-                let Some(counter) = self.producer.dispatcher.ask(tag, demand) else {
+            ToProducer::Ask { tag } => {
+                let Some(asked) = self.producer.dispatcher.ask_credit(tag) else {
                     tracing::debug!(%tag, "GenStage producer got an ask for an unknown subscription");
+                    return Action::NoReply;
+                };
+                // `None`: an earlier ask took this one's demand with its own.
+                let Some(counter) = asked else {
                     return Action::NoReply;
                 };
                 self.demanded(counter, ctx).await
@@ -766,10 +777,7 @@ impl<S: Stage> StageServer<S> {
             if *outstanding <= *min {
                 let ask = *max - *outstanding;
                 *outstanding = *max;
-                entry
-                    .sub
-                    .producer
-                    .send(ToProducer::Ask { tag, demand: ask });
+                entry.sub.request(ask);
             }
         }
         action
@@ -937,6 +945,7 @@ mod tests {
         let mut d = Dispatcher::<u64>::new(Dispatch::demand());
         let probe = Arc::new(Probe(me, Default::default()));
         let entry = |tag| ConsumerEntry {
+            credit: Arc::default(),
             tag,
             downstream: probe.clone() as Arc<dyn Downstream<u64>>,
             monitor,
