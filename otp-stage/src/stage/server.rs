@@ -121,6 +121,33 @@ struct ProducerEntry<E> {
     asking: Asking,
 }
 
+impl<E> ProducerEntry<E> {
+    /// How many of `n` events `handle_events` takes at a time: `max - min` with automatic
+    /// demand (logging events beyond the demand, GST-05), all of them with manual demand.
+    #[inline]
+    fn batch_size<S>(&self, n: usize, pid: Pid) -> usize {
+        match &self.asking {
+            Asking::Manual => usize::MAX,
+            Asking::Automatic {
+                max,
+                min,
+                outstanding,
+            } => {
+                if n > *outstanding {
+                    tracing::error!(
+                        %pid,
+                        "GenStage consumer {} has received {} events in excess from {}",
+                        std::any::type_name::<S>(),
+                        n - *outstanding,
+                        self.sub.producer()
+                    );
+                }
+                (*max - *min).max(1)
+            }
+        }
+    }
+}
+
 /// The producer side of a stage: its consumers, its buffer, its demand mode.
 struct ProducerSide<E> {
     dispatcher: Dispatcher<E>,
@@ -215,7 +242,7 @@ impl<S: Stage> GenServer for StageServer<S> {
         match request.0 {
             CallKind::User(request) => match self.user.handle_call(request, ctx).await {
                 StageCallResult::Reply(reply, events) => {
-                    let action = self.emit(Emit::Events(events), ctx).await;
+                    let action = self.emit(Emit::Events(events), ctx);
                     match self.settle(action, ctx).await {
                         Action::Stop(reason) => CallResult::ReplyThen(
                             StageReply(ReplyKind::User(reply)),
@@ -270,11 +297,12 @@ impl<S: Stage> GenServer for StageServer<S> {
 }
 
 impl<S: Stage> StageServer<S> {
+    #[inline]
     async fn cast(&mut self, message: StageCast<S>, ctx: &mut Ctx<S>) -> Action<Self> {
         match message.0 {
             CastKind::User(message) => {
                 let emit = self.user.handle_cast(message, ctx).await;
-                self.emit(emit, ctx).await
+                self.emit(emit, ctx)
             }
             CastKind::FromConsumer(message) => self.on_consumer_message(message, ctx).await,
             CastKind::FromProducer(message) => self.on_producer_message(message, ctx).await,
@@ -314,11 +342,12 @@ impl<S: Stage> StageServer<S> {
             }
         }
         let emit = self.user.handle_info(info, ctx).await;
-        self.emit(emit, ctx).await
+        self.emit(emit, ctx)
     }
 
     /// After a message: the demand a dispatcher found owed (a broadcast's filtered events) is
     /// acted on as an ask.
+    #[inline]
     async fn settle(&mut self, action: Action<Self>, ctx: &mut Ctx<S>) -> Action<Self> {
         if let Action::Stop(_) = action {
             return action;
@@ -340,7 +369,8 @@ impl<S: Stage> StageServer<S> {
     }
     /// Acts on what a callback decided: events go to the consumers (a consumer's are dropped
     /// with a warning, GST-11).
-    async fn emit(&mut self, emit: Emit<S::Out>, ctx: &mut Ctx<S>) -> Action<Self> {
+    #[inline]
+    fn emit(&mut self, emit: Emit<S::Out>, ctx: &mut Ctx<S>) -> Action<Self> {
         match emit {
             Emit::Stop(reason) => Action::Stop(reason),
             Emit::Events(events) if events.is_empty() => Action::NoReply,
@@ -505,6 +535,7 @@ impl<S: Stage> StageServer<S> {
     }
 
     /// A consumer's message: subscribe, ask or cancel.
+    #[inline]
     async fn on_consumer_message(
         &mut self,
         message: ToProducer<S::Out>,
@@ -572,6 +603,7 @@ impl<S: Stage> StageServer<S> {
 
     /// `counter` more events were asked for: from the buffer first, then from the producer's
     /// `handle_demand`, or for a producer-consumer from the events it holds (GST-07).
+    #[inline]
     async fn demanded(&mut self, counter: usize, ctx: &mut Ctx<S>) -> Action<Self> {
         if self.producer.options.demand == DemandMode::Accumulate {
             self.producer.accumulated.push(counter);
@@ -601,7 +633,7 @@ impl<S: Stage> StageServer<S> {
             Kind::Producer => {
                 events::demanded::<S>(self.pid, counter);
                 let emit = self.user.handle_demand(counter, ctx).await;
-                self.emit(emit, ctx).await
+                self.emit(emit, ctx)
             }
             _ => {
                 events::demanded::<S>(self.pid, counter);
@@ -652,7 +684,7 @@ impl<S: Stage> StageServer<S> {
             .user
             .handle_cancel(Ended::Consumer(consumer), &why, ctx)
             .await;
-        if let Action::Stop(reason) = self.emit(emit, ctx).await {
+        if let Action::Stop(reason) = self.emit(emit, ctx) {
             return Action::Stop(reason);
         }
         if counter > 0 {
@@ -662,6 +694,7 @@ impl<S: Stage> StageServer<S> {
     }
 
     /// A producer's message: events, or the end of the subscription.
+    #[inline]
     async fn on_producer_message(
         &mut self,
         message: ToConsumer<S::In>,
@@ -688,6 +721,7 @@ impl<S: Stage> StageServer<S> {
     }
 
     /// A producer-consumer handles the events it holds, as many as its consumers asked for.
+    #[inline]
     async fn take_queued(&mut self, ctx: &mut Ctx<S>) -> Action<Self> {
         while self.consumer.demand > 0 {
             let Some((tag, mut events)) = self.consumer.queue.pop_front() else {
@@ -707,6 +741,10 @@ impl<S: Stage> StageServer<S> {
 
     /// Hands events to `handle_events`, in batches of at most `max - min` with automatic
     /// demand, asking for more after each batch (GST-04, GST-05).
+    ///
+    /// One future for every batch of the message: the work before and after each
+    /// `handle_events` is plain code ([`Asking::batch_size`], [`Self::handled`]).
+    #[inline]
     async fn consume(
         &mut self,
         tag: SubscriptionTag,
@@ -717,27 +755,12 @@ impl<S: Stage> StageServer<S> {
             tracing::debug!(%tag, "GenStage consumer got events for an unknown subscription");
             return Action::NoReply;
         };
-        let batch = match &entry.asking {
-            Asking::Manual => usize::MAX,
-            Asking::Automatic {
-                max,
-                min,
-                outstanding,
-            } => {
-                if events.len() > *outstanding {
-                    tracing::error!(
-                        pid = %ctx.pid(),
-                        "GenStage consumer {} has received {} events in excess from {}",
-                        std::any::type_name::<S>(),
-                        events.len() - *outstanding,
-                        entry.sub.producer()
-                    );
-                }
-                (*max - *min).max(1)
-            }
-        };
-        if events.len() <= batch {
-            return self.batch(tag, events, ctx).await;
+        let batch = entry.batch_size::<S>(events.len(), ctx.pid());
+        let n = events.len();
+        if n <= batch {
+            // The user's state and the subscription are distinct fields: both borrowed at once.
+            let emit = self.user.handle_events(events, &entry.sub, ctx).await;
+            return self.handled(tag, n, emit, ctx);
         }
         let mut events = events.into_iter();
         loop {
@@ -745,27 +768,29 @@ impl<S: Stage> StageServer<S> {
             if chunk.is_empty() {
                 return Action::NoReply;
             }
-            if let Action::Stop(reason) = self.batch(tag, chunk, ctx).await {
+            // Still subscribed: only this stage's own messages end a subscription.
+            let Some(entry) = self.consumer.producers.get(&tag) else {
+                return Action::NoReply;
+            };
+            let n = chunk.len();
+            let emit = self.user.handle_events(chunk, &entry.sub, ctx).await;
+            if let Action::Stop(reason) = self.handled(tag, n, emit, ctx) {
                 return Action::Stop(reason);
             }
         }
     }
 
-    /// One batch: handle it, then, with automatic demand, ask again if the outstanding demand
-    /// fell to `min_demand`.
-    async fn batch(
+    /// After `handle_events` took `n` events of subscription `tag`: its events go out and, with
+    /// automatic demand, the stage asks again if the outstanding demand fell to `min_demand`.
+    #[inline]
+    fn handled(
         &mut self,
         tag: SubscriptionTag,
-        events: Vec<S::In>,
+        n: usize,
+        emit: Emit<S::Out>,
         ctx: &mut Ctx<S>,
     ) -> Action<Self> {
-        let n = events.len();
-        let Some(entry) = self.consumer.producers.get(&tag) else {
-            return Action::NoReply;
-        };
-        // The user's state and the subscription are distinct fields: both borrowed at once.
-        let emit = self.user.handle_events(events, &entry.sub, ctx).await;
-        let action = self.emit(emit, ctx).await;
+        let action = self.emit(emit, ctx);
         if let Some(entry) = self.consumer.producers.get_mut(&tag)
             && let Asking::Automatic {
                 max,
@@ -800,7 +825,7 @@ impl<S: Stage> StageServer<S> {
             .user
             .handle_cancel(Ended::Producer(&entry.sub), &why, ctx)
             .await;
-        if let Action::Stop(reason) = self.emit(emit, ctx).await {
+        if let Action::Stop(reason) = self.emit(emit, ctx) {
             return Action::Stop(reason);
         }
         if entry.cancel.exits_on(why.reason()) {
