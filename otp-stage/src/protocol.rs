@@ -35,6 +35,14 @@ pub type Selector<E> = Arc<dyn Fn(&E) -> bool + Send + Sync>;
 /// A partition dispatcher's hash: the partition of an event, or `None` to drop it (GST-15).
 pub type PartitionFn<E> = Arc<dyn Fn(&E) -> Option<usize> + Send + Sync>;
 
+/// The partition a subscription asks a partition dispatcher for (GST-15): by number, or by
+/// name for a dispatcher whose partitions are named.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum PartitionKey {
+    Index(usize),
+    Name(Arc<str>),
+}
+
 /// Why a subscription ended, as `handle_cancel` is told.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Cancel {
@@ -61,7 +69,7 @@ pub(crate) enum ToProducer<E> {
         consumer: Arc<dyn Downstream<E>>,
         options: SubscribeOptions,
         selector: Option<Selector<E>>,
-        partition: Option<usize>,
+        partition: Option<PartitionKey>,
     },
     /// Send up to `demand` more events.
     Ask { tag: SubscriptionTag, demand: usize },
