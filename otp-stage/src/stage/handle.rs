@@ -263,7 +263,9 @@ impl<S: Stage> StageRef<S> {
     /// asks for nothing more; the events its producer had already sent are still handled, and
     /// once the producer confirms the cancel, `handle_cancel` is told
     /// (`Cancel::Cancelled(reason)`), but its cancel mode does not apply: the stage asked for
-    /// the end and does not exit for it.
+    /// the end and does not exit for it. (A producer-consumer still drops the old
+    /// subscription's events that it holds waiting for its own consumers' demand when the end
+    /// is confirmed, as it does whenever a subscription ends.)
     ///
     /// `let tag = consumer.resubscribe(tag, ExitReason::Normal, &producer, options).await?;`
     pub async fn resubscribe<P: Stage<Out = S::In>>(
