@@ -7,9 +7,13 @@ use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
 
 use otp_core::process::{ExitReason, MonitorRef, Pid};
+use rustc_hash::FxHashMap;
 
+use crate::error::StageError;
 use crate::options::BufferKeep;
-use crate::protocol::{Credit, Downstream, PartitionFn, Selector, SubscriptionTag, ToConsumer};
+use crate::protocol::{
+    Credit, Downstream, PartitionFn, PartitionKey, Selector, SubscriptionTag, ToConsumer,
+};
 
 /// Which dispatcher a producer uses, in its [`ProducerOptions`](crate::ProducerOptions).
 pub struct Dispatch<E>(pub(crate) DispatchKind<E>);
@@ -21,8 +25,13 @@ pub(crate) enum DispatchKind<E> {
         partitions: usize,
         hash: PartitionFn<E>,
         limit: Option<(usize, BufferKeep)>,
+        /// The partitions' names, in the order of their numbers, if they were named.
+        names: Option<PartitionNames>,
     },
 }
+
+/// A named partition dispatcher's names, in the order of the partitions' numbers.
+pub(crate) type PartitionNames = Arc<[Box<str>]>;
 
 impl<E> Clone for Dispatch<E> {
     fn clone(&self) -> Self {
@@ -33,10 +42,12 @@ impl<E> Clone for Dispatch<E> {
                 partitions,
                 hash,
                 limit,
+                names,
             } => DispatchKind::Partition {
                 partitions: *partitions,
                 hash: hash.clone(),
                 limit: *limit,
+                names: names.clone(),
             },
         })
     }
@@ -48,10 +59,14 @@ impl<E> fmt::Debug for Dispatch<E> {
             DispatchKind::Demand => f.write_str("Dispatch::Demand"),
             DispatchKind::Broadcast(_) => f.write_str("Dispatch::Broadcast"),
             DispatchKind::Partition {
-                partitions, limit, ..
+                partitions,
+                limit,
+                names,
+                ..
             } => f
                 .debug_struct("Dispatch::Partition")
                 .field("partitions", partitions)
+                .field("names", names)
                 .field("limit", limit)
                 .finish_non_exhaustive(),
         }
@@ -90,7 +105,66 @@ impl<E> Dispatch<E> {
             partitions,
             hash: Arc::new(hash),
             limit: None,
+            names: None,
         })
+    }
+
+    /// Events into partitions named by `names` (GenStage's `partitions: [:a, :b]`), by `hash`,
+    /// which returns an event's partition by name, or `None` to drop it; one consumer per
+    /// partition, which subscribes with [`SubscribeTo::partition_named`](crate::SubscribeTo::partition_named)
+    /// (or by position in `names`, with [`SubscribeTo::partition`](crate::SubscribeTo::partition))
+    /// (GST-15). An event whose name is none of `names` is dropped and logged, as an
+    /// out-of-range number is with [`partition`](Self::partition). A name given twice is
+    /// [`StageError::DuplicatePartition`].
+    ///
+    /// The names are strings, not a type parameter of `Dispatch`, so that a `SubscribeTo` can
+    /// name a partition without knowing its producer's types; they are numbered once, here,
+    /// and the named hash becomes a numbered one, so the dispatcher has one code path and the
+    /// numbered form pays nothing for the named one.
+    ///
+    /// ```
+    /// use otp_stage::Dispatch;
+    ///
+    /// struct Order { region: String }
+    ///
+    /// let by_region = Dispatch::partition_named(["eu", "us"], |o: &Order| {
+    ///     Some(o.region.as_str())
+    /// })
+    /// .unwrap();
+    /// # let _ = by_region;
+    /// assert!(Dispatch::partition_named(["eu", "eu"], |_: &Order| None).is_err());
+    /// ```
+    pub fn partition_named<N: Into<String>>(
+        names: impl IntoIterator<Item = N>,
+        hash: impl Fn(&E) -> Option<&str> + Send + Sync + 'static,
+    ) -> Result<Self, StageError> {
+        let names: PartitionNames = names
+            .into_iter()
+            .map(|n| n.into().into_boxed_str())
+            .collect();
+        let mut index = FxHashMap::default();
+        for (i, name) in names.iter().enumerate() {
+            if index.insert(name.clone(), i).is_some() {
+                return Err(StageError::DuplicatePartition(name.to_string()));
+            }
+        }
+        let numbered = move |e: &E| {
+            let name = hash(e)?;
+            let found = index.get(name).copied();
+            if found.is_none() {
+                tracing::error!(
+                    "GenStage partition dispatcher's hash returned unknown partition {name:?}: \
+                     the event is dropped"
+                );
+            }
+            found
+        };
+        Ok(Dispatch(DispatchKind::Partition {
+            partitions: names.len(),
+            hash: Arc::new(numbered),
+            limit: None,
+            names: Some(names),
+        }))
     }
 
     /// Events into `partitions` partitions by their hash (GenStage's default, `phash2`).
@@ -114,11 +188,41 @@ impl<E> Dispatch<E> {
         self
     }
 
-    /// The number of partitions, for a partition dispatcher.
-    pub(crate) fn partitions(&self) -> Option<usize> {
+    /// The partitions, for a partition dispatcher.
+    pub(crate) fn partitions(&self) -> Option<PartitionLayout> {
         match &self.0 {
-            DispatchKind::Partition { partitions, .. } => Some(*partitions),
+            DispatchKind::Partition {
+                partitions, names, ..
+            } => Some(PartitionLayout {
+                count: *partitions,
+                names: names.clone(),
+            }),
             _ => None,
+        }
+    }
+}
+
+/// A partition dispatcher's partitions as a subscription sees them: how many, and their names
+/// if they have some.
+#[derive(Clone, Debug)]
+pub(crate) struct PartitionLayout {
+    count: usize,
+    names: Option<PartitionNames>,
+}
+
+impl PartitionLayout {
+    /// The number of the partition a subscription asks for, or why there is none (GST-15).
+    pub(crate) fn resolve(&self, key: Option<&PartitionKey>) -> Result<usize, StageError> {
+        match key {
+            None => Err(StageError::UnknownPartition(None)),
+            Some(PartitionKey::Index(p)) if *p < self.count => Ok(*p),
+            Some(PartitionKey::Index(p)) => Err(StageError::UnknownPartition(Some(*p))),
+            Some(PartitionKey::Name(name)) => self
+                .names
+                .iter()
+                .flat_map(|names| names.iter())
+                .position(|n| **n == **name)
+                .ok_or_else(|| StageError::UnknownPartitionName(name.to_string())),
         }
     }
 }
@@ -196,6 +300,7 @@ impl<E> Dispatcher<E> {
                 partitions,
                 hash,
                 limit,
+                names: _,
             } => Kind::Partition {
                 hash,
                 queues: (0..partitions).map(|_| VecDeque::new()).collect(),

@@ -2,6 +2,8 @@
 
 use otp_core::gen_server::CallError;
 
+use crate::protocol::SubscriptionTag;
+
 /// Why a stage operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StageError {
@@ -20,6 +22,17 @@ pub enum StageError {
     /// A partition dispatcher's subscription without a partition, or with one it does not have.
     #[error("unknown partition: {0:?}")]
     UnknownPartition(Option<usize>),
+    /// A subscription naming a partition the producer's dispatcher does not have (GST-15: the
+    /// dispatcher's partitions are numbered, or named otherwise).
+    #[error("unknown partition name: {0:?}")]
+    UnknownPartitionName(String),
+    /// A partition dispatcher given the same partition name twice (GST-15).
+    #[error("partition name given twice: {0:?}")]
+    DuplicatePartition(String),
+    /// A resubscription whose subscription is not one of the consumer's (it ended, was already
+    /// replaced, or never was) (GST-10).
+    #[error("unknown subscription: {0}")]
+    UnknownSubscription(SubscriptionTag),
     /// The stage is not running.
     #[error("the stage is not running")]
     NoProc,

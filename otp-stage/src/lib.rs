@@ -13,8 +13,12 @@
 //! `Vec` per dispatch.
 //!
 //! - **Dispatchers** ([`Dispatch`]): by demand (the default), broadcast (every event to every
-//!   consumer, per-subscription selectors), partition (a hash that may drop an event, one
-//!   consumer per partition, queues with an optional bound and drop policy).
+//!   consumer, per-subscription selectors), partition (numbered or named partitions, a hash
+//!   that may drop an event, one consumer per partition, queues with an optional bound and
+//!   drop policy).
+//! - **Subscribing**: in `init`, or later with [`StageRef::subscribe`] (a call) or
+//!   [`StageRef::async_subscribe`] (a cast); [`StageRef::resubscribe`] replaces a subscription
+//!   (to change its demand mid-stream, say).
 //! - **Bridges**: [`stream`] reads a producer as a `futures` `Stream`; [`from_iter`] and
 //!   [`from_stream`] make producers of iterators and async streams, pulled on demand;
 //!   [`ChannelSink`] is a consumer into a bounded channel.

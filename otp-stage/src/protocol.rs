@@ -35,6 +35,14 @@ pub type Selector<E> = Arc<dyn Fn(&E) -> bool + Send + Sync>;
 /// A partition dispatcher's hash: the partition of an event, or `None` to drop it (GST-15).
 pub type PartitionFn<E> = Arc<dyn Fn(&E) -> Option<usize> + Send + Sync>;
 
+/// The partition a subscription asks a partition dispatcher for (GST-15): by number, or by
+/// name for a dispatcher whose partitions are named.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum PartitionKey {
+    Index(usize),
+    Name(Arc<str>),
+}
+
 /// Why a subscription ended, as `handle_cancel` is told.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Cancel {
@@ -100,7 +108,7 @@ pub(crate) struct SubscribeRequest<E> {
     pub(crate) credit: Arc<Credit>,
     pub(crate) options: SubscribeOptions,
     pub(crate) selector: Option<Selector<E>>,
-    pub(crate) partition: Option<usize>,
+    pub(crate) partition: Option<PartitionKey>,
 }
 
 /// A producer's message to one of its consumers.

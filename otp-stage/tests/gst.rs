@@ -972,3 +972,274 @@ async fn gst15_uneven_partitions_do_not_stall() {
         producer.stop(ExitReason::Shutdown).await.unwrap();
     }
 }
+
+/// GST-15: partitions named by the user. The hash returns a partition's name; an event whose
+/// name is none of the dispatcher's is dropped (and logged), the producer going on; consumers
+/// subscribe by name (or by position among the names); an unknown name is
+/// `StageError::UnknownPartitionName` from `subscribe_to`, and cancels a subscription made in
+/// `init`; a name given twice is refused when the dispatcher is made.
+#[tokio::test]
+async fn gst15_named_partitions() {
+    assert_eq!(
+        otp_stage::Dispatch::partition_named(["even", "odd", "even"], |_: &u64| None).err(),
+        Some(StageError::DuplicatePartition("even".to_owned()))
+    );
+    // Multiples of 5 go to a partition that does not exist: dropped, not a panic.
+    let dispatch = otp_stage::Dispatch::partition_named(["even", "odd"], |e: &u64| {
+        Some(match e {
+            e if e.is_multiple_of(5) => "nowhere",
+            e if e.is_multiple_of(2) => "even",
+            _ => "odd",
+        })
+    })
+    .unwrap();
+    let (producer, _) = numbers(ProducerOptions::producer().dispatcher(dispatch)).await;
+    let (tx, mut rx) = unbounded_channel();
+    let sub = || SubscribeOptions::new().max_demand(10).min_demand(5);
+    let even = SubscribeTo::new(&producer, sub()).partition_named("even");
+    let _even = StageRef::<Named>::start((0, even, tx.clone()))
+        .await
+        .unwrap();
+    // "odd" is the second name: partition 1.
+    let odd = SubscribeTo::new(&producer, sub()).partition(1);
+    let _odd = StageRef::<Named>::start((1, odd, tx)).await.unwrap();
+    let mut got = [Vec::new(), Vec::new()];
+    while got.iter().map(Vec::len).sum::<usize>() < 40 {
+        let (p, events) = rx.recv().await.unwrap();
+        got[p].extend(events);
+    }
+    assert!(got[0].iter().all(|e| e % 2 == 0 && e % 5 != 0), "{got:?}");
+    assert!(got[1].iter().all(|e| e % 2 == 1 && e % 5 != 0), "{got:?}");
+    assert!(got.iter().all(|g| g.windows(2).all(|w| w[0] < w[1])));
+    assert!(producer.is_alive());
+
+    let (late, _) = collector(Vec::new()).await;
+    for (to, expected) in [
+        (
+            SubscribeTo::new(&producer, sub()).partition_named("third"),
+            StageError::UnknownPartitionName("third".to_owned()),
+        ),
+        (
+            SubscribeTo::new(&producer, sub()).partition(2),
+            StageError::UnknownPartition(Some(2)),
+        ),
+        (
+            SubscribeTo::new(&producer, sub()),
+            StageError::UnknownPartition(None),
+        ),
+    ] {
+        assert_eq!(late.subscribe_to(&producer, to).await, Err(expected));
+    }
+    // Not checked before it is sent: the producer cancels it, and the permanent consumer exits.
+    let (in_init, _) = collector(vec![
+        SubscribeTo::new(&producer, sub()).partition_named("third"),
+    ])
+    .await;
+    assert_eq!(
+        in_init.wait_exit().await,
+        ExitReason::error(StageError::UnknownPartitionName("third".to_owned()))
+    );
+}
+
+/// GST-12: `sync_info` returns once the message is queued behind the producer's buffered
+/// events: a consumer gets those events, then the message, then what was emitted after the
+/// call returned. A producer that is not running is an error (`async_info` cannot tell).
+#[tokio::test]
+async fn gst12_sync_info_after_buffered_events() {
+    let (producer, _) = numbers(ProducerOptions::producer()).await;
+    // No consumer yet: 0..5 wait in the buffer, the message behind them, then 5 and 6.
+    producer.cast(5).unwrap();
+    producer.sync_info(Marker(1)).await.unwrap();
+    producer.cast(2).unwrap();
+    // One event at a time, so that no batch holds events from both sides of the message.
+    let sub = SubscribeOptions::new().max_demand(1).min_demand(0);
+    let (_consumer, mut rx) = collector(vec![SubscribeTo::new(&producer, sub)]).await;
+    let mut before = Vec::new();
+    loop {
+        match rx.recv().await.unwrap() {
+            Seen::Batch(b) => before.extend(b),
+            Seen::Info(m) => {
+                assert_eq!(m, Marker(1));
+                break;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(before, vec![0, 1, 2, 3, 4], "the buffered events first");
+    let after: Vec<u64> = batches(&mut rx, 2).await.concat();
+    assert_eq!(after, vec![5, 6], "then what was emitted after the call");
+
+    producer.stop(ExitReason::Shutdown).await.unwrap();
+    assert_eq!(producer.sync_info(Marker(2)).await, Err(StageError::NoProc));
+    assert!(producer.async_info(Marker(2)).is_ok());
+}
+
+/// GST-10: `async_subscribe` returns at once; bad options are its only error. Its failures
+/// show as the subscription's end: a dead producer ends it with `noproc`, which makes a
+/// permanent subscriber exit and a temporary one hear of it in `handle_cancel`; a producer
+/// asked to subscribe logs it and goes on.
+#[tokio::test]
+async fn gst10_async_subscribe() {
+    let (producer, _) = numbers(ProducerOptions::producer()).await;
+    let (consumer, mut rx) = collector(Vec::new()).await;
+    assert!(matches!(
+        consumer.async_subscribe(&producer, SubscribeOptions::new().max_demand(0)),
+        Err(StageError::BadOptions(_))
+    ));
+    consumer
+        .async_subscribe(
+            &producer,
+            SubscribeOptions::new().max_demand(4).min_demand(0),
+        )
+        .unwrap();
+    assert_eq!(batches(&mut rx, 1).await.concat(), vec![0, 1, 2, 3]);
+
+    let dead = numbers(ProducerOptions::producer()).await.0;
+    dead.stop(ExitReason::Shutdown).await.unwrap();
+    let (temporary, mut rx) = collector(Vec::new()).await;
+    temporary
+        .async_subscribe(&dead, SubscribeOptions::new().cancel(CancelMode::Temporary))
+        .unwrap();
+    assert_eq!(
+        rx.recv().await,
+        Some(Seen::Cancelled(Cancel::Down(ExitReason::NoProc)))
+    );
+    assert!(temporary.is_alive());
+    let (permanent, _rx) = collector(Vec::new()).await;
+    permanent
+        .async_subscribe(&dead, SubscribeOptions::new())
+        .unwrap();
+    assert_eq!(permanent.wait_exit().await, ExitReason::NoProc);
+
+    let not_a_consumer = StageRef::<Pretender>::start(Kind::Producer).await.unwrap();
+    not_a_consumer
+        .async_subscribe(&producer, SubscribeOptions::new())
+        .unwrap();
+    assert_eq!(
+        not_a_consumer.kind().await,
+        Ok(Kind::Producer),
+        "it went on"
+    );
+}
+
+/// GST-10: `resubscribe` changes a subscription's demand mid-stream: the old subscription's
+/// events still on their way are handled, none is lost or handled twice, the old
+/// subscription's end reaches `handle_cancel` before the new one's first events, and the
+/// permanent consumer does not exit for it. A tag that is no longer the consumer's (the
+/// replaced one) is `StageError::UnknownSubscription`.
+#[tokio::test]
+async fn gst10_resubscribe_changes_demand_without_loss() {
+    let (producer, _) = numbers(ProducerOptions::producer()).await;
+    let (consumer, mut rx) = collector(Vec::new()).await;
+    let tag = consumer
+        .subscribe(
+            &producer,
+            SubscribeOptions::new().max_demand(10).min_demand(5),
+        )
+        .await
+        .unwrap();
+    let mut seen: Vec<u64> = batches(&mut rx, 3).await.concat();
+    let new = consumer
+        .resubscribe(
+            tag,
+            ExitReason::Normal,
+            &producer,
+            SubscribeOptions::new().max_demand(3).min_demand(0),
+        )
+        .await
+        .unwrap();
+    assert_ne!(new, tag);
+    // The old subscription's events, then its end.
+    loop {
+        match rx.recv().await.unwrap() {
+            Seen::Batch(b) => {
+                assert!(b.len() <= 5, "{b:?}");
+                seen.extend(b);
+            }
+            Seen::Cancelled(why) => {
+                assert_eq!(why, Cancel::Cancelled(ExitReason::Normal));
+                break;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // Then the new one's, three at a time.
+    for b in batches(&mut rx, 20).await {
+        assert!(b.len() <= 3, "{b:?}");
+        seen.extend(b);
+    }
+    assert_eq!(seen, (0..seen.len() as u64).collect::<Vec<_>>());
+    assert!(consumer.is_alive());
+
+    assert_eq!(
+        consumer
+            .resubscribe(tag, ExitReason::Normal, &producer, SubscribeOptions::new())
+            .await,
+        Err(StageError::UnknownSubscription(tag))
+    );
+}
+
+/// GST-10: `async_resubscribe` returns at once and replaces the subscription as `resubscribe`
+/// does; with a tag that is not the consumer's it changes nothing (it is logged): no new
+/// subscription either.
+#[tokio::test]
+async fn gst10_async_resubscribe() {
+    let (producer, _) = numbers(ProducerOptions::producer()).await;
+    let (consumer, mut rx) = collector(Vec::new()).await;
+    let tag = consumer
+        .subscribe(
+            &producer,
+            SubscribeOptions::new().max_demand(4).min_demand(0),
+        )
+        .await
+        .unwrap();
+    let mut seen: Vec<u64> = batches(&mut rx, 2).await.concat();
+    assert!(matches!(
+        consumer.async_resubscribe(
+            tag,
+            ExitReason::Normal,
+            &producer,
+            SubscribeOptions::new().max_demand(0)
+        ),
+        Err(StageError::BadOptions(_))
+    ));
+    consumer
+        .async_resubscribe(
+            tag,
+            ExitReason::Normal,
+            &producer,
+            SubscribeOptions::new().max_demand(2).min_demand(0),
+        )
+        .unwrap();
+    let mut after_cancel = 0;
+    while after_cancel < 10 {
+        match rx.recv().await.unwrap() {
+            Seen::Batch(b) if after_cancel > 0 => {
+                assert!(b.len() <= 2, "{b:?}");
+                after_cancel += 1;
+                seen.extend(b);
+            }
+            Seen::Batch(b) => seen.extend(b),
+            Seen::Cancelled(why) => {
+                assert_eq!(why, Cancel::Cancelled(ExitReason::Normal));
+                after_cancel = 1;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(seen, (0..seen.len() as u64).collect::<Vec<_>>());
+
+    // The replaced tag: nothing happens; a call then finds one subscription still.
+    consumer
+        .async_resubscribe(tag, ExitReason::Normal, &producer, SubscribeOptions::new())
+        .unwrap();
+    consumer.call(()).await.unwrap();
+    let producers = otp_core::process::process_info(consumer.pid())
+        .unwrap()
+        .details
+        .into_iter()
+        .find(|(k, _)| *k == "producers")
+        .map(|(_, v)| v);
+    assert_eq!(producers, Some(producer.pid().to_string()));
+    assert!(consumer.is_alive());
+}

@@ -8,9 +8,10 @@ use otp_core::process::{ExitReason, Pid};
 
 use super::server::{CallKind, CastKind, ReplyKind, StageCall, StageCast, StageServer};
 use super::{Kind, Stage};
+use crate::dispatcher::PartitionLayout;
 use crate::error::StageError;
 use crate::options::{DemandMode, SubscribeOptions};
-use crate::protocol::{Selector, SubscriptionTag, Upstream};
+use crate::protocol::{PartitionKey, Selector, SubscriptionTag, Upstream};
 
 /// A producer to subscribe to, with the subscription's options: what a consumer's `init` lists
 /// (GenStage's `subscribe_to`) and [`StageRef::subscribe`] takes.
@@ -18,7 +19,7 @@ pub struct SubscribeTo<E> {
     pub(crate) producer: Arc<dyn Upstream<E>>,
     pub(crate) options: SubscribeOptions,
     pub(crate) selector: Option<Selector<E>>,
-    pub(crate) partition: Option<usize>,
+    pub(crate) partition: Option<PartitionKey>,
 }
 
 impl<E: Send + 'static> SubscribeTo<E> {
@@ -38,9 +39,21 @@ impl<E: Send + 'static> SubscribeTo<E> {
         self
     }
 
-    /// With a partition dispatcher, the partition to consume (GST-15).
+    /// With a partition dispatcher, the partition to consume, by number (GST-15). A dispatcher
+    /// made with [`Dispatch::partition_named`](crate::Dispatch::partition_named) numbers its
+    /// partitions in the order of their names.
     pub fn partition(mut self, partition: usize) -> Self {
-        self.partition = Some(partition);
+        self.partition = Some(PartitionKey::Index(partition));
+        self
+    }
+
+    /// With a partition dispatcher made by
+    /// [`Dispatch::partition_named`](crate::Dispatch::partition_named), the partition to
+    /// consume, by name (GST-15): `SubscribeTo::new(&orders, options).partition_named("eu")`.
+    /// A name the dispatcher does not have is [`StageError::UnknownPartitionName`] from
+    /// [`StageRef::subscribe_to`].
+    pub fn partition_named(mut self, name: impl Into<String>) -> Self {
+        self.partition = Some(PartitionKey::Name(name.into().into()));
         self
     }
 }
@@ -149,8 +162,8 @@ impl<S: Stage> StageRef<S> {
         self.describe().await.map(|(kind, _)| kind)
     }
 
-    /// The stage's kind, and its number of partitions if it has a partition dispatcher.
-    async fn describe(&self) -> Result<(Kind, Option<usize>), StageError> {
+    /// The stage's kind, and its partitions if it has a partition dispatcher.
+    async fn describe(&self) -> Result<(Kind, Option<PartitionLayout>), StageError> {
         match self.server.call(StageCall(CallKind::Kind)).await {
             Ok(reply) => match reply.0 {
                 ReplyKind::Kind(kind, partitions) => Ok((kind, partitions)),
@@ -175,29 +188,135 @@ impl<S: Stage> StageRef<S> {
 
     /// [`subscribe`](Self::subscribe) with a [`SubscribeTo`]: a selector for a broadcast
     /// dispatcher, a partition for a partition dispatcher. A partition the producer does not
-    /// have, or none given to a partition dispatcher, is [`StageError::UnknownPartition`].
+    /// have, or none given to a partition dispatcher, is [`StageError::UnknownPartition`]
+    /// ([`StageError::UnknownPartitionName`] for a name).
     pub async fn subscribe_to<P: Stage<Out = S::In>>(
         &self,
         producer: &StageRef<P>,
         to: SubscribeTo<S::In>,
     ) -> Result<SubscriptionTag, StageError> {
+        Self::check(producer, &to).await?;
+        self.subscribed(CallKind::Subscribe(to)).await
+    }
+
+    /// Checks a subscription before it is made: its options, and that its producer runs, is
+    /// a producer and has the partition it asks for.
+    async fn check<P: Stage<Out = S::In>>(
+        producer: &StageRef<P>,
+        to: &SubscribeTo<S::In>,
+    ) -> Result<(), StageError> {
         to.options.demand()?;
         let (kind, partitions) = producer.describe().await?;
         if kind == Kind::Consumer {
             return Err(StageError::NotAProducer);
         }
-        if let Some(n) = partitions
-            && to.partition.is_none_or(|p| p >= n)
-        {
-            return Err(StageError::UnknownPartition(to.partition));
+        if let Some(layout) = partitions {
+            layout.resolve(to.partition.as_ref())?;
         }
-        match self.server.call(StageCall(CallKind::Subscribe(to))).await {
+        Ok(())
+    }
+
+    /// Makes a (re)subscription call and reads its reply.
+    async fn subscribed(&self, call: CallKind<S>) -> Result<SubscriptionTag, StageError> {
+        match self.server.call(StageCall(call)).await {
             Ok(reply) => match reply.0 {
                 ReplyKind::Subscribed(result) => result,
                 _ => Err(StageError::Call("a wrong reply".to_owned())),
             },
             Err(e) => Err(StageError::from_call(e)),
         }
+    }
+
+    /// Asks this stage (a consumer or producer-consumer) to subscribe to `producer`, and
+    /// returns at once (GST-10's `async_subscribe`): usable from the stage's own callbacks,
+    /// with `StageRef::of(ctx.server_ref())`. Only bad options are an error here
+    /// ([`StageError::BadOptions`]); anything else shows once the stage handles the request,
+    /// as upstream: a dead producer ends the subscription with `noproc`, a consumer in the
+    /// producer's place or a partition it lacks cancel it, and the subscription's cancel mode
+    /// decides whether the stage exits; this stage being a producer is logged.
+    ///
+    /// `consumer.async_subscribe(&producer, SubscribeOptions::new().max_demand(10))?;`
+    pub fn async_subscribe<P: Stage<Out = S::In>>(
+        &self,
+        producer: &StageRef<P>,
+        options: SubscribeOptions,
+    ) -> Result<(), StageError> {
+        self.async_subscribe_to(SubscribeTo::new(producer, options))
+    }
+
+    /// [`async_subscribe`](Self::async_subscribe) with a [`SubscribeTo`] (a selector, a
+    /// partition).
+    pub fn async_subscribe_to(&self, to: SubscribeTo<S::In>) -> Result<(), StageError> {
+        to.options.demand()?;
+        self.server
+            .cast(StageCast(CastKind::Subscribe(to)))
+            .map_err(|e| StageError::Call(e.to_string()))
+    }
+
+    /// Cancels this stage's subscription `tag` with `reason` and subscribes it to `producer`
+    /// with `options` in one step, returning the new subscription's tag (GST-10's
+    /// `sync_resubscribe`): to change a subscription's demand, say, mid-stream.
+    ///
+    /// The new subscription is checked first, as by [`subscribe`](Self::subscribe), and a
+    /// `tag` that is not one of this stage's live subscriptions is
+    /// [`StageError::UnknownSubscription`]; either way nothing changes. The old subscription
+    /// asks for nothing more; the events its producer had already sent are still handled, and
+    /// once the producer confirms the cancel, `handle_cancel` is told
+    /// (`Cancel::Cancelled(reason)`), but its cancel mode does not apply: the stage asked for
+    /// the end and does not exit for it. (A producer-consumer still drops the old
+    /// subscription's events that it holds waiting for its own consumers' demand when the end
+    /// is confirmed, as it does whenever a subscription ends.)
+    ///
+    /// `let tag = consumer.resubscribe(tag, ExitReason::Normal, &producer, options).await?;`
+    pub async fn resubscribe<P: Stage<Out = S::In>>(
+        &self,
+        tag: SubscriptionTag,
+        reason: ExitReason,
+        producer: &StageRef<P>,
+        options: SubscribeOptions,
+    ) -> Result<SubscriptionTag, StageError> {
+        self.resubscribe_to(tag, reason, producer, SubscribeTo::new(producer, options))
+            .await
+    }
+
+    /// [`resubscribe`](Self::resubscribe) with a [`SubscribeTo`] (a selector, a partition).
+    pub async fn resubscribe_to<P: Stage<Out = S::In>>(
+        &self,
+        tag: SubscriptionTag,
+        reason: ExitReason,
+        producer: &StageRef<P>,
+        to: SubscribeTo<S::In>,
+    ) -> Result<SubscriptionTag, StageError> {
+        Self::check(producer, &to).await?;
+        self.subscribed(CallKind::Resubscribe { tag, reason, to })
+            .await
+    }
+
+    /// [`resubscribe`](Self::resubscribe) that returns at once (GST-10's
+    /// `async_resubscribe`). Bad options are an error here; an unknown `tag` is logged and
+    /// nothing changes (no new subscription either); the new subscription's failures show as
+    /// [`async_subscribe`](Self::async_subscribe)'s do.
+    pub fn async_resubscribe<P: Stage<Out = S::In>>(
+        &self,
+        tag: SubscriptionTag,
+        reason: ExitReason,
+        producer: &StageRef<P>,
+        options: SubscribeOptions,
+    ) -> Result<(), StageError> {
+        self.async_resubscribe_to(tag, reason, SubscribeTo::new(producer, options))
+    }
+
+    /// [`async_resubscribe`](Self::async_resubscribe) with a [`SubscribeTo`].
+    pub fn async_resubscribe_to(
+        &self,
+        tag: SubscriptionTag,
+        reason: ExitReason,
+        to: SubscribeTo<S::In>,
+    ) -> Result<(), StageError> {
+        to.options.demand()?;
+        self.server
+            .cast(StageCast(CastKind::Resubscribe { tag, reason, to }))
+            .map_err(|e| StageError::Call(e.to_string()))
     }
 
     /// Calls the stage.
@@ -234,12 +353,38 @@ impl<S: Stage> StageRef<S> {
         &self,
         message: T,
     ) -> Result<(), StageError> {
-        let send: super::server::InfoSend = std::sync::Arc::new(move |pid| {
-            let _ = otp_core::name::send(pid, message.clone());
-        });
         self.server
-            .cast(StageCast(CastKind::Info(send)))
+            .cast(StageCast(CastKind::Info(Self::info_send(message))))
             .map_err(|e| StageError::Call(e.to_string()))
+    }
+
+    /// [`async_info`](Self::async_info) as a call (GST-12's `sync_info`): returns once the
+    /// producer has queued `message` behind the events it has buffered (or sent it, with none
+    /// buffered). A stage that is not running is [`StageError::NoProc`].
+    ///
+    /// `producer.sync_info(Flush).await?;`
+    pub async fn sync_info<T: Clone + Send + Sync + 'static>(
+        &self,
+        message: T,
+    ) -> Result<(), StageError> {
+        match self
+            .server
+            .call(StageCall(CallKind::Info(Self::info_send(message))))
+            .await
+        {
+            Ok(reply) => match reply.0 {
+                ReplyKind::Done => Ok(()),
+                _ => Err(StageError::Call("a wrong reply".to_owned())),
+            },
+            Err(e) => Err(StageError::from_call(e)),
+        }
+    }
+
+    /// What sends `message` to one consumer.
+    fn info_send<T: Clone + Send + Sync + 'static>(message: T) -> super::server::InfoSend {
+        Arc::new(move |pid| {
+            let _ = otp_core::name::send(pid, message.clone());
+        })
     }
 
     /// A stage registered under `name` (GST-18), if it runs.

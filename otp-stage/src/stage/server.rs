@@ -11,14 +11,14 @@ use rustc_hash::FxHashMap;
 use super::handle::SubscribeTo;
 use super::stats::StageStats;
 use super::{Demand, Emit, Ended, Kind, Stage, StageCallResult, StageInit};
-use crate::dispatcher::{ConsumerEntry, Dispatcher};
+use crate::dispatcher::{ConsumerEntry, Dispatcher, PartitionLayout};
 use crate::error::StageError;
 use crate::events;
 use crate::options::{BufferKeep, CancelMode, DemandMode};
 use crate::producer::ProducerOptions;
 use crate::protocol::{
-    Cancel, ConsumerRef, Credit, Downstream, SubscribeRequest, Subscription, SubscriptionTag,
-    ToConsumer, ToProducer, Upstream,
+    Cancel, ConsumerRef, Credit, Downstream, PartitionKey, SubscribeRequest, Subscription,
+    SubscriptionTag, ToConsumer, ToProducer, Upstream,
 };
 
 /// A call to a stage's process (made through [`StageRef`](crate::StageRef)).
@@ -35,10 +35,19 @@ pub(crate) enum CallKind<S: Stage> {
     User(S::Call),
     /// Subscribe this stage (a consumer) to a producer.
     Subscribe(SubscribeTo<S::In>),
+    /// Cancel one of this stage's subscriptions and subscribe it anew (GST-10).
+    Resubscribe {
+        tag: SubscriptionTag,
+        reason: ExitReason,
+        to: SubscribeTo<S::In>,
+    },
     /// The stage's kind.
     Kind,
     /// How many events the producer holds in its buffer.
     EstimateBuffered,
+    /// Send a message to every consumer after the events already buffered, and reply once it
+    /// is queued (GST-12's `sync_info`).
+    Info(InfoSend),
 }
 
 pub(crate) enum ReplyKind<S: Stage> {
@@ -47,9 +56,11 @@ pub(crate) enum ReplyKind<S: Stage> {
     /// The subscription's tag, or why it was refused.
     Subscribed(Result<SubscriptionTag, StageError>),
     /// The stage's kind, and its partitions if it has a partition dispatcher.
-    Kind(Kind, Option<usize>),
+    Kind(Kind, Option<PartitionLayout>),
     /// A count.
     Count(usize),
+    /// Done.
+    Done,
 }
 
 pub(crate) enum CastKind<S: Stage> {
@@ -65,6 +76,16 @@ pub(crate) enum CastKind<S: Stage> {
     Stop,
     /// Send a message to every consumer after the events already buffered (GST-12).
     Info(InfoSend),
+    /// Subscribe this stage (a consumer) to a producer, without a reply (GST-10's
+    /// `async_subscribe`).
+    Subscribe(SubscribeTo<S::In>),
+    /// Cancel one of this stage's subscriptions and subscribe it anew, without a reply
+    /// (GST-10's `async_resubscribe`).
+    Resubscribe {
+        tag: SubscriptionTag,
+        reason: ExitReason,
+        to: SubscribeTo<S::In>,
+    },
 }
 
 /// Sends one message to one consumer (a clone of it each time).
@@ -119,6 +140,9 @@ struct ProducerEntry<E> {
     monitor: MonitorRef,
     cancel: CancelMode,
     asking: Asking,
+    /// Cancelled by a resubscription: its end, when the producer confirms it, does not apply
+    /// its cancel mode (GST-10).
+    replaced: bool,
 }
 
 impl<E> ProducerEntry<E> {
@@ -263,6 +287,14 @@ impl<S: Stage> GenServer for StageServer<S> {
                 };
                 CallResult::Reply(StageReply(ReplyKind::Subscribed(result)))
             }
+            CallKind::Resubscribe { tag, reason, to } => {
+                let result = self.resubscribe(tag, reason, to, ctx).await;
+                CallResult::Reply(StageReply(ReplyKind::Subscribed(result)))
+            }
+            CallKind::Info(send) => {
+                self.queue_info(send);
+                CallResult::Reply(StageReply(ReplyKind::Done))
+            }
             CallKind::Kind => {
                 let partitions = self.producer.options.dispatcher.partitions();
                 CallResult::Reply(StageReply(ReplyKind::Kind(self.kind, partitions)))
@@ -309,16 +341,47 @@ impl<S: Stage> StageServer<S> {
             CastKind::Demand(mode) => self.set_demand(mode, ctx).await,
             CastKind::Stop => Action::Stop(ExitReason::Normal),
             CastKind::Info(send) => {
-                let p = &mut self.producer;
-                if p.buffer.is_empty() {
-                    for c in p.dispatcher.consumers() {
-                        send(c.downstream.pid());
-                    }
+                self.queue_info(send);
+                Action::NoReply
+            }
+            CastKind::Subscribe(to) => {
+                let result = if self.kind.consumes() {
+                    self.subscribe(to, ctx).await.map(drop)
                 } else {
-                    p.infos.push_back((p.pushed, send));
+                    Err(StageError::NotAConsumer)
+                };
+                if let Err(e) = result {
+                    tracing::error!(
+                        pid = %ctx.pid(),
+                        "GenStage stage {} could not subscribe: {e}",
+                        std::any::type_name::<S>()
+                    );
                 }
                 Action::NoReply
             }
+            CastKind::Resubscribe { tag, reason, to } => {
+                if let Err(e) = self.resubscribe(tag, reason, to, ctx).await {
+                    tracing::error!(
+                        pid = %ctx.pid(),
+                        "GenStage stage {} could not resubscribe: {e}",
+                        std::any::type_name::<S>()
+                    );
+                }
+                Action::NoReply
+            }
+        }
+    }
+
+    /// Sends an info message to every consumer now if nothing is buffered, or once the events
+    /// buffered before it have left (GST-12).
+    fn queue_info(&mut self, send: InfoSend) {
+        let p = &mut self.producer;
+        if p.buffer.is_empty() {
+            for c in p.dispatcher.consumers() {
+                send(c.downstream.pid());
+            }
+        } else {
+            p.infos.push_back((p.pushed, send));
         }
     }
 
@@ -528,10 +591,44 @@ impl<S: Stage> StageServer<S> {
                 monitor,
                 cancel: to.options.cancel_mode(),
                 asking,
+                replaced: false,
             },
         );
         self.publish_subscriptions();
         Ok(tag)
+    }
+
+    /// Cancels subscription `tag` with `reason`, then subscribes anew (GST-10). An unknown
+    /// `tag`, or bad options, change nothing.
+    async fn resubscribe(
+        &mut self,
+        tag: SubscriptionTag,
+        reason: ExitReason,
+        to: SubscribeTo<S::In>,
+        ctx: &mut Ctx<S>,
+    ) -> Result<SubscriptionTag, StageError> {
+        if !self.kind.consumes() {
+            return Err(StageError::NotAConsumer);
+        }
+        to.options.demand()?;
+        let Some(entry) = self
+            .consumer
+            .producers
+            .get_mut(&tag)
+            .filter(|e| !e.replaced)
+        else {
+            return Err(StageError::UnknownSubscription(tag));
+        };
+        entry.replaced = true;
+        if let Asking::Automatic { outstanding, .. } = &mut entry.asking {
+            // Out of reach: `batch` never finds it fallen to `min_demand`, so the events still
+            // on their way are handled and nothing more is asked for.
+            *outstanding = usize::MAX;
+        }
+        // The producer confirms after the events it sent on this subscription: they all come
+        // before its end, and none is lost.
+        entry.sub.cancel(reason);
+        self.subscribe(to, ctx).await
     }
 
     /// A consumer's message: subscribe, ask or cancel.
@@ -558,6 +655,27 @@ impl<S: Stage> StageServer<S> {
                     });
                     return Action::NoReply;
                 }
+                let partition = match partition {
+                    None => None,
+                    Some(PartitionKey::Index(p)) => Some(p),
+                    // A name is looked up once, here; a dispatcher that does not partition
+                    // ignores it, as it ignores a number.
+                    Some(key @ PartitionKey::Name(_)) => {
+                        match self.producer.options.dispatcher.partitions() {
+                            None => None,
+                            Some(layout) => match layout.resolve(Some(&key)) {
+                                Ok(p) => Some(p),
+                                Err(e) => {
+                                    consumer.send(ToConsumer::Cancel {
+                                        tag,
+                                        reason: ExitReason::error(e),
+                                    });
+                                    return Action::NoReply;
+                                }
+                            },
+                        }
+                    }
+                };
                 let (max_demand, _) = options.demand().unwrap_or((1, 0));
                 let pid = consumer.pid();
                 let monitor = ctx.monitor(pid);
@@ -828,7 +946,7 @@ impl<S: Stage> StageServer<S> {
         if let Action::Stop(reason) = self.emit(emit, ctx) {
             return Action::Stop(reason);
         }
-        if entry.cancel.exits_on(why.reason()) {
+        if !entry.replaced && entry.cancel.exits_on(why.reason()) {
             Action::Stop(why.reason().clone())
         } else {
             Action::NoReply
