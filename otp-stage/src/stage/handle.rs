@@ -6,7 +6,9 @@ use std::sync::Arc;
 use otp_core::gen_server::{CallError, GenServer, ServerRef, StartError, StartOptions, StopError};
 use otp_core::process::{ExitReason, Pid};
 
-use super::server::{CallKind, CastKind, ReplyKind, StageCall, StageCast, StageServer};
+use super::server::{
+    CallKind, CastKind, ReplyKind, Resubscription, StageCall, StageCast, StageServer,
+};
 use super::{Kind, Stage};
 use crate::dispatcher::PartitionLayout;
 use crate::error::StageError;
@@ -196,7 +198,7 @@ impl<S: Stage> StageRef<S> {
         to: SubscribeTo<S::In>,
     ) -> Result<SubscriptionTag, StageError> {
         Self::check(producer, &to).await?;
-        self.subscribed(CallKind::Subscribe(to)).await
+        self.subscribed(CallKind::Subscribe(Box::new(to))).await
     }
 
     /// Checks a subscription before it is made: its options, and that its producer runs, is
@@ -249,7 +251,7 @@ impl<S: Stage> StageRef<S> {
     pub fn async_subscribe_to(&self, to: SubscribeTo<S::In>) -> Result<(), StageError> {
         to.options.demand()?;
         self.server
-            .cast(StageCast(CastKind::Subscribe(to)))
+            .cast(StageCast(CastKind::Subscribe(Box::new(to))))
             .map_err(|e| StageError::Call(e.to_string()))
     }
 
@@ -288,8 +290,12 @@ impl<S: Stage> StageRef<S> {
         to: SubscribeTo<S::In>,
     ) -> Result<SubscriptionTag, StageError> {
         Self::check(producer, &to).await?;
-        self.subscribed(CallKind::Resubscribe { tag, reason, to })
-            .await
+        self.subscribed(CallKind::Resubscribe(Box::new(Resubscription {
+            tag,
+            reason,
+            to,
+        })))
+        .await
     }
 
     /// [`resubscribe`](Self::resubscribe) that returns at once (GST-10's
@@ -315,7 +321,11 @@ impl<S: Stage> StageRef<S> {
     ) -> Result<(), StageError> {
         to.options.demand()?;
         self.server
-            .cast(StageCast(CastKind::Resubscribe { tag, reason, to }))
+            .cast(StageCast(CastKind::Resubscribe(Box::new(Resubscription {
+                tag,
+                reason,
+                to,
+            }))))
             .map_err(|e| StageError::Call(e.to_string()))
     }
 

@@ -33,14 +33,11 @@ pub struct StageCast<S: Stage>(pub(crate) CastKind<S>);
 pub(crate) enum CallKind<S: Stage> {
     /// The user's call.
     User(S::Call),
-    /// Subscribe this stage (a consumer) to a producer.
-    Subscribe(SubscribeTo<S::In>),
+    /// Subscribe this stage (a consumer) to a producer (boxed, as every rare and large
+    /// message: a stage's messages are as large as the largest, and the events' are small).
+    Subscribe(Box<SubscribeTo<S::In>>),
     /// Cancel one of this stage's subscriptions and subscribe it anew (GST-10).
-    Resubscribe {
-        tag: SubscriptionTag,
-        reason: ExitReason,
-        to: SubscribeTo<S::In>,
-    },
+    Resubscribe(Box<Resubscription<S::In>>),
     /// The stage's kind.
     Kind,
     /// How many events the producer holds in its buffer.
@@ -78,14 +75,17 @@ pub(crate) enum CastKind<S: Stage> {
     Info(InfoSend),
     /// Subscribe this stage (a consumer) to a producer, without a reply (GST-10's
     /// `async_subscribe`).
-    Subscribe(SubscribeTo<S::In>),
+    Subscribe(Box<SubscribeTo<S::In>>),
     /// Cancel one of this stage's subscriptions and subscribe it anew, without a reply
     /// (GST-10's `async_resubscribe`).
-    Resubscribe {
-        tag: SubscriptionTag,
-        reason: ExitReason,
-        to: SubscribeTo<S::In>,
-    },
+    Resubscribe(Box<Resubscription<S::In>>),
+}
+
+/// A subscription to cancel, with its reason, and the one to make instead (GST-10).
+pub(crate) struct Resubscription<E> {
+    pub(crate) tag: SubscriptionTag,
+    pub(crate) reason: ExitReason,
+    pub(crate) to: SubscribeTo<E>,
 }
 
 /// Sends one message to one consumer (a clone of it each time).
@@ -281,13 +281,14 @@ impl<S: Stage> GenServer for StageServer<S> {
             },
             CallKind::Subscribe(to) => {
                 let result = if self.kind.consumes() {
-                    self.subscribe(to, ctx).await
+                    self.subscribe(*to, ctx).await
                 } else {
                     Err(StageError::NotAConsumer)
                 };
                 CallResult::Reply(StageReply(ReplyKind::Subscribed(result)))
             }
-            CallKind::Resubscribe { tag, reason, to } => {
+            CallKind::Resubscribe(r) => {
+                let Resubscription { tag, reason, to } = *r;
                 let result = self.resubscribe(tag, reason, to, ctx).await;
                 CallResult::Reply(StageReply(ReplyKind::Subscribed(result)))
             }
@@ -346,7 +347,7 @@ impl<S: Stage> StageServer<S> {
             }
             CastKind::Subscribe(to) => {
                 let result = if self.kind.consumes() {
-                    self.subscribe(to, ctx).await.map(drop)
+                    self.subscribe(*to, ctx).await.map(drop)
                 } else {
                     Err(StageError::NotAConsumer)
                 };
@@ -359,7 +360,8 @@ impl<S: Stage> StageServer<S> {
                 }
                 Action::NoReply
             }
-            CastKind::Resubscribe { tag, reason, to } => {
+            CastKind::Resubscribe(r) => {
+                let Resubscription { tag, reason, to } = *r;
                 if let Err(e) = self.resubscribe(tag, reason, to, ctx).await {
                     tracing::error!(
                         pid = %ctx.pid(),
