@@ -882,12 +882,16 @@ impl<S: Stage> StageServer<S> {
             let emit = self.user.handle_events(events, &entry.sub, ctx).await;
             return self.handled(tag, n, emit, ctx);
         }
-        let mut events = events.into_iter();
+        // The batches after the first, cut from the back (each cut moves its own events only),
+        // so the first keeps the message's allocation; taken back in order.
+        let mut events = events;
+        let mut later = Vec::with_capacity((n - 1) / batch);
+        while events.len() > batch {
+            let cut = (events.len() - 1) / batch * batch;
+            later.push(events.split_off(cut));
+        }
+        let mut chunk = events;
         loop {
-            let chunk: Vec<S::In> = events.by_ref().take(batch).collect();
-            if chunk.is_empty() {
-                return Action::NoReply;
-            }
             // Still subscribed: only this stage's own messages end a subscription.
             let Some(entry) = self.consumer.producers.get(&tag) else {
                 return Action::NoReply;
@@ -896,6 +900,10 @@ impl<S: Stage> StageServer<S> {
             let emit = self.user.handle_events(chunk, &entry.sub, ctx).await;
             if let Action::Stop(reason) = self.handled(tag, n, emit, ctx) {
                 return Action::Stop(reason);
+            }
+            match later.pop() {
+                Some(next) => chunk = next,
+                None => return Action::NoReply,
             }
         }
     }
