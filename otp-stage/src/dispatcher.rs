@@ -11,9 +11,7 @@ use rustc_hash::FxHashMap;
 
 use crate::error::StageError;
 use crate::options::BufferKeep;
-use crate::protocol::{
-    Credit, Downstream, PartitionFn, PartitionKey, Selector, SubscriptionTag, ToConsumer,
-};
+use crate::protocol::{Credit, Downstream, PartitionFn, PartitionKey, Selector, SubscriptionTag};
 
 /// Which dispatcher a producer uses, in its [`ProducerOptions`](crate::ProducerOptions).
 pub struct Dispatch<E>(pub(crate) DispatchKind<E>);
@@ -243,11 +241,7 @@ pub(crate) struct ConsumerEntry<E> {
 
 impl<E> ConsumerEntry<E> {
     fn send(&self, events: Vec<E>) {
-        // A consumer that is gone is removed when its monitor fires.
-        self.downstream.send(ToConsumer::Events {
-            tag: self.tag,
-            events,
-        });
+        self.downstream.send_events(self.tag, events);
     }
 }
 
@@ -448,9 +442,13 @@ impl<E> Dispatcher<E> {
     }
 
     /// Sends events as the consumers' demand allows; returns those that must wait in the
-    /// producer's buffer, in order (a partition dispatcher keeps its own queues and returns
-    /// none).
-    pub(crate) fn dispatch(&mut self, mut events: Vec<E>, pid: Pid) -> Vec<E> {
+    /// producer's buffer, in order, if any (a partition dispatcher keeps its own queues and
+    /// returns none).
+    ///
+    /// `None` rather than an empty vector when every event went: the caller then reads one
+    /// word the dispatcher wrote, not a vector it just emptied (a store-forwarding stall a
+    /// dispatch, seen with `perf annotate`).
+    pub(crate) fn dispatch(&mut self, mut events: Vec<E>, pid: Pid) -> Option<Vec<E>> {
         match &mut self.kind {
             Kind::Demand { .. } => {
                 while !events.is_empty() {
@@ -464,20 +462,20 @@ impl<E> Dispatcher<E> {
                     };
                     if best.demand >= events.len() {
                         best.demand -= events.len();
-                        best.send(std::mem::take(&mut events));
-                        break;
+                        best.send(events);
+                        return None;
                     }
                     let chunk: Vec<E> = events.drain(..best.demand).collect();
                     best.demand = 0;
                     best.send(chunk);
                 }
-                events
+                (!events.is_empty()).then_some(events)
             }
             Kind::Broadcast { clone, asked } => {
                 let min = self.consumers.iter().map(|c| c.demand).min().unwrap_or(0);
                 let n = min.min(events.len());
                 if n == 0 {
-                    return events;
+                    return (!events.is_empty()).then_some(events);
                 }
                 let rest = events.split_off(n);
                 *asked = asked.saturating_sub(n);
@@ -499,7 +497,7 @@ impl<E> Dispatcher<E> {
                 let counter = min.saturating_sub(*asked);
                 *asked += counter;
                 self.owed += counter;
-                rest
+                (!rest.is_empty()).then_some(rest)
             }
             Kind::Partition {
                 hash,
@@ -552,7 +550,7 @@ impl<E> Dispatcher<E> {
                         );
                     }
                 }
-                Vec::new()
+                None
             }
         }
     }

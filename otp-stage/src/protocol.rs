@@ -131,6 +131,9 @@ pub(crate) trait Downstream<E>: Send + Sync {
     /// Sends to the consumer; `false` if its mailbox refused the message. A consumer that has
     /// ended drops it, as a send to a dead pid: its monitor tells the producer.
     fn send(&self, message: ToConsumer<E>) -> bool;
+    /// Sends events: [`ToConsumer::Events`], built in place by the consumer's side (the hot
+    /// path: a message built here and moved there costs a store-forwarding stall a batch).
+    fn send_events(&self, tag: SubscriptionTag, events: Vec<E>);
 }
 
 /// A producer as its consumers see it.
@@ -139,6 +142,9 @@ pub(crate) trait Upstream<E>: Send + Sync {
     /// Sends to the producer; `false` if its mailbox refused the message. A producer that has
     /// ended drops it, as a send to a dead pid: its monitor tells the consumer.
     fn send(&self, message: ToProducer<E>) -> bool;
+    /// Sends [`ToProducer::Ask`], built in place by the producer's side (as
+    /// [`Downstream::send_events`]); `false` as [`Upstream::send`].
+    fn send_ask(&self, tag: SubscriptionTag) -> bool;
 }
 
 /// A consumer's subscription to a producer of `E`: what `handle_events` is told the events came
@@ -197,7 +203,7 @@ impl<E> Subscription<E> {
     /// not already told; false if its mailbox refused the message.
     #[inline]
     pub(crate) fn request(&self, demand: usize) -> bool {
-        !self.credit.add(demand) || self.producer.send(ToProducer::Ask { tag: self.tag })
+        !self.credit.add(demand) || self.producer.send_ask(self.tag)
     }
 
     /// Cancels the subscription: the producer confirms, and the consumer's cancel mode then

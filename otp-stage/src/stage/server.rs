@@ -110,6 +110,14 @@ impl<S: Stage> Downstream<S::In> for ServerRef<StageServer<S>> {
             .is_ok()
             && self.is_alive()
     }
+    #[inline]
+    fn send_events(&self, tag: SubscriptionTag, events: Vec<S::In>) {
+        // A consumer that is gone is removed when its monitor fires.
+        let _ = self.cast(StageCast(CastKind::FromProducer(ToConsumer::Events {
+            tag,
+            events,
+        })));
+    }
 }
 
 impl<S: Stage> Upstream<S::Out> for ServerRef<StageServer<S>> {
@@ -118,6 +126,12 @@ impl<S: Stage> Upstream<S::Out> for ServerRef<StageServer<S>> {
     }
     fn send(&self, message: ToProducer<S::Out>) -> bool {
         self.cast(StageCast(CastKind::FromConsumer(message)))
+            .is_ok()
+            && self.is_alive()
+    }
+    #[inline]
+    fn send_ask(&self, tag: SubscriptionTag) -> bool {
+        self.cast(StageCast(CastKind::FromConsumer(ToProducer::Ask { tag })))
             .is_ok()
             && self.is_alive()
     }
@@ -458,7 +472,7 @@ impl<S: Stage> StageServer<S> {
     /// Sends events to the consumers that asked; buffers the rest (GST-07).
     fn dispatch(&mut self, events: Vec<S::Out>, pid: Pid) {
         let p = &mut self.producer;
-        let mut left = if p.buffer.is_empty() {
+        let left = if p.buffer.is_empty() {
             let left = p.dispatcher.dispatch(events, pid);
             let dropped = p.dispatcher.take_dropped();
             if dropped > 0 {
@@ -467,11 +481,11 @@ impl<S: Stage> StageServer<S> {
             left
         } else {
             // Earlier events wait in the buffer: these go after them.
-            events
+            Some(events)
         };
-        if left.is_empty() {
+        let Some(mut left) = left else {
             return;
-        }
+        };
         let dropped = match (p.options.buffer_size, p.options.buffer_keep) {
             (None, _) => {
                 p.pushed += left.len() as u64;
@@ -734,8 +748,9 @@ impl<S: Stage> StageServer<S> {
         let buffered = p.buffer.len();
         if buffered > 0 {
             let events: Vec<S::Out> = p.buffer.drain(..).collect();
-            let left = p.dispatcher.dispatch(events, self.pid);
-            p.buffer.extend(left);
+            if let Some(left) = p.dispatcher.dispatch(events, self.pid) {
+                p.buffer.extend(left);
+            }
         }
         let taken = buffered - p.buffer.len();
         p.left += taken as u64;
@@ -1081,6 +1096,9 @@ mod tests {
             self.1.lock().unwrap().push(message);
             true
         }
+        fn send_events(&self, tag: SubscriptionTag, events: Vec<u64>) {
+            self.send(ToConsumer::Events { tag, events });
+        }
     }
 
     /// GST-02: a subscription's tag subscribing again is refused as duplicated; an ask on an
@@ -1119,10 +1137,10 @@ mod tests {
             "unknown subscription"
         );
         assert_eq!(d.ask(tag, 5), Some(5));
-        assert!(d.dispatch(vec![1, 2, 3], me).is_empty());
+        assert!(d.dispatch(vec![1, 2, 3], me).is_none());
         assert_eq!(
             d.dispatch(vec![4, 5, 6], me),
-            vec![6],
+            Some(vec![6]),
             "only what was asked"
         );
     }
