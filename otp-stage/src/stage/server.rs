@@ -899,11 +899,18 @@ impl<S: Stage> StageServer<S> {
         }
         // The batches after the first, cut from the back (each cut moves its own events only),
         // so the first keeps the message's allocation; taken back in order.
+        // Two batches (two asks that rode together) need no list, so no allocation for it.
         let mut events = events;
-        let mut later = Vec::with_capacity((n - 1) / batch);
-        while events.len() > batch {
-            let cut = (events.len() - 1) / batch * batch;
-            later.push(events.split_off(cut));
+        let mut second = None;
+        let mut later = Vec::new();
+        if n <= 2 * batch {
+            second = Some(events.split_off(batch));
+        } else {
+            later.reserve_exact((n - 1) / batch);
+            while events.len() > batch {
+                let cut = (events.len() - 1) / batch * batch;
+                later.push(events.split_off(cut));
+            }
         }
         let mut chunk = events;
         loop {
@@ -916,7 +923,7 @@ impl<S: Stage> StageServer<S> {
             if let Action::Stop(reason) = self.handled(tag, n, emit, ctx) {
                 return Action::Stop(reason);
             }
-            match later.pop() {
+            match second.take().or_else(|| later.pop()) {
                 Some(next) => chunk = next,
                 None => return Action::NoReply,
             }
