@@ -773,7 +773,12 @@ impl<S: Stage> StageServer<S> {
             _ => {
                 events::demanded::<S>(self.pid, counter);
                 self.consumer.demand += counter;
-                self.take_queued(ctx).await
+                while let Some((tag, events)) = self.next_queued() {
+                    if let Action::Stop(reason) = self.consume(tag, events, ctx).await {
+                        return Action::Stop(reason);
+                    }
+                }
+                Action::NoReply
             }
         }
     }
@@ -846,7 +851,12 @@ impl<S: Stage> StageServer<S> {
                     return self.consume(tag, events, ctx).await;
                 }
                 self.consumer.queue.push_back((tag, events));
-                self.take_queued(ctx).await
+                while let Some((tag, events)) = self.next_queued() {
+                    if let Action::Stop(reason) = self.consume(tag, events, ctx).await {
+                        return Action::Stop(reason);
+                    }
+                }
+                Action::NoReply
             }
             ToConsumer::Cancel { tag, reason } => {
                 self.producer_ended(tag, Cancel::Cancelled(reason), ctx)
@@ -855,23 +865,23 @@ impl<S: Stage> StageServer<S> {
         }
     }
 
-    /// A producer-consumer handles the events it holds, as many as its consumers asked for.
+    /// A producer-consumer's next events to handle: the oldest it holds, as many as its
+    /// consumers asked for (the rest held on); `None` when it holds none or none was asked.
+    ///
+    /// Plain code, looped over by its callers around `consume`, so that handling a held batch
+    /// is one future deep, not two.
     #[inline]
-    async fn take_queued(&mut self, ctx: &mut Ctx<S>) -> Action<Self> {
-        while self.consumer.demand > 0 {
-            let Some((tag, mut events)) = self.consumer.queue.pop_front() else {
-                break;
-            };
-            if events.len() > self.consumer.demand {
-                let rest = events.split_off(self.consumer.demand);
-                self.consumer.queue.push_front((tag, rest));
-            }
-            self.consumer.demand -= events.len();
-            if let Action::Stop(reason) = self.consume(tag, events, ctx).await {
-                return Action::Stop(reason);
-            }
+    fn next_queued(&mut self) -> Option<(SubscriptionTag, Vec<S::In>)> {
+        if self.consumer.demand == 0 {
+            return None;
         }
-        Action::NoReply
+        let (tag, mut events) = self.consumer.queue.pop_front()?;
+        if events.len() > self.consumer.demand {
+            let rest = events.split_off(self.consumer.demand);
+            self.consumer.queue.push_front((tag, rest));
+        }
+        self.consumer.demand -= events.len();
+        Some((tag, events))
     }
 
     /// Hands events to `handle_events`, in batches of at most `max - min` with automatic
