@@ -7,7 +7,7 @@ use otp_core::gen_server::{CallError, GenServer, ServerRef, StartError, StartOpt
 use otp_core::process::{ExitReason, Pid};
 
 use super::server::{
-    CallKind, CastKind, ReplyKind, Resubscription, StageCall, StageCast, StageServer,
+    CallKind, CastKind, OtherCast, ReplyKind, Resubscription, StageCall, StageCast, StageServer,
 };
 use super::{Kind, Stage};
 use crate::dispatcher::PartitionLayout;
@@ -251,7 +251,9 @@ impl<S: Stage> StageRef<S> {
     pub fn async_subscribe_to(&self, to: SubscribeTo<S::In>) -> Result<(), StageError> {
         to.options.demand()?;
         self.server
-            .cast(StageCast(CastKind::Subscribe(Box::new(to))))
+            .cast(StageCast(CastKind::Other(OtherCast::Subscribe(Box::new(
+                to,
+            )))))
             .map_err(|e| StageError::Call(e.to_string()))
     }
 
@@ -321,11 +323,9 @@ impl<S: Stage> StageRef<S> {
     ) -> Result<(), StageError> {
         to.options.demand()?;
         self.server
-            .cast(StageCast(CastKind::Resubscribe(Box::new(Resubscription {
-                tag,
-                reason,
-                to,
-            }))))
+            .cast(StageCast(CastKind::Other(OtherCast::Resubscribe(
+                Box::new(Resubscription { tag, reason, to }),
+            ))))
             .map_err(|e| StageError::Call(e.to_string()))
     }
 
@@ -345,14 +345,14 @@ impl<S: Stage> StageRef<S> {
     /// Casts to the stage (dropped if it is not running, as a cast to a dead process).
     pub fn cast(&self, message: S::Cast) -> Result<(), StageError> {
         self.server
-            .cast(StageCast(CastKind::User(message)))
+            .cast(StageCast(CastKind::Other(OtherCast::User(message))))
             .map_err(|e| StageError::Call(e.to_string()))
     }
 
     /// Sets a producer's demand mode (GST-08's `demand/2`).
     pub fn demand(&self, mode: DemandMode) -> Result<(), StageError> {
         self.server
-            .cast(StageCast(CastKind::Demand(mode)))
+            .cast(StageCast(CastKind::Other(OtherCast::Demand(mode))))
             .map_err(|e| StageError::Call(e.to_string()))
     }
 
@@ -364,7 +364,9 @@ impl<S: Stage> StageRef<S> {
         message: T,
     ) -> Result<(), StageError> {
         self.server
-            .cast(StageCast(CastKind::Info(Self::info_send(message))))
+            .cast(StageCast(CastKind::Other(OtherCast::Info(
+                Self::info_send(message),
+            ))))
             .map_err(|e| StageError::Call(e.to_string()))
     }
 

@@ -61,12 +61,17 @@ pub(crate) enum ReplyKind<S: Stage> {
 }
 
 pub(crate) enum CastKind<S: Stage> {
-    /// The user's cast.
-    User(S::Cast),
     /// A consumer's message to this stage as its producer.
     FromConsumer(ToProducer<S::Out>),
     /// A producer's message to this stage as its consumer.
     FromProducer(ToConsumer<S::In>),
+    /// Any other cast (apart, so that the protocol's messages are handled a future less deep).
+    Other(OtherCast<S>),
+}
+
+pub(crate) enum OtherCast<S: Stage> {
+    /// The user's cast.
+    User(S::Cast),
     /// Set the producer's demand mode (GST-08).
     Demand(DemandMode),
     /// Stop, `normal`, after the messages already queued (the bridges' own stops).
@@ -93,11 +98,11 @@ pub(crate) type InfoSend = Arc<dyn Fn(Pid) + Send + Sync>;
 
 impl<S: Stage> StageCast<S> {
     pub(crate) fn stop() -> Self {
-        StageCast(CastKind::Stop)
+        StageCast(CastKind::Other(OtherCast::Stop))
     }
 
     pub(crate) fn user(message: S::Cast) -> Self {
-        StageCast(CastKind::User(message))
+        StageCast(CastKind::Other(OtherCast::User(message)))
     }
 }
 
@@ -321,7 +326,12 @@ impl<S: Stage> GenServer for StageServer<S> {
     }
 
     async fn handle_cast(&mut self, message: StageCast<S>, ctx: &mut Ctx<S>) -> Action<Self> {
-        let action = self.cast(message, ctx).await;
+        // The protocol's messages straight to their handlers, a future less deep than the rest.
+        let action = match message.0 {
+            CastKind::FromProducer(message) => self.on_producer_message(message, ctx).await,
+            CastKind::FromConsumer(message) => self.on_consumer_message(message, ctx).await,
+            CastKind::Other(other) => self.cast(other, ctx).await,
+        };
         if self.producer.dispatcher.owes() {
             return self.settle(action, ctx).await;
         }
@@ -345,21 +355,20 @@ impl<S: Stage> GenServer for StageServer<S> {
 
 impl<S: Stage> StageServer<S> {
     #[inline]
-    async fn cast(&mut self, message: StageCast<S>, ctx: &mut Ctx<S>) -> Action<Self> {
-        match message.0 {
-            CastKind::User(message) => {
+    /// A cast other than the protocol's.
+    async fn cast(&mut self, message: OtherCast<S>, ctx: &mut Ctx<S>) -> Action<Self> {
+        match message {
+            OtherCast::User(message) => {
                 let emit = self.user.handle_cast(message, ctx).await;
                 self.emit(emit, ctx)
             }
-            CastKind::FromConsumer(message) => self.on_consumer_message(message, ctx).await,
-            CastKind::FromProducer(message) => self.on_producer_message(message, ctx).await,
-            CastKind::Demand(mode) => self.set_demand(mode, ctx).await,
-            CastKind::Stop => Action::Stop(ExitReason::Normal),
-            CastKind::Info(send) => {
+            OtherCast::Demand(mode) => self.set_demand(mode, ctx).await,
+            OtherCast::Stop => Action::Stop(ExitReason::Normal),
+            OtherCast::Info(send) => {
                 self.queue_info(send);
                 Action::NoReply
             }
-            CastKind::Subscribe(to) => {
+            OtherCast::Subscribe(to) => {
                 let result = if self.kind.consumes() {
                     self.subscribe(*to, ctx).await.map(drop)
                 } else {
@@ -374,7 +383,7 @@ impl<S: Stage> StageServer<S> {
                 }
                 Action::NoReply
             }
-            CastKind::Resubscribe(r) => {
+            OtherCast::Resubscribe(r) => {
                 let Resubscription { tag, reason, to } = *r;
                 if let Err(e) = self.resubscribe(tag, reason, to, ctx).await {
                     tracing::error!(
