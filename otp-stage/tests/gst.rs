@@ -1243,3 +1243,62 @@ async fn gst10_async_resubscribe() {
     assert_eq!(producers, Some(producer.pid().to_string()));
     assert!(consumer.is_alive());
 }
+
+/// A producer-consumer that doubles each event and stops, `error`, at the event `3`.
+struct DoublesUntilThree;
+
+impl Stage for DoublesUntilThree {
+    type Args = SubscribeTo<u64>;
+    type In = u64;
+    type Out = u64;
+    type Call = ();
+    type Reply = ();
+    type Cast = ();
+
+    async fn init(to: Self::Args, _: &mut StageContext<Self>) -> StageInit<Self> {
+        StageInit::ProducerConsumer(
+            DoublesUntilThree,
+            ProducerOptions::producer_consumer(),
+            vec![to],
+        )
+    }
+
+    async fn handle_events(
+        &mut self,
+        events: Vec<u64>,
+        _: &Subscription<u64>,
+        _: &mut StageContext<Self>,
+    ) -> Emit<u64> {
+        if events.contains(&3) {
+            return Emit::Stop(ExitReason::error("three"));
+        }
+        Emit::Events(events.into_iter().map(|e| e * 2).collect())
+    }
+}
+
+/// GST-04: a message of several batches is handled batch by batch; what the batches emit goes
+/// out together, in order, once the last is handled, and also when a later batch stops the
+/// stage: the events of the batches before it are not lost.
+#[tokio::test]
+async fn gst04_a_stop_in_a_later_batch_keeps_what_the_earlier_emitted() {
+    let (producer, _) = numbers(ProducerOptions::producer()).await;
+    // Batches of 2 (max 4, min 2); the producer answers the first ask of 4 with one message.
+    let pc = StageRef::<DoublesUntilThree>::start(SubscribeTo::new(
+        &producer,
+        SubscribeOptions::new().max_demand(4).min_demand(2),
+    ))
+    .await
+    .unwrap();
+    let (_consumer, mut rx) = collector(vec![SubscribeTo::new(
+        &pc,
+        SubscribeOptions::new().max_demand(10).min_demand(5),
+    )])
+    .await;
+    // [0, 1] doubled, then [2, 3] stops the producer-consumer.
+    assert_eq!(batches(&mut rx, 1).await, vec![vec![0, 2]]);
+    match rx.recv().await.expect("the collector ended") {
+        Seen::Cancelled(why) => assert_eq!(why.reason(), &ExitReason::error("three")),
+        other => panic!("expected the cancel, got {other:?}"),
+    }
+    pc.wait_exit().await;
+}

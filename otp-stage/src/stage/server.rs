@@ -897,7 +897,13 @@ impl<S: Stage> StageServer<S> {
     /// demand, asking for more after each batch (GST-04, GST-05).
     ///
     /// One future for every batch of the message: the work before and after each
-    /// `handle_events` is plain code ([`Asking::batch_size`], [`Self::handled`]).
+    /// `handle_events` is plain code ([`ProducerEntry::batch_size`], [`Self::handled`]).
+    ///
+    /// The events emitted while handling one message's batches go out together once the last
+    /// is handled (or a callback stops the stage): one message to each consumer instead of one
+    /// per batch, in the same order. Upstream dispatches after each batch, so only a message
+    /// the stage sends a consumer itself from a later batch's `handle_events` could overtake
+    /// them.
     #[inline]
     async fn consume(
         &mut self,
@@ -932,19 +938,26 @@ impl<S: Stage> StageServer<S> {
             }
         }
         let mut chunk = events;
+        let mut out: Vec<S::Out> = Vec::new();
         loop {
             // Still subscribed: only this stage's own messages end a subscription.
             let Some(entry) = self.consumer.producers.get(&tag) else {
-                return Action::NoReply;
+                return self.emit(Emit::Events(out), ctx);
             };
             let n = chunk.len();
-            let emit = self.user.handle_events(chunk, &entry.sub, ctx).await;
-            if let Action::Stop(reason) = self.handled(tag, n, emit, ctx) {
-                return Action::Stop(reason);
+            match self.user.handle_events(chunk, &entry.sub, ctx).await {
+                Emit::Events(events) if out.is_empty() => out = events,
+                Emit::Events(events) => out.extend(events),
+                Emit::Stop(reason) => {
+                    // What the batches before emitted still goes out.
+                    self.emit(Emit::Events(out), ctx);
+                    return Action::Stop(reason);
+                }
             }
+            self.ask_after(tag, n);
             match second.take().or_else(|| later.pop()) {
                 Some(next) => chunk = next,
-                None => return Action::NoReply,
+                None => return self.emit(Emit::Events(out), ctx),
             }
         }
     }
@@ -960,6 +973,14 @@ impl<S: Stage> StageServer<S> {
         ctx: &mut Ctx<S>,
     ) -> Action<Self> {
         let action = self.emit(emit, ctx);
+        self.ask_after(tag, n);
+        action
+    }
+
+    /// `handle_events` took `n` events of subscription `tag`: with automatic demand, ask again
+    /// if the outstanding demand fell to `min_demand` (GST-04).
+    #[inline]
+    fn ask_after(&mut self, tag: SubscriptionTag, n: usize) {
         if let Some(entry) = self.consumer.producers.get_mut(&tag)
             && let Asking::Automatic {
                 max,
@@ -974,7 +995,6 @@ impl<S: Stage> StageServer<S> {
                 entry.sub.request(ask);
             }
         }
-        action
     }
 
     /// A producer's subscription ended (GST-09): `handle_cancel`, then the cancel mode decides.
