@@ -153,6 +153,14 @@ enum Asking {
     },
 }
 
+/// Whether `n` events of type `E`, emitted by the batches of one message, are gathered into one
+/// vector to go out as one message: while that copies at most 4 KiB (sending a message costs
+/// about as much as copying a few KiB; beyond, each batch's events go as they are).
+#[inline]
+fn gathers<E>(n: usize) -> bool {
+    n.saturating_mul(std::mem::size_of::<E>()) <= 4096
+}
+
 /// One of a consumer's producers.
 struct ProducerEntry<E> {
     sub: Subscription<E>,
@@ -900,8 +908,8 @@ impl<S: Stage> StageServer<S> {
     /// `handle_events` is plain code ([`ProducerEntry::batch_size`], [`Self::handled`]).
     ///
     /// The events emitted while handling one message's batches go out together once the last
-    /// is handled (or a callback stops the stage): one message to each consumer instead of one
-    /// per batch, in the same order. Upstream dispatches after each batch, so only a message
+    /// is handled (or a callback stops the stage), up to 4 KiB of them ([`gathers`]): one
+    /// message to each consumer instead of one per batch, in the same order. Upstream dispatches after each batch, so only a message
     /// the stage sends a consumer itself from a later batch's `handle_events` could overtake
     /// them.
     #[inline]
@@ -947,7 +955,14 @@ impl<S: Stage> StageServer<S> {
             let n = chunk.len();
             match self.user.handle_events(chunk, &entry.sub, ctx).await {
                 Emit::Events(events) if out.is_empty() => out = events,
-                Emit::Events(events) => out.extend(events),
+                Emit::Events(events) if gathers::<S::Out>(out.len() + events.len()) => {
+                    out.extend(events)
+                }
+                Emit::Events(events) => {
+                    // Too large to copy for a message less: what came before goes now.
+                    let before = std::mem::replace(&mut out, events);
+                    self.emit(Emit::Events(before), ctx);
+                }
                 Emit::Stop(reason) => {
                     // What the batches before emitted still goes out.
                     self.emit(Emit::Events(out), ctx);
@@ -1129,6 +1144,16 @@ mod tests {
         }
         assert_eq!(got, vec![1, 2, 3, 4, 5]);
         assert!(consumer.is_alive());
+    }
+
+    /// The events of one message's batches are gathered while that copies at most 4 KiB.
+    #[test]
+    fn gathers_up_to_four_kib() {
+        assert!(gathers::<u64>(512));
+        assert!(!gathers::<u64>(513));
+        assert!(gathers::<[u8; 4096]>(1));
+        assert!(!gathers::<[u8; 4096]>(2));
+        assert!(gathers::<()>(usize::MAX), "nothing to copy");
     }
 
     /// A consumer as its producer's dispatcher sees it, recording what it is sent.
