@@ -12,6 +12,11 @@
 //! waits in its buffer (`buffer_size`, keeping the last or the first events). Events travel as one
 //! `Vec` per dispatch.
 //!
+//! Two differences a producer can see: asks it has not read yet reach
+//! [`handle_demand`](Stage::handle_demand) as one demand of their sum (never more than was
+//! asked), and what a producer-consumer emits while handling the batches of one message goes out
+//! as one message after the last batch (up to 4 KiB of events), in order. Both spare messages.
+//!
 //! - **Dispatchers** ([`Dispatch`]): by demand (the default), broadcast (every event to every
 //!   consumer, per-subscription selectors), partition (numbered or named partitions, a hash
 //!   that may drop an event, one consumer per partition, queues with an optional bound and
