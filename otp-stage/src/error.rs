@@ -2,7 +2,7 @@
 
 use otp_core::gen_server::CallError;
 
-use crate::protocol::SubscriptionTag;
+use crate::tag::SubscriptionTag;
 
 /// Why a stage operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

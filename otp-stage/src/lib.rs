@@ -102,6 +102,7 @@ mod options;
 mod producer;
 mod protocol;
 mod stage;
+mod tag;
 
 pub use self::bridge::{
     ChannelSink, Fed, FromIter, IterProducer, StageStream, StreamProducer, from_iter, from_stream,

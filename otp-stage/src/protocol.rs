@@ -4,29 +4,13 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use otp_core::process::{ExitReason, Pid};
 
 use crate::error::StageError;
 use crate::options::SubscribeOptions;
-
-/// One subscription of a consumer to a producer: both sides name it by this tag.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SubscriptionTag(u64);
-
-impl SubscriptionTag {
-    pub(crate) fn new() -> Self {
-        static NEXT: AtomicU64 = AtomicU64::new(1);
-        SubscriptionTag(NEXT.fetch_add(1, Ordering::Relaxed))
-    }
-}
-
-impl fmt::Display for SubscriptionTag {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#Sub<{}>", self.0)
-    }
-}
+pub use crate::tag::SubscriptionTag;
 
 /// A per-subscription filter of a broadcast dispatcher: the consumer gets the events for
 /// which it is true (GST-14).
