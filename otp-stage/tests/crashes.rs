@@ -15,7 +15,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 mod common;
 
-use common::Numbers;
+use common::{Numbers, Seen, batches, collector};
 
 /// An endless producer of 0, 1, 2, ... that reports each consumer it loses, and why.
 struct Watched {
@@ -54,64 +54,9 @@ impl Stage for Watched {
     }
 }
 
-/// What a consumer saw.
-#[derive(Debug, PartialEq)]
-enum Seen {
-    Batch(Vec<u64>),
-    Cancelled(Cancel),
-}
-
-/// A consumer that reports each batch and each cancel.
-struct Report(UnboundedSender<Seen>);
-
-impl Stage for Report {
-    type Args = (Vec<SubscribeTo<u64>>, UnboundedSender<Seen>);
-    type In = u64;
-    type Out = Nothing;
-    type Call = ();
-    type Reply = ();
-    type Cast = ();
-
-    async fn init((to, out): Self::Args, _: &mut StageContext<Self>) -> StageInit<Self> {
-        StageInit::Consumer(Report(out), to)
-    }
-
-    async fn handle_events(
-        &mut self,
-        events: Vec<u64>,
-        _: &Subscription<u64>,
-        _: &mut StageContext<Self>,
-    ) -> Emit<Nothing> {
-        let _ = self.0.send(Seen::Batch(events));
-        Emit::none()
-    }
-
-    async fn handle_cancel(
-        &mut self,
-        _: Ended<'_, u64>,
-        why: &Cancel,
-        _: &mut StageContext<Self>,
-    ) -> Emit<Nothing> {
-        let _ = self.0.send(Seen::Cancelled(why.clone()));
-        Emit::none()
-    }
-}
-
-async fn report(to: Vec<SubscribeTo<u64>>) -> (StageRef<Report>, UnboundedReceiver<Seen>) {
-    let (tx, rx) = unbounded_channel();
-    (StageRef::start((to, tx)).await.unwrap(), rx)
-}
-
-/// The events of the next `n` batches (a cancel in between fails the test).
+/// The events of the next `n` batches a collector reports (a cancel in between fails the test).
 async fn events(rx: &mut UnboundedReceiver<Seen>, n: usize) -> Vec<u64> {
-    let mut out = Vec::new();
-    for _ in 0..n {
-        match rx.recv().await.expect("the consumer ended") {
-            Seen::Batch(b) => out.extend(b),
-            other => panic!("expected a batch, got {other:?}"),
-        }
-    }
-    out
+    batches(rx, n).await.concat()
 }
 
 /// GST-19, GST-09: a consumer that crashes, whatever its subscription's cancel mode, is a
@@ -128,9 +73,9 @@ async fn gst19_a_crashed_consumer_is_a_down_and_the_others_keep_receiving() {
         let producer = StageRef::<Watched>::start(tx).await.unwrap();
         let options = SubscribeOptions::new().max_demand(4).min_demand(2);
         let (steady, mut steady_rx) =
-            report(vec![SubscribeTo::new(&producer, options.clone())]).await;
+            collector(vec![SubscribeTo::new(&producer, options.clone())]).await;
         let (crasher, mut crasher_rx) =
-            report(vec![SubscribeTo::new(&producer, options.cancel(mode))]).await;
+            collector(vec![SubscribeTo::new(&producer, options.cancel(mode))]).await;
         // Both receive before the crash.
         let _ = events(&mut steady_rx, 1).await;
         let _ = events(&mut crasher_rx, 1).await;
@@ -163,7 +108,7 @@ async fn gst09_a_crashed_producer_under_each_cancel_mode() {
     ] {
         let producer = StageRef::<Numbers>::start(()).await.unwrap();
         let options = SubscribeOptions::new().max_demand(4).cancel(mode);
-        let (consumer, mut rx) = report(vec![SubscribeTo::new(&producer, options)]).await;
+        let (consumer, mut rx) = collector(vec![SubscribeTo::new(&producer, options)]).await;
         let _ = events(&mut rx, 1).await;
         let crash = ExitReason::error("producer crash");
         exit(producer.pid(), crash.clone());
@@ -178,6 +123,7 @@ async fn gst09_a_crashed_producer_under_each_cancel_mode() {
                         assert_eq!(why, Cancel::Down(crash));
                         break;
                     }
+                    other => panic!("expected a batch or the cancel, got {other:?}"),
                 }
             }
             assert!(consumer.is_alive(), "{mode:?}");
@@ -287,6 +233,7 @@ async fn gst10_a_temporary_consumer_resubscribes_to_its_restarted_producer() {
                 assert_eq!(why, Cancel::Down(crash));
                 break;
             }
+            other => panic!("expected a batch or the cancel, got {other:?}"),
         }
     }
     // The restarted producer counts from 0 again.

@@ -10,6 +10,10 @@ use otp_stage::{
 };
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
+mod common;
+
+use common::{Marker, Seen, batches, collector};
+
 /// A producer of 0, 1, 2, ... that records every demand it is asked for. A cast makes it emit
 /// that many events at once, asked for or not; a call stops it with a reason.
 struct Numbers {
@@ -55,71 +59,6 @@ impl Stage for Numbers {
     }
 }
 
-/// What a collector saw.
-#[derive(Debug, PartialEq)]
-enum Seen {
-    Batch(Vec<u64>),
-    Cancelled(Cancel),
-    Info(Marker),
-}
-
-/// An info message sent through a producer (GST-12).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Marker(u32);
-
-/// A consumer that reports each batch it handles, and each cancel.
-struct Collector {
-    out: UnboundedSender<Seen>,
-}
-
-impl Stage for Collector {
-    type Args = (Vec<SubscribeTo<u64>>, UnboundedSender<Seen>);
-    type In = u64;
-    type Out = Nothing;
-    type Call = ();
-    type Reply = ();
-    type Cast = ();
-
-    async fn init((to, out): Self::Args, _: &mut StageContext<Self>) -> StageInit<Self> {
-        StageInit::Consumer(Collector { out }, to)
-    }
-
-    async fn handle_events(
-        &mut self,
-        events: Vec<u64>,
-        _: &Subscription<u64>,
-        _: &mut StageContext<Self>,
-    ) -> Emit<Nothing> {
-        let _ = self.out.send(Seen::Batch(events));
-        Emit::none()
-    }
-
-    async fn handle_cancel(
-        &mut self,
-        _: Ended<'_, u64>,
-        why: &Cancel,
-        _: &mut StageContext<Self>,
-    ) -> Emit<Nothing> {
-        let _ = self.out.send(Seen::Cancelled(why.clone()));
-        Emit::none()
-    }
-
-    async fn handle_info(
-        &mut self,
-        info: otp_core::process::Info,
-        _: &mut StageContext<Self>,
-    ) -> Emit<Nothing> {
-        if let Ok(marker) = info.take::<Marker>() {
-            let _ = self.out.send(Seen::Info(marker));
-        }
-        Emit::none()
-    }
-
-    async fn handle_call(&mut self, (): (), _: &mut StageContext<Self>) -> StageCallResult<Self> {
-        StageCallResult::Reply((), Vec::new())
-    }
-}
-
 /// A producer-consumer that multiplies each event.
 struct Times(u64);
 
@@ -148,22 +87,6 @@ impl Stage for Times {
 async fn numbers(options: ProducerOptions<u64>) -> (StageRef<Numbers>, UnboundedReceiver<usize>) {
     let (tx, rx) = unbounded_channel();
     (StageRef::start((options, tx)).await.unwrap(), rx)
-}
-
-async fn collector(to: Vec<SubscribeTo<u64>>) -> (StageRef<Collector>, UnboundedReceiver<Seen>) {
-    let (tx, rx) = unbounded_channel();
-    (StageRef::start((to, tx)).await.unwrap(), rx)
-}
-
-async fn batches(rx: &mut UnboundedReceiver<Seen>, n: usize) -> Vec<Vec<u64>> {
-    let mut out = Vec::new();
-    while out.len() < n {
-        match rx.recv().await.expect("the collector ended") {
-            Seen::Batch(b) => out.push(b),
-            other => panic!("expected a batch, got {other:?}"),
-        }
-    }
-    out
 }
 
 /// GST-04: with `max 100`, `min 80` a consumer handles batches of 20; with `min 20`, batches of
