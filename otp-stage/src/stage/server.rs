@@ -362,7 +362,6 @@ impl<S: Stage> GenServer for StageServer<S> {
 }
 
 impl<S: Stage> StageServer<S> {
-    #[inline]
     /// A cast other than the protocol's.
     async fn cast(&mut self, message: OtherCast<S>, ctx: &mut Ctx<S>) -> Action<Self> {
         match message {
@@ -443,7 +442,6 @@ impl<S: Stage> StageServer<S> {
 
     /// After a message: the demand a dispatcher found owed (a broadcast's filtered events) is
     /// acted on as an ask.
-    #[inline]
     async fn settle(&mut self, action: Action<Self>, ctx: &mut Ctx<S>) -> Action<Self> {
         if let Action::Stop(_) = action {
             return action;
@@ -665,7 +663,6 @@ impl<S: Stage> StageServer<S> {
     }
 
     /// A consumer's message: subscribe, ask or cancel.
-    #[inline]
     async fn on_consumer_message(
         &mut self,
         message: ToProducer<S::Out>,
@@ -754,7 +751,6 @@ impl<S: Stage> StageServer<S> {
 
     /// `counter` more events were asked for: from the buffer first, then from the producer's
     /// `handle_demand`, or for a producer-consumer from the events it holds (GST-07).
-    #[inline]
     async fn demanded(&mut self, counter: usize, ctx: &mut Ctx<S>) -> Action<Self> {
         if self.producer.options.demand == DemandMode::Accumulate {
             self.producer.accumulated.push(counter);
@@ -851,7 +847,6 @@ impl<S: Stage> StageServer<S> {
     }
 
     /// A producer's message: events, or the end of the subscription.
-    #[inline]
     async fn on_producer_message(
         &mut self,
         message: ToConsumer<S::In>,
@@ -912,7 +907,6 @@ impl<S: Stage> StageServer<S> {
     /// message to each consumer instead of one per batch, in the same order. Upstream dispatches after each batch, so only a message
     /// the stage sends a consumer itself from a later batch's `handle_events` could overtake
     /// them.
-    #[inline]
     async fn consume(
         &mut self,
         tag: SubscriptionTag,
