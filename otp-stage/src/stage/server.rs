@@ -652,8 +652,8 @@ impl<S: Stage> StageServer<S> {
         };
         entry.replaced = true;
         if let Asking::Automatic { outstanding, .. } = &mut entry.asking {
-            // Out of reach: `batch` never finds it fallen to `min_demand`, so the events still
-            // on their way are handled and nothing more is asked for.
+            // Out of reach: `ask_after` never finds it fallen to `min_demand`, so the events
+            // still on their way are handled and nothing more is asked for.
             *outstanding = usize::MAX;
         }
         // The producer confirms after the events it sent on this subscription: they all come
@@ -904,9 +904,9 @@ impl<S: Stage> StageServer<S> {
     ///
     /// The events emitted while handling one message's batches go out together once the last
     /// is handled (or a callback stops the stage), up to 4 KiB of them ([`gathers`]): one
-    /// message to each consumer instead of one per batch, in the same order. Upstream dispatches after each batch, so only a message
-    /// the stage sends a consumer itself from a later batch's `handle_events` could overtake
-    /// them.
+    /// message to each consumer instead of one per batch, in the same order. Upstream
+    /// dispatches after each batch, so only a message the stage sends a consumer itself from a
+    /// later batch's `handle_events` could overtake them.
     async fn consume(
         &mut self,
         tag: SubscriptionTag,
