@@ -17,7 +17,10 @@ use crate::protocol::{Credit, Downstream, PartitionFn, PartitionKey, Selector, S
 pub struct Dispatch<E>(pub(crate) DispatchKind<E>);
 
 pub(crate) enum DispatchKind<E> {
-    Demand,
+    Demand {
+        /// Shuffle the consumers on the first dispatch (GST-13).
+        shuffle: bool,
+    },
     Broadcast(fn(&E) -> E),
     Partition {
         partitions: usize,
@@ -34,7 +37,7 @@ pub(crate) type PartitionNames = Arc<[Box<str>]>;
 impl<E> Clone for Dispatch<E> {
     fn clone(&self) -> Self {
         Dispatch(match &self.0 {
-            DispatchKind::Demand => DispatchKind::Demand,
+            DispatchKind::Demand { shuffle } => DispatchKind::Demand { shuffle: *shuffle },
             DispatchKind::Broadcast(f) => DispatchKind::Broadcast(*f),
             DispatchKind::Partition {
                 partitions,
@@ -54,7 +57,11 @@ impl<E> Clone for Dispatch<E> {
 impl<E> fmt::Debug for Dispatch<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
-            DispatchKind::Demand => f.write_str("Dispatch::Demand"),
+            DispatchKind::Demand { shuffle: false } => f.write_str("Dispatch::Demand"),
+            DispatchKind::Demand { shuffle: true } => f
+                .debug_struct("Dispatch::Demand")
+                .field("shuffle_demands_on_first_dispatch", &true)
+                .finish(),
             DispatchKind::Broadcast(_) => f.write_str("Dispatch::Broadcast"),
             DispatchKind::Partition {
                 partitions,
@@ -78,9 +85,35 @@ impl<E> Default for Dispatch<E> {
 }
 
 impl<E> Dispatch<E> {
-    /// Each batch to the consumer that has asked for the most (GST-13; the default).
+    /// Each batch to the consumer that has asked for the most (GST-13; the default). Between
+    /// consumers that asked for as much, the one that subscribed last gets it (unless
+    /// [`shuffle_demands_on_first_dispatch`](Self::shuffle_demands_on_first_dispatch) shuffled
+    /// them).
     pub fn demand() -> Self {
-        Dispatch(DispatchKind::Demand)
+        Dispatch(DispatchKind::Demand { shuffle: false })
+    }
+
+    /// With the demand dispatcher: whether its first dispatch shuffles the order of its
+    /// consumers, so that those that subscribed first (or last) do not always get the first
+    /// events (GenStage's `shuffle_demands_on_first_dispatch`, GST-13; off by default). Ignored
+    /// by the other dispatchers.
+    ///
+    /// As upstream, only the first dispatch shuffles, even if no consumer had subscribed yet;
+    /// the consumers keep the shuffled order afterwards (it decides between consumers that
+    /// asked for as much). Off, the dispatcher pays one flag test per dispatch for it.
+    ///
+    /// ```
+    /// use otp_stage::{Dispatch, ProducerOptions};
+    ///
+    /// let options = ProducerOptions::<u64>::producer()
+    ///     .dispatcher(Dispatch::demand().shuffle_demands_on_first_dispatch(true));
+    /// # let _ = options;
+    /// ```
+    pub fn shuffle_demands_on_first_dispatch(mut self, shuffle: bool) -> Self {
+        if let DispatchKind::Demand { shuffle: s } = &mut self.0 {
+            *s = shuffle;
+        }
+        self
     }
 
     /// Every event to every consumer, as far as the smallest demand allows (GST-14).
@@ -266,6 +299,8 @@ enum Kind<E> {
         /// was already asked for it, so later asks do not ask it again.
         pending: usize,
         max_demand: Option<usize>,
+        /// The consumers are still to be shuffled, on the first dispatch (GST-13).
+        shuffle: bool,
     },
     Broadcast {
         clone: fn(&E) -> E,
@@ -285,9 +320,10 @@ enum Kind<E> {
 impl<E> Dispatcher<E> {
     pub(crate) fn new(dispatch: Dispatch<E>) -> Self {
         let kind = match dispatch.0 {
-            DispatchKind::Demand => Kind::Demand {
+            DispatchKind::Demand { shuffle } => Kind::Demand {
                 pending: 0,
                 max_demand: None,
+                shuffle,
             },
             DispatchKind::Broadcast(clone) => Kind::Broadcast { clone, asked: 0 },
             DispatchKind::Partition {
@@ -450,7 +486,11 @@ impl<E> Dispatcher<E> {
     /// dispatch, seen with `perf annotate`).
     pub(crate) fn dispatch(&mut self, mut events: Vec<E>, pid: Pid) -> Option<Vec<E>> {
         match &mut self.kind {
-            Kind::Demand { .. } => {
+            Kind::Demand { shuffle, .. } => {
+                if *shuffle {
+                    *shuffle = false;
+                    shuffle_consumers(&mut self.consumers);
+                }
                 while !events.is_empty() {
                     let Some(best) = self
                         .consumers
@@ -577,7 +617,8 @@ impl<E> Dispatcher<E> {
         std::mem::take(&mut self.owed)
     }
 
-    /// The consumers, in subscription order.
+    /// The consumers, in subscription order (shuffled once by a demand dispatcher with
+    /// `shuffle_demands_on_first_dispatch`).
     pub(crate) fn consumers(&self) -> &[ConsumerEntry<E>] {
         &self.consumers
     }
@@ -598,4 +639,13 @@ impl<E> Dispatcher<E> {
             _ => 0,
         }
     }
+}
+
+/// Shuffles a demand dispatcher's consumers, once, on its first dispatch (GST-13): out of line,
+/// so that the dispatch keeps only the flag's test.
+#[cold]
+#[inline(never)]
+fn shuffle_consumers<E>(consumers: &mut [ConsumerEntry<E>]) {
+    use rand::seq::SliceRandom;
+    consumers.shuffle(&mut rand::rng());
 }

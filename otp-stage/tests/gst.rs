@@ -658,6 +658,88 @@ async fn gst11_reply_after_dispatch() {
     assert_eq!(rx.try_recv().ok(), Some(Seen::Batch(vec![0, 1, 2])));
 }
 
+/// A producer that emits only when cast to: `n` events, asked for or not.
+struct OnCast(u64);
+
+impl Stage for OnCast {
+    type Args = ProducerOptions<u64>;
+    type In = Nothing;
+    type Out = u64;
+    type Call = ();
+    type Reply = ();
+    type Cast = usize;
+
+    async fn init(options: Self::Args, _: &mut StageContext<Self>) -> StageInit<Self> {
+        StageInit::Producer(OnCast(0), options)
+    }
+
+    async fn handle_demand(&mut self, _: usize, _: &mut StageContext<Self>) -> Emit<u64> {
+        Emit::none()
+    }
+
+    async fn handle_cast(&mut self, n: usize, _: &mut StageContext<Self>) -> Emit<u64> {
+        let events = (self.0..self.0 + n as u64).collect();
+        self.0 += n as u64;
+        Emit::Events(events)
+    }
+}
+
+/// Which of `consumers` consumers, in the order they subscribed, each having asked for 10, gets
+/// a producer's first batch of 10 events.
+async fn first_batch_goes_to(dispatch: otp_stage::Dispatch<u64>, consumers: usize) -> usize {
+    let producer = StageRef::<OnCast>::start(ProducerOptions::producer().dispatcher(dispatch))
+        .await
+        .unwrap();
+    let sub = || SubscribeOptions::new().max_demand(10).min_demand(0);
+    let mut collectors = Vec::new();
+    for _ in 0..consumers {
+        collectors.push(collector(vec![SubscribeTo::new(&producer, sub())]).await);
+    }
+    // Every subscription and its ask reached the producer: each consumer asked for 10.
+    producer.estimate_buffered_count().await.unwrap();
+    producer.cast(10).unwrap();
+    // The cast was served (its events sent), then each consumer handled what it was sent.
+    assert_eq!(producer.estimate_buffered_count().await.unwrap(), 0);
+    let mut winner = None;
+    for (i, (consumer, rx)) in collectors.iter_mut().enumerate() {
+        consumer.call(()).await.unwrap();
+        if let Ok(seen) = rx.try_recv() {
+            assert_eq!(seen, Seen::Batch((0..10).collect()), "one batch, all of it");
+            assert!(winner.replace(i).is_none(), "one consumer got it");
+        }
+    }
+    producer.stop(ExitReason::Shutdown).await.unwrap();
+    winner.expect("a consumer got the batch")
+}
+
+/// GST-13: with `shuffle_demands_on_first_dispatch`, the consumers are shuffled on the first
+/// dispatch, so the first batch does not always go to the same consumer; without it, it goes
+/// by the dispatcher's rule: the highest demand, and between equal demands (here all asked for
+/// 10) the consumer that subscribed last (`Iterator::max_by_key` keeps the last maximum).
+#[tokio::test]
+async fn gst13_shuffle_demands_on_first_dispatch() {
+    const CONSUMERS: usize = 4;
+    for _ in 0..5 {
+        let off = otp_stage::Dispatch::demand();
+        assert_eq!(
+            first_batch_goes_to(off, CONSUMERS).await,
+            CONSUMERS - 1,
+            "off: ties go to the last subscribed"
+        );
+    }
+    let off = otp_stage::Dispatch::demand().shuffle_demands_on_first_dispatch(false);
+    assert_eq!(first_batch_goes_to(off, CONSUMERS).await, CONSUMERS - 1);
+    // Shuffled, each run's winner is uniform over the 4 consumers: all 50 runs pick the same
+    // one with probability 4 * (1/4)^50 = 4^-49, about 3.2e-30 (so neither "always the first
+    // subscriber" nor "always the rule's pick" can make this fail but by that chance).
+    let mut winners = std::collections::BTreeSet::new();
+    for _ in 0..50 {
+        let on = otp_stage::Dispatch::demand().shuffle_demands_on_first_dispatch(true);
+        winners.insert(first_batch_goes_to(on, CONSUMERS).await);
+    }
+    assert!(winners.len() > 1, "always the same consumer: {winners:?}");
+}
+
 /// GST-11: a consumer that emits events gets a warning and its events are dropped; it goes on.
 #[tokio::test]
 async fn gst11_consumers_cannot_emit() {
