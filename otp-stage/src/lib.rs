@@ -124,4 +124,5 @@ pub use self::stage::handle::{StageRef, SubscribeTo};
 pub use self::stage::server::{StageCall, StageCast, StageReply, StageServer};
 pub use self::stage::{
     Demand, Emit, Ended, Kind, Nothing, Stage, StageCallResult, StageContext, StageInit,
+    StageReplyTo,
 };

@@ -5,8 +5,8 @@ use std::time::Duration;
 use otp_core::process::ExitReason;
 use otp_stage::{
     BufferKeep, Cancel, CancelMode, Emit, Ended, Kind, Nothing, ProducerOptions, Stage,
-    StageCallResult, StageContext, StageError, StageInit, StageRef, SubscribeOptions, SubscribeTo,
-    Subscription,
+    StageCallResult, StageContext, StageError, StageInit, StageRef, StageReplyTo, SubscribeOptions,
+    SubscribeTo, Subscription,
 };
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
@@ -656,6 +656,101 @@ async fn gst11_reply_after_dispatch() {
     assert_eq!(producer.call(3).await.unwrap(), "sent");
     consumer.call(()).await.unwrap();
     assert_eq!(rx.try_recv().ok(), Some(Seen::Batch(vec![0, 1, 2])));
+}
+
+/// A producer whose calls emit `0..n` and reply later (GST-11's `{:noreply, events, state}`):
+/// its cast answers the call it holds; with `drop: true` its calls drop their reply handle, and
+/// with `take: false` they never take it.
+struct Deferrer {
+    held: Option<StageReplyTo<Deferrer>>,
+    take: bool,
+    drop: bool,
+}
+
+impl Stage for Deferrer {
+    type Args = (bool, bool);
+    type In = Nothing;
+    type Out = u64;
+    type Call = u64;
+    type Reply = &'static str;
+    type Cast = &'static str;
+
+    async fn init((take, drop): (bool, bool), _: &mut StageContext<Self>) -> StageInit<Self> {
+        let stage = Deferrer {
+            held: None,
+            take,
+            drop,
+        };
+        StageInit::Producer(stage, ProducerOptions::producer())
+    }
+
+    async fn handle_demand(&mut self, _: usize, _: &mut StageContext<Self>) -> Emit<u64> {
+        Emit::none()
+    }
+
+    async fn handle_call(&mut self, n: u64, ctx: &mut StageContext<Self>) -> StageCallResult<Self> {
+        if self.take {
+            let to = StageReplyTo::defer(ctx).expect("the reply handle of the call");
+            assert!(to.is_waiting());
+            assert!(
+                StageReplyTo::defer(ctx).is_none(),
+                "the handle is taken once"
+            );
+            if !self.drop {
+                self.held = Some(to);
+            }
+        }
+        StageCallResult::NoReply((0..n).collect())
+    }
+
+    async fn handle_cast(&mut self, reply: &'static str, _: &mut StageContext<Self>) -> Emit<u64> {
+        let to = self.held.take().expect("a call waits for its reply");
+        assert!(to.reply(reply), "the caller still waits");
+        Emit::none()
+    }
+}
+
+/// GST-11: a call whose `handle_call` returns `NoReply(events)` dispatches the events at once
+/// and answers when the stage replies through the handle it took: here from a later cast, after
+/// the consumer has handled the events.
+#[tokio::test]
+async fn gst11_deferred_reply_after_dispatch() {
+    let producer = StageRef::<Deferrer>::start((true, false)).await.unwrap();
+    let sub = SubscribeOptions::new().max_demand(10);
+    let (_consumer, mut rx) = collector(vec![SubscribeTo::new(&producer, sub)]).await;
+    // Make sure the subscription and its ask reached the producer.
+    producer.estimate_buffered_count().await.unwrap();
+    let caller = producer.clone();
+    let call = tokio::spawn(async move { caller.call(3).await });
+    // The events went out with the call's `NoReply`, before any reply.
+    assert_eq!(batches(&mut rx, 1).await, vec![vec![0, 1, 2]]);
+    // The producer has served the call (a later call is served after it) and not replied.
+    assert_eq!(producer.estimate_buffered_count().await.unwrap(), 0);
+    assert!(!call.is_finished(), "no reply yet");
+    producer.cast("late").unwrap();
+    assert_eq!(call.await.unwrap().unwrap(), "late");
+    assert!(producer.is_alive());
+}
+
+/// GST-11: a reply handle dropped without a reply, or never taken by a `NoReply` call, makes the
+/// call end with a timeout (otp-core's `CallError::Timeout`, after the 5 s default, on tokio's
+/// paused clock here), not hang; the stage goes on, and the events were dispatched.
+#[tokio::test(start_paused = true)]
+async fn gst11_dropped_reply_handle_times_out() {
+    for (take, drop) in [(true, true), (false, false)] {
+        let producer = StageRef::<Deferrer>::start((take, drop)).await.unwrap();
+        let sub = SubscribeOptions::new().max_demand(10);
+        let (_consumer, mut rx) = collector(vec![SubscribeTo::new(&producer, sub)]).await;
+        producer.estimate_buffered_count().await.unwrap();
+        assert_eq!(
+            producer.call(2).await,
+            Err(otp_core::gen_server::CallError::Timeout),
+            "take {take}, drop {drop}"
+        );
+        assert_eq!(batches(&mut rx, 1).await, vec![vec![0, 1]]);
+        assert!(producer.is_alive());
+        producer.stop(ExitReason::Shutdown).await.unwrap();
+    }
 }
 
 /// A producer that emits only when cast to: `n` events, asked for or not.

@@ -3,7 +3,7 @@
 
 use std::convert::Infallible;
 
-use otp_core::gen_server::Context;
+use otp_core::gen_server::{Context, ReplyTo};
 use otp_core::process::{ExitReason, Info};
 
 use crate::options::SubscribeOptions;
@@ -15,7 +15,7 @@ pub(crate) mod server;
 mod stats;
 
 use self::handle::SubscribeTo;
-use self::server::StageServer;
+use self::server::{ReplyKind, StageReply, StageServer};
 
 /// The kind of a running stage, as its `init` chose it (GST-01).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,8 +80,81 @@ impl<E> Emit<E> {
 pub enum StageCallResult<S: Stage> {
     /// Emit these events, then reply.
     Reply(S::Reply, Vec<S::Out>),
+    /// Emit these events (dispatched as [`Reply`](Self::Reply)'s are), and reply later: the
+    /// handler took the caller's [`StageReplyTo`] with [`StageReplyTo::defer`] and answers
+    /// through it when it can, from this stage or any other task (GenStage's
+    /// `{:noreply, events, state}` and `GenStage.reply/2`). If the handle is dropped without a
+    /// reply, or was never taken, the caller's call ends with its timeout
+    /// ([`CallError::Timeout`](otp_core::gen_server::CallError::Timeout), after 5 s by default),
+    /// as in Erlang.
+    NoReply(Vec<S::Out>),
     /// Reply, then stop with this reason.
     Stop(ExitReason, S::Reply),
+}
+
+/// The handle to answer one call to a stage later (GenStage's `from`, answered with
+/// `GenStage.reply/2`, GST-11): taken in [`Stage::handle_call`] with
+/// [`defer`](Self::defer), which then returns [`StageCallResult::NoReply`]; answered once, with
+/// [`reply`](Self::reply), from any task.
+///
+/// Dropping it without replying leaves the caller waiting until its call times out
+/// ([`CallError::Timeout`](otp_core::gen_server::CallError::Timeout)), as a process that never
+/// replies does in Erlang. A thin wrapper around otp-core's [`ReplyTo`], whose `reply` wraps
+/// the stage's reply into the stage process's own reply type.
+///
+/// ```
+/// use otp_stage::{StageCallResult, StageReplyTo};
+/// # use otp_stage::{Emit, Nothing, ProducerOptions, Stage, StageContext, StageInit};
+/// # struct Later(Option<StageReplyTo<Later>>);
+/// # impl Stage for Later {
+/// #     type Args = (); type In = Nothing; type Out = u64;
+/// #     type Call = (); type Reply = &'static str; type Cast = ();
+/// #     async fn init((): (), _: &mut StageContext<Self>) -> StageInit<Self> {
+/// #         StageInit::Producer(Later(None), ProducerOptions::producer())
+/// #     }
+/// // In `handle_call`: emit now, answer later.
+/// async fn handle_call(&mut self, (): (), ctx: &mut StageContext<Self>) -> StageCallResult<Self> {
+///     self.0 = StageReplyTo::defer(ctx);
+///     StageCallResult::NoReply(vec![1, 2, 3])
+/// }
+/// // Later, in another callback (or another task):
+/// async fn handle_cast(&mut self, (): (), _: &mut StageContext<Self>) -> Emit<u64> {
+///     if let Some(to) = self.0.take() {
+///         to.reply("done");
+///     }
+///     Emit::none()
+/// }
+/// # }
+/// ```
+pub struct StageReplyTo<S: Stage>(ReplyTo<StageServer<S>, S::Reply>);
+
+impl<S: Stage> StageReplyTo<S> {
+    /// Takes the reply handle of the call `handle_call` is serving, to reply later (return
+    /// [`StageCallResult::NoReply`]). `None` outside `handle_call`, or if already taken.
+    pub fn defer(ctx: &mut StageContext<S>) -> Option<Self> {
+        ctx.defer_reply_as(|reply| StageReply(ReplyKind::User(reply)))
+            .map(StageReplyTo)
+    }
+
+    /// Sends the reply. Returns whether the caller was still waiting for it (a reply after the
+    /// call timed out is dropped).
+    pub fn reply(self, reply: S::Reply) -> bool {
+        self.0.reply(reply)
+    }
+
+    /// Whether the caller is still waiting for the reply.
+    pub fn is_waiting(&self) -> bool {
+        self.0.is_waiting()
+    }
+}
+
+impl<S: Stage> std::fmt::Debug for StageReplyTo<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StageReplyTo")
+            .field("stage", &std::any::type_name::<S>())
+            .field("waiting", &self.is_waiting())
+            .finish()
+    }
 }
 
 /// How a consumer's subscription asks for events (GST-06).
@@ -196,7 +269,8 @@ pub trait Stage: Sized + Send + 'static {
         async { Emit::none() }
     }
 
-    /// A call: reply, after emitting events (GST-11).
+    /// A call: reply, after emitting events, or take the caller's [`StageReplyTo`] and reply
+    /// later (GST-11).
     fn handle_call(
         &mut self,
         request: Self::Call,

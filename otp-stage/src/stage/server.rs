@@ -302,6 +302,11 @@ impl<S: Stage> GenServer for StageServer<S> {
                         _ => CallResult::Reply(StageReply(ReplyKind::User(reply))),
                     }
                 }
+                StageCallResult::NoReply(events) => {
+                    // The user took the caller's reply handle (or let the call time out).
+                    let action = self.emit(Emit::Events(events), ctx);
+                    CallResult::NoReply(self.settle(action, ctx).await)
+                }
                 StageCallResult::Stop(reason, reply) => {
                     CallResult::ReplyThen(StageReply(ReplyKind::User(reply)), Action::Stop(reason))
                 }
