@@ -86,7 +86,7 @@ impl<E> Default for Dispatch<E> {
 
 impl<E> Dispatch<E> {
     /// Each batch to the consumer that has asked for the most (GST-13; the default). Between
-    /// consumers that asked for as much, the one that subscribed last gets it (unless
+    /// consumers that asked for as much, the one that subscribed first gets it (unless
     /// [`shuffle_demands_on_first_dispatch`](Self::shuffle_demands_on_first_dispatch) shuffled
     /// them).
     pub fn demand() -> Self {
@@ -492,9 +492,12 @@ impl<E> Dispatcher<E> {
                     shuffle_consumers(&mut self.consumers);
                 }
                 while !events.is_empty() {
+                    // Backwards: `max_by_key` keeps the last of equal maxima, so between
+                    // consumers that asked for as much the first subscribed gets the batch.
                     let Some(best) = self
                         .consumers
                         .iter_mut()
+                        .rev()
                         .filter(|c| c.demand > 0)
                         .max_by_key(|c| c.demand)
                     else {
