@@ -109,7 +109,7 @@ pub use self::bridge::{
     stream, stream_to,
 };
 pub use self::consumer_supervisor::{
-    ConsumerSupervisor, ConsumerSupervisorCall, ConsumerSupervisorSpec,
+    ConsumerSupervisor, ConsumerSupervisorCall, ConsumerSupervisorReply, ConsumerSupervisorSpec,
 };
 pub use self::dispatcher::Dispatch;
 pub use self::error::StageError;
