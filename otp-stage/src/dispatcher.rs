@@ -389,7 +389,7 @@ impl<E> Dispatcher<E> {
                 }
             }
         }
-        self.consumers.push(entry);
+        crate::grow::push(&mut self.consumers, entry);
         Ok(())
     }
 

@@ -98,6 +98,7 @@ mod consumer_supervisor;
 mod dispatcher;
 mod error;
 pub mod events;
+mod grow;
 mod options;
 mod producer;
 mod protocol;

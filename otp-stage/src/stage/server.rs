@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use otp_core::gen_server::{Action, CallResult, Context, GenServer, Init, ServerRef};
 use otp_core::process::{ExitReason, Info, MonitorRef, Pid};
-use rustc_hash::FxHashMap;
 
 use super::handle::SubscribeTo;
 use super::stats::StageStats;
@@ -199,6 +198,40 @@ impl<E> ProducerEntry<E> {
     }
 }
 
+/// A consumer's producers by subscription tag: a vector searched in order (a stage has one or
+/// a few, and the comparisons cost less than a hash), grown by half ([`crate::grow`]).
+struct Producers<E>(Vec<(SubscriptionTag, ProducerEntry<E>)>);
+
+impl<E> Producers<E> {
+    #[inline]
+    fn get(&self, tag: &SubscriptionTag) -> Option<&ProducerEntry<E>> {
+        self.0.iter().find(|(t, _)| t == tag).map(|(_, e)| e)
+    }
+
+    #[inline]
+    fn get_mut(&mut self, tag: &SubscriptionTag) -> Option<&mut ProducerEntry<E>> {
+        self.0.iter_mut().find(|(t, _)| t == tag).map(|(_, e)| e)
+    }
+
+    /// Adds a subscription (its tag is new: tags are unique in the node).
+    fn insert(&mut self, tag: SubscriptionTag, entry: ProducerEntry<E>) {
+        crate::grow::push(&mut self.0, (tag, entry));
+    }
+
+    fn remove(&mut self, tag: &SubscriptionTag) -> Option<ProducerEntry<E>> {
+        let i = self.0.iter().position(|(t, _)| t == tag)?;
+        Some(self.0.remove(i).1)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&SubscriptionTag, &ProducerEntry<E>)> {
+        self.0.iter().map(|(t, e)| (t, e))
+    }
+
+    fn values(&self) -> impl Iterator<Item = &ProducerEntry<E>> {
+        self.0.iter().map(|(_, e)| e)
+    }
+}
+
 /// The producer side of a stage: its consumers, its buffer, its demand mode.
 struct ProducerSide<E> {
     dispatcher: Dispatcher<E>,
@@ -219,7 +252,7 @@ struct ProducerSide<E> {
 /// The consumer side of a stage: its producers; for a producer-consumer, the events that came
 /// before its consumers asked for them.
 struct ConsumerSide<E> {
-    producers: FxHashMap<SubscriptionTag, ProducerEntry<E>>,
+    producers: Producers<E>,
     /// A producer-consumer's events not yet handled, with their subscription.
     queue: VecDeque<(SubscriptionTag, Vec<E>)>,
     /// A producer-consumer's demand from its consumers not yet met by handled events.
@@ -276,7 +309,7 @@ impl<S: Stage> GenServer for StageServer<S> {
                 infos: VecDeque::new(),
             },
             consumer: ConsumerSide {
-                producers: FxHashMap::default(),
+                producers: Producers(Vec::new()),
                 queue: VecDeque::new(),
                 demand: 0,
             },
@@ -431,13 +464,13 @@ impl<S: Stage> StageServer<S> {
                     .consumer_ended(tag, Cancel::Down(reason), false, ctx)
                     .await;
             }
-            if let Some(tag) = self
+            let producer = self
                 .consumer
                 .producers
                 .iter()
                 .find(|(_, p)| p.monitor == monitor)
-                .map(|(tag, _)| *tag)
-            {
+                .map(|(tag, _)| *tag);
+            if let Some(tag) = producer {
                 return self.producer_ended(tag, Cancel::Down(reason), ctx).await;
             }
         }
