@@ -15,7 +15,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 mod common;
 
-use common::{Numbers, Seen, batches, collector};
+use common::{Numbers, Seen, batches, collector, until_cancelled};
 
 /// An endless producer of 0, 1, 2, ... that reports each consumer it loses, and why.
 struct Watched {
@@ -116,16 +116,8 @@ async fn gst09_a_crashed_producer_under_each_cancel_mode() {
         if exits {
             assert_eq!(consumer.wait_exit().await, crash, "{mode:?}");
         } else {
-            loop {
-                match rx.recv().await.unwrap() {
-                    Seen::Batch(_) => continue,
-                    Seen::Cancelled(why) => {
-                        assert_eq!(why, Cancel::Down(crash));
-                        break;
-                    }
-                    other => panic!("expected a batch or the cancel, got {other:?}"),
-                }
-            }
+            let (_, why) = until_cancelled(&mut rx).await;
+            assert_eq!(why, Cancel::Down(crash));
             assert!(consumer.is_alive(), "{mode:?}");
             consumer.stop(ExitReason::Shutdown).await.unwrap();
         }
@@ -226,16 +218,8 @@ async fn gst10_a_temporary_consumer_resubscribes_to_its_restarted_producer() {
     let first = StageRef::<Numbers>::whereis(PRODUCER).unwrap();
     let crash = ExitReason::error("producer crash");
     exit(first.pid(), crash.clone());
-    loop {
-        match rx.recv().await.unwrap() {
-            Seen::Batch(_) => continue,
-            Seen::Cancelled(why) => {
-                assert_eq!(why, Cancel::Down(crash));
-                break;
-            }
-            other => panic!("expected a batch or the cancel, got {other:?}"),
-        }
-    }
+    let (_, why) = until_cancelled(&mut rx).await;
+    assert_eq!(why, Cancel::Down(crash));
     // The restarted producer counts from 0 again.
     assert_eq!(events(&mut rx, 2).await, vec![0, 1, 2, 3]);
     let restarted = StageRef::<Numbers>::whereis(PRODUCER).unwrap();

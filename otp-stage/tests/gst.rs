@@ -12,7 +12,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 mod common;
 
-use common::{Marker, Seen, batches, collector};
+use common::{Marker, Seen, batches, collector, until_cancelled};
 
 /// A producer of 0, 1, 2, ... that records every demand it is asked for. A cast makes it emit
 /// that many events at once, asked for or not; a call stops it with a reason.
@@ -240,15 +240,8 @@ async fn gst09_transient_and_temporary_consumers() {
         if exits {
             assert_eq!(consumer.wait_exit().await, reason, "{mode:?} with {reason}");
         } else {
-            loop {
-                match rx.recv().await.unwrap() {
-                    Seen::Cancelled(why) => {
-                        assert_eq!(why, Cancel::Down(reason.clone()));
-                        break;
-                    }
-                    _ => continue,
-                }
-            }
+            let (_, why) = until_cancelled(&mut rx).await;
+            assert_eq!(why, Cancel::Down(reason.clone()));
             assert!(consumer.is_alive(), "{mode:?} with {reason}");
             consumer.stop(ExitReason::Shutdown).await.unwrap();
         }
@@ -1250,19 +1243,10 @@ async fn gst10_resubscribe_changes_demand_without_loss() {
         .unwrap();
     assert_ne!(new, tag);
     // The old subscription's events, then its end.
-    loop {
-        match rx.recv().await.unwrap() {
-            Seen::Batch(b) => {
-                assert!(b.len() <= 5, "{b:?}");
-                seen.extend(b);
-            }
-            Seen::Cancelled(why) => {
-                assert_eq!(why, Cancel::Cancelled(ExitReason::Normal));
-                break;
-            }
-            other => panic!("{other:?}"),
-        }
-    }
+    let (old, why) = until_cancelled(&mut rx).await;
+    assert!(old.iter().all(|b| b.len() <= 5), "{old:?}");
+    seen.extend(old.concat());
+    assert_eq!(why, Cancel::Cancelled(ExitReason::Normal));
     // Then the new one's, three at a time.
     for b in batches(&mut rx, 20).await {
         assert!(b.len() <= 3, "{b:?}");
@@ -1311,21 +1295,12 @@ async fn gst10_async_resubscribe() {
             SubscribeOptions::new().max_demand(2).min_demand(0),
         )
         .unwrap();
-    let mut after_cancel = 0;
-    while after_cancel < 10 {
-        match rx.recv().await.unwrap() {
-            Seen::Batch(b) if after_cancel > 0 => {
-                assert!(b.len() <= 2, "{b:?}");
-                after_cancel += 1;
-                seen.extend(b);
-            }
-            Seen::Batch(b) => seen.extend(b),
-            Seen::Cancelled(why) => {
-                assert_eq!(why, Cancel::Cancelled(ExitReason::Normal));
-                after_cancel = 1;
-            }
-            other => panic!("{other:?}"),
-        }
+    let (old, why) = until_cancelled(&mut rx).await;
+    seen.extend(old.concat());
+    assert_eq!(why, Cancel::Cancelled(ExitReason::Normal));
+    for b in batches(&mut rx, 9).await {
+        assert!(b.len() <= 2, "{b:?}");
+        seen.extend(b);
     }
     assert_eq!(seen, (0..seen.len() as u64).collect::<Vec<_>>());
 

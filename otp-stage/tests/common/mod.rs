@@ -114,3 +114,16 @@ pub async fn batches(rx: &mut UnboundedReceiver<Seen>, n: usize) -> Vec<Vec<u64>
     }
     out
 }
+
+/// The batches a collector reports up to its next cancel, and that cancel (anything else in
+/// between fails the test).
+pub async fn until_cancelled(rx: &mut UnboundedReceiver<Seen>) -> (Vec<Vec<u64>>, Cancel) {
+    let mut out = Vec::new();
+    loop {
+        match rx.recv().await.expect("the collector ended") {
+            Seen::Batch(b) => out.push(b),
+            Seen::Cancelled(why) => return (out, why),
+            other => panic!("expected a batch or a cancel, got {other:?}"),
+        }
+    }
+}
