@@ -4,18 +4,17 @@
 
 mod common;
 
-use common::run;
+use common::{Run, run_example};
 
 #[test]
 fn each_users_payments_go_to_one_ledger_in_order() {
-    let output = run("stage_partitions");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let context = format!(
-        "exit {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        output.status
-    );
-    assert!(output.status.success(), "{context}");
+    let Run {
+        status,
+        stdout,
+        stderr,
+    } = run_example("stage_partitions");
+    let context = format!("exit {status:?}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(status.success(), "{context}");
     assert!(!stderr.contains("The fan-out failed"), "{context}");
     assert!(!stdout.contains("NOT as made"), "{context}");
     assert!(

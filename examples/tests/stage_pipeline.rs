@@ -4,18 +4,17 @@
 
 mod common;
 
-use common::run;
+use common::{Run, run_example};
 
 #[test]
 fn the_pipeline_handles_each_event_once_and_stops_in_a_cascade() {
-    let output = run("stage_pipeline");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let context = format!(
-        "exit {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        output.status
-    );
-    assert!(output.status.success(), "{context}");
+    let Run {
+        status,
+        stdout,
+        stderr,
+    } = run_example("stage_pipeline");
+    let context = format!("exit {status:?}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(status.success(), "{context}");
     assert!(!stderr.contains("The pipeline failed"), "{context}");
     for line in [
         "[fast] its first batch:",
